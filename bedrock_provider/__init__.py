@@ -1,0 +1,51 @@
+"""Airflow provider for Amazon Bedrock model customization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow (entry point ``apache_airflow_provider``)."""
+    return {
+        "package-name": "airflow-provider-bedrock",
+        "name": "Amazon Bedrock model customization",
+        "description": "Submit, wait for and evaluate Amazon Bedrock model customization jobs.",
+        "versions": [__version__],
+        "hook-class-names": ["bedrock_provider.hooks.customization.BedrockCustomizationHook"],
+        "connection-types": [],
+        "hooks": [
+            {
+                "integration-name": "Amazon Bedrock model customization",
+                "python-modules": ["bedrock_provider.hooks.customization"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Amazon Bedrock model customization",
+                "python-modules": [
+                    "bedrock_provider.operators.customization",
+                    "bedrock_provider.operators.dataset",
+                    "bedrock_provider.operators.metrics",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Amazon Bedrock model customization",
+                "python-modules": ["bedrock_provider.sensors.customization"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Amazon Bedrock model customization",
+                "python-modules": ["bedrock_provider.triggers.customization"],
+            }
+        ],
+        "extra-links": [
+            "bedrock_provider.links.BedrockCustomizationJobLink",
+            "bedrock_provider.links.BedrockCustomModelLink",
+        ],
+    }
