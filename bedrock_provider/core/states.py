@@ -1,0 +1,46 @@
+"""Statuses of a model customization job (GetModelCustomizationJob ``status``)."""
+
+from __future__ import annotations
+
+IN_PROGRESS = "InProgress"
+COMPLETED = "Completed"
+FAILED = "Failed"
+STOPPING = "Stopping"
+STOPPED = "Stopped"
+
+RUNNING_STATES = frozenset({IN_PROGRESS, STOPPING})
+SUCCESS_STATES = frozenset({COMPLETED})
+FAILURE_STATES = frozenset({FAILED, STOPPED})
+TERMINAL_STATES = SUCCESS_STATES | FAILURE_STATES
+
+# A job in these states is still worth waiting for when a retry finds it: it will, or did, produce
+# the model. A Stopping job will end Stopped, so a retry starts a fresh one instead.
+ADOPTABLE_STATES = frozenset({IN_PROGRESS, COMPLETED})
+
+# The trigger's own outcomes, next to Bedrock's terminal statuses.
+TIMEOUT = "timeout"
+ERROR = "error"
+
+# statusDetails stages in the order Bedrock runs them.
+STAGES = (
+    ("validationDetails", "validation"),
+    ("dataProcessingDetails", "data processing"),
+    ("trainingDetails", "training"),
+)
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL_STATES
+
+
+def describe_progress(description: dict) -> str:
+    """One line for the log: the status and each stage that has started, e.g.
+    ``InProgress (validation Completed, data processing InProgress, training NotStarted)``."""
+    status = str(description.get("status", "unknown"))
+    details = description.get("statusDetails") or {}
+    stages = [
+        f"{label} {details[key].get('status')}"
+        for key, label in STAGES
+        if isinstance(details.get(key), dict) and details[key].get("status")
+    ]
+    return f"{status} ({', '.join(stages)})" if stages else status

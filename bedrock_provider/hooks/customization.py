@@ -1,0 +1,321 @@
+"""BedrockCustomizationHook: submit, describe, stop and list model customization jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+from bedrock_provider.core import retry
+from bedrock_provider.core.names import TaskIdentity
+from bedrock_provider.core.submission import SubmissionPlan, plan_submission
+
+if TYPE_CHECKING:
+    from bedrock_provider.core.request import ValidatedRequest
+
+Description = dict[str, Any]
+
+NAME_IN_USE_MESSAGE = "currently in use"
+
+
+def error_code(error: BaseException) -> str | None:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def error_http_status(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status is not None else None
+    return None
+
+
+def error_message(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        message = response.get("Error", {}).get("Message")
+        if message:
+            return str(message)
+    return str(error)
+
+
+def is_not_found(error: BaseException) -> bool:
+    return error_code(error) in retry.NOT_FOUND_CODES
+
+
+def is_transient_error(error: BaseException) -> bool:
+    """Throttling, 5xx, and the connection failing (botocore's or aiohttp's) are worth retrying."""
+    if error_code(error) is not None or error_http_status(error) is not None:
+        return retry.is_transient(error_code(error), error_http_status(error))
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(error, BotocoreConnectionError | HTTPClientError | asyncio.TimeoutError | ConnectionError):
+        return True
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - aiobotocore brings aiohttp
+        return False
+    return isinstance(error, aiohttp.ClientError)
+
+
+def _strip_metadata(response: dict[str, Any]) -> Description:
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+
+@dataclass(frozen=True)
+class SubmittedJob:
+    """The job a task instance submitted or adopted."""
+
+    job_arn: str
+    job_name: str
+    custom_model_name: str
+    attempt: int
+    adopted: bool
+    reason: str
+
+
+class _SharedAsyncClients:
+    """One aiobotocore client per (connection, region, endpoint, settings, event loop).
+
+    Every trigger of a triggerer process that waits through the same connection shares it, instead of
+    opening a session and client per waiting job. A client belongs to the loop it was opened in (the
+    triggerer runs one loop; dag.test may start one per trigger), so the loop is part of the key and
+    entries of closed loops are dropped.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, Any, Any]] = {}
+        self._locks: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+
+    def _forget_closed_loops(self) -> None:
+        for key, (loop, _, _) in list(self._clients.items()):
+            if loop.is_closed():
+                del self._clients[key]
+        for key, (loop, _) in list(self._locks.items()):
+            if loop.is_closed():
+                del self._locks[key]
+
+    async def get(self, hook: BedrockCustomizationHook) -> Any:
+        loop = asyncio.get_running_loop()
+        key = (*hook.client_key(), id(loop))
+        entry = self._clients.get(key)
+        if entry is not None and entry[0] is loop:
+            return entry[2]
+        self._forget_closed_loops()
+        lock_entry = self._locks.get(key)
+        if lock_entry is None or lock_entry[0] is not loop:
+            lock_entry = self._locks[key] = (loop, asyncio.Lock())
+        async with lock_entry[1]:
+            entry = self._clients.get(key)
+            if entry is not None and entry[0] is loop:
+                return entry[2]
+            context = await hook.get_async_conn()
+            client = await context.__aenter__()
+            self._clients[key] = (loop, context, client)
+            return client
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    async def close_all(self) -> None:
+        """Close the clients of the running loop (tests and benchmarks; the triggerer never needs to)."""
+        loop = asyncio.get_running_loop()
+        for key, (client_loop, context, _client) in list(self._clients.items()):
+            if client_loop is loop:
+                del self._clients[key]
+                await context.__aexit__(None, None, None)
+
+
+shared_async_clients = _SharedAsyncClients()
+
+
+class BedrockCustomizationHook(AwsBaseHook):
+    """Interact with Amazon Bedrock model customization jobs through an Airflow AWS connection.
+
+    Takes the Amazon provider's AwsBaseHook arguments (aws_conn_id, region_name, verify,
+    botocore_config), so connections are configured exactly as for its other AWS hooks.
+    """
+
+    hook_name = "Amazon Bedrock model customization"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["client_type"] = "bedrock"
+        super().__init__(*args, **kwargs)
+
+    # -- identity of the connection, for sharing clients -------------------------------------------
+
+    def client_key(self) -> tuple[Any, ...]:
+        """What makes two hooks' clients interchangeable: the connection and the settings given.
+
+        Only constructor arguments are used: reading the connection here would be a blocking call on
+        the triggerer's event loop. The endpoint is part of the connection, hence of its id.
+        """
+        config = self._config
+        config_key = repr(sorted(vars(config).items())) if config is not None else None
+        return (self.aws_conn_id, self._region_name, repr(self._verify), config_key)
+
+    # -- synchronous API (operators, sensors) ----------------------------------------------------
+
+    def describe_job(self, job_identifier: str) -> Description:
+        """GetModelCustomizationJob by name or ARN, without the response metadata."""
+        return _strip_metadata(self.conn.get_model_customization_job(jobIdentifier=job_identifier))
+
+    def find_job(self, job_identifier: str) -> Description | None:
+        """Like describe_job, but None when there is no such job."""
+        try:
+            return self.describe_job(job_identifier)
+        except Exception as error:
+            if is_not_found(error):
+                return None
+            raise
+
+    def plan_submission(
+        self, request: ValidatedRequest, identity: TaskIdentity, if_job_exists: str
+    ) -> SubmissionPlan:
+        return plan_submission(request.job_name, identity, if_job_exists, self.find_job)
+
+    def submit_job(
+        self, request: ValidatedRequest, identity: TaskIdentity, if_job_exists: str = "reattach"
+    ) -> SubmittedJob:
+        """Submit the job exactly once for this task instance, or adopt the one it submitted before.
+
+        The Create call carries a token derived from the task instance and the attempt, so a Create
+        retried after a lost response returns the same job instead of a second one. When another
+        submitter takes the name between the plan and the Create, the plan is made again.
+        """
+        last_conflict: Exception | None = None
+        for _ in range(3):
+            plan = self.plan_submission(request, identity, if_job_exists)
+            if plan.action == "adopt":
+                existing = plan.existing or {}
+                self.log.info("Adopting job %s: %s", plan.job_name, plan.reason)
+                return SubmittedJob(
+                    job_arn=str(existing["jobArn"]),
+                    job_name=plan.job_name,
+                    custom_model_name=str(existing.get("outputModelName") or request.custom_model_name_for(plan.attempt)),
+                    attempt=plan.attempt,
+                    adopted=True,
+                    reason=plan.reason,
+                )
+            token = identity.client_request_token(plan.attempt)
+            kwargs = request.create_kwargs(plan.attempt, token)
+            self.log.info("Submitting job %s (%s)", plan.job_name, plan.reason)
+            try:
+                response = self.conn.create_model_customization_job(**kwargs)
+            except Exception as error:
+                if error_code(error) in {"ValidationException", "ConflictException"} and (
+                    NAME_IN_USE_MESSAGE in error_message(error) or error_code(error) == "ConflictException"
+                ):
+                    last_conflict = error
+                    continue
+                raise
+            return SubmittedJob(
+                job_arn=str(response["jobArn"]),
+                job_name=kwargs["jobName"],
+                custom_model_name=kwargs["customModelName"],
+                attempt=plan.attempt,
+                adopted=False,
+                reason=plan.reason,
+            )
+        raise RuntimeError(
+            f"Job name '{request.job_name}' kept being taken by another submitter while submitting: "
+            f"{last_conflict}"
+        )
+
+    def stop_job(self, job_identifier: str) -> bool:
+        """Ask Bedrock to stop the job; False when it had already ended (nothing to stop)."""
+        description = self.find_job(job_identifier)
+        if description is None or description.get("status") != "InProgress":
+            return False
+        try:
+            self.conn.stop_model_customization_job(jobIdentifier=job_identifier)
+        except Exception as error:
+            if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
+                return False
+            raise
+        return True
+
+    def list_jobs(self, **filters: Any) -> Iterator[Description]:
+        """ListModelCustomizationJobs summaries, following every page. Filters are the API's."""
+        paginator = self.conn.get_paginator("list_model_customization_jobs")
+        for page in paginator.paginate(**filters):
+            yield from page.get("modelCustomizationJobSummaries", [])
+
+    def get_custom_model(self, model_identifier: str) -> Description:
+        return _strip_metadata(self.conn.get_custom_model(modelIdentifier=model_identifier))
+
+    def tag_resource(self, resource_arn: str, tags: dict[str, str]) -> None:
+        self.conn.tag_resource(
+            resourceARN=resource_arn, tags=[{"key": key, "value": value} for key, value in tags.items()]
+        )
+
+    # -- asynchronous API (triggers) ---------------------------------------------------------------
+
+    async def shared_async_client(self) -> Any:
+        return await shared_async_clients.get(self)
+
+    async def describe_job_async(self, job_identifier: str) -> Description:
+        client = await self.shared_async_client()
+        return _strip_metadata(await client.get_model_customization_job(jobIdentifier=job_identifier))
+
+    async def stop_job_async(self, job_identifier: str) -> bool:
+        client = await self.shared_async_client()
+        try:
+            description = await client.get_model_customization_job(jobIdentifier=job_identifier)
+            if description.get("status") != "InProgress":
+                return False
+            await client.stop_model_customization_job(jobIdentifier=job_identifier)
+        except Exception as error:
+            if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
+                return False
+            raise
+        return True
+
+    def wait_for_job(
+        self,
+        job_identifier: str,
+        poll_interval: float,
+        max_wait: float | None = None,
+        started_at: float | None = None,
+    ) -> Description:
+        """Block until the job ends, logging each change of progress; transient errors back off.
+
+        Returns the final description; raises TimeoutError when max_wait passes first.
+        """
+        from bedrock_provider.core import states
+        from bedrock_provider.core.retry import backoff_delay
+
+        started = started_at if started_at is not None else time.time()
+        failures = 0
+        last_progress = None
+        while True:
+            try:
+                description = self.describe_job(job_identifier)
+                failures = 0
+            except Exception as error:
+                if not is_transient_error(error):
+                    raise
+                failures += 1
+                delay = backoff_delay(failures, base=min(poll_interval, 5.0), cap=300.0)
+                self.log.warning("Describing job %s failed (%s); retrying in %.1f s", job_identifier, error, delay)
+                time.sleep(delay)
+                continue
+            progress = states.describe_progress(description)
+            if progress != last_progress:
+                self.log.info("Job %s: %s after %.0f s", job_identifier, progress, time.time() - started)
+                last_progress = progress
+            if states.is_terminal(str(description.get("status"))):
+                return description
+            if max_wait is not None and time.time() - started >= max_wait:
+                raise TimeoutError(
+                    f"Job {job_identifier} still {description.get('status')} after max_wait={max_wait} s"
+                )
+            time.sleep(poll_interval)

@@ -1,0 +1,68 @@
+"""What every operator and sensor of this provider shares: the AWS connection and the name filter."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from bedrock_provider.core.names import sanitize_name
+
+if TYPE_CHECKING:
+    import jinja2
+    from airflow.sdk import DAG
+
+    from bedrock_provider.hooks.customization import BedrockCustomizationHook
+
+AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
+
+
+class BedrockAwsMixin:
+    """Connection parameters as the Amazon provider's operators take them, and a lazy hook.
+
+    The hook (and with it boto3) is imported on first use, not when a DAG file is parsed.
+    """
+
+    aws_conn_id: str | None
+    region_name: str | None
+    verify: bool | str | None
+    botocore_config: dict[str, Any] | None
+
+    def _init_aws(
+        self,
+        aws_conn_id: str | None,
+        region_name: str | None,
+        verify: bool | str | None,
+        botocore_config: dict[str, Any] | None,
+    ) -> None:
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    @cached_property
+    def hook(self) -> BedrockCustomizationHook:
+        from bedrock_provider.hooks.customization import BedrockCustomizationHook
+
+        config = None
+        if self.botocore_config:
+            from botocore.config import Config
+
+            config = Config(**self.botocore_config)
+        return BedrockCustomizationHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config
+        )
+
+    def aws_trigger_kwargs(self) -> dict[str, Any]:
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "botocore_config": self.botocore_config,
+        }
+
+    def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
+        """The DAG's template environment plus the ``bedrock_name`` filter, so that
+        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"`` works with no DAG setup."""
+        env = super().get_template_env(dag)  # type: ignore[misc]
+        env.filters.setdefault("bedrock_name", sanitize_name)
+        return env

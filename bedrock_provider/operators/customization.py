@@ -1,0 +1,296 @@
+"""BedrockModelCustomizationOperator: submit a customization job exactly once and wait for it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from bedrock_provider.core import states
+from bedrock_provider.core.names import TaskIdentity
+from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.results import job_result
+from bedrock_provider.core.submission import IF_JOB_EXISTS_CHOICES
+from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
+from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def check_wait_settings(poll_interval: object, max_wait: object, interval_name: str = "poll_interval") -> None:
+    """Wait settings are plain numbers fixed in the DAG file: checked when the DAG is parsed."""
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
+        raise ValueError(f"{interval_name}={poll_interval!r}: must be a number of seconds greater than 0")
+    if max_wait is not None and (
+        isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or max_wait <= 0
+    ):
+        raise ValueError(
+            f"max_wait={max_wait!r}: must be a number of seconds greater than 0, or None to wait as long as "
+            "the job runs"
+        )
+
+
+def task_identity(context: Context) -> TaskIdentity:
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return TaskIdentity(
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        map_index=-1 if map_index is None else int(map_index),
+    )
+
+
+def failure_text(event_or_result: dict[str, Any]) -> str:
+    name = event_or_result.get("job_name") or event_or_result.get("job_arn")
+    status = event_or_result.get("status")
+    message = event_or_result.get("failure_message") or event_or_result.get("message")
+    if status == states.STOPPED:
+        return f"Bedrock job {name} was Stopped" + (f": {message}" if message else " before it completed")
+    if status == states.FAILED:
+        return f"Bedrock job {name} Failed: {message or 'Bedrock gave no failure message'}"
+    return f"Waiting for Bedrock job {name} ended with {status}: {message}"
+
+
+class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
+    """Submit an Amazon Bedrock model customization job once per task instance and wait for it.
+
+    The parameters it shares with the Amazon provider's BedrockCustomizeModelOperator mean the same,
+    so moving a DAG over is an import change.
+
+    :param job_name: name of the job (letters, digits, '-', '+', '.'; at most 63). Use the
+        ``bedrock_name`` filter to build one from anything, e.g.
+        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"``.
+    :param custom_model_name: name of the model the job creates (letters, digits, '-', '_').
+    :param role_arn: IAM service role Bedrock assumes to read the data and write the output.
+    :param base_model_id: the model to customize, e.g. ``amazon.titan-text-express-v1``.
+    :param training_data_uri: S3 URI of the training JSONL file.
+    :param output_data_uri: S3 URI under which Bedrock writes metrics and artifacts.
+    :param hyperparameters: name to value (int, float or str; sent as strings), checked against
+        Bedrock's documented ranges for the base model's family.
+    :param validation_data_uri: S3 URI (or list of up to 10) of validation data.
+    :param customization_type: FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or
+        REINFORCEMENT_FINE_TUNING.
+    :param custom_model_kms_key_id: KMS key ARN that encrypts the custom model.
+    :param vpc_config: ``{"subnetIds": [...], "securityGroupIds": [...]}``.
+    :param job_tags: tags of the job (dict, or Bedrock's list of key/value).
+    :param custom_model_tags: tags of the custom model.
+    :param customization_job_kwargs: other CreateModelCustomizationJob parameters
+        (``customizationConfig`` for distillation).
+    :param if_job_exists: "reattach" (adopt this task instance's own job; retry a failed one under
+        name-r2, name-r3...), "rename" (always submit under the next suffix) or "fail".
+    :param wait_for_completion: wait for the job to end; False returns once it is submitted.
+    :param deferrable: wait in the triggerer, holding no worker slot.
+    :param poll_interval: seconds between status checks.
+    :param max_wait: give up waiting after this many seconds (the job keeps running); None waits as
+        long as the job runs.
+    :param stop_job_on_kill: stop the job when the task is killed.
+    :param aws_conn_id: Airflow AWS connection; region_name, verify and botocore_config as in the
+        Amazon provider.
+    """
+
+    template_fields: Sequence[str] = (
+        "job_name",
+        "custom_model_name",
+        "role_arn",
+        "base_model_id",
+        "training_data_uri",
+        "output_data_uri",
+        "hyperparameters",
+        "validation_data_uri",
+        "customization_type",
+        "custom_model_kms_key_id",
+        "vpc_config",
+        "job_tags",
+        "custom_model_tags",
+        "customization_job_kwargs",
+        "if_job_exists",
+        *AWS_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers = {
+        "hyperparameters": "json",
+        "vpc_config": "json",
+        "job_tags": "json",
+        "custom_model_tags": "json",
+        "customization_job_kwargs": "json",
+    }
+    ui_color = "#e8f4fa"
+    operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        custom_model_name: str,
+        role_arn: str,
+        base_model_id: str,
+        training_data_uri: str,
+        output_data_uri: str,
+        hyperparameters: dict[str, Any] | None = None,
+        validation_data_uri: str | list[str] | None = None,
+        customization_type: str = "FINE_TUNING",
+        custom_model_kms_key_id: str | None = None,
+        vpc_config: dict[str, list[str]] | None = None,
+        job_tags: dict[str, str] | list[dict[str, str]] | None = None,
+        custom_model_tags: dict[str, str] | list[dict[str, str]] | None = None,
+        customization_job_kwargs: dict[str, Any] | None = None,
+        if_job_exists: str = "reattach",
+        wait_for_completion: bool = True,
+        deferrable: bool = True,
+        poll_interval: float = 60,
+        max_wait: float | None = None,
+        stop_job_on_kill: bool = True,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_wait_settings(poll_interval, max_wait)
+        if "{{" not in str(if_job_exists) and if_job_exists not in IF_JOB_EXISTS_CHOICES:
+            raise ValueError(
+                f"if_job_exists={if_job_exists!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}"
+            )
+        self.job_name = job_name
+        self.custom_model_name = custom_model_name
+        self.role_arn = role_arn
+        self.base_model_id = base_model_id
+        self.training_data_uri = training_data_uri
+        self.output_data_uri = output_data_uri
+        self.hyperparameters = hyperparameters
+        self.validation_data_uri = validation_data_uri
+        self.customization_type = customization_type
+        self.custom_model_kms_key_id = custom_model_kms_key_id
+        self.vpc_config = vpc_config
+        self.job_tags = job_tags
+        self.custom_model_tags = custom_model_tags
+        self.customization_job_kwargs = customization_job_kwargs
+        self.if_job_exists = if_job_exists
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_wait = max_wait
+        self.stop_job_on_kill = stop_job_on_kill
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.job_arn: str | None = None
+
+    def build_request(self) -> CustomizationRequest:
+        return CustomizationRequest(
+            job_name=self.job_name,
+            custom_model_name=self.custom_model_name,
+            role_arn=self.role_arn,
+            base_model_id=self.base_model_id,
+            training_data_uri=self.training_data_uri,
+            output_data_uri=self.output_data_uri,
+            hyperparameters=self.hyperparameters,
+            validation_data_uri=self.validation_data_uri,
+            customization_type=self.customization_type,
+            custom_model_kms_key_id=self.custom_model_kms_key_id,
+            vpc_config=self.vpc_config,
+            job_tags=self.job_tags,
+            custom_model_tags=self.custom_model_tags,
+            customization_job_kwargs=self.customization_job_kwargs,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.if_job_exists not in IF_JOB_EXISTS_CHOICES:
+            raise ValueError(
+                f"if_job_exists={self.if_job_exists!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}"
+            )
+        request = self.build_request().validate()
+        for warning in request.warnings:
+            self.log.warning("%s", warning)
+
+        started_at = time.time()
+        submitted = self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+        self.job_arn = submitted.job_arn
+        BedrockCustomizationJobLink.persist(context, submitted.job_arn)
+        self.log.info(
+            "%s job %s (%s) for custom model %s",
+            "Adopted" if submitted.adopted else "Submitted",
+            submitted.job_name,
+            submitted.job_arn,
+            submitted.custom_model_name,
+        )
+        extra = {"attempt": submitted.attempt, "adopted": submitted.adopted}
+
+        if not self.wait_for_completion:
+            return job_result(self.hook.describe_job(submitted.job_arn), **extra)
+
+        description = self.hook.describe_job(submitted.job_arn)
+        status = str(description.get("status"))
+        if not states.is_terminal(status) and self.deferrable:
+            self.log.info(
+                "Deferring: the triggerer checks job %s every %s s%s",
+                submitted.job_name,
+                self.poll_interval,
+                f" for at most {self.max_wait} s" if self.max_wait else "",
+            )
+            self.defer(
+                trigger=self._trigger(submitted.job_arn, started_at),
+                method_name="execute_complete",
+                kwargs={"extra": extra},
+            )
+        if not states.is_terminal(status):
+            try:
+                description = self.hook.wait_for_job(
+                    submitted.job_arn, self.poll_interval, self.max_wait, started_at=started_at
+                )
+            except TimeoutError as error:
+                raise AirflowException(f"{error}; the job keeps running") from error
+        return self._finish(context, job_result(description, **extra))
+
+    def _trigger(self, job_arn: str, started_at: float) -> Any:
+        from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
+
+        return BedrockModelCustomizationTrigger(
+            job_identifier=job_arn,
+            poll_interval=self.poll_interval,
+            max_wait=self.max_wait,
+            stop_job_on_kill=self.stop_job_on_kill,
+            started_at=started_at,
+            **self.aws_trigger_kwargs(),
+        )
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        if not event or "status" not in event:
+            raise AirflowException(f"The trigger returned no usable event: {event!r}")
+        self.job_arn = event.get("job_arn")
+        if event["status"] in (states.TIMEOUT, states.ERROR):
+            result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
+            context["ti"].xcom_push(key="return_value", value={**result, "message": event.get("message")})
+            raise AirflowException(failure_text(event))
+        description = self.hook.describe_job(str(event["job_arn"]))
+        return self._finish(context, job_result(description, **(extra or {})))
+
+    def _finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        if result["status"] == states.COMPLETED:
+            BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
+            self.log.info(
+                "Job %s Completed: custom model %s (%s)",
+                result["job_name"],
+                result["custom_model_name"],
+                result["custom_model_arn"],
+            )
+            return result
+        # A failed run still tells downstream tasks (and the UI) what happened.
+        context["ti"].xcom_push(key="return_value", value=result)
+        message = failure_text(result)
+        self.log.error("%s", message)
+        raise AirflowException(message)
+
+    def on_kill(self) -> None:
+        if not self.job_arn:
+            return
+        if not self.stop_job_on_kill:
+            self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_arn)
+            return
+        if self.hook.stop_job(self.job_arn):
+            self.log.info("Task killed; stop requested for job %s", self.job_arn)
