@@ -9,7 +9,7 @@ from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstancekey import TaskInstanceKey
+    from airflow.sdk.types import TaskInstanceKey
     from airflow.sdk import BaseOperator, Context
 
 _CONSOLE_DOMAINS = {"aws": "aws.amazon.com", "aws-cn": "amazonaws.cn", "aws-us-gov": "amazonaws-us-gov.com"}
@@ -62,5 +62,3 @@ class BedrockCustomModelLink(_BedrockArnLink):
     name = "Bedrock Custom Model"
     key = "bedrock_custom_model_arn"
     path = "/custom-models/item"
-
-

@@ -31,7 +31,9 @@ class InvalidInputError(ValueError):
         self.fields = [problem.field for problem in self.problems]
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         count = len(self.problems)
-        super().__init__(f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was submitted.\n{lines}")
+        super().__init__(
+            f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was submitted.\n{lines}"
+        )
 
 
 class JobConflictError(RuntimeError):

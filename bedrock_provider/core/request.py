@@ -31,7 +31,9 @@ ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 KMS_KEY_PATTERN = re.compile(
     r"arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+))"
 )
-S3_URI_PATTERN = re.compile(r"s3://[a-z0-9][-.a-z0-9]{1,61}(?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?")
+S3_URI_PATTERN = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}(?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
+)
 BASE_MODEL_ID_PATTERN = re.compile(
     r"[a-z0-9-]{1,63}[.]([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2}"
 )
@@ -83,7 +85,9 @@ def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> di
             if isinstance(parsed, Mapping):
                 return dict(parsed)
         problems.append(
-            Problem(field_name, value, "must be a dict (or a JSON object); the text given does not parse as one")
+            Problem(
+                field_name, value, "must be a dict (or a JSON object); the text given does not parse as one"
+            )
         )
         return None
     problems.append(Problem(field_name, value, f"must be a dict, got {type(value).__name__}"))
@@ -95,9 +99,7 @@ def _check_text(value: object, field_name: str, problems: list[Problem]) -> str 
         problems.append(Problem(field_name, value, f"must be a string, got {type(value).__name__}"))
         return None
     if not value.strip():
-        problems.append(
-            Problem(field_name, value, "must not be empty (did a template render to nothing?)")
-        )
+        problems.append(Problem(field_name, value, "must not be empty (did a template render to nothing?)"))
         return None
     if value != value.strip():
         problems.append(Problem(field_name, value, "has leading or trailing white space; remove it"))
@@ -105,7 +107,9 @@ def _check_text(value: object, field_name: str, problems: list[Problem]) -> str 
     return value
 
 
-def check_s3_uri(value: object, field_name: str, problems: list[Problem], *, file: bool = False) -> str | None:
+def check_s3_uri(
+    value: object, field_name: str, problems: list[Problem], *, file: bool = False
+) -> str | None:
     text = _check_text(value, field_name, problems)
     if text is None:
         return None
@@ -123,7 +127,9 @@ def check_s3_uri(value: object, field_name: str, problems: list[Problem], *, fil
         )
         return None
     if file and (text.endswith("/") or text.count("/") < 3):
-        problems.append(Problem(field_name, text, "must point at a file (e.g. s3://bucket/train.jsonl), not a prefix"))
+        problems.append(
+            Problem(field_name, text, "must point at a file (e.g. s3://bucket/train.jsonl), not a prefix")
+        )
         return None
     return text
 
@@ -154,9 +160,7 @@ def parse_tags(value: object, field_name: str, problems: list[Problem]) -> list[
     for key, tag_value in pairs:
         where = f"{field_name}[{key!r}]"
         if not isinstance(key, str) or not 1 <= len(key) <= 128 or TAG_PATTERN.fullmatch(key) is None:
-            problems.append(
-                Problem(where, key, "tag keys must be 1-128 letters, digits, spaces or ._:/=+@-")
-            )
+            problems.append(Problem(where, key, "tag keys must be 1-128 letters, digits, spaces or ._:/=+@-"))
             continue
         if key.lower().startswith("aws:"):
             problems.append(Problem(where, key, "tag keys starting with 'aws:' are reserved by AWS"))
@@ -181,7 +185,9 @@ def parse_vpc_config(value: object, problems: list[Problem]) -> dict[str, list[s
     unknown = sorted(set(config) - {"subnetIds", "securityGroupIds"})
     if unknown:
         problems.append(
-            Problem("vpc_config", value, f"has unknown keys {unknown}; use 'subnetIds' and 'securityGroupIds'")
+            Problem(
+                "vpc_config", value, f"has unknown keys {unknown}; use 'subnetIds' and 'securityGroupIds'"
+            )
         )
     result: dict[str, list[str]] = {}
     for key, limit in (("subnetIds", MAX_SUBNETS), ("securityGroupIds", MAX_SECURITY_GROUPS)):
@@ -258,7 +264,11 @@ class CustomizationRequest:
         customization_type = self.customization_type
         if customization_type not in CUSTOMIZATION_TYPES:
             problems.append(
-                Problem("customization_type", customization_type, f"must be one of {', '.join(CUSTOMIZATION_TYPES)}")
+                Problem(
+                    "customization_type",
+                    customization_type,
+                    f"must be one of {', '.join(CUSTOMIZATION_TYPES)}",
+                )
             )
         elif base_model_id is not None:
             supported = supported_customization_types(base_model_id)
@@ -290,10 +300,16 @@ class CustomizationRequest:
                 items = []
             if len(items) > MAX_VALIDATORS:
                 problems.append(
-                    Problem("validation_data_uri", raw_validation, f"Bedrock takes at most {MAX_VALIDATORS} files")
+                    Problem(
+                        "validation_data_uri", raw_validation, f"Bedrock takes at most {MAX_VALIDATORS} files"
+                    )
                 )
             for index, item in enumerate(items):
-                where = "validation_data_uri" if isinstance(raw_validation, str) else f"validation_data_uri[{index}]"
+                where = (
+                    "validation_data_uri"
+                    if isinstance(raw_validation, str)
+                    else f"validation_data_uri[{index}]"
+                )
                 if (uri := check_s3_uri(item, where, problems, file=True)) is not None:
                     validation_uris.append(uri)
 
@@ -309,7 +325,9 @@ class CustomizationRequest:
         kms_key = self.custom_model_kms_key_id
         if isinstance(kms_key, str) and not kms_key.strip():
             kms_key = None
-        if kms_key is not None and (not isinstance(kms_key, str) or KMS_KEY_PATTERN.fullmatch(kms_key) is None):
+        if kms_key is not None and (
+            not isinstance(kms_key, str) or KMS_KEY_PATTERN.fullmatch(kms_key) is None
+        ):
             problems.append(
                 Problem(
                     "custom_model_kms_key_id",
@@ -338,7 +356,8 @@ class CustomizationRequest:
                     Problem(
                         f"customization_job_kwargs.{key}",
                         extra[key],
-                        f"is not a CreateModelCustomizationJob parameter; allowed here: {', '.join(EXTRA_API_PARAMETERS)}",
+                        "is not a CreateModelCustomizationJob parameter; allowed here: "
+                        + ", ".join(EXTRA_API_PARAMETERS),
                     )
                 )
         if customization_type == "DISTILLATION":
@@ -372,7 +391,7 @@ class CustomizationRequest:
             hyperparameters=hyperparameters,
             validation_data_uris=tuple(validation_uris),
             customization_type=str(customization_type),
-            custom_model_kms_key_id=kms_key,
+            custom_model_kms_key_id=kms_key if isinstance(kms_key, str) else None,
             vpc_config=vpc_config,
             job_tags=tuple(tuple(t.items()) for t in job_tags),
             custom_model_tags=tuple(tuple(t.items()) for t in model_tags),
@@ -421,7 +440,9 @@ class ValidatedRequest:
         if self.hyperparameters:
             kwargs["hyperParameters"] = dict(self.hyperparameters)
         if self.validation_data_uris:
-            kwargs["validationDataConfig"] = {"validators": [{"s3Uri": uri} for uri in self.validation_data_uris]}
+            kwargs["validationDataConfig"] = {
+                "validators": [{"s3Uri": uri} for uri in self.validation_data_uris]
+            }
         if self.custom_model_kms_key_id:
             kwargs["customModelKmsKeyId"] = self.custom_model_kms_key_id
         if self.vpc_config:

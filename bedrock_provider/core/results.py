@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bedrock_provider.core.names import parse_attempt
+
 
 def job_id_from_arn(job_arn: str) -> str:
     """Bedrock's job id: the last segment of the job ARN (it names the job's output folder)."""
@@ -25,6 +27,7 @@ def job_result(description: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "job_arn": job_arn,
         "job_name": description.get("jobName"),
         "job_id": job_id_from_arn(job_arn) if job_arn else None,
+        "attempt": parse_attempt(str(description.get("jobName") or ""))[1],
         "status": description.get("status"),
         "custom_model_arn": description.get("outputModelArn"),
         "custom_model_name": description.get("outputModelName"),

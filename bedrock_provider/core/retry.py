@@ -27,7 +27,9 @@ def is_transient(error_code: str | None, http_status: int | None) -> bool:
     return http_status is not None and (http_status == 429 or http_status >= 500)
 
 
-def backoff_delay(failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None
+) -> float:
     """Capped exponential backoff with full jitter: uniform in [base/2, min(cap, base * 2**(failures-1))].
 
     Jitter spreads the retries of many waiting triggers that a throttle hit at the same moment.

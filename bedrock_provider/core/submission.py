@@ -74,7 +74,8 @@ def plan_submission(
         raise JobConflictError(
             f"Job {_job_label(latest)} already exists and if_job_exists='fail'. Use "
             "if_job_exists='reattach' to adopt this task's own job, 'rename' to submit under a new "
-            "suffix, or give the task a unique job_name such as '{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}'."
+            "suffix, or give the task a unique job_name such as "
+            "'{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}'."
         )
     if if_job_exists == "rename":
         return SubmissionPlan(

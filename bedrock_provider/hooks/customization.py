@@ -164,9 +164,14 @@ class BedrockCustomizationHook(AwsBaseHook):
 
     # -- synchronous API (operators, sensors) ----------------------------------------------------
 
+    @property
+    def client(self) -> Any:
+        """The boto3 bedrock client (cached by AwsBaseHook.conn)."""
+        return self.conn
+
     def describe_job(self, job_identifier: str) -> Description:
         """GetModelCustomizationJob by name or ARN, without the response metadata."""
-        return _strip_metadata(self.conn.get_model_customization_job(jobIdentifier=job_identifier))
+        return _strip_metadata(self.client.get_model_customization_job(jobIdentifier=job_identifier))
 
     def find_job(self, job_identifier: str) -> Description | None:
         """Like describe_job, but None when there is no such job."""
@@ -200,7 +205,9 @@ class BedrockCustomizationHook(AwsBaseHook):
                 return SubmittedJob(
                     job_arn=str(existing["jobArn"]),
                     job_name=plan.job_name,
-                    custom_model_name=str(existing.get("outputModelName") or request.custom_model_name_for(plan.attempt)),
+                    custom_model_name=str(
+                        existing.get("outputModelName") or request.custom_model_name_for(plan.attempt)
+                    ),
                     attempt=plan.attempt,
                     adopted=True,
                     reason=plan.reason,
@@ -209,7 +216,7 @@ class BedrockCustomizationHook(AwsBaseHook):
             kwargs = request.create_kwargs(plan.attempt, token)
             self.log.info("Submitting job %s (%s)", plan.job_name, plan.reason)
             try:
-                response = self.conn.create_model_customization_job(**kwargs)
+                response = self.client.create_model_customization_job(**kwargs)
             except Exception as error:
                 if error_code(error) in {"ValidationException", "ConflictException"} and (
                     NAME_IN_USE_MESSAGE in error_message(error) or error_code(error) == "ConflictException"
@@ -236,7 +243,7 @@ class BedrockCustomizationHook(AwsBaseHook):
         if description is None or description.get("status") != "InProgress":
             return False
         try:
-            self.conn.stop_model_customization_job(jobIdentifier=job_identifier)
+            self.client.stop_model_customization_job(jobIdentifier=job_identifier)
         except Exception as error:
             if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
                 return False
@@ -245,15 +252,15 @@ class BedrockCustomizationHook(AwsBaseHook):
 
     def list_jobs(self, **filters: Any) -> Iterator[Description]:
         """ListModelCustomizationJobs summaries, following every page. Filters are the API's."""
-        paginator = self.conn.get_paginator("list_model_customization_jobs")
+        paginator = self.client.get_paginator("list_model_customization_jobs")
         for page in paginator.paginate(**filters):
             yield from page.get("modelCustomizationJobSummaries", [])
 
     def get_custom_model(self, model_identifier: str) -> Description:
-        return _strip_metadata(self.conn.get_custom_model(modelIdentifier=model_identifier))
+        return _strip_metadata(self.client.get_custom_model(modelIdentifier=model_identifier))
 
     def tag_resource(self, resource_arn: str, tags: dict[str, str]) -> None:
-        self.conn.tag_resource(
+        self.client.tag_resource(
             resourceARN=resource_arn, tags=[{"key": key, "value": value} for key, value in tags.items()]
         )
 
@@ -305,7 +312,9 @@ class BedrockCustomizationHook(AwsBaseHook):
                     raise
                 failures += 1
                 delay = backoff_delay(failures, base=min(poll_interval, 5.0), cap=300.0)
-                self.log.warning("Describing job %s failed (%s); retrying in %.1f s", job_identifier, error, delay)
+                self.log.warning(
+                    "Describing job %s failed (%s); retrying in %.1f s", job_identifier, error, delay
+                )
                 time.sleep(delay)
                 continue
             progress = states.describe_progress(description)

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def check_wait_settings(poll_interval: object, max_wait: object, interval_name: str = "poll_interval") -> None:
+def check_wait_settings(
+    poll_interval: object, max_wait: object, interval_name: str = "poll_interval"
+) -> None:
     """Wait settings are plain numbers fixed in the DAG file: checked when the DAG is parsed."""
     if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
         raise ValueError(f"{interval_name}={poll_interval!r}: must be a number of seconds greater than 0")
@@ -217,10 +219,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             submitted.job_arn,
             submitted.custom_model_name,
         )
-        extra = {"attempt": submitted.attempt, "adopted": submitted.adopted}
-
         if not self.wait_for_completion:
-            return job_result(self.hook.describe_job(submitted.job_arn), **extra)
+            return job_result(self.hook.describe_job(submitted.job_arn))
 
         description = self.hook.describe_job(submitted.job_arn)
         status = str(description.get("status"))
@@ -234,7 +234,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             self.defer(
                 trigger=self._trigger(submitted.job_arn, started_at),
                 method_name="execute_complete",
-                kwargs={"extra": extra},
             )
         if not states.is_terminal(status):
             try:
@@ -243,7 +242,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
                 )
             except TimeoutError as error:
                 raise AirflowException(f"{error}; the job keeps running") from error
-        return self._finish(context, job_result(description, **extra))
+        return self._finish(context, job_result(description))
 
     def _trigger(self, job_arn: str, started_at: float) -> Any:
         from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
@@ -257,9 +256,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             **self.aws_trigger_kwargs(),
         )
 
-    def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         if not event or "status" not in event:
             raise AirflowException(f"The trigger returned no usable event: {event!r}")
         self.job_arn = event.get("job_arn")
@@ -268,7 +265,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             context["ti"].xcom_push(key="return_value", value={**result, "message": event.get("message")})
             raise AirflowException(failure_text(event))
         description = self.hook.describe_job(str(event["job_arn"]))
-        return self._finish(context, job_result(description, **(extra or {})))
+        return self._finish(context, job_result(description))
 
     def _finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         if result["status"] == states.COMPLETED:

@@ -1,0 +1,27 @@
+"""Session-wide Airflow settings: a temporary AIRFLOW_HOME with SQLite, set before Airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+INTEGRATION_DAGS = TESTS_DIR / "integration" / "dags"
+
+if "BEDROCK_PROVIDER_TEST_HOME" not in os.environ:
+    _home = Path(tempfile.mkdtemp(prefix="bedrock-provider-airflow-"))
+    os.environ["BEDROCK_PROVIDER_TEST_HOME"] = str(_home)
+    os.environ["AIRFLOW_HOME"] = str(_home)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflow.db'}"
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(INTEGRATION_DAGS)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "INFO"
+    # Credentials for moto and the emulator only; nothing here reaches AWS.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(_proxy, None)
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"

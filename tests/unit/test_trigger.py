@@ -1,0 +1,152 @@
+"""BedrockModelCustomizationTrigger's loop with a scripted hook: retries, deadlines, events, on_kill."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
+
+ARN = (
+    "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abcdefabcdef"
+)
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Get"
+    )
+
+
+def job(status: str, **extra):
+    return {"jobArn": ARN, "jobName": "job", "status": status, **extra}
+
+
+class ScriptedHook:
+    def __init__(self, script):
+        self.script = list(script)
+        self.calls = 0
+        self.stopped = []
+
+    async def describe_job_async(self, identifier):
+        self.calls += 1
+        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+    async def stop_job_async(self, identifier):
+        self.stopped.append(identifier)
+        return True
+
+
+def run_trigger(trigger, hook, monkeypatch):
+    monkeypatch.setattr(trigger, "hook", lambda: hook)
+    monkeypatch.setattr("bedrock_provider.triggers.customization.backoff_delay", lambda *a, **k: 0.001)
+
+    async def first_event():
+        events = [event async for event in trigger.run()]
+        assert len(events) == 1
+        return events[0].payload
+
+    return asyncio.run(first_event())
+
+
+def test_serialize_round_trips():
+    trigger = BedrockModelCustomizationTrigger(
+        job_identifier=ARN,
+        poll_interval=5,
+        max_wait=60,
+        stop_job_on_kill=False,
+        aws_conn_id="c",
+        region_name="eu-west-1",
+        verify=False,
+        botocore_config={"retries": {"mode": "standard"}},
+        started_at=100.0,
+    )
+    classpath, kwargs = trigger.serialize()
+    module, name = classpath.rsplit(".", 1)
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert kwargs["started_at"] == 100.0
+
+
+def test_completes_through_throttling_server_errors_and_dropped_connections(monkeypatch):
+    hook = ScriptedHook(
+        [
+            job("InProgress"),
+            client_error("ThrottlingException", 429),
+            client_error("InternalServerException", 500),
+            EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+            job("Completed", outputModelArn="arn:model"),
+        ]
+    )
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, poll_interval=0.001)
+    event = run_trigger(trigger, hook, monkeypatch)
+    assert event == {
+        "status": "Completed",
+        "job_arn": ARN,
+        "job_name": "job",
+        "failure_message": None,
+        "custom_model_arn": "arn:model",
+    }
+    assert hook.calls == 5
+
+
+@pytest.mark.parametrize("status", ["Failed", "Stopped"])
+def test_failure_carries_the_message(monkeypatch, status):
+    hook = ScriptedHook([job(status, failureMessage="bad data")])
+    event = run_trigger(
+        BedrockModelCustomizationTrigger(job_identifier=ARN, poll_interval=0.001), hook, monkeypatch
+    )
+    assert (event["status"], event["failure_message"]) == (status, "bad data")
+
+
+def test_caller_errors_end_the_wait_with_an_error_event(monkeypatch):
+    hook = ScriptedHook([client_error("AccessDeniedException", 403)])
+    event = run_trigger(
+        BedrockModelCustomizationTrigger(job_identifier="job", poll_interval=0.001), hook, monkeypatch
+    )
+    assert event["status"] == "error"
+    assert "AccessDeniedException" in event["message"]
+    assert event["job_name"] == "job"
+
+
+def test_unknown_job_is_an_error_event(monkeypatch):
+    hook = ScriptedHook([client_error("ResourceNotFoundException", 404)])
+    event = run_trigger(
+        BedrockModelCustomizationTrigger(job_identifier="ghost", poll_interval=0.001), hook, monkeypatch
+    )
+    assert event["status"] == "error"
+    assert "not found" in event["message"]
+
+
+def test_max_wait_times_out_and_says_the_job_keeps_running(monkeypatch):
+    hook = ScriptedHook([job("InProgress")])
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, poll_interval=0.01, max_wait=0.05)
+    event = run_trigger(trigger, hook, monkeypatch)
+    assert event["status"] == "timeout"
+    assert "keeps running" in event["message"]
+
+
+def test_max_wait_counts_from_started_at_across_restarts(monkeypatch):
+    import time
+
+    hook = ScriptedHook([job("InProgress")])
+    trigger = BedrockModelCustomizationTrigger(
+        job_identifier=ARN, poll_interval=60, max_wait=10, started_at=time.time() - 11
+    )
+    assert run_trigger(trigger, hook, monkeypatch)["status"] == "timeout"
+    assert hook.calls == 1
+
+
+@pytest.mark.parametrize(("stop", "expected"), [(True, [ARN]), (False, [])])
+def test_on_kill_stops_the_job_only_when_asked(monkeypatch, stop, expected):
+    hook = ScriptedHook([job("InProgress")])
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, stop_job_on_kill=stop)
+    monkeypatch.setattr(trigger, "hook", lambda: hook)
+    asyncio.run(trigger.on_kill())
+    assert hook.stopped == expected
