@@ -14,8 +14,6 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Amazon Bedrock model customization",
         "description": "Submit, wait for and evaluate Amazon Bedrock model customization jobs.",
         "versions": [__version__],
-        "hook-class-names": ["bedrock_provider.hooks.customization.BedrockCustomizationHook"],
-        "connection-types": [],
         "hooks": [
             {
                 "integration-name": "Amazon Bedrock model customization",

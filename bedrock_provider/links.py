@@ -9,8 +9,8 @@ from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
 if TYPE_CHECKING:
-    from airflow.sdk.types import TaskInstanceKey
     from airflow.sdk import BaseOperator, Context
+    from airflow.sdk.types import TaskInstanceKey
 
 _CONSOLE_DOMAINS = {"aws": "aws.amazon.com", "aws-cn": "amazonaws.cn", "aws-us-gov": "amazonaws-us-gov.com"}
 
@@ -44,8 +44,8 @@ class _BedrockArnLink(BaseOperatorLink):
 
     @classmethod
     def persist(cls, context: Context, arn: str | None) -> None:
-        if arn:
-            context["ti"].xcom_push(key=cls.key, value=arn)
+        # Pushed even when there is no ARN: Airflow resolves every extra link when the task ends.
+        context["ti"].xcom_push(key=cls.key, value=arn or None)
 
 
 class BedrockCustomizationJobLink(_BedrockArnLink):

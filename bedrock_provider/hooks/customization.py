@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,56 +83,56 @@ class SubmittedJob:
     reason: str
 
 
+@dataclass
+class _SharedClient:
+    loop: asyncio.AbstractEventLoop
+    context: Any
+    client: Any
+    users: int = 0
+
+
 class _SharedAsyncClients:
-    """One aiobotocore client per (connection, region, endpoint, settings, event loop).
+    """One aiobotocore client per (connection, region, settings, event loop), leased by its users.
 
     Every trigger of a triggerer process that waits through the same connection shares it, instead of
     opening a session and client per waiting job. A client belongs to the loop it was opened in (the
-    triggerer runs one loop; dag.test may start one per trigger), so the loop is part of the key and
-    entries of closed loops are dropped.
+    triggerer runs one loop; dag.test starts one per trigger), so the loop is part of the key; the
+    last user to return its lease closes the client, so no loop ends with a client left open.
     """
 
     def __init__(self) -> None:
-        self._clients: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, Any, Any]] = {}
+        self._clients: dict[tuple[Any, ...], _SharedClient] = {}
         self._locks: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
-    def _forget_closed_loops(self) -> None:
-        for key, (loop, _, _) in list(self._clients.items()):
-            if loop.is_closed():
-                del self._clients[key]
-        for key, (loop, _) in list(self._locks.items()):
-            if loop.is_closed():
-                del self._locks[key]
+    def _lock(self, key: tuple[Any, ...], loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        for stale in [k for k, (lock_loop, _) in self._locks.items() if lock_loop.is_closed()]:
+            del self._locks[stale]
+        entry = self._locks.get(key)
+        if entry is None or entry[0] is not loop:
+            entry = self._locks[key] = (loop, asyncio.Lock())
+        return entry[1]
 
-    async def get(self, hook: BedrockCustomizationHook) -> Any:
+    @asynccontextmanager
+    async def lease(self, hook: BedrockCustomizationHook) -> AsyncIterator[Any]:
         loop = asyncio.get_running_loop()
         key = (*hook.client_key(), id(loop))
-        entry = self._clients.get(key)
-        if entry is not None and entry[0] is loop:
-            return entry[2]
-        self._forget_closed_loops()
-        lock_entry = self._locks.get(key)
-        if lock_entry is None or lock_entry[0] is not loop:
-            lock_entry = self._locks[key] = (loop, asyncio.Lock())
-        async with lock_entry[1]:
-            entry = self._clients.get(key)
-            if entry is not None and entry[0] is loop:
-                return entry[2]
-            context = await hook.get_async_conn()
-            client = await context.__aenter__()
-            self._clients[key] = (loop, context, client)
-            return client
+        async with self._lock(key, loop):
+            shared = self._clients.get(key)
+            if shared is None or shared.loop is not loop:
+                context = await hook.get_async_conn()
+                shared = self._clients[key] = _SharedClient(loop, context, await context.__aenter__())
+            shared.users += 1
+        try:
+            yield shared.client
+        finally:
+            shared.users -= 1
+            if shared.users == 0 and self._clients.get(key) is shared:
+                del self._clients[key]
+                with suppress(Exception):
+                    await shared.context.__aexit__(None, None, None)
 
     def __len__(self) -> int:
         return len(self._clients)
-
-    async def close_all(self) -> None:
-        """Close the clients of the running loop (tests and benchmarks; the triggerer never needs to)."""
-        loop = asyncio.get_running_loop()
-        for key, (client_loop, context, _client) in list(self._clients.items()):
-            if client_loop is loop:
-                del self._clients[key]
-                await context.__aexit__(None, None, None)
 
 
 shared_async_clients = _SharedAsyncClients()
@@ -266,25 +267,26 @@ class BedrockCustomizationHook(AwsBaseHook):
 
     # -- asynchronous API (triggers) ---------------------------------------------------------------
 
-    async def shared_async_client(self) -> Any:
-        return await shared_async_clients.get(self)
+    def async_client(self) -> AbstractAsyncContextManager[Any]:
+        """Lease the process-wide shared aiobotocore client of this connection (see _SharedAsyncClients)."""
+        return shared_async_clients.lease(self)
 
     async def describe_job_async(self, job_identifier: str) -> Description:
-        client = await self.shared_async_client()
-        return _strip_metadata(await client.get_model_customization_job(jobIdentifier=job_identifier))
+        async with self.async_client() as client:
+            return _strip_metadata(await client.get_model_customization_job(jobIdentifier=job_identifier))
 
     async def stop_job_async(self, job_identifier: str) -> bool:
-        client = await self.shared_async_client()
-        try:
-            description = await client.get_model_customization_job(jobIdentifier=job_identifier)
-            if description.get("status") != "InProgress":
-                return False
-            await client.stop_model_customization_job(jobIdentifier=job_identifier)
-        except Exception as error:
-            if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
-                return False
-            raise
-        return True
+        async with self.async_client() as client:
+            try:
+                description = await client.get_model_customization_job(jobIdentifier=job_identifier)
+                if description.get("status") != "InProgress":
+                    return False
+                await client.stop_model_customization_job(jobIdentifier=job_identifier)
+            except Exception as error:
+                if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
+                    return False
+                raise
+            return True
 
     def wait_for_job(
         self,

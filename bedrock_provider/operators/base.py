@@ -9,7 +9,7 @@ from bedrock_provider.core.names import sanitize_name
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, Context
 
     from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
@@ -61,8 +61,16 @@ class BedrockAwsMixin:
         }
 
     def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
-        """The DAG's template environment plus the ``bedrock_name`` filter, so that
-        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"`` works with no DAG setup."""
-        env = super().get_template_env(dag)  # type: ignore[misc]
-        env.filters.setdefault("bedrock_name", sanitize_name)
-        return env
+        return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render with the ``bedrock_name`` filter, so that
+        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"`` works with no DAG setup (the task runner
+        passes the DAG's own environment)."""
+        env = with_bedrock_filters(jinja_env or self.get_template_env())
+        super().render_template_fields(context, env)  # type: ignore[misc]
+
+
+def with_bedrock_filters(env: jinja2.Environment) -> jinja2.Environment:
+    env.filters.setdefault("bedrock_name", sanitize_name)
+    return env

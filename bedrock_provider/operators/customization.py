@@ -261,6 +261,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             raise AirflowException(f"The trigger returned no usable event: {event!r}")
         self.job_arn = event.get("job_arn")
         if event["status"] in (states.TIMEOUT, states.ERROR):
+            BedrockCustomModelLink.persist(context, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
             context["ti"].xcom_push(key="return_value", value={**result, "message": event.get("message")})
             raise AirflowException(failure_text(event))
@@ -268,8 +269,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         return self._finish(context, job_result(description))
 
     def _finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
         if result["status"] == states.COMPLETED:
-            BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
             self.log.info(
                 "Job %s Completed: custom model %s (%s)",
                 result["job_name"],

@@ -16,13 +16,17 @@ from bedrock_provider.core.retry import backoff_delay
 MAX_BACKOFF_SECONDS = 300.0
 
 
-def job_event(status: str, description: dict[str, Any] | None, job_identifier: str, **extra: Any) -> dict[str, Any]:
+def job_event(
+    status: str, description: dict[str, Any] | None, job_identifier: str, **extra: Any
+) -> dict[str, Any]:
     """The one event a trigger fires; the same keys whatever the outcome."""
     description = description or {}
     event = {
         "status": status,
-        "job_arn": description.get("jobArn") or (job_identifier if job_identifier.startswith("arn:") else None),
-        "job_name": description.get("jobName") or (None if job_identifier.startswith("arn:") else job_identifier),
+        "job_arn": description.get("jobArn")
+        or (job_identifier if job_identifier.startswith("arn:") else None),
+        "job_name": description.get("jobName")
+        or (None if job_identifier.startswith("arn:") else job_identifier),
         "failure_message": description.get("failureMessage"),
         "custom_model_arn": description.get("outputModelArn"),
     }
@@ -103,9 +107,15 @@ class BedrockModelCustomizationTrigger(BaseTrigger):
         return self.max_wait - (time.time() - self.started_at)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # The lease keeps the shared client open for the whole wait instead of per describe.
+        hook = self.hook()
+        async with hook.async_client():
+            async for event in self._poll(hook):
+                yield event
+
+    async def _poll(self, hook: Any) -> AsyncIterator[TriggerEvent]:
         from bedrock_provider.hooks.customization import error_message, is_not_found, is_transient_error
 
-        hook = self.hook()
         failures = 0
         last_progress = None
         description: dict[str, Any] | None = None

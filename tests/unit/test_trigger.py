@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 
 import pytest
@@ -30,6 +31,9 @@ class ScriptedHook:
         self.script = list(script)
         self.calls = 0
         self.stopped = []
+
+    def async_client(self):
+        return contextlib.nullcontext()
 
     async def describe_job_async(self, identifier):
         self.calls += 1

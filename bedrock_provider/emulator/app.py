@@ -1,0 +1,326 @@
+"""WSGI middleware in front of moto's server app.
+
+Requests signed for the ``bedrock`` service on the model-customization paths are answered
+from the emulator's store; ``/_emulator/*`` is the control surface; everything else (S3,
+SQS, EventBridge, STS, other Bedrock APIs) goes to moto untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import random
+import re
+import socket
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from werkzeug.wrappers import Request
+
+from bedrock_provider.emulator.errors import BedrockError, internal_error, throttling, validation_error
+from bedrock_provider.emulator.store import CustomizationStore
+
+log = logging.getLogger(__name__)
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
+
+CONTROL_PREFIX = "/_emulator/"
+FAULT_KINDS = ("throttle", "server_error", "connection_drop")
+_CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/[^/]+/(?P<region>[^/]+)/(?P<service>[^/]+)/")
+
+# (method, path pattern on the raw, still percent-encoded path, operation)
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"^/model-customization-jobs/?$"), "CreateModelCustomizationJob"),
+    ("GET", re.compile(r"^/model-customization-jobs/?$"), "ListModelCustomizationJobs"),
+    ("POST", re.compile(r"^/model-customization-jobs/(?P<id>.+)/stop/?$"), "StopModelCustomizationJob"),
+    ("GET", re.compile(r"^/model-customization-jobs/(?P<id>.+?)/?$"), "GetModelCustomizationJob"),
+    ("GET", re.compile(r"^/custom-models/?$"), "ListCustomModels"),
+    ("GET", re.compile(r"^/custom-models/(?P<id>.+?)/?$"), "GetCustomModel"),
+    ("DELETE", re.compile(r"^/custom-models/(?P<id>.+?)/?$"), "DeleteCustomModel"),
+    ("POST", re.compile(r"^/tagResource/?$"), "TagResource"),
+    ("POST", re.compile(r"^/untagResource/?$"), "UntagResource"),
+    ("POST", re.compile(r"^/listTagsForResource/?$"), "ListTagsForResource"),
+]
+_TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
+
+
+@dataclass
+class FaultRates:
+    throttle: float = 0.0
+    server_error: float = 0.0
+    connection_drop: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "throttle": self.throttle,
+            "server_error": self.server_error,
+            "connection_drop": self.connection_drop,
+        }
+
+
+class _DropConnection(ConnectionAbortedError):
+    """Raised out of the WSGI app; werkzeug treats it as a dropped connection and sends nothing."""
+
+
+class BedrockMiddleware:
+    """The emulator's WSGI app: Bedrock customization + control surface, moto for the rest."""
+
+    def __init__(self, store: CustomizationStore, moto_app: WSGIApp, *, seed: int | None = 0) -> None:
+        self.store = store
+        self.moto_app = moto_app
+        self._stats_lock = threading.Lock()
+        self._served: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
+        self._rates = FaultRates()
+        # Not for security: a seeded stream so a run with the same seed injects the same faults.
+        self._rng = random.Random(seed)  # noqa: S311
+        self.info: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------- stats and faults
+
+    def set_fault_rates(
+        self, throttle: float = 0.0, server_error: float = 0.0, connection_drop: float = 0.0
+    ) -> None:
+        rates = FaultRates(float(throttle), float(server_error), float(connection_drop))
+        for name, value in rates.as_dict().items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"fault rate {name}={value} must be between 0 and 1")
+        if rates.throttle + rates.server_error + rates.connection_drop > 1.0 + 1e-9:
+            raise ValueError(f"fault rates {rates.as_dict()} add up to more than 1")
+        with self._stats_lock:
+            self._rates = rates
+
+    def fault_rates(self) -> dict[str, float]:
+        with self._stats_lock:
+            return self._rates.as_dict()
+
+    def counts(self) -> dict[str, int]:
+        with self._stats_lock:
+            return dict(self._served)
+
+    def fault_counts(self) -> dict[str, int]:
+        with self._stats_lock:
+            return dict(self._faults)
+
+    def reset_counts(self) -> None:
+        with self._stats_lock:
+            self._served.clear()
+            self._faults.clear()
+
+    def _draw_fault(self) -> str | None:
+        with self._stats_lock:
+            rates = self._rates
+            if not (rates.throttle or rates.server_error or rates.connection_drop):
+                return None
+            draw = self._rng.random()
+        if draw < rates.throttle:
+            return "throttle"
+        if draw < rates.throttle + rates.server_error:
+            return "server_error"
+        if draw < rates.throttle + rates.server_error + rates.connection_drop:
+            return "connection_drop"
+        return None
+
+    def _count(self, counter: Counter[str], operation: str) -> None:
+        with self._stats_lock:
+            counter[operation] += 1
+
+    # ----------------------------------------------------------------- WSGI
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response)
+        route = self._match(environ)
+        if route is None:
+            return self.moto_app(environ, start_response)
+        operation, identifier = route
+        request = Request(environ)
+        body = request.get_data(cache=True)
+        payload: dict[str, Any] = {}
+        try:
+            payload = _json_body(body)
+        except BedrockError as exc:
+            return self._answer(environ, start_response, operation, exc.status, _error_body(exc), exc.code)
+        if operation in _TAG_OPERATIONS and not self.store.owns_arn(str(payload.get("resourceARN", ""))):
+            # Tags of other Bedrock resources (guardrails, agents...) stay moto's business.
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("wsgi.input_terminated", None)
+            return self.moto_app(environ, start_response)
+
+        fault = self._draw_fault()
+        if fault in ("throttle", "server_error"):
+            self._count(self._faults, operation)
+            injected = (
+                throttling() if fault == "throttle" else internal_error("Internal server error (injected).")
+            )
+            return _respond(start_response, injected.status, _error_body(injected), injected.code)
+
+        status, result, error_code = self._run(operation, identifier, payload, request)
+        if fault == "connection_drop":
+            # The request took effect; only the answer is lost, as when a network drops a response.
+            self._count(self._faults, operation)
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    log.debug("socket already closed while dropping the connection")
+            raise _DropConnection(f"connection dropped by the emulator during {operation}")
+        return self._answer(environ, start_response, operation, status, result, error_code)
+
+    def _run(
+        self, operation: str, identifier: str | None, payload: dict[str, Any], request: Request
+    ) -> tuple[int, dict[str, Any], str | None]:
+        try:
+            status, result = self._dispatch(operation, identifier, payload, request)
+        except BedrockError as exc:
+            return exc.status, _error_body(exc), exc.code
+        except Exception:
+            log.exception("emulator failed on %s", operation)
+            error = internal_error()
+            return error.status, _error_body(error), error.code
+        return status, result, None
+
+    def _answer(
+        self,
+        environ: WSGIEnviron,
+        start_response: StartResponse,
+        operation: str,
+        status: int,
+        result: dict[str, Any],
+        error_code: str | None,
+    ) -> Iterable[bytes]:
+        self._count(self._served, operation)
+        return _respond(start_response, status, result, error_code)
+
+    def _match(self, environ: WSGIEnviron) -> tuple[str, str | None] | None:
+        credential = _CREDENTIAL_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if credential is None or credential.group("service") != "bedrock":
+            return None
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+        if "://" in raw:
+            raw = urlsplit(raw).path
+        raw_path = raw.split("?", 1)[0]
+        method = environ.get("REQUEST_METHOD", "GET")
+        for route_method, pattern, operation in _ROUTES:
+            if method != route_method:
+                continue
+            match = pattern.match(raw_path)
+            if match:
+                identifier = match.groupdict().get("id")
+                return operation, unquote(identifier) if identifier is not None else None
+        return None
+
+    def _dispatch(
+        self, operation: str, identifier: str | None, payload: dict[str, Any], request: Request
+    ) -> tuple[int, dict[str, Any]]:
+        store = self.store
+        params: dict[str, str] = dict(request.args.items())
+        ident = identifier or ""
+        if operation == "CreateModelCustomizationJob":
+            arn, _ = store.create_job(payload)
+            return 201, {"jobArn": arn}
+        if operation == "GetModelCustomizationJob":
+            return 200, store.get_job(ident)
+        if operation == "StopModelCustomizationJob":
+            store.stop_job(ident)
+            return 200, {}
+        if operation == "ListModelCustomizationJobs":
+            return 200, store.list_jobs(params)
+        if operation == "GetCustomModel":
+            return 200, store.get_custom_model(ident)
+        if operation == "ListCustomModels":
+            return 200, store.list_custom_models(params)
+        if operation == "DeleteCustomModel":
+            store.delete_custom_model(ident)
+            return 200, {}
+        resource_arn = payload.get("resourceARN")
+        if not isinstance(resource_arn, str) or not resource_arn:
+            raise validation_error("resourceARN is required.")
+        if operation == "TagResource":
+            store.tag_resource(resource_arn, payload.get("tags"))
+            return 200, {}
+        if operation == "UntagResource":
+            store.untag_resource(resource_arn, payload.get("tagKeys"))
+            return 200, {}
+        return 200, store.list_tags(resource_arn)
+
+    # ----------------------------------------------------------------- control surface
+
+    def _control(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        name = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX) :].strip("/")
+        try:
+            if method == "GET" and name == "health":
+                return _respond(start_response, 200, {"status": "ok", **self.info})
+            if method == "GET" and name == "counts":
+                return _respond(start_response, 200, self.counts())
+            if method == "GET" and name == "fault-counts":
+                return _respond(start_response, 200, self.fault_counts())
+            if method == "GET" and name == "faults":
+                return _respond(start_response, 200, self.fault_rates())
+            if method == "POST" and name == "faults":
+                body = _json_body(Request(environ).get_data())
+                unknown = set(body) - set(FAULT_KINDS)
+                if unknown:
+                    raise ValueError(f"unknown fault kinds {sorted(unknown)}; expected {list(FAULT_KINDS)}")
+                self.set_fault_rates(**{k: float(v) for k, v in body.items()})
+                return _respond(start_response, 200, self.fault_rates())
+            if method == "POST" and name == "reset-counts":
+                self.reset_counts()
+                return _respond(start_response, 200, {})
+            if method == "POST" and name == "reset":
+                self.reset_counts()
+                self.store.reset()
+                return _respond(start_response, 200, {})
+            if method == "GET" and name == "jobs":
+                return _respond(
+                    start_response,
+                    200,
+                    {"jobs_created": self.store.jobs_created(), "jobs": self.store.job_summaries()},
+                )
+        except (ValueError, TypeError, BedrockError) as exc:
+            return _respond(start_response, 400, {"message": str(exc)})
+        return _respond(start_response, 404, {"message": f"no control endpoint {method} /_emulator/{name}"})
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise validation_error("The request body is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise validation_error("The request body must be a JSON object.")
+    return parsed
+
+
+def _error_body(exc: BedrockError) -> dict[str, Any]:
+    return {"message": exc.message}
+
+
+def _respond(
+    start_response: StartResponse, status: int, payload: dict[str, Any], error_code: str | None = None
+) -> list[bytes]:
+    data = json.dumps(payload).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(data))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    if error_code is not None:
+        headers.append(("x-amzn-ErrorType", error_code))
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [data]

@@ -1,0 +1,219 @@
+"""``BedrockEmulator``: moto's server plus the Bedrock model-customization emulation, in a thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bedrock_provider.emulator.app import BedrockMiddleware
+from bedrock_provider.emulator.s3 import MotoObjectStore
+from bedrock_provider.emulator.store import CustomizationStore
+
+log = logging.getLogger(__name__)
+
+
+class _RequestHandler(MotoRequestHandler):
+    """moto's handler, with werkzeug's per-request access log made optional."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if getattr(self.server, "log_requests", False):
+            super().log_request(code, size)
+
+
+class BedrockEmulator:
+    """A local Bedrock (model customization) and AWS endpoint on loopback.
+
+    Serves every moto service on one port, so an Airflow aws connection pointing its
+    ``endpoint_url`` here reaches S3, SQS, EventBridge, STS and Bedrock alike. Moto's state
+    is per process: emulators in one process share S3 and the other moto services, while
+    each keeps its own jobs, custom models and counts.
+
+    Jobs follow their job tags: ``emulator:outcome`` (Completed, Failed, Stopped),
+    ``emulator:duration`` (seconds), ``emulator:failure-message``, ``emulator:final-loss``
+    and ``emulator:final-validation-loss``.
+    """
+
+    def __init__(
+        self,
+        job_duration: float = 5.0,
+        port: int = 0,
+        region: str = "us-east-1",
+        *,
+        host: str = "127.0.0.1",
+        seed: int | None = 0,
+        stop_delay: float = 0.5,
+        tick_interval: float = 0.1,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        seed_buckets: Iterable[str] = (),
+        log_requests: bool = False,
+    ) -> None:
+        if job_duration < 0:
+            raise ValueError(f"job_duration must be >= 0 seconds, got {job_duration}")
+        if tick_interval <= 0:
+            raise ValueError(f"tick_interval must be > 0 seconds, got {tick_interval}")
+        self.host = host
+        self.region = region
+        self.account_id = account_id
+        self.tick_interval = tick_interval
+        self.log_requests = log_requests
+        self._requested_port = port
+        self._seed_buckets = list(seed_buckets)
+        self.objects = MotoObjectStore(account_id)
+        self.store = CustomizationStore(
+            region=region,
+            account_id=account_id,
+            objects=self.objects,
+            job_duration=job_duration,
+            stop_delay=stop_delay,
+        )
+        self.objects.partition = self.store.partition
+        self.app = BedrockMiddleware(self.store, DomainDispatcherApplication(create_backend_app), seed=seed)
+        self._server: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> BedrockEmulator:
+        if self._server is not None:
+            raise RuntimeError(f"the emulator is already running at {self.endpoint_url}")
+        for bucket in self._seed_buckets:
+            self.create_bucket(bucket)
+        server = make_server(
+            self.host, self._requested_port, self.app, threaded=True, request_handler=_RequestHandler
+        )
+        server.log_requests = self.log_requests  # type: ignore[attr-defined]
+        self._server = server
+        self._stopping.clear()
+        self.app.info = {
+            "region": self.region,
+            "job_duration": self.job_duration,
+            "endpoint_url": self.endpoint_url,
+        }
+        self._threads = [
+            threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="bedrock-emulator",
+                daemon=True,
+            ),
+            threading.Thread(target=self._tick_forever, name="bedrock-emulator-ticker", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info("Bedrock emulator listening on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def __enter__(self) -> BedrockEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _tick_forever(self) -> None:
+        while not self._stopping.wait(self.tick_interval):
+            try:
+                self.store.tick()
+            except Exception:
+                # Keep ticking: one bad job must not freeze every other job.
+                log.exception("emulator tick failed")
+
+    # ----------------------------------------------------------------- where
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def job_duration(self) -> float:
+        return self.store.job_duration
+
+    @job_duration.setter
+    def job_duration(self, seconds: float) -> None:
+        """Duration of jobs created from now on that carry no emulator:duration tag."""
+        self.store.job_duration = seconds
+
+    # ----------------------------------------------------------------- faults and counts
+
+    def set_fault_rates(
+        self, throttle: float = 0.0, server_error: float = 0.0, connection_drop: float = 0.0
+    ) -> None:
+        """Answer that fraction of Bedrock calls with ThrottlingException (429), HTTP 500, or no answer.
+
+        A dropped connection happens after the request took effect (the response is lost),
+        which is the case clientRequestToken exists for.
+        """
+        self.app.set_fault_rates(throttle, server_error, connection_drop)
+
+    def fault_rates(self) -> dict[str, float]:
+        return self.app.fault_rates()
+
+    def request_count(self, operation: str) -> int:
+        """Bedrock calls served (answered, including genuine errors) for one API operation."""
+        return self.app.counts().get(operation, 0)
+
+    def counts(self) -> dict[str, int]:
+        return self.app.counts()
+
+    def fault_count(self, operation: str) -> int:
+        """Bedrock calls of that operation answered with an injected fault."""
+        return self.app.fault_counts().get(operation, 0)
+
+    def fault_counts(self) -> dict[str, int]:
+        return self.app.fault_counts()
+
+    def reset_counts(self) -> None:
+        self.app.reset_counts()
+
+    # ----------------------------------------------------------------- state
+
+    def jobs_created(self) -> int:
+        """Jobs actually created (an idempotent replay of a Create creates none)."""
+        return self.store.jobs_created()
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """jobArn, jobName and status of every job, oldest first."""
+        return self.store.job_summaries()
+
+    def describe_job(self, identifier: str) -> dict[str, Any]:
+        """GetModelCustomizationJob's answer, without going through HTTP or the counts."""
+        return self.store.get_job(identifier)
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create an S3 bucket in moto (no-op if it exists)."""
+        self.objects.create_bucket(bucket, self.region)
+
+    def reset(self) -> None:
+        """Forget jobs, custom models and counts (moto's other state is left alone)."""
+        self.reset_counts()
+        self.store.reset()
