@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 Description = dict[str, Any]
 
-NAME_IN_USE_MESSAGE = "currently in use"
+NAME_IN_USE_MESSAGE = "job name is currently in use"
 
 
 def error_code(error: BaseException) -> str | None:
@@ -49,6 +49,11 @@ def error_message(error: BaseException) -> str:
 
 def is_not_found(error: BaseException) -> bool:
     return error_code(error) in retry.NOT_FOUND_CODES
+
+
+def is_job_name_taken(error: BaseException) -> bool:
+    """Bedrock's answer to a Create whose job name another submitter took first."""
+    return error_code(error) == "ValidationException" and NAME_IN_USE_MESSAGE in error_message(error)
 
 
 def is_transient_error(error: BaseException) -> bool:
@@ -219,12 +224,10 @@ class BedrockCustomizationHook(AwsBaseHook):
             try:
                 response = self.client.create_model_customization_job(**kwargs)
             except Exception as error:
-                if error_code(error) in {"ValidationException", "ConflictException"} and (
-                    NAME_IN_USE_MESSAGE in error_message(error) or error_code(error) == "ConflictException"
-                ):
-                    last_conflict = error
-                    continue
-                raise
+                if not is_job_name_taken(error):
+                    raise
+                last_conflict = error
+                continue
             return SubmittedJob(
                 job_arn=str(response["jobArn"]),
                 job_name=kwargs["jobName"],
