@@ -32,7 +32,7 @@ class InvalidInputError(ValueError):
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         count = len(self.problems)
         super().__init__(
-            f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was submitted.\n{lines}"
+            f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was sent to AWS.\n{lines}"
         )
 
 

@@ -564,7 +564,14 @@ def render_loss_chart(
             label="epoch boundary" if index == 0 else None,
         )
     best = training.summary
-    axes.scatter([best["min_loss_step"]], [best["min_loss"]], color="tab:blue", zorder=3, s=18)
+    axes.scatter(
+        [best["min_loss_step"]],
+        [best["min_loss"]],
+        color="tab:blue",
+        zorder=3,
+        s=18,
+        label=f"lowest training loss (step {best['min_loss_step']})",
+    )
     axes.set_xlabel("step")
     axes.set_ylabel("loss")
     axes.set_title(title)

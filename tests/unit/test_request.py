@@ -126,7 +126,7 @@ def test_bad_input_is_rejected_naming_the_field(overrides, field, fragment):
     assert field in raised.value.fields, str(raised.value)
     line = next(str(p) for p in raised.value.problems if p.field == field)
     assert fragment in line, line
-    assert "nothing was submitted" in str(raised.value)
+    assert "nothing was sent to AWS" in str(raised.value)
 
 
 def test_bad_input_table_is_large_enough():

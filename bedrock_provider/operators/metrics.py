@@ -1,0 +1,533 @@
+"""BedrockExportMetricsOperator: a finished job's metrics, exported, summarized and gated."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.metrics import (
+    TRAINING,
+    VALIDATION,
+    MetricsKind,
+    MetricsSeries,
+    champion_record,
+    check_baseline,
+    comparison_baseline,
+    evaluate_gate,
+    export_uris,
+    merged_csv,
+    metrics_locations,
+    read_metrics,
+    render_loss_chart,
+    require_completed,
+)
+from bedrock_provider.core.results import job_id_from_arn
+from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+ON_GATE_FAILURE_CHOICES = ("fail", "skip", "record")
+DEFAULT_CHAMPION_TAG = {"stage": "champion"}
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def _is_s3(uri: str) -> bool:
+    return uri.startswith("s3://")
+
+
+def _local_path(uri: str) -> Path:
+    return Path(uri.removeprefix("file://"))
+
+
+def _uri_problem(field: str, value: object) -> Problem | None:
+    if not isinstance(value, str) or not value.strip():
+        return Problem(field, value, "must be an s3://bucket/prefix URI or an absolute local path")
+    if _is_s3(value):
+        if not value.removeprefix("s3://").split("/", 1)[0]:
+            return Problem(field, value, "names no bucket; use s3://bucket/prefix")
+        return None
+    if value.startswith("file://") or value.startswith("/"):
+        return None if _local_path(value).is_absolute() else Problem(field, value, "must be absolute")
+    return Problem(
+        field,
+        value,
+        "must be an s3://bucket/prefix URI or an absolute local path (a relative path would depend on "
+        "the worker's working directory)",
+    )
+
+
+def _on_gate_failure_problem(value: object) -> Problem | None:
+    if value in ON_GATE_FAILURE_CHOICES:
+        return None
+    return Problem("on_gate_failure", value, f"must be one of {', '.join(ON_GATE_FAILURE_CHOICES)}")
+
+
+def _loss_limit(field: str, value: object, problems: list[Problem]) -> float | None:
+    """A loss threshold: a positive number, or its text when it came from a template."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        problems.append(Problem(field, value, "must be a positive number (a loss), or None for no limit"))
+        return None
+    return number
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The operator's rendered parameters, checked."""
+
+    job_identifier: str
+    destination_uri: str | None
+    max_training_loss: float | None
+    max_validation_loss: float | None
+    baseline_uri: str | None
+    champion_uri: str | None
+    champion_tag: dict[str, str]
+
+
+class _ArtifactStore:
+    """Reads and writes s3:// URIs through the task's AWS connection, and absolute local paths."""
+
+    def __init__(self, operator: BedrockExportMetricsOperator):
+        self._operator = operator
+
+    @cached_property
+    def _s3(self) -> Any:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        op = self._operator
+        config = None
+        if op.botocore_config:
+            from botocore.config import Config
+
+            config = Config(**op.botocore_config)
+        return S3Hook(
+            aws_conn_id=op.aws_conn_id, region_name=op.region_name, verify=op.verify, config=config
+        ).get_conn()
+
+    @staticmethod
+    def _split(uri: str) -> tuple[str, str]:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return bucket, key
+
+    @contextmanager
+    def open_text(self, uri: str) -> Iterator[Any]:
+        """The object as a stream of text lines (never read whole), or None when there is none."""
+        if not _is_s3(uri):
+            path = _local_path(uri)
+            if not path.is_file():
+                yield None
+                return
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                yield stream
+            return
+        bucket, key = self._split(uri)
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except Exception as error:
+            if getattr(error, "response", {}).get("Error", {}).get("Code") in _NOT_FOUND_CODES:
+                yield None
+                return
+            raise
+        try:
+            yield codecs.getreader("utf-8-sig")(body)
+        finally:
+            body.close()
+
+    def read_json(self, uri: str) -> Any | None:
+        with self.open_text(uri) as stream:
+            if stream is None:
+                return None
+            text = stream.read()
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"{uri} is not valid JSON: {error}") from error
+
+    def write(self, uri: str, data: bytes, content_type: str) -> None:
+        if _is_s3(uri):
+            bucket, key = self._split(uri)
+            self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+            return
+        path = _local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target and rename: a reader never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
+class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
+    """Export a completed customization job's training and validation metrics and gate on them.
+
+    Reads step_wise_training_metrics.csv and validation_metrics.csv from the job's output location,
+    summarizes them, writes ``summary.json``, ``metrics.csv`` (training and validation per step) and,
+    with ``plot=True``, ``loss.png`` to ``{destination_uri}/{job name}/``, and decides whether the
+    model passed the gate. When it passed and ``promote=True``, tags the custom model and makes its
+    summary the champion the next run must beat.
+
+    :param job_identifier: the job's name or ARN, typically
+        ``"{{ ti.xcom_pull('train')['job_arn'] }}"``.
+    :param destination_uri: ``s3://bucket/prefix`` or an absolute local directory; None exports
+        nothing (the summary still goes to XCom).
+    :param max_training_loss: the model fails the gate when its final training loss is above this.
+    :param max_validation_loss: the same for the final validation loss; a job without validation
+        metrics fails a gate that sets it.
+    :param baseline_uri: a summary JSON written by this operator (the champion's); the model must have
+        a lower final validation loss, or final training loss where either has no validation metrics.
+        A missing file (first run) is logged and not a failure.
+    :param plot: also render loss.png (needs the ``plots`` extra: matplotlib).
+    :param plot_size: (width, height) of the PNG in pixels.
+    :param on_gate_failure: "fail" (the task fails with the reasons, without retries), "skip" (the task
+        and what depends on it are skipped) or "record" (the task succeeds with ``passed`` False).
+    :param promote: when the model passes, tag the custom model with ``champion_tag`` and write its
+        summary to ``champion_uri``.
+    :param champion_uri: where the champion summary JSON is written; defaults to ``baseline_uri``, so
+        the next run compares against this one.
+    :param champion_tag: tags set on a promoted custom model.
+    :param aws_conn_id: Airflow AWS connection (used for Bedrock and S3); region_name, verify and
+        botocore_config as in the Amazon provider.
+
+    Returns ``{"training": {...}, "validation": {...} or None, "artifacts": {name: uri}, "passed": ...}``
+    plus the job's identity, the metrics' source URIs, the gate's checks and reasons and ``promoted``.
+    Each summary holds final_loss, final_step, min_loss, min_loss_step, final_perplexity (the file's,
+    or exp(final_loss) when the file has no perplexity; ``perplexity_source`` says which), steps (rows
+    of the file: one per training step, one per evaluation), epochs and epoch_means. Every Asset in the
+    task's outlets gets an event whose extra holds the job's identity, both summaries, the artifacts,
+    ``passed`` and ``promoted``.
+    """
+
+    template_fields: Sequence[str] = (
+        "job_identifier",
+        "destination_uri",
+        "max_training_loss",
+        "max_validation_loss",
+        "baseline_uri",
+        "on_gate_failure",
+        "champion_uri",
+        "champion_tag",
+        *AWS_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers = {"champion_tag": "json"}
+    ui_color = "#eef6e4"
+
+    def __init__(
+        self,
+        *,
+        job_identifier: str,
+        destination_uri: str | None = None,
+        max_training_loss: float | str | None = None,
+        max_validation_loss: float | str | None = None,
+        baseline_uri: str | None = None,
+        plot: bool = False,
+        plot_size: tuple[int, int] = (1200, 600),
+        on_gate_failure: str = "fail",
+        promote: bool = False,
+        champion_uri: str | None = None,
+        champion_tag: dict[str, str] | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # A literal choice is checked when the DAG is parsed; a template once it is rendered.
+        problem = None if "{{" in str(on_gate_failure) else _on_gate_failure_problem(on_gate_failure)
+        if problem:
+            raise ValueError(str(problem))
+        width, height = plot_size
+        if not (isinstance(width, int) and isinstance(height, int) and width >= 200 and height >= 150):
+            raise ValueError(
+                f"plot_size={plot_size!r}: must be (width, height) in pixels, at least (200, 150)"
+            )
+        self.job_identifier = job_identifier
+        self.destination_uri = destination_uri
+        self.max_training_loss = max_training_loss
+        self.max_validation_loss = max_validation_loss
+        self.baseline_uri = baseline_uri
+        self.plot = plot
+        self.plot_size = (width, height)
+        self.on_gate_failure = on_gate_failure
+        self.promote = promote
+        self.champion_uri = champion_uri
+        self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
+
+    # -- input ---------------------------------------------------------------------------------------
+
+    def _settings(self) -> _Settings:
+        """The rendered parameters, every problem reported at once and before any AWS call."""
+        problems: list[Problem] = []
+        if not isinstance(self.job_identifier, str) or not self.job_identifier.strip():
+            problems.append(Problem("job_identifier", self.job_identifier, "must be a job name or ARN"))
+        uris: dict[str, str | None] = {}
+        for name in ("destination_uri", "baseline_uri", "champion_uri"):
+            value = getattr(self, name)
+            uris[name] = None if value in (None, "") else value
+            problem = None if uris[name] is None else _uri_problem(name, value)
+            if problem:
+                problems.append(problem)
+        max_training = _loss_limit("max_training_loss", self.max_training_loss, problems)
+        max_validation = _loss_limit("max_validation_loss", self.max_validation_loss, problems)
+        problem = _on_gate_failure_problem(self.on_gate_failure)
+        if problem:
+            problems.append(problem)
+        if self.plot and uris["destination_uri"] is None:
+            problems.append(
+                Problem("destination_uri", None, "plot=True needs a destination_uri for loss.png")
+            )
+        champion_uri = uris["champion_uri"] or uris["baseline_uri"]
+        if self.promote and champion_uri is None:
+            problems.append(
+                Problem("champion_uri", None, "promote=True needs champion_uri or baseline_uri to write to")
+            )
+        tag = self.champion_tag
+        if (
+            not isinstance(tag, dict)
+            or not tag
+            or not all(isinstance(key, str) and key and isinstance(value, str) for key, value in tag.items())
+        ):
+            problems.append(
+                Problem("champion_tag", tag, "must be a non-empty dict of string keys and values")
+            )
+        if problems:
+            raise InvalidInputError("BedrockExportMetricsOperator", problems)
+        return _Settings(
+            job_identifier=self.job_identifier.strip(),
+            destination_uri=uris["destination_uri"],
+            max_training_loss=max_training,
+            max_validation_loss=max_validation,
+            baseline_uri=uris["baseline_uri"],
+            champion_uri=champion_uri,
+            champion_tag=dict(tag),
+        )
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def _read(self, store: _ArtifactStore, uri: str, kind: MetricsKind) -> MetricsSeries | None:
+        with store.open_text(uri) as stream:
+            return None if stream is None else read_metrics(stream, kind, uri)
+
+    def _read_validation(
+        self, store: _ArtifactStore, candidates: Sequence[str], description: dict[str, Any]
+    ) -> MetricsSeries | None:
+        for uri in candidates:
+            series = self._read(store, uri, VALIDATION)
+            if series is not None:
+                return series
+        validators = (description.get("validationDataConfig") or {}).get("validators") or []
+        if validators:
+            self.log.warning(
+                "Job %s was given validation data but wrote no validation metrics (looked at %s); "
+                "continuing with training metrics only",
+                description.get("jobName"),
+                ", ".join(candidates),
+            )
+        else:
+            self.log.info("Job %s had no validation data: no validation metrics", description.get("jobName"))
+        return None
+
+    def _baseline(self, store: _ArtifactStore, settings: _Settings, job_arn: str) -> Any:
+        """The champion summary this model must beat, or None when there is none (yet)."""
+        if not settings.baseline_uri:
+            return None
+        found = store.read_json(settings.baseline_uri)
+        if found is None:
+            self.log.info("No champion at %s yet: nothing to compare against", settings.baseline_uri)
+            return None
+        found = check_baseline(found, settings.baseline_uri)
+        to_beat = comparison_baseline(found, job_arn)
+        if to_beat is not found:
+            self.log.info(
+                "Job %s is already the champion at %s: comparing against the champion it replaced (%s)",
+                found.get("job_name"),
+                settings.baseline_uri,
+                (to_beat or {}).get("job_name", "none"),
+            )
+            if to_beat is not None:
+                to_beat = check_baseline(dict(to_beat), f"{settings.baseline_uri} (previous_champion)")
+        return to_beat
+
+    # -- the run -------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        settings = self._settings()
+        description = self.hook.describe_job(settings.job_identifier)
+        require_completed(description)
+        locations = metrics_locations(description)
+        store = _ArtifactStore(self)
+
+        training = self._read(store, locations.training, TRAINING)
+        if training is None:
+            raise FileNotFoundError(
+                f"No training metrics at {locations.training}: Bedrock writes them there when job "
+                f"{description.get('jobName')} completes. Check the job's outputDataConfig.s3Uri and that "
+                "this connection may read it."
+            )
+        validation = self._read_validation(store, locations.validation_candidates, description)
+
+        job_arn = str(description["jobArn"])
+        job_name = str(description.get("jobName") or job_id_from_arn(job_arn))
+        result: dict[str, Any] = {
+            "job_arn": job_arn,
+            "job_name": job_name,
+            "custom_model_arn": description.get("outputModelArn"),
+            "custom_model_name": description.get("outputModelName"),
+            "training": training.summary,
+            "validation": validation.summary if validation else None,
+            "sources": {"training": training.source, "validation": validation.source if validation else None},
+        }
+
+        to_beat = self._baseline(store, settings, job_arn)
+        gate = evaluate_gate(
+            training.summary,
+            validation.summary if validation else None,
+            max_training_loss=settings.max_training_loss,
+            max_validation_loss=settings.max_validation_loss,
+            baseline=to_beat,
+            baseline_uri=settings.baseline_uri,
+        )
+        result["gate"] = {**gate.as_dict(), "on_failure": self.on_gate_failure}
+        result["passed"] = gate.passed
+
+        artifacts = (
+            export_uris(settings.destination_uri, job_name, self.plot) if settings.destination_uri else {}
+        )
+        result["artifacts"] = artifacts
+        if "metrics" in artifacts:
+            store.write(artifacts["metrics"], merged_csv(training, validation).encode(), "text/csv")
+        if "chart" in artifacts:
+            store.write(artifacts["chart"], self._chart(training, validation, job_name), "image/png")
+
+        result["promoted"] = False
+        result["champion_uri"] = settings.champion_uri if self.promote else None
+        if gate.passed and self.promote:
+            self._promote(store, settings, result, to_beat)
+        if "summary" in artifacts:
+            store.write(artifacts["summary"], _json_bytes(result), "application/json")
+
+        self._log_result(result)
+        self._emit_asset_events(context, result)
+        if not gate.passed:
+            self._on_gate_failure(context, result, gate.reasons)
+        return result
+
+    def _chart(self, training: MetricsSeries, validation: MetricsSeries | None, job_name: str) -> bytes:
+        out = io.BytesIO()
+        width, height = self.plot_size
+        render_loss_chart(
+            training, validation, out, title=f"Loss of {job_name}", width_px=width, height_px=height
+        )
+        return out.getvalue()
+
+    def _promote(
+        self, store: _ArtifactStore, settings: _Settings, result: dict[str, Any], to_beat: Any
+    ) -> None:
+        model_arn = result.get("custom_model_arn")
+        if not model_arn:
+            raise ValueError(
+                f"Job {result['job_name']} passed the gate but its description has no outputModelArn: "
+                "there is no custom model to promote"
+            )
+        self.hook.tag_resource(str(model_arn), settings.champion_tag)
+        result["promoted"] = True
+        result["promoted_at"] = datetime.now(UTC).isoformat()
+        champion = {**result, "previous_champion": champion_record(to_beat) if to_beat else None}
+        assert settings.champion_uri is not None  # noqa: S101 - _settings requires it with promote
+        store.write(settings.champion_uri, _json_bytes(champion), "application/json")
+        self.log.info(
+            "Promoted %s: tagged %s with %s; champion summary written to %s",
+            result["job_name"],
+            model_arn,
+            settings.champion_tag,
+            settings.champion_uri,
+        )
+
+    def _log_result(self, result: dict[str, Any]) -> None:
+        training, validation = result["training"], result["validation"]
+        self.log.info(
+            "Training: final loss %.6g at step %s (min %.6g at step %s), final perplexity %s, "
+            "%s steps over %s epochs",
+            training["final_loss"],
+            training["final_step"],
+            training["min_loss"],
+            training["min_loss_step"],
+            training["final_perplexity"],
+            training["steps"],
+            training["epochs"],
+        )
+        if validation:
+            self.log.info(
+                "Validation: final loss %.6g (min %.6g at step %s), final perplexity %s, %s evaluations",
+                validation["final_loss"],
+                validation["min_loss"],
+                validation["min_loss_step"],
+                validation["final_perplexity"],
+                validation["steps"],
+            )
+        for name, uri in result["artifacts"].items():
+            self.log.info("Exported %s: %s", name, uri)
+        self.log.info(
+            "Gate %s", "passed" if result["passed"] else "failed: " + "; ".join(result["gate"]["reasons"])
+        )
+
+    def _emit_asset_events(self, context: Context, result: dict[str, Any]) -> None:
+        outlets = [outlet for outlet in self.outlets if isinstance(outlet, Asset)]
+        if not outlets:
+            return
+        extra = {
+            key: result.get(key)
+            for key in (
+                "job_arn",
+                "job_name",
+                "custom_model_arn",
+                "training",
+                "validation",
+                "artifacts",
+                "passed",
+                "promoted",
+            )
+        }
+        for outlet in outlets:
+            context["outlet_events"][outlet].extra = extra
+
+    def _on_gate_failure(self, context: Context, result: dict[str, Any], reasons: list[str]) -> None:
+        message = f"Job {result['job_name']} failed the gate: " + "; ".join(reasons)
+        if self.on_gate_failure == "record":
+            self.log.warning("%s (on_gate_failure='record': the task succeeds)", message)
+            return
+        # Downstream tasks and the UI still see the numbers of a model that did not pass.
+        context["ti"].xcom_push(key="return_value", value=result)
+        if self.on_gate_failure == "skip":
+            raise AirflowSkipException(message)
+        raise AirflowFailException(message)
