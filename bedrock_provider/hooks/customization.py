@@ -268,6 +268,9 @@ class BedrockCustomizationHook(AwsBaseHook):
             resourceARN=resource_arn, tags=[{"key": key, "value": value} for key, value in tags.items()]
         )
 
+    def untag_resource(self, resource_arn: str, tag_keys: list[str]) -> None:
+        self.client.untag_resource(resourceARN=resource_arn, tagKeys=tag_keys)
+
     # -- asynchronous API (triggers) ---------------------------------------------------------------
 
     def async_client(self) -> AbstractAsyncContextManager[Any]:

@@ -460,6 +460,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
                 "there is no custom model to promote"
             )
         self.hook.tag_resource(str(model_arn), settings.champion_tag)
+        self._retire(to_beat, str(model_arn), settings.champion_tag)
         result["promoted"] = True
         result["promoted_at"] = datetime.now(UTC).isoformat()
         champion = {**result, "previous_champion": champion_record(to_beat) if to_beat else None}
@@ -472,6 +473,19 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             settings.champion_tag,
             settings.champion_uri,
         )
+
+    def _retire(self, champion: Any, new_model_arn: str, champion_tag: dict[str, str]) -> None:
+        """Take the champion tag off the model being replaced, so only one model carries it."""
+        old_model_arn = champion.get("custom_model_arn") if isinstance(champion, dict) else None
+        if not old_model_arn or old_model_arn == new_model_arn:
+            return
+        try:
+            self.hook.untag_resource(str(old_model_arn), list(champion_tag))
+        except Exception as error:
+            # The old model may have been deleted; the new champion stands either way.
+            self.log.warning("Could not untag the previous champion %s: %s", old_model_arn, error)
+        else:
+            self.log.info("Removed %s from the previous champion %s", list(champion_tag), old_model_arn)
 
     def _log_result(self, result: dict[str, Any]) -> None:
         training, validation = result["training"], result["validation"]

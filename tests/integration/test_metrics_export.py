@@ -180,6 +180,8 @@ def test_promotion_and_the_champion_over_consecutive_runs(run_dag, unique_name, 
     champion = s3_json(s3, champion_uri)
     assert champion["job_arn"] == third_summary["job_arn"]
     assert champion["previous_champion"]["job_arn"] == first_summary["job_arn"]
+    assert model_tags(bedrock, third_summary["custom_model_arn"])["stage"] == "champion"
+    assert "stage" not in model_tags(bedrock, first_summary["custom_model_arn"])
     assert asset_event_extras("metrics_promote", third.run_id)[0]["promoted"] is True
 
 
