@@ -30,14 +30,16 @@ e2e: $(STAMP)
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
+# make demo DEMO_ARGS=--keep leaves the stack running (UI and API); make demo-stop stops it.
 demo: $(STAMP)
 	$(BIN)/python -m demo.run $(DEMO_ARGS)
 
-demo-stop: $(STAMP)
+demo-stop:
 	$(BIN)/python -m demo.run --stop
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
+	-test -x $(BIN)/python && $(BIN)/python -m demo.run --stop
 	rm -rf $(VENV) .demo .bench .pytest_cache .mypy_cache .ruff_cache

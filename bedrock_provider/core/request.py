@@ -29,16 +29,21 @@ CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", 
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 KMS_KEY_PATTERN = re.compile(
-    r"arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+))"
+    r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
+    r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
 S3_URI_PATTERN = re.compile(
-    r"s3://[a-z0-9][-.a-z0-9]{1,61}(?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
 )
-BASE_MODEL_ID_PATTERN = re.compile(
-    r"[a-z0-9-]{1,63}[.]([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2}"
+# A foundation model id or ARN, a custom model ARN, or a custom model name (to keep training it).
+BASE_MODEL_PATTERN = re.compile(
+    r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
+    r"([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}"
+    r"[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})))"
+    r"|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})"
+    r"|(([0-9a-zA-Z][_-]?)+)"
 )
-BASE_MODEL_ARN_PATTERN = re.compile(r"arn:aws(-[^:]{1,12})?:bedrock:[a-z0-9-]{1,20}:[0-9]{0,12}:[a-z-]+/.+")
-VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]+")
+VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]{1,32}")
 TAG_PATTERN = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
 MAX_TAGS = 200
 MAX_VALIDATORS = 10
@@ -66,6 +71,16 @@ _NAMED_API_PARAMETERS = {
 EXTRA_API_PARAMETERS = ("customizationConfig",)
 
 
+def _parse_literal(text: str) -> object:
+    """A rendered template holding a dict or list: JSON, or the Python literal Jinja renders it to."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text.strip())
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            continue
+    return text
+
+
 def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> dict[str, Any] | None:
     """A dict, or a rendered template holding one (JSON, or a Python literal such as ``{{ params.x }}``
     renders to when the DAG does not render native objects)."""
@@ -74,16 +89,11 @@ def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> di
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
+        if not value.strip():
             return None
-        for parse in (json.loads, ast.literal_eval):
-            try:
-                parsed = parse(text)
-            except (ValueError, SyntaxError, RecursionError):
-                continue
-            if isinstance(parsed, Mapping):
-                return dict(parsed)
+        parsed = _parse_literal(value)
+        if isinstance(parsed, Mapping):
+            return dict(parsed)
         problems.append(
             Problem(
                 field_name, value, "must be a dict (or a JSON object); the text given does not parse as one"
@@ -136,7 +146,9 @@ def check_s3_uri(
 
 def parse_tags(value: object, field_name: str, problems: list[Problem]) -> list[dict[str, str]]:
     """Tags as a dict, or as Bedrock's list of {"key", "value"}; returned in Bedrock's shape."""
-    if value is None:
+    if value is None or (isinstance(value, str) and value.strip().startswith(("{", "["))):
+        value = _parse_literal(value) if isinstance(value, str) else value
+    if value is None or value == "":
         return []
     pairs: list[tuple[object, object]] = []
     if isinstance(value, Mapping):
@@ -200,7 +212,9 @@ def parse_vpc_config(value: object, problems: list[Problem]) -> dict[str, list[s
             problems.append(Problem(where, items, f"has {len(items)} ids; Bedrock allows at most {limit}"))
         bad = [item for item in items if not isinstance(item, str) or VPC_ID_PATTERN.fullmatch(item) is None]
         if bad:
-            problems.append(Problem(where, bad, "ids must be letters, digits and '-', like 'subnet-0abc'"))
+            problems.append(
+                Problem(where, bad, "ids must be 1-32 letters, digits and '-', like 'subnet-0abc'")
+            )
         result[key] = [str(item) for item in items]
     return result
 
@@ -249,14 +263,15 @@ class CustomizationRequest:
             )
 
         base_model_id = _check_text(self.base_model_id, "base_model_id", problems)
-        if base_model_id is not None and not (
-            BASE_MODEL_ID_PATTERN.fullmatch(base_model_id) or BASE_MODEL_ARN_PATTERN.fullmatch(base_model_id)
+        if base_model_id is not None and (
+            len(base_model_id) > 2048 or BASE_MODEL_PATTERN.fullmatch(base_model_id) is None
         ):
             problems.append(
                 Problem(
                     "base_model_id",
                     base_model_id,
-                    "must be a Bedrock model id like 'amazon.titan-text-express-v1' or a model ARN",
+                    "must be a Bedrock model id like 'amazon.titan-text-express-v1', a foundation or "
+                    "custom model ARN, or the name of a custom model",
                 )
             )
             base_model_id = None
@@ -332,8 +347,8 @@ class CustomizationRequest:
                 Problem(
                     "custom_model_kms_key_id",
                     kms_key,
-                    "must be a KMS key ARN 'arn:aws:kms:REGION:ACCOUNT:key/KEY-ID' or alias ARN "
-                    "'arn:aws:kms:REGION:ACCOUNT:alias/NAME'",
+                    "must be a KMS key ARN 'arn:aws:kms:REGION:ACCOUNT:key/KEY-ID', an alias ARN "
+                    "'arn:aws:kms:REGION:ACCOUNT:alias/NAME', a key id or 'alias/NAME'",
                 )
             )
 
@@ -378,6 +393,8 @@ class CustomizationRequest:
                     )
                 )
 
+        if not problems:
+            problems.extend(_service_model_problems(extra))
         if problems:
             raise InvalidInputError("Invalid Bedrock model customization request", problems)
         assert job_name and model_name and role_arn and base_model_id and training_uri and output_uri  # noqa: S101
@@ -398,6 +415,32 @@ class CustomizationRequest:
             extra=extra,
             warnings=tuple(self.warnings),
         )
+
+
+def _service_model_problems(extra: Mapping[str, Any]) -> list[Problem]:
+    """Check what the operator passes through unread (customization_job_kwargs) against botocore's
+    model of the API, so a bad shape is reported here, naming the field, not raised from botocore."""
+    if not extra:
+        return []
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    model = botocore.session.get_session().get_service_model("bedrock")
+    input_shape: Any = model.operation_model("CreateModelCustomizationJob").input_shape
+    members = input_shape.members
+    problems = []
+    for key, value in extra.items():
+        report = ParamValidator().validate(value, members[key])
+        if report.has_errors():
+            for line in report.generate_report().splitlines()[1:] or [report.generate_report()]:
+                problems.append(
+                    Problem(
+                        f"customization_job_kwargs.{key}",
+                        value,
+                        line.strip().replace("parameter input", key).replace("parameter input.", f"{key}."),
+                    )
+                )
+    return problems
 
 
 @dataclass(frozen=True)

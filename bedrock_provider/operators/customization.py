@@ -225,6 +225,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         description = self.hook.describe_job(submitted.job_arn)
         status = str(description.get("status"))
         if not states.is_terminal(status) and self.deferrable:
+            # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
+            BedrockCustomModelLink.persist(context, None)
             self.log.info(
                 "Deferring: the triggerer checks job %s every %s s%s",
                 submitted.job_name,

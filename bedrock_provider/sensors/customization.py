@@ -98,6 +98,9 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
             return result.xcom_value
         from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
+        # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
+        BedrockCustomModelLink.persist(context, None)
+
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
         self.defer(
             trigger=BedrockModelCustomizationTrigger(

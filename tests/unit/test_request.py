@@ -32,7 +32,7 @@ BAD_INPUTS = [
     ({"role_arn": "BedrockRole"}, "role_arn", "IAM role ARN"),
     ({"role_arn": "arn:aws:iam::123:role/x"}, "role_arn", "IAM role ARN"),
     ({"role_arn": "arn:aws:iam::123456789012:user/bob"}, "role_arn", "IAM role ARN"),
-    ({"base_model_id": "titan"}, "base_model_id", "Bedrock model id"),
+    ({"base_model_id": "titan text"}, "base_model_id", "Bedrock model id"),
     ({"base_model_id": ""}, "base_model_id", "must not be empty"),
     ({"training_data_uri": "my-bucket/train.jsonl"}, "training_data_uri", "starting with 's3://'"),
     ({"training_data_uri": "s3://my-bucket/data/"}, "training_data_uri", "must point at a file"),

@@ -1,0 +1,61 @@
+"""Settings the example DAGs share: where the data lives, the role, the base model, the connection.
+
+Each setting is an Airflow Variable read when a task renders its templates, so parsing a DAG file
+makes no metadata-database call. Without the Variables the examples run against the local Bedrock
+emulator of ``make demo`` (demo/stack.py), whose bucket is seeded from demo/data. To point them at
+your account, set the Variables ``bedrock_bucket``, ``bedrock_role_arn``, ``bedrock_base_model`` and
+``bedrock_aws_conn_id``.
+
+This module defines no DAG: .airflowignore keeps the dag-processor from parsing it on its own, and
+the DAG files import it (the dags folder is on sys.path).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+DEMO_BUCKET = "bedrock-demo"
+DEMO_REGION = "us-east-1"
+# A placeholder account: the emulator accepts any role; real Bedrock needs a role it can assume.
+DEMO_ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockModelCustomization"
+DEMO_BASE_MODEL = "amazon.titan-text-express-v1"
+DEMO_CONN_ID = "aws_default"
+
+# Weekly partitions of raw support conversations: s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl.
+RAW_PREFIX = "raw/support"
+RAW_OBJECT_NAME = "tickets.jsonl"
+# The first week the demo data holds (demo/data/support/2025-01-05.jsonl); a Sunday, as @weekly fires.
+FIRST_PARTITION = datetime(2025, 1, 5, tzinfo=UTC)
+CHAMPION_KEY = "champions/support-bot.json"
+
+# Poll intervals are parse-time numbers (not templated). Bedrock jobs run for hours, so a minute
+# is plenty; the local stack sets BEDROCK_POLL_INTERVAL to a second or two for its short jobs.
+POLL_INTERVAL = float(os.environ.get("BEDROCK_POLL_INTERVAL", "60"))
+
+
+def variable(name: str, default: str) -> str:
+    """A template that reads an Airflow Variable at run time, with a default."""
+    return "{{ var.value.get('" + name + "', '" + default + "') }}"
+
+
+BUCKET = variable("bedrock_bucket", DEMO_BUCKET)
+ROLE_ARN = variable("bedrock_role_arn", DEMO_ROLE_ARN)
+BASE_MODEL = variable("bedrock_base_model", DEMO_BASE_MODEL)
+AWS_CONN_ID = variable("bedrock_aws_conn_id", DEMO_CONN_ID)
+
+
+def s3_uri(*parts: str) -> str:
+    """``s3://{bucket}/part/part``, the bucket resolved from the Variable when the task runs."""
+    return "s3://" + BUCKET + "/" + "/".join(part.strip("/") for part in parts)
+
+
+TAGS = ["bedrock", "example"]
+# The DAGs started by hand or through the API only: no schedule, nothing to catch up.
+UNSCHEDULED: dict[str, Any] = {"schedule": None, "start_date": datetime(2025, 1, 1), "catchup": False}
+
+
+def default_args(retries: int = 1) -> dict[str, Any]:
+    """Retries a minute apart (a retried customization task adopts its job), on the shared connection."""
+    return {"retries": retries, "retry_delay": timedelta(minutes=1), "aws_conn_id": AWS_CONN_ID}

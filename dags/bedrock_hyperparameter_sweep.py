@@ -1,0 +1,142 @@
+"""Hyperparameter sweep: one customization job per point of a small grid, the best kept by validation loss.
+
+prepare_dataset -> hyperparameter_grid -> customize[i] -> export_metrics[i] -> pick_best
+
+``hyperparameter_grid`` turns the run's Params (learning rates x epoch counts) into one set of
+operator arguments per point; ``customize`` is mapped over them with dynamic task mapping
+(``.partial(...).expand_kwargs(...)``), so every point is its own task instance and its own Bedrock
+job, all deferred in the triggerer at once. Each job's name carries the run and the point's index,
+and each task instance's client token its map index: a retried point adopts its own job and never
+submits another point's. ``pick_best`` compares the final validation losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _bedrock_demo_config import (
+    BASE_MODEL,
+    FIRST_PARTITION,
+    POLL_INTERVAL,
+    RAW_PREFIX,
+    ROLE_ARN,
+    TAGS,
+    UNSCHEDULED,
+    default_args,
+    s3_uri,
+)
+from airflow.sdk import DAG, Param, task
+
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
+from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
+
+
+@task
+def hyperparameter_grid(params: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
+    """One dict of operator arguments per (learning rate, epoch count)."""
+    from bedrock_provider.core.names import sanitize_name
+
+    points = []
+    for learning_rate in params["learning_rates"]:
+        for epochs in params["epoch_counts"]:
+            name = sanitize_name(f"sweep-{run_id}-p{len(points)}")
+            points.append(
+                {
+                    "job_name": name,
+                    "custom_model_name": name,
+                    "hyperparameters": {"epochCount": epochs, "batchSize": 1, "learningRate": learning_rate},
+                }
+            )
+    return points
+
+
+def job_arn(result: dict[str, Any]) -> str:
+    return str(result["job_arn"])
+
+
+@task
+def pick_best(grid: list[dict[str, Any]], summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The point whose model ended with the lowest validation loss (training loss when there is none)."""
+
+    def loss(summary: dict[str, Any]) -> float:
+        return float((summary["validation"] or summary["training"])["final_loss"])
+
+    ranked = sorted(zip(grid, summaries, strict=True), key=lambda pair: loss(pair[1]))
+    for point, summary in ranked:
+        print(f"{loss(summary):.4f}  {point['hyperparameters']}  {summary['job_name']}")
+    point, summary = ranked[0]
+    return {
+        "job_name": summary["job_name"],
+        "job_arn": summary["job_arn"],
+        "custom_model_arn": summary["custom_model_arn"],
+        "hyperparameters": point["hyperparameters"],
+        "loss": loss(summary),
+        "loss_kind": "validation" if summary["validation"] else "training",
+    }
+
+
+with DAG(
+    dag_id="bedrock_hyperparameter_sweep",
+    description="One Bedrock job per point of a hyperparameter grid (dynamic task mapping); keep the best",
+    **UNSCHEDULED,
+    default_args=default_args(),
+    params={
+        "partition": Param(
+            f"{FIRST_PARTITION:%Y%m%d}",
+            type="string",
+            pattern=r"^[0-9]{8}$",
+            title="Data partition",
+            description=f"The week of {RAW_PREFIX}/ to train on (YYYYMMDD).",
+        ),
+        "learning_rates": Param(
+            [0.00001, 0.00005],
+            type="array",
+            items={"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            minItems=1,
+            maxItems=4,
+            uniqueItems=True,
+            title="Learning rates",
+        ),
+        "epoch_counts": Param(
+            [1, 2],
+            type="array",
+            items={"type": "integer", "minimum": 1, "maximum": 10},
+            minItems=1,
+            maxItems=4,
+            uniqueItems=True,
+            title="Epoch counts",
+            description="The grid is every learning rate with every epoch count: one job each.",
+        ),
+    },
+    doc_md=__doc__,
+    tags=TAGS,
+) as dag:
+    prepare = BedrockPrepareDatasetOperator(
+        task_id="prepare_dataset",
+        source_uri=s3_uri(RAW_PREFIX, "{{ params.partition }}") + "/",
+        output_uri=s3_uri("prepared/sweep", "{{ run_id | bedrock_name }}") + "/",
+        base_model_id=BASE_MODEL,
+        validation_split=0.2,
+        seed=7,
+        max_invalid_fraction=0.05,
+        remove_duplicates=True,
+    )
+    grid = hyperparameter_grid()
+    customize = BedrockModelCustomizationOperator.partial(
+        task_id="customize",
+        role_arn=ROLE_ARN,
+        base_model_id=BASE_MODEL,
+        training_data_uri="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}",
+        validation_data_uri="{{ ti.xcom_pull(task_ids='prepare_dataset')['validation_data_uri'] }}",
+        output_data_uri=s3_uri("customization-output/sweep") + "/",
+        job_tags={"pipeline": "bedrock-hyperparameter-sweep"},
+        poll_interval=POLL_INTERVAL,
+    ).expand_kwargs(grid)
+    export_metrics = BedrockExportMetricsOperator.partial(
+        task_id="export_metrics",
+        destination_uri=s3_uri("metrics/sweep") + "/",
+        on_gate_failure="record",
+    ).expand(job_identifier=customize.output.map(job_arn))
+    prepare >> grid
+    pick_best(grid, export_metrics.output)

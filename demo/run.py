@@ -1,0 +1,223 @@
+"""The demo: the weekly retraining DAG, run by real Airflow against the local Bedrock emulator.
+
+    python -m demo.run            # start the stack in .demo/, run bedrock_retraining once, stop
+    python -m demo.run --keep     # ... and leave the stack (and its UI) running
+    python -m demo.run --stop     # stop a stack left running
+
+It starts the emulator and Airflow's api-server, scheduler, dag-processor and triggerer
+(demo/stack.py), uploads demo/data as the weekly partitions of the demo bucket, triggers
+bedrock_retraining through the REST API for the last week of the data, follows its tasks (the
+customization task waits deferred, in the triggerer), and prints what the run did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from demo.seed import DEMO_DATA, REPO
+from demo.stack import (
+    ApiError,
+    LocalStack,
+    StackError,
+    free_port,
+    port_is_free,
+    stop_recorded,
+    wait_for,
+)
+
+DAG_ID = "bedrock_retraining"
+DEFAULT_HOME = REPO / ".demo"
+DEFAULT_UI_PORT = 8080
+
+
+def latest_partition() -> datetime:
+    """The last week demo/data holds: the demo trains on it."""
+    days = sorted(datetime.strptime(path.stem, "%Y-%m-%d") for path in DEMO_DATA.glob("*.jsonl"))
+    if not days:
+        raise SystemExit(f"no demo data in {DEMO_DATA}")
+    return days[-1].replace(tzinfo=UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m demo.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="leave the stack running (stop it with --stop)")
+    parser.add_argument("--stop", action="store_true", help="stop a stack left running by --keep, and exit")
+    parser.add_argument(
+        "--home", type=Path, default=DEFAULT_HOME, help="where the stack lives (default: .demo)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_UI_PORT,
+        help="port of the Airflow UI and API (default 8080, or a free one)",
+    )
+    parser.add_argument(
+        "--job-duration", type=float, default=5.0, help="seconds an emulated job runs (default 5)"
+    )
+    parser.add_argument(
+        "--logical-date",
+        type=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
+        default=None,
+        help="the week to train on, e.g. 2025-02-09 (default: the last week of demo/data)",
+    )
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds the run may take (default 240)")
+    return parser
+
+
+class RunFollower:
+    """Prints each task's state changes while the run goes."""
+
+    def __init__(self, stack: LocalStack, run_id: str):
+        self.stack = stack
+        self.run_id = run_id
+        self.started = time.monotonic()
+        self.states: dict[str, str | None] = {}
+
+    def poll(self) -> dict[str, Any] | None:
+        for instance in self.stack.api.task_instances(DAG_ID, self.run_id):
+            task_id, state = instance["task_id"], instance["state"]
+            if state is not None and self.states.get(task_id) != state:
+                self.states[task_id] = state
+                note = "  (waiting in the triggerer, no worker slot held)" if state == "deferred" else ""
+                print(f"  {time.monotonic() - self.started:6.1f} s  {task_id:<16} {state}{note}", flush=True)
+        run = self.stack.api.dag_run(DAG_ID, self.run_id)
+        return run if run["state"] in ("success", "failed") else None
+
+
+TASKS = ("prepare_dataset", "customize", "export_metrics", "promote")
+
+
+def _loss(summary: dict[str, Any] | None) -> str:
+    return "-" if not summary else f"{summary['final_loss']:.4f}"
+
+
+def _results(
+    stack: LocalStack, run_id: str, instances: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Each finished task's XCom (a dict), or {} when it pushed none."""
+    results: dict[str, dict[str, Any]] = {}
+    for task_id in TASKS:
+        results[task_id] = {}
+        if instances.get(task_id, {}).get("state") in ("success", "failed", "skipped"):
+            try:
+                value = stack.api.xcom(DAG_ID, run_id, task_id)
+            except ApiError:
+                continue
+            results[task_id] = value if isinstance(value, dict) else {}
+    return results
+
+
+def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dict[str, str]:
+    """The result column of the table, one short line per task."""
+    prepared, job, metrics, promotion = (results[task] for task in TASKS)
+    notes = dict.fromkeys(TASKS, "")
+    if prepared:
+        notes["prepare_dataset"] = (
+            f"{prepared['records']} records, {prepared['invalid_records']} invalid dropped, "
+            f"{prepared['training_records']} training / {prepared['validation_records']} validation"
+        )
+    if job:
+        notes["customize"] = f"{job['job_name']}: {job['status']}"
+    if metrics:
+        reasons = "; ".join(metrics["gate"]["reasons"])
+        notes["export_metrics"] = "gate passed" if metrics["passed"] else f"gate failed: {reasons}"
+    if promotion.get("promoted"):
+        notes["promote"] = f"{promotion['custom_model_name']} is the champion"
+    elif promote_state == "skipped":
+        notes["promote"] = "not promoted: it does not beat the champion"
+    return notes
+
+
+def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -> str:
+    """The table printed at the end: tasks, states, the job, its losses and the chart."""
+    run_id = run["dag_run_id"]
+    instances = {ti["task_id"]: ti for ti in stack.api.task_instances(DAG_ID, run_id)}
+    results = _results(stack, run_id, instances)
+    notes = _notes(results, instances.get("promote", {}).get("state"))
+    lines = [
+        f"{DAG_ID}  run {run_id}",
+        f"logical date {run['logical_date'][:10]}  state {run['state'].upper()}  in {elapsed:.0f} s",
+        "",
+        f"{'task':<16} {'state':<9} {'tries':>5} {'seconds':>8}  result",
+    ]
+    for task_id in TASKS:
+        ti = instances.get(task_id, {})
+        state = ti.get("state") or "-"
+        duration = f"{ti['duration']:.1f}" if ti.get("duration") is not None else "-"
+        lines.append(f"{task_id:<16} {state:<9} {ti.get('try_number', 0):>5} {duration:>8}  {notes[task_id]}")
+    job, metrics = results["customize"], results["export_metrics"]
+    lines += ["", f"job ARN    {job.get('job_arn', '-')}", f"model ARN  {job.get('custom_model_arn', '-')}"]
+    if metrics:
+        training, validation = _loss(metrics["training"]), _loss(metrics["validation"])
+        lines.append(f"losses     training {training}, validation {validation} (final)")
+        chart = metrics["artifacts"].get("chart")
+        if chart:
+            local = stack.download(chart, stack.home / "artifacts" / "loss.png")
+            shown = local.relative_to(REPO) if local.is_relative_to(REPO) else local
+            lines += [f"chart      {chart}", f"           copied to {shown}"]
+    ui = f"{stack.api_url}/dags/{DAG_ID}/runs/{run_id}"
+    lines += ["", f"UI         {ui}" + ("" if keep else "  (stopped; --keep leaves it running)")]
+    lines.append(f"logs       {stack.logs_hint()}")
+    return "\n".join(lines)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    home: Path = args.home.resolve()
+    stopped = stop_recorded(home)
+    if stopped:
+        print(f"Stopped the stack left running in {home}: {', '.join(stopped)}")
+    # A fresh metadata database each time: the emulator's jobs and objects do not outlive it either.
+    shutil.rmtree(home, ignore_errors=True)
+    port = args.port if args.port and port_is_free(args.port) else free_port()
+    logical_date = args.logical_date or latest_partition()
+
+    started = time.monotonic()
+    stack = LocalStack(home, job_duration=args.job_duration, poll_interval=1.0, api_port=port)
+    components = "api-server, scheduler, dag-processor, triggerer"
+    print(f"Starting the Bedrock emulator and Airflow ({components}) in {home}")
+    try:
+        stack.start()
+        print(f"  ready in {time.monotonic() - started:.0f} s: Airflow {stack.api_url}")
+        seeded = stack.seed_demo_data()
+        print(
+            f"  emulator {stack.emulator_url}: {len(seeded)} weeks of {DEMO_DATA.relative_to(REPO)} uploaded"
+        )
+        run = stack.api.trigger(DAG_ID, logical_date=logical_date)
+        print(f"Triggered {DAG_ID} for the week of {logical_date:%Y-%m-%d} through the REST API")
+        follower = RunFollower(stack, run["dag_run_id"])
+        run_started = time.monotonic()
+        run = wait_for(follower.poll, args.timeout, f"the {DAG_ID} run to finish", 1.0, stack.logs_hint)
+        print()
+        print(report(stack, run, time.monotonic() - run_started, args.keep))
+        print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
+        if args.keep:
+            print(
+                f"The stack keeps running: `make demo-stop` (or python -m demo.run --stop) stops it.\n"
+                f"Use the airflow CLI with it: source {home / 'env.sh'}"
+            )
+        return 0 if run["state"] == "success" else 1
+    except (StackError, OSError) as error:
+        print(f"\nThe demo failed: {error}\n{stack.logs_hint()}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.stop:
+        stopped = stop_recorded(args.home.resolve())
+        print(f"Stopped: {', '.join(stopped)}" if stopped else f"No stack running in {args.home}")
+        return 0
+    return run_demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

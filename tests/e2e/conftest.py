@@ -1,0 +1,100 @@
+"""End-to-end: real Airflow processes (api-server, scheduler, dag-processor, triggerer) against the emulator.
+
+One stack per session (demo/stack.py, the demo's own), in a temporary directory, with short jobs and
+fast scheduler loops. DAG runs start through the REST API. The stack is stopped when the session
+ends, whatever happened; a failing test gets the tails of the process logs in its report.
+
+Tests may kill and restart components (``stack.restart_component("triggerer")``); they leave the
+stack running and healthy for the next test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.stack import AirflowApi, LocalStack, StackError
+
+pytestmark = pytest.mark.e2e
+
+# Jobs last long enough to be seen deferred (the API is polled every second), short enough for CI.
+JOB_DURATION = 6.0
+POLL_INTERVAL = 1.0
+RUN_TIMEOUT = 180.0
+MANUAL_DAG = "bedrock_finetune_manual"
+E2E_DAGS = Path(__file__).resolve().parent / "dags"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    local = LocalStack(
+        tmp_path_factory.mktemp("e2e-stack"),
+        job_duration=JOB_DURATION,
+        poll_interval=POLL_INTERVAL,
+        # DAGs only the tests run, beside the example DAGs: a bundle of their own.
+        dag_bundles={"e2e-tests": E2E_DAGS},
+    )
+    try:
+        local.start()
+        local.seed_demo_data()
+    except StackError as error:
+        local.stop()
+        pytest.fail(f"the local stack did not start: {error}\n{local.logs_hint()}", pytrace=False)
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> AirflowApi:
+    return stack.api
+
+
+@pytest.fixture
+def emulator(stack: LocalStack) -> Any:
+    """EmulatorClient: request counts, jobs and fault rates of the stack's emulator."""
+    return stack.emulator
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    """A job name no other test of the session uses (the emulator keeps its jobs for the session)."""
+
+    def make(prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+@pytest.fixture
+def trigger_manual(api: AirflowApi) -> Callable[..., str]:
+    """Trigger bedrock_finetune_manual with a conf; returns the run id.
+
+    ``duration`` and ``outcome`` become the emulator's job tags, which decide how long the job runs
+    and how it ends.
+    """
+
+    def trigger(
+        job_name: str, duration: float = JOB_DURATION, outcome: str = "Completed", **conf: Any
+    ) -> str:
+        tags = {"emulator:duration": str(duration), "emulator:outcome": outcome, **conf.pop("job_tags", {})}
+        run = api.trigger(MANUAL_DAG, conf={"job_name": job_name, "job_tags": tags, **conf})
+        return str(run["dag_run_id"])
+
+    return trigger
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "stack" in getattr(item, "funcargs", {}):
+        local: LocalStack = item.funcargs["stack"]
+        for name in ("scheduler", "triggerer", "emulator"):
+            report.sections.append((f"{name} log", local.log_tail(name, 60)))
+        report.sections.append(("logs", local.logs_hint()))

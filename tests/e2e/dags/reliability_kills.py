@@ -1,0 +1,72 @@
+"""DAGs only the end-to-end kill tests run: a worker that dies right after submitting, and jobs waited
+for deferred or blocking while a user marks the task failed or successful.
+
+Each run's conf carries the job name and how long the emulator runs the job.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG
+
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator, task_identity
+
+# The stack seeds the demo bucket with weekly partitions of sample data.
+BUCKET = "bedrock-demo"
+JOB = "{{ dag_run.conf['job_name'] }}"
+COMMON: dict[str, Any] = {
+    "job_name": JOB,
+    "custom_model_name": f"{JOB}-model",
+    "role_arn": "arn:aws:iam::123456789012:role/BedrockModelCustomization",
+    "base_model_id": "amazon.titan-text-express-v1",
+    "training_data_uri": f"s3://{BUCKET}/raw/support/20250105/tickets.jsonl",
+    "output_data_uri": f"s3://{BUCKET}/e2e-kills/{JOB}/",
+    "hyperparameters": {"epochCount": 1},
+    "job_tags": {"emulator:duration": "{{ dag_run.conf.get('duration', 60) }}"},
+    "poll_interval": 1,
+}
+
+
+class KillSelfAfterSubmitOperator(BedrockModelCustomizationOperator):
+    """On its first try, submits the job and then SIGKILLs its own process before it can defer: the
+    worker dies the way an OOM kill or a lost node kills it, with no chance to clean up."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        if context["ti"].try_number == 1:
+            request = self.build_request().validate()
+            self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().execute(context)
+
+
+def _dag(dag_id: str, **default_args: Any) -> DAG:
+    return DAG(
+        dag_id,
+        schedule=None,
+        start_date=datetime(2025, 1, 1),
+        catchup=False,
+        default_args={"retries": 0, **default_args},
+        tags=["e2e"],
+    )
+
+
+with _dag("reliability_e2e_sigkill_after_submit", retries=1, retry_delay=timedelta(seconds=1)):
+    KillSelfAfterSubmitOperator(task_id="customize", **COMMON)
+
+with _dag("reliability_e2e_deferred"):
+    BedrockModelCustomizationOperator(task_id="customize", **COMMON)
+
+with _dag("reliability_e2e_deferred_keep_job"):
+    BedrockModelCustomizationOperator(task_id="customize", stop_job_on_kill=False, **COMMON)
+
+with _dag("reliability_e2e_blocking"):
+    BedrockModelCustomizationOperator(task_id="customize", deferrable=False, **COMMON)
+
+# The triggerer's shared list runs once per poll interval: a job that completes in between stays
+# "running" for the trigger until the next list, long enough for a user to mark the task first.
+with _dag("reliability_e2e_slow_poll"):
+    BedrockModelCustomizationOperator(task_id="customize", **{**COMMON, "poll_interval": 60})

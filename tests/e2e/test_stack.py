@@ -1,0 +1,218 @@
+"""The example DAGs on real Airflow processes: REST-triggered runs, deferral in the triggerer, backfills,
+Params refused before a run exists, and a triggerer killed mid-wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from demo.seed import DAG_SETTINGS, DUMMY_CREDENTIALS
+from demo.stack import AirflowApi, ApiError, LocalStack
+from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT
+
+pytestmark = pytest.mark.e2e
+
+RETRAINING = "bedrock_retraining"
+CREATE = "CreateModelCustomizationJob"
+
+
+def task_states(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, str | None]:
+    return {
+        ti["task_id"] + (f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""): ti["state"]
+        for ti in api.task_instances(dag_id, run_id)
+    }
+
+
+def job_named(emulator: Any, name: str) -> dict[str, Any]:
+    jobs = [job for job in emulator.jobs() if job["jobName"] == name]
+    assert len(jobs) == 1, f"expected one job named {name}, found {jobs}"
+    return jobs[0]
+
+
+def trigger_logs(stack: LocalStack, dag_id: str, run_id: str, task_id: str) -> str:
+    """What the triggerer process wrote for a task's triggers (Airflow keeps it beside the task log)."""
+    folder = stack.logs_dir / "airflow" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    return "".join(path.read_text(errors="replace") for path in sorted(folder.glob("*.trigger.*.log")))
+
+
+def submit_outside_airflow(stack: LocalStack, name: str, duration: float) -> None:
+    """Create a job straight through the Bedrock API, as the console or a notebook would."""
+    import boto3
+
+    settings = DAG_SETTINGS
+    boto3.client(
+        "bedrock",
+        endpoint_url=stack.emulator_url,
+        region_name=stack.region,
+        aws_access_key_id=DUMMY_CREDENTIALS[0],
+        aws_secret_access_key=DUMMY_CREDENTIALS[1],
+    ).create_model_customization_job(
+        jobName=name,
+        customModelName=name,
+        roleArn=settings.DEMO_ROLE_ARN,
+        baseModelIdentifier=settings.DEMO_BASE_MODEL,
+        trainingDataConfig={
+            "s3Uri": f"s3://{stack.bucket}/{settings.RAW_PREFIX}/20250105/{settings.RAW_OBJECT_NAME}"
+        },
+        outputDataConfig={"s3Uri": f"s3://{stack.bucket}/customization-output/elsewhere/"},
+        hyperParameters={"epochCount": "1"},
+        jobTags=[{"key": "emulator:duration", "value": str(duration)}],
+    )
+
+
+def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
+    stack: LocalStack, trigger_manual: Callable[..., str], unique_name: Callable[[str], str]
+) -> None:
+    api, emulator, name = stack.api, stack.emulator, unique_name("e2e-conf")
+    creates = emulator.request_count(CREATE)
+    run_id = trigger_manual(name, hyperparameters={"epochCount": 1, "learningRate": 0.00002})
+
+    deferred = api.wait_for_task_state(MANUAL_DAG, run_id, "customize", {"deferred"}, timeout=90)
+    assert deferred["trigger"] is not None, deferred
+    assert job_named(emulator, name)["status"] == "InProgress"
+
+    run = api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
+    assert run["state"] == "success", task_states(api, MANUAL_DAG, run_id)
+    assert run["conf"]["job_name"] == name
+    assert task_states(api, MANUAL_DAG, run_id) == {"customize": "success", "export_metrics": "success"}
+    customize = api.task_instance(MANUAL_DAG, run_id, "customize")
+    assert customize["try_number"] == 1, "the task resumed after its trigger fired, without a retry"
+    assert "Trigger fired event" in trigger_logs(stack, MANUAL_DAG, run_id, "customize")
+
+    result = api.xcom(MANUAL_DAG, run_id, "customize")
+    assert (result["job_name"], result["status"]) == (name, "Completed")
+    assert job_named(emulator, name)["status"] == "Completed"
+    assert emulator.request_count(CREATE) == creates + 1
+    metrics = api.xcom(MANUAL_DAG, run_id, "export_metrics")
+    assert metrics["passed"] is True
+    assert metrics["training"]["epochs"] == 1
+
+
+@pytest.mark.parametrize(
+    ("conf", "named"),
+    [
+        ({"base_model_id": "amazon.titan-text-express-v9"}, "base_model_id"),
+        ({"customization_type": "fine_tuning"}, "customization_type"),
+        ({"hyperparameters": "epochCount=2"}, "hyperparameters"),
+        ({"hyperparameters": {"epochCount": [2]}}, "hyperparameters"),
+        ({"job_name": "weekly_run:2025-01-05"}, "job_name"),
+        ({"job_name": "a" * 64}, "job_name"),
+        ({"custom_model_name": "model--1"}, "custom_model_name"),
+        ({"training_data_uri": "s3://Bucket/train.jsonl"}, "training_data_uri"),
+        ({"output_data_uri": "/tmp/output"}, "output_data_uri"),
+        ({"role_arn": "arn:aws:iam::12345:role/x"}, "role_arn"),
+        ({"max_validation_loss": 0}, "max_validation_loss"),
+        ({"job_tags": {"team": 7}}, "job_tags"),
+    ],
+)
+def test_invalid_params_are_refused_before_a_run_exists(
+    api: AirflowApi, emulator: Any, conf: dict[str, Any], named: str
+) -> None:
+    runs = len(api.dag_runs(MANUAL_DAG))
+    creates = emulator.request_count(CREATE)
+    with pytest.raises(ApiError) as refused:
+        api.trigger(MANUAL_DAG, conf=conf)
+    assert refused.value.status in (400, 422), refused.value
+    assert named in str(refused.value.body), refused.value.body
+    assert len(api.dag_runs(MANUAL_DAG)) == runs, "no run may be created for invalid Params"
+    assert emulator.request_count(CREATE) == creates
+
+
+def test_backfill_trains_each_week_once_and_a_rerun_adopts_the_jobs(api: AirflowApi, emulator: Any) -> None:
+    weeks = [datetime(2025, 1, day, tzinfo=UTC) for day in (5, 12, 19)]
+    names = [f"bedrock-retraining-{week:%Y%m%d}" for week in weeks]
+    created, creates = emulator.jobs_created(), emulator.request_count(CREATE)
+
+    def backfill(reprocess_behavior: str) -> list[dict[str, Any]]:
+        started = api.create_backfill(RETRAINING, weeks[0], weeks[-1], reprocess_behavior, max_active_runs=3)
+        api.wait_for_backfill(started["id"], timeout=300)
+        runs = api.dag_runs(
+            RETRAINING, logical_date_gte=weeks[0].isoformat(), logical_date_lte=weeks[-1].isoformat()
+        )
+        assert sorted(run["logical_date"][:10] for run in runs) == [f"{week:%Y-%m-%d}" for week in weeks]
+        for run in runs:
+            assert run["run_type"] == "backfill"
+            assert run["state"] == "success", task_states(api, RETRAINING, run["dag_run_id"])
+        return runs
+
+    runs = backfill("none")
+    assert emulator.jobs_created() == created + 3
+    assert emulator.request_count(CREATE) == creates + 3
+    arns = {api.xcom(RETRAINING, run["dag_run_id"], "customize")["job_arn"] for run in runs}
+    assert len(arns) == 3
+    assert sorted(job["jobName"] for job in emulator.jobs() if job["jobName"] in names) == names
+
+    rerun = backfill("completed")
+    assert {run["dag_run_id"] for run in rerun} == {run["dag_run_id"] for run in runs}
+    for run in rerun:
+        assert api.task_instance(RETRAINING, run["dag_run_id"], "customize")["try_number"] == 2
+    assert {api.xcom(RETRAINING, run["dag_run_id"], "customize")["job_arn"] for run in rerun} == arns
+    assert emulator.jobs_created() == created + 3, (
+        "a re-run backfill must adopt its jobs, not submit new ones"
+    )
+    assert emulator.request_count(CREATE) == creates + 3
+
+
+def test_watch_job_sensor_waits_deferred_for_a_job_submitted_elsewhere(
+    stack: LocalStack, api: AirflowApi, emulator: Any, unique_name: Callable[[str], str]
+) -> None:
+    name = unique_name("e2e-watched")
+    submit_outside_airflow(stack, name, duration=10)
+    run_id = api.trigger("bedrock_watch_job", conf={"job_identifier": name})["dag_run_id"]
+    api.wait_for_task_state("bedrock_watch_job", run_id, "wait_for_job", {"deferred"}, timeout=90)
+    run = api.wait_for_run("bedrock_watch_job", run_id, timeout=RUN_TIMEOUT)
+    assert run["state"] == "success", task_states(api, "bedrock_watch_job", run_id)
+    assert api.task_instance("bedrock_watch_job", run_id, "wait_for_job")["try_number"] == 1
+    assert api.xcom("bedrock_watch_job", run_id, "wait_for_job")["jobName"] == name
+    assert api.xcom("bedrock_watch_job", run_id, "export_metrics")["job_name"] == name
+    assert job_named(emulator, name)["status"] == "Completed"
+
+
+def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowApi, emulator: Any) -> None:
+    sweep = "bedrock_hyperparameter_sweep"
+    creates = emulator.request_count(CREATE)
+    conf = {"partition": "20250202", "learning_rates": [0.00001, 0.00003], "epoch_counts": [1]}
+    run_id = api.trigger(sweep, conf=conf)["dag_run_id"]
+    run = api.wait_for_run(sweep, run_id, timeout=RUN_TIMEOUT)
+    states = task_states(api, sweep, run_id)
+    assert run["state"] == "success", states
+    assert {task: state for task, state in states.items() if task.startswith("customize")} == {
+        "customize[0]": "success",
+        "customize[1]": "success",
+    }
+    jobs = [api.xcom(sweep, run_id, "customize", map_index=index) for index in (0, 1)]
+    assert len({job["job_arn"] for job in jobs}) == 2
+    assert emulator.request_count(CREATE) == creates + 2
+    summaries = [api.xcom(sweep, run_id, "export_metrics", map_index=index) for index in (0, 1)]
+    best = api.xcom(sweep, run_id, "pick_best")
+    assert best["loss"] == min(summary["validation"]["final_loss"] for summary in summaries)
+    assert best["hyperparameters"]["learningRate"] in conf["learning_rates"]
+
+
+def test_triggerer_killed_while_a_task_is_deferred_then_restarted(
+    stack: LocalStack,
+    api: AirflowApi,
+    emulator: Any,
+    trigger_manual: Callable[..., str],
+    unique_name: Callable[[str], str],
+) -> None:
+    name = unique_name("e2e-triggerer-kill")
+    creates = emulator.request_count(CREATE)
+    run_id = trigger_manual(name, duration=15)
+    before = api.wait_for_task_state(MANUAL_DAG, run_id, "customize", {"deferred"}, timeout=90)
+    assert before["triggerer_job"] is not None or before["trigger"] is not None
+
+    stack.kill_component("triggerer")
+    assert job_named(emulator, name)["status"] == "InProgress", "the job must outlive the triggerer"
+    assert api.task_instance(MANUAL_DAG, run_id, "customize")["state"] == "deferred"
+    stack.restart_component("triggerer")
+
+    run = api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
+    assert run["state"] == "success", task_states(api, MANUAL_DAG, run_id)
+    customize = api.task_instance(MANUAL_DAG, run_id, "customize")
+    assert customize["try_number"] == 1, "the restarted triggerer took the trigger over; no retry was needed"
+    assert emulator.request_count(CREATE) == creates + 1
+    assert job_named(emulator, name)["status"] == "Completed"

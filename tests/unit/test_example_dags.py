@@ -1,0 +1,223 @@
+"""The example DAGs in dags/: each parses without errors, fast, with nothing heavy imported, and
+documents itself; their Params reject bad input before a run exists."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.seed import DAG_SETTINGS, DAGS_FOLDER
+
+EXAMPLES = {
+    "bedrock_retraining.py": "bedrock_retraining",
+    "bedrock_finetune_manual.py": "bedrock_finetune_manual",
+    "bedrock_watch_job.py": "bedrock_watch_job",
+    "bedrock_hyperparameter_sweep.py": "bedrock_hyperparameter_sweep",
+}
+HEAVY_MODULES = ("boto3", "botocore", "aiobotocore", "moto", "matplotlib", "pandas", "numpy")
+# "Well under a second", measured in a fresh interpreter where the first file also pays for importing
+# the provider's operator modules.
+MAX_PARSE_SECONDS = 0.8
+
+PARSE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import airflow.sdk  # Airflow itself is the baseline: what the DAG files add is measured
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    folder = Path(sys.argv[1])
+    bag = BundleDagBag(dag_folder=str(folder), bundle_path=folder)
+    print(json.dumps({
+        "errors": {Path(path).name: error for path, error in bag.import_errors.items()},
+        "seconds": {stat.file.split("/")[-1]: stat.duration.total_seconds() for stat in bag.dagbag_stats},
+        "dags": {Path(stat.file).name: json.loads(stat.dags.replace("'", '"')) for stat in bag.dagbag_stats},
+        "heavy": sorted(name for name in sys.modules if name.split(".")[0] in sys.argv[2].split(",")),
+    }))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Parse dags/ the way the dag-processor does (a bundle), in a fresh interpreter."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE_SCRIPT, str(DAGS_FOLDER), ",".join(HEAVY_MODULES)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    parsed: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> Any:
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    return BundleDagBag(dag_folder=str(DAGS_FOLDER), bundle_path=DAGS_FOLDER)
+
+
+def test_every_example_parses_without_import_errors(parsed: dict[str, Any]) -> None:
+    assert parsed["errors"] == {}
+    assert {name: dags for name, dags in parsed["dags"].items()} == {
+        name: [dag_id] for name, dag_id in EXAMPLES.items()
+    }
+
+
+@pytest.mark.parametrize("file_name", sorted(EXAMPLES))
+def test_each_file_parses_well_under_a_second(parsed: dict[str, Any], file_name: str) -> None:
+    assert parsed["seconds"][file_name] < MAX_PARSE_SECONDS, parsed["seconds"]
+
+
+def test_parsing_imports_nothing_heavy(parsed: dict[str, Any]) -> None:
+    assert parsed["heavy"] == [], "DAG files must not import these at parse time (the dag-processor pays)"
+
+
+@pytest.mark.parametrize("file_name", sorted(EXAMPLES))
+def test_each_file_says_what_it_shows(file_name: str) -> None:
+    tree = ast.parse((DAGS_FOLDER / file_name).read_text())
+    docstring = ast.get_docstring(tree) or ""
+    assert len(docstring.split()) >= 20, f"{file_name} needs a docstring that says what it shows"
+    top_level_imports = {
+        (alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not top_level_imports & set(HEAVY_MODULES), top_level_imports
+
+
+def test_the_shared_settings_module_is_not_parsed_as_dags() -> None:
+    ignore = (DAGS_FOLDER / ".airflowignore").read_text().split()
+    assert "_bedrock_demo_config.py" in ignore
+
+
+def test_each_dag_documents_itself_in_the_ui(dagbag: Any) -> None:
+    for dag_id in EXAMPLES.values():
+        dag = dagbag.dags[dag_id]
+        assert dag.doc_md and dag.description, dag_id
+        assert {"bedrock", "example"} <= set(dag.tags), dag_id
+
+
+def test_retraining_is_weekly_with_catchup_and_names_from_the_logical_date(dagbag: Any) -> None:
+    dag = dagbag.dags["bedrock_retraining"]
+    assert dag.catchup is True
+    assert dag.schedule == "@weekly"
+    assert dag.start_date == DAG_SETTINGS.FIRST_PARTITION
+    assert [task.task_id for task in dag.topological_sort()] == [
+        "prepare_dataset",
+        "customize",
+        "export_metrics",
+        "promote",
+    ]
+    customize = dag.get_task("customize")
+    assert "ds_nodash" in customize.job_name and "ds_nodash" in customize.custom_model_name
+    assert customize.deferrable is True
+
+
+def test_sweep_maps_the_customization_over_the_grid(dagbag: Any) -> None:
+    dag = dagbag.dags["bedrock_hyperparameter_sweep"]
+    customize = dag.get_task("customize")
+    assert type(customize).__name__ == "MappedOperator"
+    assert dag.get_task("pick_best")
+
+
+def test_watch_job_waits_in_the_triggerer(dagbag: Any) -> None:
+    sensor = dagbag.dags["bedrock_watch_job"].get_task("wait_for_job")
+    assert sensor.deferrable is True
+
+
+def test_defaults_point_at_the_demo_bucket(dagbag: Any) -> None:
+    params = dagbag.dags["bedrock_finetune_manual"].params
+    assert params["training_data_uri"].startswith(f"s3://{DAG_SETTINGS.DEMO_BUCKET}/")
+    assert params["output_data_uri"].startswith(f"s3://{DAG_SETTINGS.DEMO_BUCKET}/")
+    assert params["base_model_id"] == DAG_SETTINGS.DEMO_BASE_MODEL
+    retraining = dagbag.dags["bedrock_retraining"].get_task("prepare_dataset")
+    assert "bedrock_bucket" in retraining.source_uri and DAG_SETTINGS.DEMO_BUCKET in retraining.source_uri
+
+
+def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> None:
+    params = dagbag.dags["bedrock_finetune_manual"].params
+    schemas = {name: params.get_param(name).schema for name in params}
+    for name, schema in schemas.items():
+        assert schema.get("title"), f"{name} has no title"
+    assert "amazon.titan-text-express-v1" in schemas["base_model_id"]["enum"]
+    assert set(schemas["customization_type"]["enum"]) == {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}
+    assert schemas["hyperparameters"]["type"] == "object"
+    undescribed = [name for name in params if not params.get_param(name).description]
+    assert undescribed == ["customization_type"], "the choices' labels describe it"
+
+
+GOOD_CONF: dict[str, Any] = {
+    "base_model_id": "amazon.nova-micro-v1:0:128k",
+    "hyperparameters": {"epochCount": 3, "learningRate": 0.00005},
+    "job_name": "support-bot.v2",
+    "custom_model_name": "support_bot-v2",
+    "validation_data_uri": "s3://bedrock-demo/raw/support/20250112/tickets.jsonl",
+    "max_validation_loss": 1.2,
+    "job_tags": {"team": "support"},
+}
+BAD_CONFS = [
+    {"base_model_id": "amazon.titan-text-express-v9"},
+    {"customization_type": "DISTILLATION"},
+    {"hyperparameters": {}},
+    {"hyperparameters": {"epochCount": True}},
+    {"hyperparameters": "{'epochCount': 2}"},
+    {"job_name": "2025-01-05"},
+    {"job_name": "run_1"},
+    {"job_name": "a" * 64},
+    {"custom_model_name": "model--1"},
+    {"training_data_uri": "s3://bedrock-demo/raw/"},
+    {"training_data_uri": "https://example.com/train.jsonl"},
+    {"validation_data_uri": "s3://bedrock-demo/a b.jsonl"},
+    {"output_data_uri": "s3://Bedrock-Demo/output/"},
+    {"role_arn": "arn:aws:iam::123456789012:user/alice"},
+    {"job_tags": {"team": 1}},
+    {"max_validation_loss": -1},
+]
+
+
+def with_conf(dagbag: Any, conf: dict[str, Any]) -> dict[str, Any]:
+    """The manual DAG's Params with a run's conf applied and validated, as when a run is triggered."""
+    params = copy.deepcopy(dagbag.dags["bedrock_finetune_manual"].params)
+    params.update(conf)
+    resolved: dict[str, Any] = params.validate()
+    return resolved
+
+
+def test_good_params_pass(dagbag: Any) -> None:
+    assert with_conf(dagbag, GOOD_CONF)["job_name"] == "support-bot.v2"
+
+
+@pytest.mark.parametrize("conf", BAD_CONFS, ids=lambda conf: next(iter(conf)))
+def test_bad_params_are_refused(dagbag: Any, conf: dict[str, Any]) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match=next(iter(conf))):
+        with_conf(dagbag, conf)
+
+
+def test_the_settings_module_defaults_to_the_emulator() -> None:
+    assert DAG_SETTINGS.POLL_INTERVAL > 0
+    assert Path(DAGS_FOLDER / "_bedrock_demo_config.py").is_file()
+    assert DAG_SETTINGS.BUCKET == "{{ var.value.get('bedrock_bucket', '" + DAG_SETTINGS.DEMO_BUCKET + "') }}"

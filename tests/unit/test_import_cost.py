@@ -1,0 +1,28 @@
+"""DAG files parse fast: importing the operator and sensor modules brings in no AWS SDK."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+MODULES = [
+    "bedrock_provider.operators.customization",
+    "bedrock_provider.operators.dataset",
+    "bedrock_provider.operators.metrics",
+    "bedrock_provider.sensors.customization",
+]
+HEAVY = ["boto3", "botocore", "aiobotocore", "moto", "matplotlib"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_operator_modules_import_no_aws_sdk(module):
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        f"print(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
