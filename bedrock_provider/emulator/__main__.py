@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--server-error", type=float, default=0.0, help="fraction answered with HTTP 500")
     parser.add_argument("--connection-drop", type=float, default=0.0, help="fraction left without an answer")
     parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--no-events", action="store_true", help="do not publish job state-change events to EventBridge"
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     return parser
 
@@ -57,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_delay=args.stop_delay,
         seed_buckets=args.seed_bucket,
         log_requests=args.log_requests,
+        publish_events=not args.no_events,
     )
     stop = threading.Event()
 

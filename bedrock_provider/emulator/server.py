@@ -13,6 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bedrock_provider.emulator.app import BedrockMiddleware
+from bedrock_provider.emulator.events import EventPublisher
 from bedrock_provider.emulator.s3 import MotoObjectStore
 from bedrock_provider.emulator.store import CustomizationStore
 
@@ -38,6 +39,10 @@ class BedrockEmulator:
     Jobs follow their job tags: ``emulator:outcome`` (Completed, Failed, Stopped),
     ``emulator:duration`` (seconds), ``emulator:failure-message``, ``emulator:final-loss``
     and ``emulator:final-validation-loss``.
+
+    Each change of a job's status is published, as Bedrock does, as a "Model Customization Job
+    State Change" event on moto's default EventBridge bus (``publish_events=False`` turns it off);
+    ``bedrock_provider.emulator.events.create_events_queue`` routes them to an SQS queue.
     """
 
     def __init__(
@@ -53,6 +58,7 @@ class BedrockEmulator:
         account_id: str = DEFAULT_ACCOUNT_ID,
         seed_buckets: Iterable[str] = (),
         log_requests: bool = False,
+        publish_events: bool = True,
     ) -> None:
         if job_duration < 0:
             raise ValueError(f"job_duration must be >= 0 seconds, got {job_duration}")
@@ -74,6 +80,9 @@ class BedrockEmulator:
             stop_delay=stop_delay,
         )
         self.objects.partition = self.store.partition
+        self.events = EventPublisher(account_id, region)
+        if publish_events:
+            self.store.add_listener(self.events)
         self.app = BedrockMiddleware(self.store, DomainDispatcherApplication(create_backend_app), seed=seed)
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []

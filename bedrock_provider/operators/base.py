@@ -9,6 +9,7 @@ from bedrock_provider.core.names import sanitize_name
 
 if TYPE_CHECKING:
     import jinja2
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import DAG, Context
 
     from bedrock_provider.hooks.customization import BedrockCustomizationHook
@@ -39,18 +40,32 @@ class BedrockAwsMixin:
         self.verify = verify
         self.botocore_config = botocore_config
 
-    @cached_property
-    def hook(self) -> BedrockCustomizationHook:
-        from bedrock_provider.hooks.customization import BedrockCustomizationHook
-
+    def aws_hook_kwargs(self) -> dict[str, Any]:
+        """The connection arguments of any AwsBaseHook (ours, the Amazon provider's S3Hook)."""
         config = None
         if self.botocore_config:
             from botocore.config import Config
 
             config = Config(**self.botocore_config)
-        return BedrockCustomizationHook(
-            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config
-        )
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": config,
+        }
+
+    @cached_property
+    def hook(self) -> BedrockCustomizationHook:
+        from bedrock_provider.hooks.customization import BedrockCustomizationHook
+
+        return BedrockCustomizationHook(**self.aws_hook_kwargs())
+
+    @cached_property
+    def s3_hook(self) -> S3Hook:
+        """The Amazon provider's S3Hook on the same connection, made on first use."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        return S3Hook(**self.aws_hook_kwargs())
 
     def aws_trigger_kwargs(self) -> dict[str, Any]:
         return {

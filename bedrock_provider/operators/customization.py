@@ -14,6 +14,7 @@ from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.request import CustomizationRequest
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import IF_JOB_EXISTS_CHOICES
+from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 
@@ -91,6 +92,10 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     :param max_wait: give up waiting after this many seconds (the job keeps running); None waits as
         long as the job runs.
     :param stop_job_on_kill: stop the job when the task is killed.
+    :param events_queue_url: SQS queue fed by an EventBridge rule on Bedrock's "Model Customization
+        Job State Change" events (docs/push-mode.md): the trigger wakes on the event instead of
+        waiting for the next poll, and polls every ``safety_poll_interval`` seconds in case an event
+        is lost. Deferrable mode only.
     :param aws_conn_id: Airflow AWS connection; region_name, verify and botocore_config as in the
         Amazon provider.
     """
@@ -111,6 +116,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         "custom_model_tags",
         "customization_job_kwargs",
         "if_job_exists",
+        "events_queue_url",
         *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {
@@ -146,6 +152,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         poll_interval: float = 60,
         max_wait: float | None = None,
         stop_job_on_kill: bool = True,
+        events_queue_url: str | None = None,
+        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -178,6 +186,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.stop_job_on_kill = stop_job_on_kill
+        self.events_queue_url = events_queue_url
+        self.safety_poll_interval = safety_poll_interval
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
 
@@ -255,6 +265,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             max_wait=self.max_wait,
             stop_job_on_kill=self.stop_job_on_kill,
             started_at=started_at,
+            events_queue_url=self.events_queue_url or None,
+            safety_poll_interval=self.safety_poll_interval,
             **self.aws_trigger_kwargs(),
         )
 

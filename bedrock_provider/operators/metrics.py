@@ -113,17 +113,7 @@ class _ArtifactStore:
 
     @cached_property
     def _s3(self) -> Any:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        op = self._operator
-        config = None
-        if op.botocore_config:
-            from botocore.config import Config
-
-            config = Config(**op.botocore_config)
-        return S3Hook(
-            aws_conn_id=op.aws_conn_id, region_name=op.region_name, verify=op.verify, config=config
-        ).get_conn()
+        return self._operator.s3_hook.get_conn()
 
     @staticmethod
     def _split(uri: str) -> tuple[str, str]:

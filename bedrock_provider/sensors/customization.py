@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.results import job_result, json_safe
+from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 from bedrock_provider.operators.customization import check_wait_settings, failure_text
@@ -27,13 +28,15 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
     :param poke_interval: seconds between checks (also the trigger's poll interval when deferrable).
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param mode: "poke" or "reschedule" when not deferrable.
+    :param events_queue_url: in deferrable mode, an SQS queue of Bedrock's job state change events
+        to wake on (see the operator and docs/push-mode.md); ``safety_poll_interval`` as there.
     :param stop_job_on_kill: in deferrable mode, stop the job when a user kills the task. Off by default:
         the sensor watches a job it did not submit.
 
     Returns (XCom) the job's description, with datetimes as ISO strings.
     """
 
-    template_fields: Sequence[str] = ("job_identifier", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = ("job_identifier", "events_queue_url", *AWS_TEMPLATE_FIELDS)
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
 
@@ -44,6 +47,8 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         poke_interval: float = 60,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         stop_job_on_kill: bool = False,
+        events_queue_url: str | None = None,
+        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -55,6 +60,8 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         self.job_identifier = job_identifier
         self.deferrable = deferrable
         self.stop_job_on_kill = stop_job_on_kill
+        self.events_queue_url = events_queue_url
+        self.safety_poll_interval = safety_poll_interval
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     def _check_identifier(self) -> str:
@@ -108,6 +115,8 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
                 poll_interval=float(self.poke_interval),
                 max_wait=float(timeout) if timeout else None,
                 stop_job_on_kill=self.stop_job_on_kill,
+                events_queue_url=self.events_queue_url or None,
+                safety_poll_interval=self.safety_poll_interval,
                 **self.aws_trigger_kwargs(),
             ),
             method_name="execute_complete",

@@ -1,49 +1,63 @@
-"""BedrockModelCustomizationTrigger: waits for a customization job in the triggerer."""
+"""BedrockModelCustomizationTrigger: waits for a customization job in the triggerer.
+
+In Airflow 3.3's triggerer, every trigger waiting through the same connection and poll interval
+joins one shared stream: a single loop lists the running jobs (ListModelCustomizationJobs,
+statusEquals=InProgress, every page) once per interval and broadcasts the snapshot; each trigger
+describes its job only when the job is missing from a snapshot, which is when it may have ended.
+With ``events_queue_url``, the shared stream is an SQS receive loop fed by an EventBridge rule on
+Bedrock's job state-change events, with a list every ``safety_poll_interval`` in case an event is
+lost. Where shared streams do not exist (Airflow before 3.3) and in ``dag.test()``, which calls
+``run()``, the trigger describes its own job every ``poll_interval`` through the process-wide
+shared client.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
+from contextlib import AsyncExitStack
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from bedrock_provider.core import states
+from bedrock_provider.core import watch as w
 from bedrock_provider.core.retry import backoff_delay
+from bedrock_provider.core.watch import job_event
+
+__all__ = ["BedrockModelCustomizationTrigger", "job_event"]
 
 # Transient failures back off up to this long between describes, however short poll_interval is.
-MAX_BACKOFF_SECONDS = 300.0
+MAX_BACKOFF_SECONDS = w.MAX_BACKOFF_SECONDS
+DEFAULT_SAFETY_POLL_INTERVAL = w.DEFAULT_SAFETY_POLL_INTERVAL
+
+# The shared loops run once per group, outside any trigger, so they log under the module.
+log = logging.getLogger(__name__)
+
+_TIMED_OUT = object()
 
 
-def job_event(
-    status: str, description: dict[str, Any] | None, job_identifier: str, **extra: Any
-) -> dict[str, Any]:
-    """The one event a trigger fires; the same keys whatever the outcome."""
-    description = description or {}
-    event = {
-        "status": status,
-        "job_arn": description.get("jobArn")
-        or (job_identifier if job_identifier.startswith("arn:") else None),
-        "job_name": description.get("jobName")
-        or (None if job_identifier.startswith("arn:") else job_identifier),
-        "failure_message": description.get("failureMessage"),
-        "custom_model_arn": description.get("outputModelArn"),
-    }
-    event.update(extra)
-    return event
-
-
-class BedrockModelCustomizationTrigger(BaseTrigger):
-    """Poll a model customization job until it ends, then fire one event.
+class BedrockModelCustomizationTrigger(BaseEventTrigger):
+    """Wait for a model customization job to end, then fire one event.
 
     :param job_identifier: job name or ARN.
-    :param poll_interval: seconds between describes while the job runs.
+    :param poll_interval: seconds between checks while the job runs (one shared list per interval
+        for all the triggers of a triggerer that use the same connection and interval).
     :param max_wait: give up (event status "timeout") this many seconds after ``started_at``; None waits
         as long as the job runs.
     :param stop_job_on_kill: stop the job when a user kills the deferred task (mark failed, clear).
     :param started_at: epoch seconds the wait began; kept across triggerer restarts so max_wait holds.
+    :param events_queue_url: SQS queue that an EventBridge rule feeds with Bedrock's "Model
+        Customization Job State Change" events (see docs/push-mode.md). The trigger then learns of the
+        job's end from its event within a second or two, and lists as a safety net only every
+        ``safety_poll_interval``. Needs Airflow 3.3's shared streams; elsewhere the trigger polls.
+    :param safety_poll_interval: seconds between safety lists in push mode.
     """
+
+    # A deferred task's trigger, not an asset watcher: it may run on the task's triggerer queue.
+    supports_triggerer_queue = True
 
     def __init__(
         self,
@@ -56,6 +70,8 @@ class BedrockModelCustomizationTrigger(BaseTrigger):
         verify: bool | str | None = None,
         botocore_config: dict[str, Any] | None = None,
         started_at: float | None = None,
+        events_queue_url: str | None = None,
+        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
     ) -> None:
         super().__init__()
         self.job_identifier = job_identifier
@@ -67,6 +83,8 @@ class BedrockModelCustomizationTrigger(BaseTrigger):
         self.verify = verify
         self.botocore_config = botocore_config
         self.started_at = started_at if started_at is not None else time.time()
+        self.events_queue_url = events_queue_url or None
+        self.safety_poll_interval = safety_poll_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -81,115 +99,183 @@ class BedrockModelCustomizationTrigger(BaseTrigger):
                 "verify": self.verify,
                 "botocore_config": self.botocore_config,
                 "started_at": self.started_at,
+                "events_queue_url": self.events_queue_url,
+                "safety_poll_interval": self.safety_poll_interval,
             },
         )
 
-    def hook(self) -> Any:
+    # -- hooks ------------------------------------------------------------------------------------
+
+    @classmethod
+    def make_hook(cls, kwargs: dict[str, Any]) -> Any:
         from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
-        return BedrockCustomizationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self._botocore_config(),
+        return BedrockCustomizationHook(**_connection_args(kwargs))
+
+    @classmethod
+    def make_queue_hook(cls, kwargs: dict[str, Any]) -> Any:
+        from bedrock_provider.hooks.customization import EventsQueueHook
+
+        return EventsQueueHook(**_connection_args(kwargs))
+
+    def hook(self) -> Any:
+        return self.make_hook(self.serialize()[1])
+
+    # -- shared streams (Airflow 3.3's triggerer) -------------------------------------------------
+
+    def shared_stream_key(self) -> Hashable | None:
+        """Triggers share a loop when they reach Bedrock the same way and want the same cadence.
+
+        The job is not part of the key: one list answers for every running job. In push mode the
+        queue and the safety interval are, since the group's loop receives from that queue.
+        """
+        base = (
+            "bedrock-customization",
+            self.aws_conn_id,
+            self.region_name,
+            repr(self.verify),
+            json.dumps(self.botocore_config, sort_keys=True, default=repr),
         )
+        if self.events_queue_url:
+            return (*base, "push", self.events_queue_url, float(self.safety_poll_interval))
+        return (*base, "poll", float(self.poll_interval))
 
-    def _botocore_config(self) -> Any:
-        if not self.botocore_config:
-            return None
-        from botocore.config import Config
+    @classmethod
+    async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        """One loop per group, yielding forever: w.Snapshot every interval, and in push mode
+        w.StateChanges whenever the queue brings events for jobs this process watches.
 
-        return Config(**self.botocore_config)
+        Errors never end it, so they never fail the waiting tasks: throttling and connection
+        failures back off with jitter; a refused list turns into "unknown" snapshots that make each
+        trigger describe its own job.
+        """
+        if kwargs.get("events_queue_url"):
+            watchers = _watchers_for(cls(**kwargs).shared_stream_key())
+            async for item in _receive_loop(cls, kwargs, watchers):
+                yield item
+        else:
+            async for item in _list_loop(cls, kwargs):
+                yield item
 
-    def _remaining(self) -> float | None:
-        if self.max_wait is None:
-            return None
-        return self.max_wait - (time.time() - self.started_at)
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        state = self._watch()
+        hook = self.hook()
+        watchers = _watchers_for(self.shared_stream_key()) if self.events_queue_url else None
+        if watchers is not None:
+            watchers.add(self.job_identifier)
+        try:
+            async with hook.async_client():
+                if watchers is not None:
+                    # An event sent before this trigger subscribed went to nobody: one describe now
+                    # covers a job that ended while the task was deferring or the triggerer restarting.
+                    event = await self._describe_between_polls(hook, state)
+                    if event is not None:
+                        yield TriggerEvent(event)
+                        return
+                async for item in _until_deadline(shared_stream, state):
+                    if item is _TIMED_OUT:
+                        yield TriggerEvent(state.timeout_event())
+                        return
+                    if isinstance(item, w.Snapshot):
+                        step, progress = state.on_snapshot(item)
+                    elif isinstance(item, w.StateChanges):
+                        step, progress = state.on_state_changes(item)
+                    else:
+                        continue
+                    if progress is not None:
+                        self._log_progress(state, progress)
+                    if step is w.Step.DESCRIBE:
+                        event = await self._describe_between_polls(hook, state)
+                        if event is not None:
+                            yield TriggerEvent(event)
+                            return
+                    if state.expired():
+                        yield TriggerEvent(state.timeout_event())
+                        return
+        finally:
+            if watchers is not None:
+                watchers.remove(self.job_identifier)
+
+    # -- standalone (dag.test, Airflow before 3.3) ------------------------------------------------
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        # The lease keeps the shared client open for the whole wait instead of per describe.
+        if self.events_queue_url:
+            self.log.info(
+                "Push mode needs Airflow 3.3's shared trigger streams; checking job %s every %s s instead",
+                self.job_identifier,
+                self.poll_interval,
+            )
+        state = self._watch()
         hook = self.hook()
+        # The lease keeps the shared client open for the whole wait instead of per describe.
         async with hook.async_client():
-            async for event in self._poll(hook):
-                yield event
+            failures = 0
+            while True:
+                event, transient = await self._describe(hook, state)
+                if event is not None:
+                    yield TriggerEvent(event)
+                    return
+                if transient is None:
+                    failures = 0
+                    delay = float(self.poll_interval)
+                else:
+                    failures += 1
+                    delay = backoff_delay(
+                        failures, base=min(self.poll_interval, 5.0), cap=MAX_BACKOFF_SECONDS
+                    )
+                    self.log.warning(
+                        "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
+                        self.job_identifier,
+                        _error_message(transient),
+                        failures,
+                        delay,
+                    )
+                if await _sleep_or_time_out(state, delay):
+                    yield TriggerEvent(state.timeout_event())
+                    return
 
-    async def _poll(self, hook: Any) -> AsyncIterator[TriggerEvent]:
+    # -- shared by both ----------------------------------------------------------------------------
+
+    def _watch(self) -> w.Watch:
+        return w.Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
+
+    async def _describe(
+        self, hook: Any, state: w.Watch
+    ) -> tuple[dict[str, Any] | None, BaseException | None]:
+        """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
+        transient error that kept us from knowing (the caller decides when to ask again)."""
         from bedrock_provider.hooks.customization import error_message, is_not_found, is_transient_error
 
-        failures = 0
-        last_progress = None
-        description: dict[str, Any] | None = None
-        while True:
-            try:
-                description = await hook.describe_job_async(self.job_identifier)
-                failures = 0
-            except Exception as error:
-                if is_not_found(error):
-                    yield TriggerEvent(
-                        job_event(
-                            states.ERROR,
-                            description,
-                            self.job_identifier,
-                            message=f"Job {self.job_identifier} not found: {error_message(error)}",
-                        )
-                    )
-                    return
-                if not is_transient_error(error):
-                    yield TriggerEvent(
-                        job_event(
-                            states.ERROR,
-                            description,
-                            self.job_identifier,
-                            message=f"Describing job {self.job_identifier} failed: {error_message(error)}",
-                        )
-                    )
-                    return
-                failures += 1
-                delay = backoff_delay(failures, base=min(self.poll_interval, 5.0), cap=MAX_BACKOFF_SECONDS)
-                self.log.warning(
-                    "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
-                    self.job_identifier,
-                    error_message(error),
-                    failures,
-                    delay,
-                )
-                if await self._sleep_or_time_out(delay):
-                    yield TriggerEvent(self._timeout_event(description))
-                    return
-                continue
+        try:
+            description = await hook.describe_job_async(self.job_identifier)
+        except Exception as error:
+            if is_not_found(error):
+                message = f"Job {self.job_identifier} not found: {error_message(error)}"
+                return w.error_event(self.job_identifier, state.description, message), None
+            if not is_transient_error(error):
+                message = f"Describing job {self.job_identifier} failed: {error_message(error)}"
+                return w.error_event(self.job_identifier, state.description, message), None
+            return None, error
+        event, progress = state.on_description(description)
+        if progress is not None:
+            self._log_progress(state, progress)
+        return event, None
 
-            status = str(description.get("status"))
-            progress = states.describe_progress(description)
-            if progress != last_progress:
-                self.log.info(
-                    "Job %s: %s after %.0f s", self.job_identifier, progress, time.time() - self.started_at
-                )
-                last_progress = progress
-            if states.is_terminal(status):
-                yield TriggerEvent(job_event(status, description, self.job_identifier))
-                return
-            if await self._sleep_or_time_out(self.poll_interval):
-                yield TriggerEvent(self._timeout_event(description))
-                return
+    async def _describe_between_polls(self, hook: Any, state: w.Watch) -> dict[str, Any] | None:
+        """Describe from a shared stream: a transient failure just waits for the next snapshot or
+        event, which is the shared loop's own cadence and backoff."""
+        event, transient = await self._describe(hook, state)
+        if transient is not None:
+            self.log.warning(
+                "Describing job %s failed (%s); asking again at the next check",
+                self.job_identifier,
+                _error_message(transient),
+            )
+        return event
 
-    async def _sleep_or_time_out(self, seconds: float) -> bool:
-        """Sleep, but not past the deadline; True when the deadline has passed."""
-        remaining = self._remaining()
-        if remaining is not None and remaining <= 0:
-            return True
-        await asyncio.sleep(seconds if remaining is None else min(seconds, remaining))
-        remaining = self._remaining()
-        return remaining is not None and remaining <= 0
-
-    def _timeout_event(self, description: dict[str, Any] | None) -> dict[str, Any]:
-        return job_event(
-            states.TIMEOUT,
-            description,
-            self.job_identifier,
-            message=(
-                f"Job {self.job_identifier} still {(description or {}).get('status', 'unknown')} after "
-                f"max_wait={self.max_wait} s; the job keeps running"
-            ),
+    def _log_progress(self, state: w.Watch, progress: str) -> None:
+        self.log.info(
+            "Job %s: %s after %.0f s", self.job_identifier, progress, time.time() - state.started_at
         )
 
     async def on_kill(self) -> None:
@@ -202,3 +288,213 @@ class BedrockModelCustomizationTrigger(BaseTrigger):
             self.log.info("Task killed; stop requested for job %s", self.job_identifier)
         else:
             self.log.info("Task killed; job %s had already ended, nothing to stop", self.job_identifier)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+    config = None
+    if kwargs.get("botocore_config"):
+        from botocore.config import Config
+
+        config = Config(**kwargs["botocore_config"])
+    return {
+        "aws_conn_id": kwargs.get("aws_conn_id", "aws_default"),
+        "region_name": kwargs.get("region_name"),
+        "verify": kwargs.get("verify"),
+        "config": config,
+    }
+
+
+def _error_message(error: BaseException) -> str:
+    from bedrock_provider.hooks.customization import error_message
+
+    return error_message(error)
+
+
+async def _sleep_or_time_out(state: w.Watch, seconds: float) -> bool:
+    """Sleep, but not past the deadline; True when the deadline has passed."""
+    remaining = state.remaining()
+    if remaining is not None and remaining <= 0:
+        return True
+    await asyncio.sleep(seconds if remaining is None else min(seconds, remaining))
+    return state.expired()
+
+
+async def _until_deadline(stream: AsyncIterator[Any], state: w.Watch) -> AsyncIterator[Any]:
+    """The stream's items, then _TIMED_OUT once max_wait has passed, even while nothing arrives
+    (the shared loop may be backing off from throttling for minutes)."""
+    iterator = aiter(stream)
+    while True:
+        remaining = state.remaining()
+        if remaining is not None and remaining <= 0:
+            yield _TIMED_OUT
+            return
+        scope = asyncio.timeout(remaining)
+        try:
+            async with scope:
+                item = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            yield _TIMED_OUT
+            return
+        yield item
+
+
+class _Lister:
+    """The list half of a shared loop: one paginated ListModelCustomizationJobs per tick."""
+
+    def __init__(self, hook: Any, interval: float, stack: AsyncExitStack) -> None:
+        self.hook = hook
+        self.schedule = w.ListSchedule(interval)
+        self._stack = stack
+        self._leased = False
+
+    async def tick(self) -> tuple[w.Snapshot | None, float]:
+        """The snapshot to broadcast (None after a transient failure) and the seconds until the next tick."""
+        from bedrock_provider.hooks.customization import error_message, is_transient_error
+
+        started = time.time()
+        if not self.schedule.should_list(started):
+            return w.Snapshot.unknown(started), self.schedule.skipped(started, time.time())
+        was_denied = self.schedule.denied
+        try:
+            if not self._leased:
+                # Held for the loop's life so the client is not reopened between ticks.
+                await self._stack.enter_async_context(self.hook.async_client())
+                self._leased = True
+            summaries = await self.hook.list_jobs_async(
+                statusEquals="InProgress", maxResults=w.LIST_PAGE_SIZE
+            )
+        except Exception as error:
+            if is_transient_error(error):
+                delay = self.schedule.transient_failure()
+                log.warning(
+                    "Listing running customization jobs failed (%s, attempt %d); waits keep waiting, "
+                    "next try in %.1f s",
+                    error_message(error),
+                    self.schedule.failures,
+                    delay,
+                )
+                return None, delay
+            delay = self.schedule.refused(time.time())
+            log.error(
+                "Listing running customization jobs was refused (%s). Each waiting trigger describes its "
+                "own job until it works again; grant bedrock:ListModelCustomizationJobs to share one "
+                "list. Next try in %.0f s",
+                error_message(error),
+                w.LIST_RETRY_WHEN_DENIED,
+            )
+            return w.Snapshot.unknown(started), delay
+        if was_denied:
+            log.info("Listing running customization jobs works again; waits share one list")
+        snapshot = w.Snapshot.from_summaries(summaries, started)
+        log.debug("Shared list: %d running jobs", len(summaries))
+        return snapshot, self.schedule.listed(started, time.time())
+
+
+async def _list_loop(
+    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any]
+) -> AsyncIterator[Any]:
+    async with AsyncExitStack() as stack:
+        lister = _Lister(cls.make_hook(kwargs), float(kwargs["poll_interval"]), stack)
+        while True:
+            snapshot, delay = await lister.tick()
+            if snapshot is not None:
+                yield snapshot
+            await asyncio.sleep(delay)
+
+
+async def _receive_loop(
+    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any], watchers: w.Watchers
+) -> AsyncIterator[Any]:
+    """Long-poll the events queue; list every safety interval in case an event is lost.
+
+    Messages for jobs this process watches are handed over, then deleted: the trigger confirms
+    with a describe, so the message is only a hint and needs no acknowledgement beyond that.
+    Messages nobody here watches are left for another triggerer process, then dropped.
+    """
+    from bedrock_provider.hooks.customization import error_message, is_transient_error
+
+    queue_url = str(kwargs["events_queue_url"])
+    safety = float(kwargs.get("safety_poll_interval") or DEFAULT_SAFETY_POLL_INTERVAL)
+    queue_hook = cls.make_queue_hook(kwargs)
+    async with AsyncExitStack() as stack:
+        lister = _Lister(cls.make_hook(kwargs), safety, stack)
+        queue_leased = False
+        queue_failures = 0
+        next_list_at = 0.0
+        while True:
+            now = time.time()
+            if now >= next_list_at:
+                snapshot, delay = await lister.tick()
+                if snapshot is not None:
+                    yield snapshot
+                if queue_failures:
+                    delay = min(delay, w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                next_list_at = time.time() + delay
+            try:
+                if not queue_leased:
+                    await stack.enter_async_context(queue_hook.async_client())
+                    queue_leased = True
+                messages = await queue_hook.receive_async(
+                    queue_url, w.receive_wait_seconds(time.time(), next_list_at), w.RELEASE_SECONDS
+                )
+            except Exception as error:
+                queue_failures += 1
+                delay = backoff_delay(queue_failures, base=1.0, cap=w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                level = logging.WARNING if is_transient_error(error) else logging.ERROR
+                log.log(
+                    level,
+                    "Receiving from events queue %s failed (%s, attempt %d); the safety list runs every "
+                    "%.0f s meanwhile, next receive in %.1f s",
+                    queue_url,
+                    error_message(error),
+                    queue_failures,
+                    min(safety, w.SAFETY_INTERVAL_WITHOUT_QUEUE),
+                    delay,
+                )
+                next_list_at = min(next_list_at, time.time() + w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                await asyncio.sleep(delay)
+                continue
+            queue_failures = 0
+            delivered: list[w.StateChange] = []
+            done: list[str] = []
+            for message in messages:
+                change = w.parse_state_change(message.get("Body", ""))
+                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+                verdict = w.disposition(change, watchers, receives)
+                if verdict == "deliver" and change is not None:
+                    delivered.append(change)
+                if verdict != "release":
+                    done.append(message["ReceiptHandle"])
+            if delivered:
+                yield w.StateChanges.of(delivered, time.time())
+            if done:
+                try:
+                    await queue_hook.delete_async(queue_url, done)
+                except Exception as error:
+                    # Undeleted messages come back and are delivered again: a second describe at worst.
+                    log.warning(
+                        "Deleting %d messages from %s failed: %s", len(done), queue_url, error_message(error)
+                    )
+
+
+# The waits each receive loop serves, by shared stream key and event loop: a receive loop hands over
+# only the messages its own waits claim. Loops are kept as objects, not ids, so a closed loop's entry
+# is recognised and dropped instead of being mistaken for a new loop that reused its id.
+_WATCHERS: dict[tuple[Hashable, int], tuple[asyncio.AbstractEventLoop, w.Watchers]] = {}
+
+
+def _watchers_for(key: Hashable) -> w.Watchers:
+    loop = asyncio.get_running_loop()
+    for stale in [k for k, (entry_loop, _) in _WATCHERS.items() if entry_loop.is_closed()]:
+        del _WATCHERS[stale]
+    entry = _WATCHERS.get((key, id(loop)))
+    if entry is None or entry[0] is not loop:
+        entry = _WATCHERS[(key, id(loop))] = (loop, w.Watchers())
+    return entry[1]

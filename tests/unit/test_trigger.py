@@ -70,12 +70,27 @@ def test_serialize_round_trips():
         verify=False,
         botocore_config={"retries": {"mode": "standard"}},
         started_at=100.0,
+        events_queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/bedrock-job-events",
+        safety_poll_interval=300,
     )
     classpath, kwargs = trigger.serialize()
     module, name = classpath.rsplit(".", 1)
     rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
+    assert rebuilt.shared_stream_key() == trigger.shared_stream_key()
     assert kwargs["started_at"] == 100.0
+    assert kwargs["safety_poll_interval"] == 300
+
+
+def test_it_is_a_shared_stream_trigger_that_still_follows_the_tasks_queue():
+    from airflow.triggers.base import BaseEventTrigger
+
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN)
+    assert isinstance(trigger, BaseEventTrigger)
+    assert trigger.shared_stream_key() is not None
+    # BaseEventTrigger opts out of triggerer queues (asset watchers have no task); a deferred task's
+    # trigger must keep running on its task's queue.
+    assert trigger.supports_triggerer_queue is True
 
 
 def test_completes_through_throttling_server_errors_and_dropped_connections(monkeypatch):

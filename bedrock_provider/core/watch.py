@@ -1,0 +1,380 @@
+"""Waiting for many customization jobs at once: what a shared poll or an events queue tells each wait.
+
+The triggerer runs one list loop per connection (and one receive loop per events queue) and hands
+every waiting trigger the same snapshots and state-change notices. This module decides, for one
+watched job, whether a snapshot or a notice means "keep waiting" or "ask Bedrock now", when the
+list loop runs next, what to do with each queue message, and the shape of the event a wait ends
+with. Pure Python: no Airflow, no botocore, so every rule here is tested on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+from bedrock_provider.core import states
+from bedrock_provider.core.retry import backoff_delay
+
+# What Bedrock publishes to EventBridge (the "Model Customization Job State Change" event).
+EVENT_SOURCE = "aws.bedrock"
+EVENT_DETAIL_TYPE = "Model Customization Job State Change"
+# Every state change of every customization job of the account and region.
+ALL_STATE_CHANGES_PATTERN: dict[str, Any] = {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}
+# The recommended rule: only the changes a wait acts on (an end, and Stopping, which is logged).
+# It leaves out the InProgress event of every job's start, half of all messages.
+EVENT_PATTERN: dict[str, Any] = {
+    **ALL_STATE_CHANGES_PATTERN,
+    "detail": {"jobStatus": sorted(states.TERMINAL_STATES | {states.STOPPING})},
+}
+
+# ListModelCustomizationJobs' largest page: one call answers for up to this many running jobs.
+LIST_PAGE_SIZE = 1000
+# Transient failures of the list back off up to this long, however short the interval.
+MAX_BACKOFF_SECONDS = 300.0
+# In push mode polling is only the safety net for a lost event.
+DEFAULT_SAFETY_POLL_INTERVAL = 600.0
+# When the list is refused (e.g. the role lacks bedrock:ListModelCustomizationJobs), try it again
+# this often; meanwhile each wait describes its own job.
+LIST_RETRY_WHEN_DENIED = 300.0
+# SQS allows at most 20 s of long polling per ReceiveMessage.
+MAX_RECEIVE_WAIT = 20
+# A message no wait of this process claims becomes visible again after this many seconds, so the
+# triggerer process that watches its job (when there are several) can take it.
+RELEASE_SECONDS = 2
+# After this many receives nobody claimed, a message is dropped: its job is nobody's, or its wait
+# ended. A wait that starts later describes its job once, so a dropped message loses nothing.
+MAX_UNCLAIMED_RECEIVES = 5
+# When the events queue cannot be read, the safety list runs at least this often.
+SAFETY_INTERVAL_WITHOUT_QUEUE = 60.0
+
+
+# --------------------------------------------------------------------------------------- events
+
+
+def job_event(
+    status: str, description: Mapping[str, Any] | None, job_identifier: str, **extra: Any
+) -> dict[str, Any]:
+    """The one event a wait fires; the same keys whatever the outcome."""
+    description = description or {}
+    is_arn = job_identifier.startswith("arn:")
+    event = {
+        "status": status,
+        "job_arn": description.get("jobArn") or (job_identifier if is_arn else None),
+        "job_name": description.get("jobName") or (None if is_arn else job_identifier),
+        "failure_message": description.get("failureMessage"),
+        "custom_model_arn": description.get("outputModelArn"),
+    }
+    event.update(extra)
+    return event
+
+
+def timeout_event(
+    job_identifier: str, description: Mapping[str, Any] | None, max_wait: float | None
+) -> dict[str, Any]:
+    status = (description or {}).get("status", "unknown")
+    return job_event(
+        states.TIMEOUT,
+        description,
+        job_identifier,
+        message=f"Job {job_identifier} still {status} after max_wait={max_wait} s; the job keeps running",
+    )
+
+
+def error_event(job_identifier: str, description: Mapping[str, Any] | None, message: str) -> dict[str, Any]:
+    return job_event(states.ERROR, description, job_identifier, message=message)
+
+
+# --------------------------------------------------------------------------- what the loops share
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The jobs a ListModelCustomizationJobs(statusEquals=InProgress) showed running.
+
+    ``progress`` maps both the ARN and the name of every running job to its progress line; it is
+    None when the list could not be read, and then every wait asks about its own job.
+    ``taken_at`` is when the list was requested: a job missing from it may have been created later.
+    """
+
+    taken_at: float
+    progress: Mapping[str, str] | None
+
+    @classmethod
+    def from_summaries(cls, summaries: Iterable[Mapping[str, Any]], taken_at: float) -> Snapshot:
+        progress: dict[str, str] = {}
+        for summary in summaries:
+            if summary.get("status") != states.IN_PROGRESS:
+                continue
+            line = states.describe_progress(dict(summary))
+            for key in (summary.get("jobArn"), summary.get("jobName")):
+                if key:
+                    progress[str(key)] = line
+        return cls(taken_at, progress)
+
+    @classmethod
+    def unknown(cls, taken_at: float) -> Snapshot:
+        return cls(taken_at, None)
+
+    def __len__(self) -> int:
+        return 0 if self.progress is None else len(self.progress)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One "Model Customization Job State Change" event, as read from the events queue."""
+
+    job_arn: str | None
+    job_name: str | None
+    status: str
+    failure_message: str | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(key for key in (self.job_arn, self.job_name) if key)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanges:
+    """The state changes one receive brought, by job ARN and by job name."""
+
+    received_at: float
+    statuses: Mapping[str, str]
+
+    @classmethod
+    def of(cls, changes: Iterable[StateChange], received_at: float) -> StateChanges:
+        statuses: dict[str, str] = {}
+        for change in changes:
+            for key in change.keys():
+                statuses[key] = change.status
+        return cls(received_at, statuses)
+
+
+def parse_state_change(body: str) -> StateChange | None:
+    """The job and its new status from an SQS message an EventBridge rule delivered; None if not one.
+
+    Bedrock's detail carries ``jobStatus``; ``status`` is accepted too, as it names the same thing in
+    the API, so a rule with an input transformer that renamed it still works.
+    """
+    try:
+        event = json.loads(body)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != EVENT_DETAIL_TYPE:
+        return None
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return None
+    status = detail.get("jobStatus") or detail.get("status")
+    job_arn = detail.get("jobArn")
+    job_name = detail.get("jobName")
+    if not isinstance(status, str) or not (isinstance(job_arn, str) or isinstance(job_name, str)):
+        return None
+    failure = detail.get("failureMessage")
+    return StateChange(
+        job_arn=job_arn if isinstance(job_arn, str) else None,
+        job_name=job_name if isinstance(job_name, str) else None,
+        status=status,
+        failure_message=failure if isinstance(failure, str) else None,
+    )
+
+
+def state_change_detail(description: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``detail`` of the event Bedrock publishes for a job, from the job's description."""
+    detail: dict[str, Any] = {"version": "0.0", "jobStatus": description.get("status")}
+    for key in (
+        "jobName",
+        "jobArn",
+        "outputModelName",
+        "outputModelArn",
+        "roleArn",
+        "failureMessage",
+        "creationTime",
+        "lastModifiedTime",
+        "endTime",
+        "baseModelArn",
+        "hyperParameters",
+        "trainingDataConfig",
+        "validationDataConfig",
+        "outputDataConfig",
+    ):
+        if description.get(key) is not None:
+            detail[key] = description[key]
+    return detail
+
+
+# ------------------------------------------------------------------------------- one job's wait
+
+
+class Step(Enum):
+    WAIT = "wait"
+    DESCRIBE = "describe"
+
+
+@dataclass
+class Watch:
+    """One trigger's view of its job while it waits on what the shared loops broadcast."""
+
+    job_identifier: str
+    started_at: float
+    max_wait: float | None = None
+    description: dict[str, Any] | None = None
+    last_progress: str | None = field(default=None, repr=False)
+
+    def remaining(self, now: float | None = None) -> float | None:
+        if self.max_wait is None:
+            return None
+        return self.max_wait - ((time.time() if now is None else now) - self.started_at)
+
+    def expired(self, now: float | None = None) -> bool:
+        remaining = self.remaining(now)
+        return remaining is not None and remaining <= 0
+
+    def on_snapshot(self, snapshot: Snapshot) -> tuple[Step, str | None]:
+        """A job the list shows running needs nothing; any other may have ended and is described.
+
+        Not in the list covers a job that ended since the last list, one created after this list
+        was requested, and a list that lags behind: the describe tells them apart.
+        Returns the step and, when it changed, the job's progress line to log.
+        """
+        if snapshot.progress is None:
+            return Step.DESCRIBE, None
+        line = snapshot.progress.get(self.job_identifier)
+        if line is None:
+            return Step.DESCRIBE, None
+        return Step.WAIT, self.note_progress(line)
+
+    def on_state_changes(self, changes: StateChanges) -> tuple[Step, str | None]:
+        """A notice that this job ended (or of a status not known here) is confirmed with a describe."""
+        status = changes.statuses.get(self.job_identifier)
+        if status is None:
+            return Step.WAIT, None
+        if status in states.RUNNING_STATES:
+            # The notice carries the status only: worth a log line when the status itself changed
+            # (e.g. Stopping), not when it repeats what the last, more detailed, line said.
+            known = (self.last_progress or "").split(" ", 1)[0]
+            return Step.WAIT, None if status == known else self.note_progress(status)
+        return Step.DESCRIBE, None
+
+    def on_description(self, description: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The event to fire when the described job has ended, and the progress line if it changed."""
+        self.description = description
+        changed = self.note_progress(states.describe_progress(description))
+        status = str(description.get("status"))
+        if states.is_terminal(status):
+            return job_event(status, description, self.job_identifier), changed
+        return None, changed
+
+    def note_progress(self, line: str) -> str | None:
+        if line == self.last_progress:
+            return None
+        self.last_progress = line
+        return line
+
+    def timeout_event(self) -> dict[str, Any]:
+        return timeout_event(self.job_identifier, self.description, self.max_wait)
+
+
+# -------------------------------------------------------------------------- the shared list loop
+
+
+@dataclass
+class ListSchedule:
+    """When the shared list loop lists next: a steady cadence, backoff on failures, and a slow retry
+    when the list is refused (each wait then describes its own job at the same cadence)."""
+
+    interval: float
+    failures: int = 0
+    denied_until: float | None = None
+
+    def should_list(self, now: float) -> bool:
+        return self.denied_until is None or now >= self.denied_until
+
+    @property
+    def denied(self) -> bool:
+        return self.denied_until is not None
+
+    def listed(self, taken_at: float, now: float) -> float:
+        """Seconds to sleep after a good list: the cadence counts from when the list was requested,
+        so a slow list does not stretch the interval."""
+        self.failures = 0
+        self.denied_until = None
+        return max(0.0, taken_at + self.interval - now)
+
+    def transient_failure(self) -> float:
+        self.failures += 1
+        return backoff_delay(self.failures, base=min(self.interval, 5.0), cap=MAX_BACKOFF_SECONDS)
+
+    def refused(self, now: float) -> float:
+        self.failures = 0
+        self.denied_until = now + max(LIST_RETRY_WHEN_DENIED, self.interval)
+        return self.interval
+
+    def skipped(self, taken_at: float, now: float) -> float:
+        return max(0.0, taken_at + self.interval - now)
+
+
+# ---------------------------------------------------------------------- the shared receive loop
+
+
+class Watchers:
+    """The jobs the waits of one receive loop watch (by name or ARN), to tell whose a message is."""
+
+    def __init__(self) -> None:
+        self._count: Counter[str] = Counter()
+
+    def add(self, job_identifier: str) -> None:
+        self._count[job_identifier] += 1
+
+    def remove(self, job_identifier: str) -> None:
+        self._count[job_identifier] -= 1
+        if self._count[job_identifier] <= 0:
+            del self._count[job_identifier]
+
+    def claims(self, change: StateChange) -> bool:
+        return any(key in self._count for key in change.keys())
+
+    def __len__(self) -> int:
+        return len(self._count)
+
+
+Disposition = Literal["deliver", "release", "discard"]
+
+
+def disposition(
+    change: StateChange | None,
+    watchers: Watchers,
+    receive_count: int,
+    max_unclaimed_receives: int = MAX_UNCLAIMED_RECEIVES,
+) -> Disposition:
+    """What the receive loop does with one message.
+
+    deliver: a wait here watches the job; hand it over and delete the message.
+    release: nobody here watches the job, which ended; leave the message for another triggerer
+        process (it reappears after RELEASE_SECONDS), until it has gone unclaimed
+        MAX_UNCLAIMED_RECEIVES times.
+    discard: not a job state change, unclaimed for too long, or an unclaimed notice that a job is
+        running, which no wait anywhere needs (a wait ends only on an end); delete it.
+    """
+    if change is None:
+        return "discard"
+    if watchers.claims(change):
+        return "deliver"
+    if change.status in states.RUNNING_STATES:
+        return "discard"
+    return "release" if receive_count < max_unclaimed_receives else "discard"
+
+
+def receive_wait_seconds(now: float, next_list_at: float) -> int:
+    """Long-poll for as long as SQS allows, but not much past the next safety list.
+
+    Rounded up: a wait of 0 is a short poll that returns at once, and a loop of those until the
+    list is due would spin.
+    """
+    return math.ceil(max(0.0, min(MAX_RECEIVE_WAIT, next_list_at - now)))
