@@ -186,7 +186,6 @@ def test_promotion_and_the_champion_over_consecutive_runs(run_dag, unique_name, 
 
 
 def test_prep_train_export_gate_pipeline(run_dag, unique_name, s3):
-    pytest.importorskip("bedrock_provider.operators.dataset")
     name = unique_name("it-pipeline")
     result = run_dag(
         "metrics_pipeline",

@@ -11,12 +11,8 @@ from datetime import datetime
 from airflow.sdk import DAG, Asset, task
 
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
 from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
-
-try:
-    from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
-except ImportError:  # built separately; until it lands, metrics_pipeline is not defined
-    BedrockPrepareDatasetOperator = None  # type: ignore[assignment,misc]
 
 BUCKET = "bedrock-it"
 CHAMPION_MODEL = Asset(name="metrics_champion_model", uri=f"s3://{BUCKET}/models/champion")
@@ -73,23 +69,22 @@ with _dag("metrics_promote"):
     train >> export
     deploy(export.output)
 
-if BedrockPrepareDatasetOperator is not None:
-    with _dag("metrics_pipeline"):
-        prep = BedrockPrepareDatasetOperator(
-            task_id="prep",
-            source_uri=f"s3://{BUCKET}/data/train.jsonl",
-            output_uri="s3://" + BUCKET + "/prepared/{{ dag_run.conf['job_name'] }}/",
-            validation_split=0.2,
-            seed=7,
-        )
-        train = BedrockModelCustomizationOperator(
-            task_id="train",
-            **{
-                **TRAIN,
-                "training_data_uri": "{{ ti.xcom_pull('prep')['training_data_uri'] }}",
-                "validation_data_uri": "{{ ti.xcom_pull('prep')['validation_data_uri'] }}",
-            },
-        )
-        export = BedrockExportMetricsOperator(task_id="export", **EXPORT)
-        prep >> train >> export
-        deploy(export.output)
+with _dag("metrics_pipeline"):
+    prep = BedrockPrepareDatasetOperator(
+        task_id="prep",
+        source_uri=f"s3://{BUCKET}/data/train.jsonl",
+        output_uri="s3://" + BUCKET + "/prepared/{{ dag_run.conf['job_name'] }}/",
+        validation_split=0.2,
+        seed=7,
+    )
+    train = BedrockModelCustomizationOperator(
+        task_id="train",
+        **{
+            **TRAIN,
+            "training_data_uri": "{{ ti.xcom_pull('prep')['training_data_uri'] }}",
+            "validation_data_uri": "{{ ti.xcom_pull('prep')['validation_data_uri'] }}",
+        },
+    )
+    export = BedrockExportMetricsOperator(task_id="export", **EXPORT)
+    prep >> train >> export
+    deploy(export.output)
