@@ -36,14 +36,20 @@ def _describe_character(name: str, index: int) -> str:
     return f"character {name[index]!r} at position {index + 1}"
 
 
-def job_name_problem(name: object) -> NameProblem | None:
-    """Return why ``name`` is not a valid Bedrock job name, or None if it is."""
+def _length_problem(name: object) -> NameProblem | None:
     if not isinstance(name, str):
         return NameProblem(f"must be a string, got {type(name).__name__}")
     if not name:
         return NameProblem("must not be empty")
     if len(name) > MAX_NAME_LENGTH:
         return NameProblem(f"is {len(name)} characters long; Bedrock allows at most {MAX_NAME_LENGTH}")
+    return None
+
+
+def job_name_problem(name: object) -> NameProblem | None:
+    """Return why ``name`` is not a valid Bedrock job name, or None if it is."""
+    if (problem := _length_problem(name)) is not None or not isinstance(name, str):
+        return problem
     if not name[0].isascii() or not name[0].isalnum():
         return NameProblem(f"must start with a letter or digit, not {name[0]!r}", 0)
     for index, char in enumerate(name):
@@ -56,12 +62,8 @@ def job_name_problem(name: object) -> NameProblem | None:
 
 def custom_model_name_problem(name: object) -> NameProblem | None:
     """Return why ``name`` is not a valid Bedrock custom model name, or None if it is."""
-    if not isinstance(name, str):
-        return NameProblem(f"must be a string, got {type(name).__name__}")
-    if not name:
-        return NameProblem("must not be empty")
-    if len(name) > MAX_NAME_LENGTH:
-        return NameProblem(f"is {len(name)} characters long; Bedrock allows at most {MAX_NAME_LENGTH}")
+    if (problem := _length_problem(name)) is not None or not isinstance(name, str):
+        return problem
     previous_was_separator = True
     for index, char in enumerate(name):
         if char.isascii() and char.isalnum():
