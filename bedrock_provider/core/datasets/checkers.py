@@ -12,6 +12,7 @@ also take that road; they are rare, and it accepts them.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import msgspec
@@ -135,7 +136,7 @@ def _text_problem(value: object, path: str, problems: Problems, what: str = "a s
     return 0
 
 
-class RecordChecker:
+class RecordChecker(ABC):
     """Checks one record of a format; counts what the dataset-level limits need.
 
     ``decoder.decode(line)`` gives the Struct ``quick`` takes; ``check`` takes the record as plain
@@ -156,12 +157,13 @@ class RecordChecker:
         if not record.keys() <= self._allowed:
             _unexpected_keys(record, self._allowed, "", problems)
 
-    def quick(self, record: Any) -> int:  # pragma: no cover - abstract
+    @abstractmethod
+    def quick(self, record: Any) -> int:
         """Characters of text in a record of the common shape, or -1 when ``check`` must look."""
-        raise NotImplementedError
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, record: dict[str, Any], problems: Problems) -> int:
+        """Characters of text in the record, adding every problem it has to ``problems``."""
 
 
 class PromptCompletionChecker(RecordChecker):
