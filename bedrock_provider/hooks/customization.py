@@ -14,7 +14,7 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
 from bedrock_provider.core import retry
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.submission import SubmissionPlan, plan_submission
+from bedrock_provider.core.submission import plan_submission
 
 if TYPE_CHECKING:
     from bedrock_provider.core.request import ValidatedRequest
@@ -55,6 +55,11 @@ def is_not_found(error: BaseException) -> bool:
 def is_job_name_taken(error: BaseException) -> bool:
     """Bedrock's answer to a Create whose job name another submitter took first."""
     return error_code(error) == "ValidationException" and NAME_IN_USE_MESSAGE in error_message(error)
+
+
+def job_already_ended(error: BaseException) -> bool:
+    """Bedrock's answer to a Stop of a job that ended (or vanished) since it was described."""
+    return error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error)
 
 
 def is_transient_error(error: BaseException) -> bool:
@@ -151,9 +156,6 @@ class _SharedAsyncClients:
                 with suppress(Exception):
                     await shared.context.__aexit__(None, None, None)
 
-    def __len__(self) -> int:
-        return len(self._clients)
-
 
 shared_async_clients = _SharedAsyncClients()
 
@@ -221,11 +223,6 @@ class BedrockCustomizationHook(LeasedClientHook):
                 return None
             raise
 
-    def plan_submission(
-        self, request: ValidatedRequest, identity: TaskIdentity, if_job_exists: str
-    ) -> SubmissionPlan:
-        return plan_submission(request.job_name, identity, if_job_exists, self.find_job)
-
     def submit_job(
         self, request: ValidatedRequest, identity: TaskIdentity, if_job_exists: str = "reattach"
     ) -> SubmittedJob:
@@ -237,7 +234,7 @@ class BedrockCustomizationHook(LeasedClientHook):
         """
         last_conflict: Exception | None = None
         for _ in range(3):
-            plan = self.plan_submission(request, identity, if_job_exists)
+            plan = plan_submission(request.job_name, identity, if_job_exists, self.find_job)
             if plan.action == "adopt":
                 existing = plan.existing or {}
                 self.log.info("Adopting job %s: %s", plan.job_name, plan.reason)
@@ -282,7 +279,7 @@ class BedrockCustomizationHook(LeasedClientHook):
         try:
             self.client.stop_model_customization_job(jobIdentifier=job_identifier)
         except Exception as error:
-            if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
+            if job_already_ended(error):
                 return False
             raise
         return True
@@ -331,7 +328,7 @@ class BedrockCustomizationHook(LeasedClientHook):
                     return False
                 await client.stop_model_customization_job(jobIdentifier=job_identifier)
             except Exception as error:
-                if error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error):
+                if job_already_ended(error):
                     return False
                 raise
             return True

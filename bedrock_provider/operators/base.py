@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bedrock_provider.core.names import sanitize_name
+from bedrock_provider.hooks import aws_hook_kwargs
 
 if TYPE_CHECKING:
     import jinja2
@@ -41,18 +42,7 @@ class BedrockAwsMixin:
         self.botocore_config = botocore_config
 
     def aws_hook_kwargs(self) -> dict[str, Any]:
-        """The connection arguments of any AwsBaseHook (ours, the Amazon provider's S3Hook)."""
-        config = None
-        if self.botocore_config:
-            from botocore.config import Config
-
-            config = Config(**self.botocore_config)
-        return {
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-            "verify": self.verify,
-            "config": config,
-        }
+        return aws_hook_kwargs(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
 
     @cached_property
     def hook(self) -> BedrockCustomizationHook:

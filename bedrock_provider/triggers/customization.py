@@ -26,6 +26,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from bedrock_provider.core import watch as w
 from bedrock_provider.core.retry import backoff_delay
 from bedrock_provider.core.watch import job_event
+from bedrock_provider.hooks import aws_hook_kwargs
 
 __all__ = ["BedrockModelCustomizationTrigger", "job_event"]
 
@@ -294,17 +295,12 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
 
 def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
-    config = None
-    if kwargs.get("botocore_config"):
-        from botocore.config import Config
-
-        config = Config(**kwargs["botocore_config"])
-    return {
-        "aws_conn_id": kwargs.get("aws_conn_id", "aws_default"),
-        "region_name": kwargs.get("region_name"),
-        "verify": kwargs.get("verify"),
-        "config": config,
-    }
+    return aws_hook_kwargs(
+        kwargs.get("aws_conn_id", "aws_default"),
+        kwargs.get("region_name"),
+        kwargs.get("verify"),
+        kwargs.get("botocore_config"),
+    )
 
 
 def _error_message(error: BaseException) -> str:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from moto import mock_aws
 
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
@@ -28,21 +26,9 @@ def pc(index: int) -> dict[str, str]:
 GOOD = lines(*[pc(i) for i in range(40)])
 
 
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[Any]:
-    """One moto for the module, reset for each test; one botocore loader for all sessions."""
-    import botocore.loaders
-    import botocore.session
-
-    shared = botocore.loaders.create_loader()
-    with pytest.MonkeyPatch.context() as patch, mock_aws() as mock:
-        patch.setattr(botocore.session, "create_loader", lambda *args, **kwargs: shared)
-        yield mock
-
-
 @pytest.fixture
-def s3(_moto: Any) -> Any:
-    _moto.reset()
+def s3(moto_aws: Any) -> Any:
+    moto_aws.reset()
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=BUCKET)
     return client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from airflow.sdk import Asset
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.execution_time.context import OutletEventAccessors
-from moto import mock_aws
 
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.metrics import JobNotCompletedError, MetricsFileError
@@ -47,25 +45,9 @@ def context() -> dict[str, Any]:
     return {"ti": FakeTaskInstance(), "outlet_events": OutletEventAccessors()}
 
 
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[Any]:
-    """One moto for the module (starting it costs more than a test), reset for each test.
-
-    Every hook opens its own boto3 session, and each session would parse the service models again:
-    sharing botocore's loader between sessions keeps that to once per module.
-    """
-    import botocore.loaders
-    import botocore.session
-
-    shared = botocore.loaders.create_loader()
-    with pytest.MonkeyPatch.context() as patch, mock_aws() as mock:
-        patch.setattr(botocore.session, "create_loader", lambda *args, **kwargs: shared)
-        yield mock
-
-
 @pytest.fixture
-def aws(_moto: Any) -> SimpleNamespace:
-    _moto.reset()
+def aws(moto_aws: Any) -> SimpleNamespace:
+    moto_aws.reset()
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
     return SimpleNamespace(s3=s3, bedrock=boto3.client("bedrock", region_name=REGION))
