@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit integration e2e demo demo-stop bench clean
+.PHONY: install system-packages test lint unit integration e2e demo demo-stop bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian packages (system-packages.txt) that some tiers and the demo need; installs only the missing ones.
+system-packages:
+	bash scripts/system-packages.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,14 +28,14 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) system-packages
 	$(BIN)/pytest -q tests/e2e
 
-test: lint
+test: system-packages lint
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 # make demo DEMO_ARGS=--keep leaves the stack running (UI and API); make demo-stop stops it.
-demo: $(STAMP)
+demo: $(STAMP) system-packages
 	$(BIN)/python -m demo.run $(DEMO_ARGS)
 
 demo-stop:
