@@ -90,9 +90,11 @@ with DAG(
             "(Titan: epochCount, batchSize, learningRate, learningRateWarmupSteps).",
             section="Model",
         ),
+        # Optional fields are typed ["null", "string"] with a None default: Airflow's form marks a
+        # plain "string" Param as required and keeps Trigger disabled while it is empty.
         "job_name": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=63,
             pattern=JOB_NAME_PATTERN,
             title="Job name",
@@ -100,8 +102,8 @@ with DAG(
             section="Names",
         ),
         "custom_model_name": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=63,
             pattern=MODEL_NAME_PATTERN,
             title="Custom model name",
