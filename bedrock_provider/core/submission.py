@@ -15,7 +15,7 @@ from bedrock_provider.core.errors import JobConflictError
 from bedrock_provider.core.names import TaskIdentity, attempt_name
 from bedrock_provider.core.states import ADOPTABLE_STATES
 
-IF_JOB_EXISTS_CHOICES = ("reattach", "rename", "fail")
+IF_JOB_EXISTS_CHOICES = ("reattach", "rename", "fail", "reattach_or_rename")
 MAX_ATTEMPTS = 100
 
 Description = dict[str, Any]
@@ -52,13 +52,13 @@ def plan_submission(
     if if_job_exists not in IF_JOB_EXISTS_CHOICES:
         raise ValueError(f"if_job_exists must be one of {IF_JOB_EXISTS_CHOICES}, got {if_job_exists!r}")
 
-    latest: Description | None = None
+    family: list[Description] = []
     attempt = 1
     while attempt <= MAX_ATTEMPTS:
         found = find_job(attempt_name(base_job_name, attempt))
         if found is None:
             break
-        latest = found
+        family.append(found)
         attempt += 1
     else:
         raise JobConflictError(
@@ -66,8 +66,9 @@ def plan_submission(
             "choose a new job_name."
         )
 
-    if latest is None:
+    if not family:
         return SubmissionPlan("submit", 1, base_job_name, "no job of this name exists")
+    latest = family[-1]
     latest_attempt = attempt - 1
 
     if if_job_exists == "fail":
@@ -85,6 +86,9 @@ def plan_submission(
             f"if_job_exists='rename' and {_job_label(latest)} exists",
         )
 
+    if if_job_exists == "reattach_or_rename":
+        return _reattach_or_rename(base_job_name, identity, family)
+
     ours = latest.get("clientRequestToken") == identity.client_request_token(latest_attempt)
     if not ours:
         raise JobConflictError(
@@ -94,16 +98,41 @@ def plan_submission(
             "e.g. '{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}', or set if_job_exists='rename'."
         )
     if latest.get("status") in ADOPTABLE_STATES:
-        return SubmissionPlan(
-            "adopt",
-            latest_attempt,
-            str(latest.get("jobName")),
-            f"this task instance's job {_job_label(latest)} is adopted instead of submitting again",
-            existing=latest,
-        )
+        return _adopt(latest, latest_attempt)
     return SubmissionPlan(
         "submit",
         attempt,
         attempt_name(base_job_name, attempt),
         f"this task instance's earlier job {_job_label(latest)} did not complete; trying again",
+    )
+
+
+def _reattach_or_rename(
+    base_job_name: str, identity: TaskIdentity, family: list[Description]
+) -> SubmissionPlan:
+    """Adopt this task instance's own job wherever it is in the family; submit under the next suffix
+    when the only jobs are someone else's, or when ours did not complete."""
+    attempt = len(family) + 1
+    ours = [
+        (number, job)
+        for number, job in enumerate(family, start=1)
+        if job.get("clientRequestToken") == identity.client_request_token(number)
+    ]
+    if ours:
+        number, job = ours[-1]
+        if job.get("status") in ADOPTABLE_STATES:
+            return _adopt(job, number)
+        reason = f"this task instance's earlier job {_job_label(job)} did not complete; trying again"
+    else:
+        reason = f"job {_job_label(family[-1])} is not this task instance's; submitting under a new suffix"
+    return SubmissionPlan("submit", attempt, attempt_name(base_job_name, attempt), reason)
+
+
+def _adopt(job: Description, attempt: int) -> SubmissionPlan:
+    return SubmissionPlan(
+        "adopt",
+        attempt,
+        str(job.get("jobName")),
+        f"this task instance's job {_job_label(job)} is adopted instead of submitting again",
+        existing=job,
     )

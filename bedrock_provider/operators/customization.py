@@ -7,9 +7,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core import states
+from bedrock_provider.core.amazon_compat import (
+    AMAZON_WAITER_DELAY,
+    if_job_exists_for,
+    max_wait_for,
+    with_api_kwargs,
+)
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.request import CustomizationRequest
 from bedrock_provider.core.results import job_result
@@ -85,7 +92,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters
         (``customizationConfig`` for distillation).
     :param if_job_exists: "reattach" (adopt this task instance's own job; retry a failed one under
-        name-r2, name-r3...), "rename" (always submit under the next suffix) or "fail".
+        name-r2, name-r3...), "rename" (always submit under the next suffix), "fail", or
+        "reattach_or_rename" (as "reattach", but a job of the name that is not this task instance's
+        is stepped around with the next suffix instead of failing the task).
     :param wait_for_completion: wait for the job to end; False returns once it is submitted.
     :param deferrable: wait in the triggerer, holding no worker slot.
     :param poll_interval: seconds between status checks.
@@ -209,7 +218,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             customization_job_kwargs=self.customization_job_kwargs,
         )
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> Any:
         if self.if_job_exists not in IF_JOB_EXISTS_CHOICES:
             raise ValueError(
                 f"if_job_exists={self.if_job_exists!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}"
@@ -230,7 +239,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             submitted.custom_model_name,
         )
         if not self.wait_for_completion:
-            return job_result(self.hook.describe_job(submitted.job_arn))
+            return self.result_value(job_result(self.hook.describe_job(submitted.job_arn)))
 
         description = self.hook.describe_job(submitted.job_arn)
         status = str(description.get("status"))
@@ -270,19 +279,24 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             **self.aws_trigger_kwargs(),
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def result_value(self, result: dict[str, Any]) -> Any:
+        """What the task returns (its XCom): the job's summary dict."""
+        return result
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         if not event or "status" not in event:
             raise AirflowException(f"The trigger returned no usable event: {event!r}")
         self.job_arn = event.get("job_arn")
         if event["status"] in (states.TIMEOUT, states.ERROR):
             BedrockCustomModelLink.persist(context, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
-            context["ti"].xcom_push(key="return_value", value={**result, "message": event.get("message")})
+            result["message"] = event.get("message")
+            context["ti"].xcom_push(key="return_value", value=self.result_value(result))
             raise AirflowException(failure_text(event))
         description = self.hook.describe_job(str(event["job_arn"]))
         return self._finish(context, job_result(description))
 
-    def _finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, context: Context, result: dict[str, Any]) -> Any:
         BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
         if result["status"] == states.COMPLETED:
             self.log.info(
@@ -291,9 +305,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
                 result["custom_model_name"],
                 result["custom_model_arn"],
             )
-            return result
+            return self.result_value(result)
         # A failed run still tells downstream tasks (and the UI) what happened.
-        context["ti"].xcom_push(key="return_value", value=result)
+        context["ti"].xcom_push(key="return_value", value=self.result_value(result))
         message = failure_text(result)
         self.log.error("%s", message)
         raise AirflowException(message)
@@ -306,3 +320,67 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             return
         if self.hook.stop_job(self.job_arn):
             self.log.info("Task killed; stop requested for job %s", self.job_arn)
+
+
+class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):
+    """The Amazon provider's BedrockCustomizeModelOperator, same parameters, same return value (the job
+    ARN), on this provider's validation, exactly-once submission, waiting and on_kill.
+
+    Moving a DAG over is an import change. Where the Amazon semantics are weaker, the name is kept and
+    the meaning is stronger (README, "Moving over from the Amazon provider"):
+
+    :param ensure_unique_job_name: True (the default): when a job of ``job_name`` exists that this task
+        instance did not submit, submit under the next suffix (``-r2``, ``-r3``), the custom model's
+        name included, which Bedrock also needs unique. A retry of the same task instance is never
+        renamed: it adopts the job an earlier try submitted. False: adopt this task instance's own
+        job, fail on anyone else's.
+    :param waiter_delay: seconds between status checks (also the trigger's poll interval).
+    :param waiter_max_attempts: when given, the wait gives up after ``waiter_max_attempts *
+        waiter_delay`` seconds (the job keeps running). Not given: the wait lasts as long as the job.
+    :param deferrable: wait in the triggerer; implies waiting, as in the Amazon operator. Defaults to
+        the ``[operators] default_deferrable`` setting, as there.
+    :param customization_job_kwargs: other CreateModelCustomizationJob parameters. Those this provider
+        validates under a name of its own (validationDataConfig, customizationType, jobTags,
+        customModelTags, customModelKmsKeyId, vpcConfig) are checked as such before any AWS call.
+
+    Any other parameter of BedrockModelCustomizationOperator (``job_tags``, ``stop_job_on_kill``,
+    ``events_queue_url``...) is taken too. Returns (XCom) the job ARN.
+    """
+
+    template_fields: Sequence[str] = tuple(
+        field for field in BedrockModelCustomizationOperator.template_fields if field != "if_job_exists"
+    ) + ("ensure_unique_job_name",)
+
+    def __init__(
+        self,
+        *,
+        ensure_unique_job_name: bool = True,
+        wait_for_completion: bool = True,
+        waiter_delay: int = AMAZON_WAITER_DELAY,
+        waiter_max_attempts: int | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        # job_name, custom_model_name, role_arn, base_model_id, training_data_uri, output_data_uri,
+        # hyperparameters and customization_job_kwargs have the same names and meaning as there.
+        super().__init__(
+            wait_for_completion=wait_for_completion or deferrable,
+            deferrable=deferrable,
+            poll_interval=waiter_delay,
+            max_wait=max_wait_for(waiter_delay, waiter_max_attempts, "waiter_delay", "waiter_max_attempts"),
+            **kwargs,
+        )
+        self.ensure_unique_job_name = ensure_unique_job_name
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def build_request(self) -> CustomizationRequest:
+        return with_api_kwargs(super().build_request())
+
+    def execute(self, context: Context) -> Any:
+        self.if_job_exists = if_job_exists_for(self.ensure_unique_job_name)
+        return super().execute(context)
+
+    def result_value(self, result: dict[str, Any]) -> Any:
+        """The job ARN, as the Amazon operator returns it."""
+        return result.get("job_arn")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
+from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
 from bedrock_provider.core.results import job_result, json_safe
 from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
@@ -39,6 +40,10 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
     template_fields: Sequence[str] = ("job_identifier", "events_queue_url", *AWS_TEMPLATE_FIELDS)
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
+    # The statuses the sensor succeeds and fails on; any other end (e.g. Stopped when it is not listed
+    # here) fails it too, and any other status waits.
+    SUCCESS_STATES: Collection[str] = states.SUCCESS_STATES
+    FAILURE_STATES: Collection[str] = states.FAILURE_STATES
 
     def __init__(
         self,
@@ -76,13 +81,20 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
     def _done(self, context: Context, description: dict[str, Any]) -> PokeReturnValue:
         status = str(description.get("status"))
         BedrockCustomizationJobLink.persist(context, description.get("jobArn"))
-        if status in states.SUCCESS_STATES:
+        if status in self.SUCCESS_STATES:
             BedrockCustomModelLink.persist(context, description.get("outputModelArn"))
-            return PokeReturnValue(is_done=True, xcom_value=json_safe(description))
-        if status in states.FAILURE_STATES:
-            raise AirflowFailException(failure_text(job_result(description)))
+            return PokeReturnValue(is_done=True, xcom_value=self.result_value(description))
+        if status in self.FAILURE_STATES or states.is_terminal(status):
+            raise AirflowFailException(self.failure_message(description))
         self.log.info("Job %s: %s", self.job_identifier, states.describe_progress(description))
         return PokeReturnValue(is_done=False)
+
+    def result_value(self, description: dict[str, Any]) -> Any:
+        """What the sensor returns (its XCom): the job's description."""
+        return json_safe(description)
+
+    def failure_message(self, description: dict[str, Any]) -> str:
+        return failure_text(job_result(description))
 
     def poke(self, context: Context) -> PokeReturnValue:
         from bedrock_provider.hooks.customization import is_transient_error
@@ -130,3 +142,73 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         description = self.hook.describe_job(str(event.get("job_arn") or self.job_identifier))
         result = self._done(context, description)
         return result.xcom_value
+
+
+class BedrockCustomizeModelCompletedSensor(BedrockModelCustomizationSensor):
+    """The Amazon provider's BedrockCustomizeModelCompletedSensor, same parameters, on this provider's
+    waiting (shared polling in the triggerer, backoff on throttling, Bedrock's failureMessage).
+
+    :param job_name: the job's name (or ARN).
+    :param poke_interval: seconds between checks (also the trigger's poll interval).
+    :param max_retries: when given, the wait gives up after ``max_retries * poke_interval`` seconds in
+        every mode (Amazon's counts only when deferrable). Not given: the sensor's ``timeout`` holds.
+    :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``, as there.
+    :param success_states: statuses to succeed on (default ``SUCCESS_STATES``: Completed).
+    :param failure_states: statuses to fail on at once (default ``FAILURE_STATES``: Failed, Stopping,
+        Stopped). A job that ends in a status of neither list fails the sensor too.
+
+    Returns nothing, as the Amazon sensor does in poke mode (the job ARN is pushed under the console
+    link's key).
+    """
+
+    INTERMEDIATE_STATES: tuple[str, ...] = (states.IN_PROGRESS,)
+    FAILURE_STATES: Collection[str] = (states.FAILED, states.STOPPING, states.STOPPED)
+    SUCCESS_STATES: Collection[str] = (states.COMPLETED,)
+    FAILURE_MESSAGE = "Bedrock model customization job sensor failed."
+
+    template_fields: Sequence[str] = ("job_name", "events_queue_url", *AWS_TEMPLATE_FIELDS)
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        max_retries: int | None = None,
+        poke_interval: float = AMAZON_POKE_INTERVAL,
+        success_states: Collection[str] | None = None,
+        failure_states: Collection[str] | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        max_wait = max_wait_for(poke_interval, max_retries, "poke_interval", "max_retries")
+        super().__init__(
+            job_identifier=job_name, poke_interval=poke_interval, deferrable=deferrable, **kwargs
+        )
+        self.max_retries = max_retries
+        if max_wait is not None:
+            timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
+            self.timeout = min(float(timeout), max_wait)
+        if success_states is not None:
+            self.SUCCESS_STATES = check_states(success_states, "success_states")
+        if failure_states is not None:
+            self.FAILURE_STATES = check_states(failure_states, "failure_states")
+        overlap = set(self.SUCCESS_STATES) & set(self.FAILURE_STATES)
+        if overlap:
+            raise ValueError(
+                f"success_states={sorted(self.SUCCESS_STATES)} and "
+                f"failure_states={sorted(self.FAILURE_STATES)} share {sorted(overlap)}; a status can only "
+                "be one of them"
+            )
+
+    @property
+    def job_identifier(self) -> str:
+        return self.job_name
+
+    @job_identifier.setter
+    def job_identifier(self, value: str) -> None:
+        self.job_name = value
+
+    def result_value(self, description: dict[str, Any]) -> Any:
+        return None
+
+    def failure_message(self, description: dict[str, Any]) -> str:
+        return f"{self.FAILURE_MESSAGE} {super().failure_message(description)}"

@@ -24,6 +24,11 @@ DEMO_BUCKET = "bedrock-it"
 ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockCustomization"
 TRAINING_KEY = "data/train.jsonl"
 VALIDATION_KEY = "data/validation.jsonl"
+# What the Amazon provider's system-test DAG (dags/amazon_example_bedrock.py) reads from the
+# environment when it is parsed; an empty SKIP_LONG_SYSTEM_TEST_TASKS runs its customization tasks.
+os.environ.setdefault("SYSTEM_TESTS_ENV_ID", f"env{uuid.uuid4().hex[:8]}")
+os.environ.setdefault("ROLE_ARN", ROLE_ARN)
+os.environ.setdefault("SKIP_LONG_SYSTEM_TEST_TASKS", "")
 TRAINING_LINES = [json.dumps({"prompt": f"Question {i}?", "completion": f"Answer {i}."}) for i in range(40)]
 
 

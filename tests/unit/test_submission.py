@@ -82,3 +82,35 @@ def test_fail_raises_when_the_name_is_taken():
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="if_job_exists"):
         plan_submission("job", ME, "replace", jobs())
+
+
+# -- reattach_or_rename: what the Amazon-named operator's ensure_unique_job_name=True means ----------
+
+
+def test_reattach_or_rename_steps_around_a_strangers_job():
+    plan = plan_submission("job", ME, "reattach_or_rename", jobs(("job", "Completed", STRANGER, 1)))
+    assert (plan.action, plan.attempt, plan.job_name) == ("submit", 2, "job-r2")
+    assert "not this task instance's" in plan.reason
+
+
+@pytest.mark.parametrize("status", ["InProgress", "Completed"])
+def test_reattach_or_rename_adopts_our_own_job_behind_a_strangers(status):
+    """A retry after we stepped around a stranger finds our job and is not renamed again, even when a
+    newer stranger's job follows ours in the family."""
+    find = jobs(
+        ("job", "Completed", STRANGER, 1), ("job-r2", status, ME, 2), ("job-r3", "InProgress", STRANGER, 3)
+    )
+    plan = plan_submission("job", ME, "reattach_or_rename", find)
+    assert (plan.action, plan.attempt, plan.job_name) == ("adopt", 2, "job-r2")
+
+
+def test_reattach_or_rename_adopts_our_first_job():
+    plan = plan_submission("job", ME, "reattach_or_rename", jobs(("job", "InProgress", ME, 1)))
+    assert (plan.action, plan.job_name) == ("adopt", "job")
+
+
+def test_reattach_or_rename_retries_our_failed_job_under_the_next_free_suffix():
+    find = jobs(("job", "Failed", ME, 1), ("job-r2", "Completed", STRANGER, 2))
+    plan = plan_submission("job", ME, "reattach_or_rename", find)
+    assert (plan.action, plan.attempt, plan.job_name) == ("submit", 3, "job-r3")
+    assert "did not complete" in plan.reason
