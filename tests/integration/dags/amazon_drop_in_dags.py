@@ -12,15 +12,10 @@ from airflow.sdk import DAG
 
 from bedrock_provider.operators.customization import BedrockCustomizeModelOperator, task_identity
 from bedrock_provider.sensors.customization import BedrockCustomizeModelCompletedSensor
+from tests.integration.job_args import JOB_ARGS
 
-BUCKET = "bedrock-it"
 OPERATOR = {
-    "job_name": "{{ dag_run.conf['job_name'] }}",
-    "custom_model_name": "{{ dag_run.conf['job_name'] }}-model",
-    "role_arn": "arn:aws:iam::123456789012:role/BedrockCustomization",
-    "base_model_id": "amazon.titan-text-express-v1",
-    "training_data_uri": f"s3://{BUCKET}/data/train.jsonl",
-    "output_data_uri": "s3://" + BUCKET + "/output/{{ dag_run.conf['job_name'] }}/",
+    **JOB_ARGS,
     "hyperparameters": {"epochCount": "1", "batchSize": "1", "learningRate": ".0005"},
     "customization_job_kwargs": {
         "jobTags": [

@@ -12,15 +12,10 @@ from airflow.sdk import DAG
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator, task_identity
 from bedrock_provider.sensors.customization import BedrockModelCustomizationSensor
+from tests.integration.job_args import JOB_ARGS
 
-BUCKET = "bedrock-it"
 COMMON = {
-    "job_name": "{{ dag_run.conf['job_name'] }}",
-    "custom_model_name": "{{ dag_run.conf['job_name'] }}-model",
-    "role_arn": "arn:aws:iam::123456789012:role/BedrockCustomization",
-    "base_model_id": "amazon.titan-text-express-v1",
-    "training_data_uri": f"s3://{BUCKET}/data/train.jsonl",
-    "output_data_uri": "s3://" + BUCKET + "/output/{{ dag_run.conf['job_name'] }}/",
+    **JOB_ARGS,
     "hyperparameters": {"epochCount": 2, "batchSize": 1, "learningRate": 0.00001},
     "job_tags": {
         "emulator:outcome": "{{ dag_run.conf.get('outcome', 'Completed') }}",
