@@ -315,6 +315,9 @@ class Emulator:
                 # StopModelCustomizationJob ends a job at once: the parent ends jobs at chosen times.
                 "--stop-delay",
                 "0",
+                # Hundreds of jobs run at once here, far above AWS's default quota.
+                "--max-concurrent-jobs",
+                "100000",
                 "--log-level",
                 "WARNING",
             ],
@@ -329,6 +332,13 @@ class Emulator:
             self.process.kill()
             raise RuntimeError(f"the emulator did not start: {line!r}; see {self.log.name}")
         self.endpoint = line.rsplit(" ", 1)[-1].strip()
+        import boto3
+
+        from bedrock_provider.emulator.accounts import ensure_service_role
+
+        # The jobs' role must exist in the emulator's IAM and trust Bedrock, as on AWS.
+        iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION)
+        ensure_service_role(iam, ROLE_ARN.rsplit("/", 1)[1])
 
     def stop(self) -> None:
         self.process.terminate()

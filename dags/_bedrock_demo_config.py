@@ -18,7 +18,8 @@ from typing import Any
 
 DEMO_BUCKET = "bedrock-demo"
 DEMO_REGION = "us-east-1"
-# A placeholder account: the emulator accepts any role; real Bedrock needs a role it can assume.
+# The demo's role, in the emulator's default account: demo.seed creates it through IAM with the trust
+# policy Bedrock needs, as on AWS, where set the Variable bedrock_role_arn to your own role.
 DEMO_ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockModelCustomization"
 DEMO_BASE_MODEL = "amazon.titan-text-express-v1"
 DEMO_CONN_ID = "aws_default"

@@ -1,7 +1,9 @@
-"""Upload demo/data as the weekly partitions the example DAGs read from the emulator's demo bucket.
+"""Create the example DAGs' service role, and upload demo/data as the weekly partitions they read.
 
     python -m demo.seed --endpoint-url http://127.0.0.1:5055 [--wait 60]
 
+The role (dags/_bedrock_demo_config.py's DEMO_ROLE_ARN) is created through IAM with the trust policy
+Bedrock needs, as on AWS: the emulator refuses a job whose role does not exist or does not trust it.
 demo/data/support/<YYYY-MM-DD>.jsonl becomes s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl.
 The bucket, region and key layout are the example DAGs' own defaults (dags/_bedrock_demo_config.py),
 so the demo, the end-to-end tests and docker-compose.yaml seed exactly what the DAGs look for.
@@ -38,17 +40,30 @@ def load_dag_settings() -> ModuleType:
 DAG_SETTINGS = load_dag_settings()
 
 
-def s3_client(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> Any:
+def _client(service: str, endpoint_url: str, region: str) -> Any:
     import boto3
 
     access_key, secret_key = DUMMY_CREDENTIALS
-    return boto3.client(
-        "s3",
+    factory: Any = boto3.client
+    return factory(
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
     )
+
+
+def s3_client(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> Any:
+    return _client("s3", endpoint_url, region)
+
+
+def create_role(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> str:
+    """The example DAGs' service role, created through IAM if it is missing; its ARN."""
+    from bedrock_provider.emulator.accounts import ensure_service_role
+
+    name = DAG_SETTINGS.DEMO_ROLE_ARN.rsplit("/", 1)[1]
+    return ensure_service_role(_client("iam", endpoint_url, region), name)
 
 
 def partition_key(data_file: Path) -> str:
@@ -59,7 +74,8 @@ def partition_key(data_file: Path) -> str:
 def seed(
     endpoint_url: str, bucket: str = DAG_SETTINGS.DEMO_BUCKET, region: str = DAG_SETTINGS.DEMO_REGION
 ) -> list[str]:
-    """Create the bucket if needed and upload every week of demo data; returns the object URIs."""
+    """Create the role and bucket if needed, upload every week of demo data; returns the object URIs."""
+    create_role(endpoint_url, region)
     s3 = s3_client(endpoint_url, region)
     if bucket not in {entry["Name"] for entry in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=bucket)
@@ -86,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo.seed: {error}", file=sys.stderr)
         return 1
     uris = seed(args.endpoint_url, args.bucket, args.region)
-    print(f"demo.seed: {len(uris)} weekly partitions uploaded to s3://{args.bucket}/", flush=True)
+    print(
+        f"demo.seed: role {DAG_SETTINGS.DEMO_ROLE_ARN} ready; {len(uris)} weekly partitions uploaded to "
+        f"s3://{args.bucket}/",
+        flush=True,
+    )
     return 0
 
 

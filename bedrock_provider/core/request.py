@@ -13,19 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.hyperparameters import (
-    family_for,
-    normalize_hyperparameters,
-    supported_customization_types,
+from bedrock_provider.core.catalog import (
+    DISTILLATION,
+    JOB_CUSTOMIZATION_TYPES,
+    check_base_model,
+    teacher_problem,
 )
+from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.hyperparameters import normalize_hyperparameters
 from bedrock_provider.core.names import (
     attempt_name,
     custom_model_name_problem,
     job_name_problem,
 )
 
-CUSTOMIZATION_TYPES = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING")
+CUSTOMIZATION_TYPES = JOB_CUSTOMIZATION_TYPES
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 KMS_KEY_PATTERN = re.compile(
@@ -237,7 +239,12 @@ class CustomizationRequest:
     job_tags: object = None
     custom_model_tags: object = None
     customization_job_kwargs: object = None
+    # The Region the job will run in, when known: the catalog says where each model is customized.
+    region_name: object = None
     warnings: list[str] = field(default_factory=list, init=False)
+
+    def _region(self) -> str | None:
+        return self.region_name if isinstance(self.region_name, str) and self.region_name else None
 
     def validate(self) -> ValidatedRequest:
         """Check every field; raise InvalidInputError listing all problems, or return the clean request."""
@@ -277,6 +284,7 @@ class CustomizationRequest:
             base_model_id = None
 
         customization_type = self.customization_type
+        family = None
         if customization_type not in CUSTOMIZATION_TYPES:
             problems.append(
                 Problem(
@@ -286,18 +294,11 @@ class CustomizationRequest:
                 )
             )
         elif base_model_id is not None:
-            supported = supported_customization_types(base_model_id)
-            if supported is not None and customization_type not in supported:
-                family = family_for(base_model_id)
-                title = family.title if family else base_model_id
-                problems.append(
-                    Problem(
-                        "customization_type",
-                        customization_type,
-                        f"{title} supports {', '.join(sorted(supported))}; choose one of those or another "
-                        "base model",
-                    )
-                )
+            family, model_problem = check_base_model(base_model_id, str(customization_type), self._region())
+            if model_problem is not None:
+                blamed = customization_type if model_problem.field == "customization_type" else base_model_id
+                problems.append(Problem(model_problem.field, blamed, model_problem.message))
+                base_model_id = None
 
         training_uri = check_s3_uri(self.training_data_uri, "training_data_uri", problems, file=True)
         output_uri = check_s3_uri(self.output_data_uri, "output_data_uri", problems)
@@ -332,7 +333,7 @@ class CustomizationRequest:
         hyperparameters: dict[str, str] = {}
         if base_model_id is not None:
             hyperparameters, hp_problems, hp_warnings = normalize_hyperparameters(
-                base_model_id, hyperparameter_map
+                base_model_id, hyperparameter_map, str(customization_type)
             )
             problems.extend(Problem(p.field, p.value, p.message) for p in hp_problems)
             self.warnings.extend(hp_warnings)
@@ -375,7 +376,7 @@ class CustomizationRequest:
                         + ", ".join(EXTRA_API_PARAMETERS),
                     )
                 )
-        if customization_type == "DISTILLATION":
+        if customization_type == DISTILLATION:
             teacher = (
                 ((extra.get("customizationConfig") or {}).get("distillationConfig") or {})
                 .get("teacherModelConfig", {})
@@ -390,6 +391,15 @@ class CustomizationRequest:
                         extra.get("customizationConfig"),
                         "DISTILLATION needs {'distillationConfig': {'teacherModelConfig': "
                         "{'teacherModelIdentifier': MODEL_ID}}}",
+                    )
+                )
+            elif family is not None and (why := teacher_problem(teacher, family)) is not None:
+                problems.append(
+                    Problem(
+                        "customization_job_kwargs.customizationConfig.distillationConfig.teacherModelConfig"
+                        ".teacherModelIdentifier",
+                        teacher,
+                        why,
                     )
                 )
 

@@ -185,30 +185,6 @@ def parse_state_change(body: str) -> StateChange | None:
     )
 
 
-def state_change_detail(description: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``detail`` of the event Bedrock publishes for a job, from the job's description."""
-    detail: dict[str, Any] = {"version": "0.0", "jobStatus": description.get("status")}
-    for key in (
-        "jobName",
-        "jobArn",
-        "outputModelName",
-        "outputModelArn",
-        "roleArn",
-        "failureMessage",
-        "creationTime",
-        "lastModifiedTime",
-        "endTime",
-        "baseModelArn",
-        "hyperParameters",
-        "trainingDataConfig",
-        "validationDataConfig",
-        "outputDataConfig",
-    ):
-        if description.get(key) is not None:
-            detail[key] = description[key]
-    return detail
-
-
 # ------------------------------------------------------------------------------- one job's wait
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bedrock_provider.emulator.client import EmulatorClient, EmulatorError
-from bedrock_provider.emulator.store import (
+from bedrock_provider.emulator.models import (
     TAG_DURATION,
     TAG_FAILURE_MESSAGE,
     TAG_FINAL_LOSS,

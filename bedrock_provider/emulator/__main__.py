@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-events", action="store_true", help="do not publish job state-change events to EventBridge"
     )
+    parser.add_argument(
+        "--no-role-check",
+        action="store_true",
+        help="accept any roleArn (by default the role must exist in the emulator's IAM and trust Bedrock)",
+    )
+    parser.add_argument(
+        "--max-concurrent-jobs",
+        type=int,
+        default=None,
+        help="quota of customization jobs running at once (default: AWS's default)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     return parser
 
@@ -61,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed_buckets=args.seed_bucket,
         log_requests=args.log_requests,
         publish_events=not args.no_events,
+        check_roles=not args.no_role_check,
+        **({"max_concurrent_jobs": args.max_concurrent_jobs} if args.max_concurrent_jobs else {}),
     )
     stop = threading.Event()
 

@@ -1,8 +1,8 @@
 """WSGI middleware in front of moto's server app.
 
-Requests signed for the ``bedrock`` service on the model-customization paths are answered
-from the emulator's store; ``/_emulator/*`` is the control surface; everything else (S3,
-SQS, EventBridge, STS, other Bedrock APIs) goes to moto untouched.
+Requests signed for the ``bedrock`` service on the model-customization paths are answered by
+``responses`` (one method per API operation) over the emulator's backend; ``/_emulator/*`` is the
+control surface; everything else (S3, SQS, EventBridge, STS, other Bedrock APIs) goes to moto untouched.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Request
 
+from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.errors import BedrockError, internal_error, throttling, validation_error
-from bedrock_provider.emulator.store import CustomizationStore
+from bedrock_provider.emulator.responses import BedrockResponses
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ class _DropConnection(ConnectionAbortedError):
 class BedrockMiddleware:
     """The emulator's WSGI app: Bedrock customization + control surface, moto for the rest."""
 
-    def __init__(self, store: CustomizationStore, moto_app: WSGIApp, *, seed: int | None = 0) -> None:
-        self.store = store
+    def __init__(self, backend: CustomizationBackend, moto_app: WSGIApp, *, seed: int | None = 0) -> None:
+        self.backend = backend
+        self.responses = BedrockResponses(backend)
         self.moto_app = moto_app
         self._stats_lock = threading.Lock()
         self._served: Counter[str] = Counter()
@@ -151,7 +153,7 @@ class BedrockMiddleware:
             payload = _json_body(body)
         except BedrockError as exc:
             return self._answer(environ, start_response, operation, exc.status, _error_body(exc), exc.code)
-        if operation in _TAG_OPERATIONS and not self.store.owns_arn(str(payload.get("resourceARN", ""))):
+        if operation in _TAG_OPERATIONS and not self.backend.owns_arn(str(payload.get("resourceARN", ""))):
             # Tags of other Bedrock resources (guardrails, agents...) stay moto's business.
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -225,36 +227,8 @@ class BedrockMiddleware:
     def _dispatch(
         self, operation: str, identifier: str | None, payload: dict[str, Any], request: Request
     ) -> tuple[int, dict[str, Any]]:
-        store = self.store
         params: dict[str, str] = dict(request.args.items())
-        ident = identifier or ""
-        if operation == "CreateModelCustomizationJob":
-            arn, _ = store.create_job(payload)
-            return 201, {"jobArn": arn}
-        if operation == "GetModelCustomizationJob":
-            return 200, store.get_job(ident)
-        if operation == "StopModelCustomizationJob":
-            store.stop_job(ident)
-            return 200, {}
-        if operation == "ListModelCustomizationJobs":
-            return 200, store.list_jobs(params)
-        if operation == "GetCustomModel":
-            return 200, store.get_custom_model(ident)
-        if operation == "ListCustomModels":
-            return 200, store.list_custom_models(params)
-        if operation == "DeleteCustomModel":
-            store.delete_custom_model(ident)
-            return 200, {}
-        resource_arn = payload.get("resourceARN")
-        if not isinstance(resource_arn, str) or not resource_arn:
-            raise validation_error("resourceARN is required.")
-        if operation == "TagResource":
-            store.tag_resource(resource_arn, payload.get("tags"))
-            return 200, {}
-        if operation == "UntagResource":
-            store.untag_resource(resource_arn, payload.get("tagKeys"))
-            return 200, {}
-        return 200, store.list_tags(resource_arn)
+        return self.responses.operation_method(operation)(identifier, payload, params)
 
     # ----------------------------------------------------------------- control surface
 
@@ -282,13 +256,13 @@ class BedrockMiddleware:
                 return _respond(start_response, 200, {})
             if method == "POST" and name == "reset":
                 self.reset_counts()
-                self.store.reset()
+                self.backend.reset()
                 return _respond(start_response, 200, {})
             if method == "GET" and name == "jobs":
                 return _respond(
                     start_response,
                     200,
-                    {"jobs_created": self.store.jobs_created(), "jobs": self.store.job_summaries()},
+                    {"jobs_created": self.backend.jobs_created(), "jobs": self.backend.job_summaries()},
                 )
         except (ValueError, TypeError, BedrockError) as exc:
             return _respond(start_response, 400, {"message": str(exc)})

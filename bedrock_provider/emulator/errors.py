@@ -27,3 +27,7 @@ def throttling() -> BedrockError:
 
 def internal_error(message: str = "Internal server error. Retry your request.") -> BedrockError:
     return BedrockError("InternalServerException", message, 500)
+
+
+def quota_exceeded(message: str) -> BedrockError:
+    return BedrockError("ServiceQuotaExceededException", message, 400)

@@ -16,7 +16,47 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_provider.core.watch import EVENT_DETAIL_TYPE, EVENT_PATTERN, EVENT_SOURCE, state_change_detail
+# The rule users are told to write (docs/push-mode.md) is the consumer's business, so it comes from there.
+from bedrock_provider.core.watch import EVENT_PATTERN
+from bedrock_provider.emulator.models import Job, iso
+
+# The event's envelope and detail, as "How EventBridge for Amazon Bedrock works" shows them:
+# https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-eventbridge-how-it-works.html
+# (the same sample is tests/fixtures/model_customization_job_state_change.json). Written here on their
+# own, from the documentation, and not taken from the provider's parser, so that a shape error in
+# either one shows up in the push-mode tests.
+EVENT_SOURCE = "aws.bedrock"
+EVENT_DETAIL_TYPE = "Model Customization Job State Change"
+
+
+def state_change_detail(job: Job) -> dict[str, Any]:
+    """The ``detail`` Bedrock publishes for a job, in the order and with the fields of AWS's sample."""
+    detail: dict[str, Any] = {
+        "version": "0.0",
+        "jobName": job.name,
+        "jobArn": job.arn,
+        "outputModelName": job.custom_model_name,
+    }
+    if job.output_model_arn is not None:
+        detail["outputModelArn"] = job.output_model_arn
+    detail["roleArn"] = job.role_arn
+    detail["jobStatus"] = job.status
+    if job.failure_message is not None:
+        detail["failureMessage"] = job.failure_message
+    detail["creationTime"] = iso(job.created)
+    detail["lastModifiedTime"] = iso(job.last_modified)
+    if job.end_time is not None:
+        detail["endTime"] = iso(job.end_time)
+    detail["baseModelArn"] = job.base_model_arn
+    detail["hyperParameters"] = dict(job.hyper_parameters)
+    if job.training_data_config.get("s3Uri"):
+        detail["trainingDataConfig"] = {"s3Uri": job.training_data_config["s3Uri"]}
+    if job.validators:
+        # The sample shows one location here, not the API's list of validators.
+        detail["validationDataConfig"] = {"s3Uri": job.validators[0]["s3Uri"]}
+    detail["outputDataConfig"] = {"s3Uri": job.output_data_config["s3Uri"]}
+    return detail
+
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +82,8 @@ class EventPublisher:
         self._last_status: dict[str, str] = {}
         self._published = 0
 
-    def __call__(self, description: Mapping[str, Any]) -> None:
-        arn = str(description.get("jobArn"))
-        status = str(description.get("status"))
+    def __call__(self, job: Job) -> None:
+        arn, status = job.arn, job.status
         with self._lock:
             if self._last_status.get(arn) == status:
                 return
@@ -52,7 +91,7 @@ class EventPublisher:
         entry = {
             "Source": EVENT_SOURCE,
             "DetailType": EVENT_DETAIL_TYPE,
-            "Detail": json.dumps(state_change_detail(description)),
+            "Detail": json.dumps(state_change_detail(job)),
             "Resources": [arn],
             # moto renders an epoch number as the event's "time".
             "Time": time.time(),

@@ -12,10 +12,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from bedrock_provider.emulator.accounts import MotoAccount, bedrock_trust_policy
 from bedrock_provider.emulator.app import BedrockMiddleware
+from bedrock_provider.emulator.backend import DEFAULT_MAX_CONCURRENT_JOBS, CustomizationBackend
 from bedrock_provider.emulator.events import EventPublisher
 from bedrock_provider.emulator.s3 import MotoObjectStore
-from bedrock_provider.emulator.store import CustomizationStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class BedrockEmulator:
     ``emulator:duration`` (seconds), ``emulator:failure-message``, ``emulator:final-loss``
     and ``emulator:final-validation-loss``.
 
+    Create checks what Bedrock checks: the base model, customization type and hyperparameters against
+    the model catalog, that the service role exists in IAM (moto's) and trusts bedrock.amazonaws.com
+    (``check_roles=False`` skips that; ``create_service_role`` makes one), and the quota of
+    ``max_concurrent_jobs`` jobs running at once (AWS's default unless given).
+
     Each change of a job's status is published, as Bedrock does, as a "Model Customization Job
     State Change" event on moto's default EventBridge bus (``publish_events=False`` turns it off);
     ``bedrock_provider.emulator.events.create_events_queue`` routes them to an SQS queue.
@@ -59,6 +65,8 @@ class BedrockEmulator:
         seed_buckets: Iterable[str] = (),
         log_requests: bool = False,
         publish_events: bool = True,
+        check_roles: bool = True,
+        max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT_JOBS,
     ) -> None:
         if job_duration < 0:
             raise ValueError(f"job_duration must be >= 0 seconds, got {job_duration}")
@@ -72,18 +80,20 @@ class BedrockEmulator:
         self._requested_port = port
         self._seed_buckets = list(seed_buckets)
         self.objects = MotoObjectStore(account_id)
-        self.store = CustomizationStore(
+        self.backend = CustomizationBackend(
             region=region,
             account_id=account_id,
             objects=self.objects,
             job_duration=job_duration,
             stop_delay=stop_delay,
+            account=MotoAccount(account_id, region, check_roles=check_roles),
+            max_concurrent_jobs=max_concurrent_jobs,
         )
-        self.objects.partition = self.store.partition
+        self.objects.partition = self.backend.partition
         self.events = EventPublisher(account_id, region)
         if publish_events:
-            self.store.add_listener(self.events)
-        self.app = BedrockMiddleware(self.store, DomainDispatcherApplication(create_backend_app), seed=seed)
+            self.backend.add_listener(self.events)
+        self.app = BedrockMiddleware(self.backend, DomainDispatcherApplication(create_backend_app), seed=seed)
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -142,7 +152,7 @@ class BedrockEmulator:
     def _tick_forever(self) -> None:
         while not self._stopping.wait(self.tick_interval):
             try:
-                self.store.tick()
+                self.backend.tick()
             except Exception:
                 # Keep ticking: one bad job must not freeze every other job.
                 log.exception("emulator tick failed")
@@ -165,12 +175,12 @@ class BedrockEmulator:
 
     @property
     def job_duration(self) -> float:
-        return self.store.job_duration
+        return self.backend.job_duration
 
     @job_duration.setter
     def job_duration(self, seconds: float) -> None:
         """Duration of jobs created from now on that carry no emulator:duration tag."""
-        self.store.job_duration = seconds
+        self.backend.job_duration = seconds
 
     # ----------------------------------------------------------------- faults and counts
 
@@ -208,21 +218,54 @@ class BedrockEmulator:
 
     def jobs_created(self) -> int:
         """Jobs actually created (an idempotent replay of a Create creates none)."""
-        return self.store.jobs_created()
+        return self.backend.jobs_created()
 
     def jobs(self) -> list[dict[str, Any]]:
         """jobArn, jobName and status of every job, oldest first."""
-        return self.store.job_summaries()
+        return self.backend.job_summaries()
 
     def describe_job(self, identifier: str) -> dict[str, Any]:
         """GetModelCustomizationJob's answer, without going through HTTP or the counts."""
-        return self.store.get_job(identifier)
+        return self.backend.get_job(identifier)
 
     def create_bucket(self, bucket: str) -> None:
         """Create an S3 bucket in moto (no-op if it exists)."""
         self.objects.create_bucket(bucket, self.region)
 
+    def create_service_role(self, name: str = "BedrockModelCustomization") -> str:
+        """Create (or reuse) an IAM role that trusts bedrock.amazonaws.com, as users do on AWS; its ARN."""
+        import json
+
+        from moto.iam.models import iam_backends
+
+        backend = iam_backends[self.account_id]["global"]
+        try:
+            return str(backend.get_role(name).arn)
+        except Exception:
+            log.debug("role %s does not exist yet; creating it", name)
+        role = backend.create_role(
+            role_name=name,
+            assume_role_policy_document=json.dumps(bedrock_trust_policy(self.account_id)),
+            path="/",
+            permissions_boundary=None,
+            description="Service role for Amazon Bedrock model customization",
+            tags=[],
+            max_session_duration="3600",
+        )
+        return str(role.arn)
+
+    @property
+    def max_concurrent_jobs(self) -> int:
+        return self.backend.max_concurrent_jobs
+
+    @max_concurrent_jobs.setter
+    def max_concurrent_jobs(self, value: int) -> None:
+        """The quota of jobs running at once, from now on."""
+        if value < 1:
+            raise ValueError(f"max_concurrent_jobs must be at least 1, got {value}")
+        self.backend.max_concurrent_jobs = value
+
     def reset(self) -> None:
         """Forget jobs, custom models and counts (moto's other state is left alone)."""
         self.reset_counts()
-        self.store.reset()
+        self.backend.reset()

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from bedrock_provider.core.catalog import resolve
 from bedrock_provider.core.datasets import (
     CLAUDE_MESSAGES,
     CONTINUED_PRETRAINING,
@@ -21,7 +22,6 @@ from bedrock_provider.core.datasets import (
     profile_for,
     validate_bytes,
 )
-from bedrock_provider.core.datasets.formats import model_id_of
 from bedrock_provider.core.errors import InvalidInputError
 from tests.unit.dataset_corpus import (
     CLAUDE,
@@ -216,7 +216,6 @@ def test_fast_path_and_full_check_agree(params: dict[str, Any], data: bytes, fmt
         ("meta.llama3-3-70b-instruct-v1:0", "FINE_TUNING", CONVERSATION),
         ("amazon.nova-micro-v1:0:128k", "FINE_TUNING", CONVERSATION),
         ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0", "FINE_TUNING", CONVERSATION),
-        ("us.amazon.nova-lite-v1:0", "FINE_TUNING", CONVERSATION),
         ("anthropic.claude-3-haiku-20240307-v1:0:200k", "FINE_TUNING", CLAUDE_MESSAGES),
         ("amazon.titan-image-generator-v2:0", "FINE_TUNING", IMAGE_CAPTION),
         ("amazon.nova-canvas-v1:0", "FINE_TUNING", IMAGE_CAPTION),
@@ -283,12 +282,14 @@ def test_detect_format(data: object, expected: str | None) -> None:
 
 
 def test_model_ids_normalise() -> None:
-    assert (
-        model_id_of("arn:aws:bedrock:us-west-2::foundation-model/Amazon.Nova-Lite-v1:0")
-        == "amazon.nova-lite-v1:0"
-    )
-    assert model_id_of("eu.amazon.nova-pro-v1:0") == "amazon.nova-pro-v1:0"
-    assert profile_for("meta.llama3-2-90b-instruct-v1:0").key == "meta.llama3-2-90b"  # longest prefix wins
+    ref = resolve("arn:aws:bedrock:us-west-2::foundation-model/Amazon.Nova-Lite-v1:0")
+    assert ref is not None and (ref.versioned_id, ref.region) == ("amazon.nova-lite-v1:0", "us-west-2")
+    profile = resolve("eu.amazon.nova-pro-v1:0")
+    assert profile is not None
+    assert (profile.versioned_id, profile.geo_prefix) == ("amazon.nova-pro-v1:0", "eu.")
+    # An inference profile is not a base model.
+    assert profile_for("eu.amazon.nova-pro-v1:0") is None
+    assert profile_for("meta.llama3-2-90b-instruct-v1:0").key == "meta.llama3-2-90b"
     assert profile_for("meta.llama3-2-1b-instruct-v1:0").key == "meta.llama3-2"
     assert profile_for(None) is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import json
@@ -32,7 +33,9 @@ from bedrock_provider.emulator import (
     EmulatorClient,
 )
 from bedrock_provider.emulator import metrics as emulator_metrics
-from bedrock_provider.emulator.store import DEFAULT_FAILURE_MESSAGE, CustomizationStore
+from bedrock_provider.emulator.accounts import ensure_service_role
+from bedrock_provider.emulator.backend import CustomizationBackend
+from bedrock_provider.emulator.models import DEFAULT_FAILURE_MESSAGE
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/bedrock-customization"
@@ -50,7 +53,11 @@ JOB_ARN_PATTERN = (
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[BedrockEmulator]:
-    with BedrockEmulator(job_duration=0.5, stop_delay=0.2, tick_interval=0.05) as emu:
+    # Tests here run many jobs at once; the quota has tests of its own.
+    with BedrockEmulator(
+        job_duration=0.5, stop_delay=0.2, tick_interval=0.05, max_concurrent_jobs=1000
+    ) as emu:
+        assert emu.create_service_role("bedrock-customization") == ROLE
         yield emu
 
 
@@ -114,6 +121,10 @@ def _job_args(bucket: str, **overrides: Any) -> dict[str, Any]:
     }
     args.update(overrides)
     return args
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _tags(**tags: str) -> list[dict[str, str]]:
@@ -259,7 +270,7 @@ def test_final_loss_tag_pins_the_losses(bedrock: Any, s3: Any, bucket: str) -> N
     ("tags", "status", "message"),
     [
         (
-            {TAG_OUTCOME: "Failed", TAG_FAILURE_MESSAGE: "Out of capacity, sorry!"},
+            {TAG_OUTCOME: "Failed", TAG_FAILURE_MESSAGE: "base64:" + _b64("Out of capacity, sorry!")},
             "Failed",
             "Out of capacity, sorry!",
         ),
@@ -845,6 +856,13 @@ def test_cli_starts_serves_and_stops_on_sigterm() -> None:
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
         s3 = session.client("s3", endpoint_url=endpoint, region_name=REGION)
         s3.put_object(Bucket=bucket_name, Key="train.jsonl", Body=RECORD * 10)
+        # The role a job names must exist in the emulator's IAM, created as on AWS.
+        assert (
+            ensure_service_role(
+                session.client("iam", endpoint_url=endpoint, region_name=REGION), "bedrock-customization"
+            )
+            == ROLE
+        )
         bedrock = session.client("bedrock", endpoint_url=endpoint, region_name=REGION)
         arn = bedrock.create_model_customization_job(
             **_job_args(
@@ -915,10 +933,10 @@ def test_status_details_follow_the_stages() -> None:
     now = [1_000_000.0]
     objects = _FakeObjects({("bkt", "train.jsonl"): RECORD * 10}, {"bkt"})
     events: list[tuple[str, str]] = []
-    store = CustomizationStore(
+    store = CustomizationBackend(
         region=REGION, account_id="123456789012", objects=objects, job_duration=100.0, clock=lambda: now[0]
     )
-    store.add_listener(lambda job: events.append((job["status"], job["lastModifiedTime"])))
+    store.add_listener(lambda job: events.append((job.status, str(job.last_modified))))
     arn, created = store.create_job(
         {
             "jobName": "staged",
@@ -960,7 +978,7 @@ def test_status_details_follow_the_stages() -> None:
 
 def test_stop_while_validating_with_fake_clock() -> None:
     now = [500.0]
-    store = CustomizationStore(
+    store = CustomizationBackend(
         region=REGION,
         account_id="123456789012",
         objects=_FakeObjects({}, set()),

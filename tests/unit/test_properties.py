@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedrock_provider.core.catalog import FAMILIES
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.hyperparameters import FAMILIES
 from bedrock_provider.core.names import TaskIdentity, attempt_name, sanitize_name
 from bedrock_provider.core.request import CUSTOMIZATION_TYPES, CustomizationRequest
 from tests.unit.test_request import GOOD
@@ -107,7 +107,7 @@ s3_uris = st.one_of(
     garbage,
 )
 model_ids = st.one_of(
-    st.sampled_from(sorted({prefix for family in FAMILIES for prefix in family.id_prefixes})),
+    st.sampled_from(sorted({model_id for family in FAMILIES for model_id in family.model_ids})),
     st.from_regex(r"[a-z0-9-]{1,20}\.[a-z0-9-]{1,20}(:[a-z0-9-]{1,5}){0,3}", fullmatch=True),
     st.from_regex(
         r"arn:aws:bedrock:[a-z0-9-]{1,12}:[0-9]{0,12}:[a-z-]{1,20}/[a-z0-9.:/-]{1,30}", fullmatch=True

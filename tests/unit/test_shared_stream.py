@@ -109,7 +109,7 @@ class FakeSqs:
         return handle
 
     def put_change(self, arn: str, name: str, status: str) -> str:
-        detail = w.state_change_detail({"jobArn": arn, "jobName": name, "status": status})
+        detail = {"version": "0.0", "jobName": name, "jobArn": arn, "jobStatus": status}
         return self.put(
             json.dumps({"source": w.EVENT_SOURCE, "detail-type": w.EVENT_DETAIL_TYPE, "detail": detail})
         )

@@ -165,10 +165,8 @@ def test_a_refused_list_keeps_ticking_at_the_interval_and_retries_later():
 
 
 def test_parse_state_change_reads_bedrocks_event():
-    detail = w.state_change_detail(
-        {"jobArn": ARN, "jobName": "a", "status": "Failed", "failureMessage": "bad", "roleArn": "r"}
-    )
-    assert detail["jobStatus"] == "Failed" and detail["version"] == "0.0" and "status" not in detail
+    detail = {"version": "0.0", "jobName": "a", "jobArn": ARN, "roleArn": "r", "jobStatus": "Failed"}
+    detail["failureMessage"] = "bad"
     change = w.parse_state_change(envelope(detail))
     assert change == w.StateChange(ARN, "a", "Failed", "bad")
     assert change.keys() == (ARN, "a")

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from bedrock_provider.core.catalog import check_base_model
 from bedrock_provider.core.datasets.formats import (
     CONSERVATIVE_CHARS_PER_TOKEN,
     CONTINUED_PRE_TRAINING,
@@ -203,6 +204,13 @@ def plan_dataset(
     dedupe = _flag(remove_duplicates, "remove_duplicates", problems)
 
     kind = str(customization_type)
+    if model is not None and kind in SUPPORTED_TYPES:
+        # The same check as the request validator's, so prep and submission agree on every model.
+        _, model_problem = check_base_model(model, kind)
+        if model_problem is not None:
+            blamed = kind if model_problem.field == "customization_type" else model
+            problems.append(Problem(model_problem.field, blamed, model_problem.message))
+            model = None
     profile = profile_for(model)
     limits = limits_for(profile, kind)
     resolved = chosen or format_for(kind, profile)
