@@ -12,70 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-from bedrock_provider.core import retry
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.submission import plan_submission
+from bedrock_provider.hooks.errors import (
+    is_job_name_taken,
+    is_not_found,
+    is_transient_error,
+    job_already_ended,
+)
 
 if TYPE_CHECKING:
     from bedrock_provider.core.request import ValidatedRequest
 
 Description = dict[str, Any]
-
-NAME_IN_USE_MESSAGE = "job name is currently in use"
-
-
-def error_code(error: BaseException) -> str | None:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
-    return None
-
-
-def error_http_status(error: BaseException) -> int | None:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return int(status) if status is not None else None
-    return None
-
-
-def error_message(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        message = response.get("Error", {}).get("Message")
-        if message:
-            return str(message)
-    return str(error)
-
-
-def is_not_found(error: BaseException) -> bool:
-    return error_code(error) in retry.NOT_FOUND_CODES
-
-
-def is_job_name_taken(error: BaseException) -> bool:
-    """Bedrock's answer to a Create whose job name another submitter took first."""
-    return error_code(error) == "ValidationException" and NAME_IN_USE_MESSAGE in error_message(error)
-
-
-def job_already_ended(error: BaseException) -> bool:
-    """Bedrock's answer to a Stop of a job that ended (or vanished) since it was described."""
-    return error_code(error) in {"ValidationException", "ConflictException"} or is_not_found(error)
-
-
-def is_transient_error(error: BaseException) -> bool:
-    """Throttling, 5xx, and the connection failing (botocore's or aiohttp's) are worth retrying."""
-    if error_code(error) is not None or error_http_status(error) is not None:
-        return retry.is_transient(error_code(error), error_http_status(error))
-    from botocore.exceptions import ConnectionError as BotocoreConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    if isinstance(error, BotocoreConnectionError | HTTPClientError | asyncio.TimeoutError | ConnectionError):
-        return True
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - aiobotocore brings aiohttp
-        return False
-    return isinstance(error, aiohttp.ClientError)
 
 
 def parse_timestamp(value: Any) -> Any:

@@ -238,12 +238,15 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         def open_object() -> AbstractContextManager[BinaryReadable]:
             from botocore.exceptions import ClientError
 
+            from bedrock_provider.hooks.errors import error_code
+
             try:
                 client: Any = s3.get_conn()
                 body = client.get_object(Bucket=bucket, Key=key)["Body"]
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                raise AirflowException(f"source s3://{bucket}/{key} cannot be read ({code}): {exc}") from exc
+                raise AirflowException(
+                    f"source s3://{bucket}/{key} cannot be read ({error_code(exc)}): {exc}"
+                ) from exc
             return closing(body)
 
         return open_object

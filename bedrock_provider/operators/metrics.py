@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 ON_GATE_FAILURE_CHOICES = ("fail", "skip", "record")
 DEFAULT_CHAMPION_TAG = {"stage": "champion"}
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
 def _is_s3(uri: str) -> bool:
@@ -131,11 +130,13 @@ class _ArtifactStore:
             with path.open(encoding="utf-8-sig", newline="") as stream:
                 yield stream
             return
+        from bedrock_provider.hooks.errors import is_not_found
+
         bucket, key = self._split(uri)
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         except Exception as error:
-            if getattr(error, "response", {}).get("Error", {}).get("Code") in _NOT_FOUND_CODES:
+            if is_not_found(error):
                 yield None
                 return
             raise

@@ -97,7 +97,7 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         return failure_text(job_result(description))
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from bedrock_provider.hooks.customization import is_transient_error
+        from bedrock_provider.hooks.errors import is_transient_error
 
         identifier = self._check_identifier()
         try:

@@ -245,7 +245,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
         transient error that kept us from knowing (the caller decides when to ask again)."""
-        from bedrock_provider.hooks.customization import error_message, is_not_found, is_transient_error
+        from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
 
         try:
             description = await hook.describe_job_async(self.job_identifier)
@@ -304,7 +304,7 @@ def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error_message(error: BaseException) -> str:
-    from bedrock_provider.hooks.customization import error_message
+    from bedrock_provider.hooks.errors import error_message
 
     return error_message(error)
 
@@ -352,7 +352,7 @@ class _Lister:
 
     async def tick(self) -> tuple[w.Snapshot | None, float]:
         """The snapshot to broadcast (None after a transient failure) and the seconds until the next tick."""
-        from bedrock_provider.hooks.customization import error_message, is_transient_error
+        from bedrock_provider.hooks.errors import error_message, is_transient_error
 
         started = time.time()
         if not self.schedule.should_list(started):
@@ -414,7 +414,7 @@ async def _receive_loop(
     with a describe, so the message is only a hint and needs no acknowledgement beyond that.
     Messages nobody here watches are left for another triggerer process, then dropped.
     """
-    from bedrock_provider.hooks.customization import error_message, is_transient_error
+    from bedrock_provider.hooks.errors import error_message, is_transient_error
 
     queue_url = str(kwargs["events_queue_url"])
     safety = float(kwargs.get("safety_poll_interval") or DEFAULT_SAFETY_POLL_INTERVAL)
