@@ -40,12 +40,6 @@ def iso(ts: float) -> str:
     return text.replace("+00:00", "Z")
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    rest = uri[len("s3://") :]
-    bucket, _, key = rest.partition("/")
-    return bucket, key
-
-
 @dataclass
 class Job:
     """One model customization job, as CreateModelCustomizationJob accepted it, and its progress."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
+from bedrock_provider.core.s3 import split_s3_uri
 from bedrock_provider.emulator import metrics
-from bedrock_provider.emulator.models import TAG_FINAL_LOSS, TAG_FINAL_VALIDATION_LOSS, Job, split_s3_uri
+from bedrock_provider.emulator.models import TAG_FINAL_LOSS, TAG_FINAL_VALIDATION_LOSS, Job
 from bedrock_provider.emulator.validation import float_tag
 
 # Distillation from invocation logs has no file to count: a modest dataset is assumed.

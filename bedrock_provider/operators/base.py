@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_provider.core.names import sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
+from bedrock_provider.operators.artifacts import ArtifactStore
 
 if TYPE_CHECKING:
     import jinja2
@@ -56,6 +57,11 @@ class BedrockAwsMixin:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         return S3Hook(**self.aws_hook_kwargs())
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        """S3 (through s3_hook) and local file I/O."""
+        return ArtifactStore(lambda: self.s3_hook)
 
     def aws_trigger_kwargs(self) -> dict[str, Any]:
         return {

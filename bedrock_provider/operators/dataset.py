@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, closing
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -32,7 +32,6 @@ from bedrock_provider.core.datasets.reader import BinaryReadable
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
 
 
@@ -163,13 +162,13 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
                 prepared = prepare_dataset(
                     plan, resolved, work, dataset_bucket=output.bucket, outputs=outputs
                 )
-                self._upload(prepared, output)
+                self._publish(prepared, output)
         else:
             os.makedirs(output.uri, exist_ok=True)
             work = tempfile.mkdtemp(prefix=".bedrock-dataset-", dir=output.uri)
             try:
                 prepared = prepare_dataset(plan, resolved, work, outputs=outputs)
-                self._move(prepared, output)
+                self._publish(prepared, output)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
         report = prepared.report
@@ -206,22 +205,22 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         """A source URI as the files it names: itself, or the data files under a prefix or directory,
         sorted, leaving out the output prefix (so a re-run never reads its own previous output)."""
         if source.is_s3:
-            s3 = self.s3_hook
             if not source.is_prefix:
-                return [(source.uri, self._s3_opener(s3, source.bucket, source.key))]
+                return [(source.uri, self._s3_opener(source.uri))]
             excluded = (
                 output.key.rstrip("/") + "/" if output.is_s3 and output.bucket == source.bucket else None
             )
             keys = sorted(
                 key
-                for key in s3.list_keys(bucket_name=source.bucket, prefix=source.key)
+                for key in self.s3_hook.list_keys(bucket_name=source.bucket, prefix=source.key)
                 if is_data_file(key) and not (excluded and key.startswith(excluded))
             )
             if not keys:
                 raise AirflowException(
                     f"source_uri {source.uri}: no .jsonl, .jsonl.gz or .json files under this prefix"
                 )
-            return [(f"s3://{source.bucket}/{key}", self._s3_opener(s3, source.bucket, key)) for key in keys]
+            uris = [f"s3://{source.bucket}/{key}" for key in keys]
+            return [(uri, self._s3_opener(uri)) for uri in uris]
         if os.path.isdir(source.uri):
             paths = local_files(source.uri, exclude=None if output.is_s3 else output.uri)
             if not paths:
@@ -233,21 +232,23 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             raise AirflowException(f"source_uri {source.uri}: no such file or directory")
         return [(source.uri, local_opener(source.uri))]
 
-    @staticmethod
-    def _s3_opener(s3: S3Hook, bucket: str, key: str) -> Opener:
-        def open_object() -> AbstractContextManager[BinaryReadable]:
-            from botocore.exceptions import ClientError
-
+    def _s3_opener(self, uri: str) -> Opener:
+        @contextmanager
+        def open_object() -> Iterator[BinaryReadable]:
             from bedrock_provider.hooks.errors import error_code
 
             try:
-                client: Any = s3.get_conn()
-                body = client.get_object(Bucket=bucket, Key=key)["Body"]
-            except ClientError as exc:
-                raise AirflowException(
-                    f"source s3://{bucket}/{key} cannot be read ({error_code(exc)}): {exc}"
-                ) from exc
-            return closing(body)
+                with self.artifacts.open_binary(uri) as body:
+                    if body is None:
+                        raise AirflowException(f"source {uri} cannot be read (NoSuchKey): no such object")
+                    yield body
+            except AirflowException:
+                raise
+            except Exception as exc:
+                code = error_code(exc)
+                if code is None:
+                    raise
+                raise AirflowException(f"source {uri} cannot be read ({code}): {exc}") from exc
 
         return open_object
 
@@ -267,12 +268,6 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
                 files.append((str(prepared.validation_path), VALIDATION_NAME))
         return files
 
-    def _upload(self, prepared: PreparedDataset, output: Location) -> None:
+    def _publish(self, prepared: PreparedDataset, output: Location) -> None:
         for path, name in self._published(prepared):
-            self.s3_hook.load_file(
-                filename=path, key=output.child_key(name), bucket_name=output.bucket, replace=True
-            )
-
-    def _move(self, prepared: PreparedDataset, output: Location) -> None:
-        for path, name in self._published(prepared):
-            os.replace(path, output.child(name))
+            self.artifacts.publish(path, output.child(name))

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
@@ -37,6 +31,8 @@ from bedrock_provider.core.metrics import (
     require_completed,
 )
 from bedrock_provider.core.results import job_id_from_arn
+from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+from bedrock_provider.operators.artifacts import ArtifactStore, local_path
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 
 if TYPE_CHECKING:
@@ -46,23 +42,15 @@ ON_GATE_FAILURE_CHOICES = ("fail", "skip", "record")
 DEFAULT_CHAMPION_TAG = {"stage": "champion"}
 
 
-def _is_s3(uri: str) -> bool:
-    return uri.startswith("s3://")
-
-
-def _local_path(uri: str) -> Path:
-    return Path(uri.removeprefix("file://"))
-
-
 def _uri_problem(field: str, value: object) -> Problem | None:
     if not isinstance(value, str) or not value.strip():
         return Problem(field, value, "must be an s3://bucket/prefix URI or an absolute local path")
-    if _is_s3(value):
-        if not value.removeprefix("s3://").split("/", 1)[0]:
+    if is_s3_uri(value):
+        if not split_s3_uri(value)[0]:
             return Problem(field, value, "names no bucket; use s3://bucket/prefix")
         return None
     if value.startswith("file://") or value.startswith("/"):
-        return None if _local_path(value).is_absolute() else Problem(field, value, "must be absolute")
+        return None if local_path(value).is_absolute() else Problem(field, value, "must be absolute")
     return Problem(
         field,
         value,
@@ -102,75 +90,6 @@ class _Settings:
     baseline_uri: str | None
     champion_uri: str | None
     champion_tag: dict[str, str]
-
-
-class _ArtifactStore:
-    """Reads and writes s3:// URIs through the task's AWS connection, and absolute local paths."""
-
-    def __init__(self, operator: BedrockExportMetricsOperator):
-        self._operator = operator
-
-    @cached_property
-    def _s3(self) -> Any:
-        return self._operator.s3_hook.get_conn()
-
-    @staticmethod
-    def _split(uri: str) -> tuple[str, str]:
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        return bucket, key
-
-    @contextmanager
-    def open_text(self, uri: str) -> Iterator[Any]:
-        """The object as a stream of text lines (never read whole), or None when there is none."""
-        if not _is_s3(uri):
-            path = _local_path(uri)
-            if not path.is_file():
-                yield None
-                return
-            with path.open(encoding="utf-8-sig", newline="") as stream:
-                yield stream
-            return
-        from bedrock_provider.hooks.errors import is_not_found
-
-        bucket, key = self._split(uri)
-        try:
-            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except Exception as error:
-            if is_not_found(error):
-                yield None
-                return
-            raise
-        try:
-            yield codecs.getreader("utf-8-sig")(body)
-        finally:
-            body.close()
-
-    def read_json(self, uri: str) -> Any | None:
-        with self.open_text(uri) as stream:
-            if stream is None:
-                return None
-            text = stream.read()
-        try:
-            return json.loads(text)
-        except ValueError as error:
-            raise ValueError(f"{uri} is not valid JSON: {error}") from error
-
-    def write(self, uri: str, data: bytes, content_type: str) -> None:
-        if _is_s3(uri):
-            bucket, key = self._split(uri)
-            self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
-            return
-        path = _local_path(uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -325,12 +244,12 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def _read(self, store: _ArtifactStore, uri: str, kind: MetricsKind) -> MetricsSeries | None:
+    def _read(self, store: ArtifactStore, uri: str, kind: MetricsKind) -> MetricsSeries | None:
         with store.open_text(uri) as stream:
             return None if stream is None else read_metrics(stream, kind, uri)
 
     def _read_validation(
-        self, store: _ArtifactStore, candidates: Sequence[str], description: dict[str, Any]
+        self, store: ArtifactStore, candidates: Sequence[str], description: dict[str, Any]
     ) -> MetricsSeries | None:
         for uri in candidates:
             series = self._read(store, uri, VALIDATION)
@@ -348,7 +267,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             self.log.info("Job %s had no validation data: no validation metrics", description.get("jobName"))
         return None
 
-    def _baseline(self, store: _ArtifactStore, settings: _Settings, job_arn: str) -> Any:
+    def _baseline(self, store: ArtifactStore, settings: _Settings, job_arn: str) -> Any:
         """The champion summary this model must beat, or None when there is none (yet)."""
         if not settings.baseline_uri:
             return None
@@ -376,7 +295,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         description = self.hook.describe_job(settings.job_identifier)
         require_completed(description)
         locations = metrics_locations(description)
-        store = _ArtifactStore(self)
+        store = self.artifacts
 
         training = self._read(store, locations.training, TRAINING)
         if training is None:
@@ -442,7 +361,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         return out.getvalue()
 
     def _promote(
-        self, store: _ArtifactStore, settings: _Settings, result: dict[str, Any], to_beat: Any
+        self, store: ArtifactStore, settings: _Settings, result: dict[str, Any], to_beat: Any
     ) -> None:
         model_arn = result.get("custom_model_arn")
         if not model_arn:

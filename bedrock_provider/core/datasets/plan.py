@@ -26,6 +26,7 @@ from bedrock_provider.core.datasets.formats import (
 )
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.request import S3_URI_PATTERN
+from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 
 SUPPORTED_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -48,7 +49,7 @@ class Location:
 
     @property
     def is_s3(self) -> bool:
-        return self.uri.startswith("s3://")
+        return is_s3_uri(self.uri)
 
     @property
     def is_prefix(self) -> bool:
@@ -69,9 +70,8 @@ class Location:
 
 
 def parse_location(uri: str) -> Location:
-    if uri.startswith("s3://"):
-        bucket, _, key = uri[5:].partition("/")
-        return Location(uri, bucket, key)
+    if is_s3_uri(uri):
+        return Location(uri, *split_s3_uri(uri))
     return Location(uri)
 
 
@@ -285,7 +285,7 @@ def _check_location(
     if value != value.strip():
         problems.append(Problem(name, value, "has leading or trailing white space; remove it"))
         return None
-    if "://" in value and not value.startswith("s3://"):
+    if "://" in value and not is_s3_uri(value):
         problems.append(Problem(name, value, "only s3:// URIs and local paths are supported"))
         return None
     location = parse_location(value)

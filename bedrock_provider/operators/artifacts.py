@@ -1,0 +1,105 @@
+"""Reading and writing the files operators consume and produce: s3:// URIs through the task's AWS
+connection (the Amazon provider's S3Hook), and absolute local paths."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+
+def local_path(uri: str) -> Path:
+    return Path(uri.removeprefix("file://"))
+
+
+class ArtifactStore:
+    """One place for S3 and local I/O; the S3 client is made on first use."""
+
+    def __init__(self, s3_hook: Callable[[], S3Hook]):
+        self._s3_hook = s3_hook
+
+    @cached_property
+    def _s3(self) -> Any:
+        return self._s3_hook().get_conn()
+
+    @contextmanager
+    def open_binary(self, uri: str) -> Iterator[Any]:
+        """The object as a binary stream (read as it is consumed), or None when there is none.
+
+        Any other failure (access denied, no such bucket) is raised as the AWS error it is.
+        """
+        if not is_s3_uri(uri):
+            path = local_path(uri)
+            if not path.is_file():
+                yield None
+                return
+            # Unbuffered: readers ask for megabytes at a time, a buffer would only add a copy.
+            with path.open("rb", buffering=0) as stream:
+                yield stream
+            return
+        from bedrock_provider.hooks.errors import is_not_found
+
+        bucket, key = split_s3_uri(uri)
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except Exception as error:
+            if is_not_found(error):
+                yield None
+                return
+            raise
+        try:
+            yield body
+        finally:
+            body.close()
+
+    @contextmanager
+    def open_text(self, uri: str) -> Iterator[Any]:
+        """The object as a stream of UTF-8 text (a byte-order mark dropped), or None when there is none."""
+        with self.open_binary(uri) as stream:
+            yield None if stream is None else codecs.getreader("utf-8-sig")(stream)
+
+    def read_json(self, uri: str) -> Any | None:
+        with self.open_text(uri) as stream:
+            if stream is None:
+                return None
+            text = stream.read()
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"{uri} is not valid JSON: {error}") from error
+
+    def write(self, uri: str, data: bytes, content_type: str) -> None:
+        if is_s3_uri(uri):
+            bucket, key = split_s3_uri(uri)
+            self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+            return
+        path = local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target and rename: a reader never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def publish(self, path: str, uri: str) -> None:
+        """Put a finished local file at ``uri``: uploaded (replacing), or moved into place."""
+        if is_s3_uri(uri):
+            bucket, key = split_s3_uri(uri)
+            self._s3_hook().load_file(filename=path, key=key, bucket_name=bucket, replace=True)
+            return
+        os.replace(path, local_path(uri))
