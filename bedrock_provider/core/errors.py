@@ -38,12 +38,3 @@ class InvalidInputError(ValueError):
 
 class JobConflictError(RuntimeError):
     """A job of the requested name exists and is not this task's, or if_job_exists='fail'."""
-
-
-class JobFailedError(RuntimeError):
-    """The customization job ended Failed or Stopped, or waiting for it failed."""
-
-    def __init__(self, message: str, job_arn: str | None = None, status: str | None = None):
-        super().__init__(message)
-        self.job_arn = job_arn
-        self.status = status

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 MAX_NAME_LENGTH = 63
 JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 CUSTOM_MODEL_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?)+")
-CLIENT_TOKEN_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 
 # Job names may also hold '+' and '.', custom model names '_': a name made of letters, digits and
 # single '-' is valid for both, so the sanitizer produces only that.

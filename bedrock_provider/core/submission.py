@@ -32,6 +32,11 @@ class SubmissionPlan:
     existing: Description | None = None
 
 
+def check_if_job_exists(value: object) -> None:
+    if value not in IF_JOB_EXISTS_CHOICES:
+        raise ValueError(f"if_job_exists={value!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}")
+
+
 def _job_label(description: Description) -> str:
     return f"'{description.get('jobName')}' ({description.get('jobArn')}, status {description.get('status')})"
 
@@ -49,8 +54,7 @@ def plan_submission(
     derived from what exists, never from try_number: a worker that died right after submitting
     attempt N has its job found, and adopted, by the next try.
     """
-    if if_job_exists not in IF_JOB_EXISTS_CHOICES:
-        raise ValueError(f"if_job_exists must be one of {IF_JOB_EXISTS_CHOICES}, got {if_job_exists!r}")
+    check_if_job_exists(if_job_exists)
 
     family: list[Description] = []
     attempt = 1

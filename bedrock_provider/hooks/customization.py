@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.submission import plan_submission
+from bedrock_provider.core.submission import Description, plan_submission
 from bedrock_provider.hooks.errors import (
     is_job_name_taken,
     is_not_found,
@@ -23,8 +23,6 @@ from bedrock_provider.hooks.errors import (
 
 if TYPE_CHECKING:
     from bedrock_provider.core.request import ValidatedRequest
-
-Description = dict[str, Any]
 
 
 def parse_timestamp(value: Any) -> Any:

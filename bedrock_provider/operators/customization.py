@@ -20,7 +20,7 @@ from bedrock_provider.core.amazon_compat import (
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.request import CustomizationRequest
 from bedrock_provider.core.results import job_result
-from bedrock_provider.core.submission import IF_JOB_EXISTS_CHOICES
+from bedrock_provider.core.submission import check_if_job_exists
 from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
@@ -171,10 +171,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_wait_settings(poll_interval, max_wait)
-        if "{{" not in str(if_job_exists) and if_job_exists not in IF_JOB_EXISTS_CHOICES:
-            raise ValueError(
-                f"if_job_exists={if_job_exists!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}"
-            )
+        if "{{" not in str(if_job_exists):  # a template is checked once rendered, before any AWS call
+            check_if_job_exists(if_job_exists)
         self.job_name = job_name
         self.custom_model_name = custom_model_name
         self.role_arn = role_arn
@@ -219,10 +217,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         )
 
     def execute(self, context: Context) -> Any:
-        if self.if_job_exists not in IF_JOB_EXISTS_CHOICES:
-            raise ValueError(
-                f"if_job_exists={self.if_job_exists!r}: must be one of {', '.join(IF_JOB_EXISTS_CHOICES)}"
-            )
         request = self.build_request().validate()
         for warning in request.warnings:
             self.log.warning("%s", warning)

@@ -42,8 +42,10 @@ from bedrock_provider.core.datasets.formats import (
     rules_for,
 )
 
-Problem = tuple[str, str, str]
-Problems = list[Problem]
+# One thing wrong with a record: (rule code, field path, message). A plain tuple, not core.errors.Problem,
+# as it is made for each bad field in the validator's hot loop.
+RecordProblem = tuple[str, str, str]
+RecordProblems = list[RecordProblem]
 # Larger than any record; a limit that is not documented.
 NO_LIMIT = 1 << 62
 _ROLES = ("user", "assistant")
@@ -113,7 +115,7 @@ def _type_name(value: object) -> str:
 
 
 def _unexpected_keys(
-    record: dict[str, Any], allowed: frozenset[str], where: str, problems: Problems, hint: str = ""
+    record: dict[str, Any], allowed: frozenset[str], where: str, problems: RecordProblems, hint: str = ""
 ) -> None:
     for key in record:
         if key not in allowed:
@@ -122,7 +124,7 @@ def _unexpected_keys(
             problems.append(("unexpected-field", path, f"unexpected field; expected only {expected}{hint}"))
 
 
-def _text_problem(value: object, path: str, problems: Problems, what: str = "a string") -> int:
+def _text_problem(value: object, path: str, problems: RecordProblems, what: str = "a string") -> int:
     """Characters of a required non-empty string field, or a problem saying what was expected."""
     if type(value) is str:
         if value and not value.isspace():
@@ -153,7 +155,7 @@ class RecordChecker(ABC):
 
     _allowed: frozenset[str] = frozenset()
 
-    def _unexpected_fields(self, record: dict[str, Any], problems: Problems) -> None:
+    def _unexpected_fields(self, record: dict[str, Any], problems: RecordProblems) -> None:
         if not record.keys() <= self._allowed:
             _unexpected_keys(record, self._allowed, "", problems)
 
@@ -162,7 +164,7 @@ class RecordChecker(ABC):
         """Characters of text in a record of the common shape, or -1 when ``check`` must look."""
 
     @abstractmethod
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         """Characters of text in the record, adding every problem it has to ``problems``."""
 
 
@@ -193,7 +195,7 @@ class PromptCompletionChecker(RecordChecker):
             return -1
         return len(prompt) + len(completion)
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         self._unexpected_fields(record, problems)
         prompt_chars = _text_problem(record.get("prompt"), "prompt", problems)
         completion_chars = _text_problem(record.get("completion"), "completion", problems)
@@ -218,7 +220,7 @@ class ContinuedPretrainingChecker(RecordChecker):
         text = record.input
         return -1 if not text or text.isspace() else len(text)
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         self._unexpected_fields(record, problems)
         return _text_problem(record.get("input"), "input", problems)
 
@@ -244,7 +246,7 @@ class ImageCaptionChecker(RecordChecker):
             return -1
         return len(caption)
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         self._unexpected_fields(record, problems)
         ref = record.get("image-ref")
         if type(ref) is not str:
@@ -299,7 +301,7 @@ class ClaudeMessagesChecker(RecordChecker):
             chars += len(content)
         return chars
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         chars = 0
         self._unexpected_fields(record, problems)
         system = record.get("system")
@@ -318,7 +320,7 @@ class ClaudeMessagesChecker(RecordChecker):
         _check_turn_count(messages, problems, minimum=2)
         return chars
 
-    def _diagnose(self, message: object, index: int, problems: Problems) -> int:
+    def _diagnose(self, message: object, index: int, problems: RecordProblems) -> int:
         where = f"messages[{index}]"
         if type(message) is not dict:
             problems.append(
@@ -411,7 +413,7 @@ class ConversationChecker(RecordChecker):
             chars += last_chars
         return chars
 
-    def check(self, record: dict[str, Any], problems: Problems) -> int:
+    def check(self, record: dict[str, Any], problems: RecordProblems) -> int:
         chars = 0
         self._unexpected_fields(record, problems)
         schema = record.get("schemaVersion")
@@ -448,7 +450,7 @@ class ConversationChecker(RecordChecker):
             self._media_counts(images, videos, problems)
         return chars
 
-    def _system(self, system: object, problems: Problems) -> int:
+    def _system(self, system: object, problems: RecordProblems) -> int:
         if type(system) is not list:
             hint = " (a plain string is the Claude 3 Haiku format)" if type(system) is str else ""
             problems.append(
@@ -473,7 +475,7 @@ class ConversationChecker(RecordChecker):
                 _reserved_problem(text, f"{path}.text", problems)
         return chars
 
-    def _diagnose(self, message: object, index: int, problems: Problems) -> tuple[int, int, int]:
+    def _diagnose(self, message: object, index: int, problems: RecordProblems) -> tuple[int, int, int]:
         """Characters, images and videos of one message, and its problems."""
         where = f"messages[{index}]"
         if type(message) is not dict:
@@ -516,7 +518,7 @@ class ConversationChecker(RecordChecker):
                     _reserved_problem(text, f"{block_path}.text", problems)
         return chars, images, videos
 
-    def _block(self, block: object, role: object, path: str, problems: Problems) -> tuple[int, str]:
+    def _block(self, block: object, role: object, path: str, problems: RecordProblems) -> tuple[int, str]:
         """A content block that is not a plain non-empty text block: diagnose it or accept media."""
         if type(block) is not dict or not block:
             problems.append(
@@ -550,7 +552,7 @@ class ConversationChecker(RecordChecker):
         )
         return 0, ""
 
-    def _media(self, kind: str, value: object, role: object, path: str, problems: Problems) -> str:
+    def _media(self, kind: str, value: object, role: object, path: str, problems: RecordProblems) -> str:
         allowed = self.rules.images if kind == "image" else self.rules.videos
         if self.rules.prompts_only or not allowed:
             what = (
@@ -622,7 +624,7 @@ class ConversationChecker(RecordChecker):
                 )
         return kind
 
-    def _reasoning(self, value: object, role: object, path: str, problems: Problems) -> int:
+    def _reasoning(self, value: object, role: object, path: str, problems: RecordProblems) -> int:
         if role != "assistant":
             problems.append(("media", path, "reasoning content belongs in assistant messages"))
             return 0
@@ -630,7 +632,7 @@ class ConversationChecker(RecordChecker):
         text = inner.get("text") if type(inner) is dict else None
         return _text_problem(text, f"{path}.reasoningText.text", problems)
 
-    def _turns(self, messages: list[Any], problems: Problems) -> None:
+    def _turns(self, messages: list[Any], problems: RecordProblems) -> None:
         if self.rules.prompts_only:
             if not messages:
                 problems.append(("empty", "messages", "must hold the user prompt"))
@@ -647,7 +649,7 @@ class ConversationChecker(RecordChecker):
             return
         _check_turn_count(messages, problems, minimum=2)
 
-    def _media_counts(self, images: int, videos: int, problems: Problems) -> None:
+    def _media_counts(self, images: int, videos: int, problems: RecordProblems) -> None:
         if images:
             self.records_with_images += 1
         if videos:
@@ -697,7 +699,7 @@ def _prompt_chars(blocks: list[_Text], reserved: bool) -> int:
     return chars
 
 
-def _reserved_problem(text: str, path: str, problems: Problems) -> None:
+def _reserved_problem(text: str, path: str, problems: RecordProblems) -> None:
     found = ", ".join(repr(keyword) for keyword in RESERVED_KEYWORDS if keyword in text)
     problems.append(
         (
@@ -709,7 +711,7 @@ def _reserved_problem(text: str, path: str, problems: Problems) -> None:
     )
 
 
-def _role_problem(role: object, index: int, where: str, problems: Problems) -> None:
+def _role_problem(role: object, index: int, where: str, problems: RecordProblems) -> None:
     expected = _ROLES[index & 1]
     if role == expected:
         return
@@ -730,14 +732,14 @@ def _role_problem(role: object, index: int, where: str, problems: Problems) -> N
         )
 
 
-def _messages_problem(messages: object, problems: Problems, what: str) -> None:
+def _messages_problem(messages: object, problems: RecordProblems, what: str) -> None:
     if messages is None:
         problems.append(("missing-field", "messages", f"required field is missing; expected {what}"))
     else:
         problems.append(("type", "messages", f"expected {what}, got {_type_name(messages)}"))
 
 
-def _check_turn_count(messages: list[Any], problems: Problems, minimum: int) -> None:
+def _check_turn_count(messages: list[Any], problems: RecordProblems, minimum: int) -> None:
     if len(messages) < minimum:
         problems.append(
             (
@@ -763,7 +765,7 @@ def _chars(limits: Limits | None, name: str) -> int:
     return NO_LIMIT if tokens is None else tokens * DOCUMENTED_CHARS_PER_TOKEN
 
 
-def _too_long(path: str, chars: int, limits: Limits | None, name: str, what: str) -> Problem:
+def _too_long(path: str, chars: int, limits: Limits | None, name: str, what: str) -> RecordProblem:
     tokens = getattr(limits, name)
     url = limits.doc_url if limits else PREPARE_URL
     return (

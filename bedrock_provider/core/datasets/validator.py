@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import orjson
 
-from bedrock_provider.core.datasets.checkers import NO_LIMIT, Problems, RecordChecker, make_checker
+from bedrock_provider.core.datasets.checkers import NO_LIMIT, RecordChecker, RecordProblems, make_checker
 from bedrock_provider.core.datasets.dedup import HashSet64
 from bedrock_provider.core.datasets.formats import (
     DOCUMENTED_CHARS_PER_TOKEN,
@@ -290,7 +290,7 @@ class DatasetValidator:
             self._not_an_object(name, line_number, record)
             return _INVALID
         checker = self.checker or self._detect(record)
-        problems: Problems = []
+        problems: RecordProblems = []
         chars = checker.check(record, problems)
         if problems or chars > self.max_record_chars:
             self._record_problems(name, line_number, record, chars, problems)
@@ -327,7 +327,7 @@ class DatasetValidator:
         return self.checker
 
     def _record_problems(
-        self, name: str, line: int, record: dict[str, Any], chars: int, problems: Problems
+        self, name: str, line: int, record: dict[str, Any], chars: int, problems: RecordProblems
     ) -> None:
         for code, path, message in problems:
             self._error(name, line, path, code, message)
