@@ -20,6 +20,7 @@ from typing import Any
 from bedrock_provider.core import states
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.request import CustomizationRequest, parse_mapping
+from bedrock_provider.core.values import parse_flag
 
 # Amazon's defaults, kept so that a DAG that relied on them polls at the same pace.
 AMAZON_WAITER_DELAY = 120
@@ -48,19 +49,11 @@ def if_job_exists_for(ensure_unique_job_name: object) -> str:
     else's. False: adopt this task instance's own job; refuse when the name is someone else's (the
     Amazon operator raises on the name conflict).
     """
-    flag = parse_flag(ensure_unique_job_name, "ensure_unique_job_name")
+    problems: list[Problem] = []
+    flag = parse_flag(ensure_unique_job_name, "ensure_unique_job_name", problems)
+    if problems:
+        raise InvalidInputError("Invalid parameter", problems)
     return "reattach_or_rename" if flag else "reattach"
-
-
-def parse_flag(value: object, field_name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise InvalidInputError(
-        "Invalid parameter",
-        [Problem(field_name, value, "must be True or False (or a template rendering to one)")],
-    )
 
 
 def check_states(value: object, field_name: str) -> tuple[str, ...]:

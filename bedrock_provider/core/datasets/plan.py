@@ -6,9 +6,9 @@ call, with every problem listed at once.
 
 from __future__ import annotations
 
-import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bedrock_provider.core.catalog import check_base_model
@@ -27,6 +27,7 @@ from bedrock_provider.core.datasets.formats import (
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.request import S3_URI_PATTERN
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+from bedrock_provider.core.values import parse_flag, parse_integer, parse_number
 
 SUPPORTED_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -93,50 +94,6 @@ class DatasetPlan:
     chars_per_token: float
 
 
-def _number(value: object, name: str, problems: list[Problem]) -> float | None:
-    """A number, or the text a template renders one to ("0.1")."""
-    if isinstance(value, bool):
-        problems.append(Problem(name, value, "must be a number, got a boolean"))
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            problems.append(Problem(name, value, "must be a number"))
-            return None
-    else:
-        problems.append(Problem(name, value, f"must be a number, got {type(value).__name__}"))
-        return None
-    if not math.isfinite(number):
-        problems.append(Problem(name, value, "must be a finite number"))
-        return None
-    return number
-
-
-def _integer(value: object, name: str, problems: list[Problem], minimum: int | None = None) -> int | None:
-    number = _number(value, name, problems)
-    if number is None:
-        return None
-    if not number.is_integer():
-        problems.append(Problem(name, value, "must be a whole number"))
-        return None
-    if minimum is not None and number < minimum:
-        problems.append(Problem(name, value, f"must be at least {minimum}"))
-        return None
-    return int(number)
-
-
-def _flag(value: object, name: str, problems: list[Problem]) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    problems.append(Problem(name, value, "must be True or False"))
-    return False
-
-
 def plan_dataset(
     customization_type: object = FINE_TUNING,
     base_model_id: object = None,
@@ -150,78 +107,35 @@ def plan_dataset(
 ) -> DatasetPlan:
     """Check the parameters; raise InvalidInputError listing every problem, or return the plan."""
     problems: list[Problem] = []
-    if customization_type not in SUPPORTED_TYPES:
-        problems.append(
-            Problem(
-                "customization_type",
-                customization_type,
-                f"must be one of {', '.join(SUPPORTED_TYPES)} (reinforcement fine-tuning data is not "
-                "prepared by this operator)",
-            )
-        )
-    model: str | None = None
-    if base_model_id is not None and base_model_id != "":
-        if not isinstance(base_model_id, str) or not base_model_id.strip():
-            problems.append(Problem("base_model_id", base_model_id, "must be a Bedrock model id or ARN"))
-        else:
-            model = base_model_id.strip()
-    chosen: str | None = None
-    if format is not None and format != "":
-        if format not in FORMATS:
-            problems.append(
-                Problem("format", format, f"must be one of {', '.join(FORMATS)}, or None to choose")
-            )
-        else:
-            chosen = str(format)
+    kind = _check_customization_type(customization_type, problems)
+    model = _check_model_id(base_model_id, problems)
+    chosen = _check_format(format, problems)
+    split = _in_range(
+        validation_split,
+        "validation_split",
+        problems,
+        lambda number: 0.0 <= number < MAX_VALIDATION_SPLIT,
+        f"must be at least 0 and below {MAX_VALIDATION_SPLIT} (the fraction of records held out for "
+        "validation; 0 for none)",
+    )
+    seed_value = parse_integer(seed, "seed", problems)
+    fraction = _in_range(
+        max_invalid_fraction,
+        "max_invalid_fraction",
+        problems,
+        lambda number: 0.0 <= number <= 1.0,
+        "must be between 0 (any invalid record fails the task) and 1",
+    )
+    listed = parse_integer(max_errors_listed, "max_errors_listed", problems, minimum=0)
+    per_token = _in_range(
+        chars_per_token, "chars_per_token", problems, lambda number: number > 0, "must be greater than 0"
+    )
+    dedupe = parse_flag(remove_duplicates, "remove_duplicates", problems)
+    model = _check_model_for_type(model, kind, problems)
 
-    split = _number(validation_split, "validation_split", problems)
-    if split is not None and not 0.0 <= split < MAX_VALIDATION_SPLIT:
-        problems.append(
-            Problem(
-                "validation_split",
-                validation_split,
-                f"must be at least 0 and below {MAX_VALIDATION_SPLIT} (the fraction of records held out for "
-                "validation; 0 for none)",
-            )
-        )
-        split = None
-    seed_value = _integer(seed, "seed", problems)
-    fraction = _number(max_invalid_fraction, "max_invalid_fraction", problems)
-    if fraction is not None and not 0.0 <= fraction <= 1.0:
-        problems.append(
-            Problem(
-                "max_invalid_fraction",
-                max_invalid_fraction,
-                "must be between 0 (any invalid record fails the task) and 1",
-            )
-        )
-        fraction = None
-    listed = _integer(max_errors_listed, "max_errors_listed", problems, minimum=0)
-    per_token = _number(chars_per_token, "chars_per_token", problems)
-    if per_token is not None and per_token <= 0:
-        problems.append(Problem("chars_per_token", chars_per_token, "must be greater than 0"))
-        per_token = None
-    dedupe = _flag(remove_duplicates, "remove_duplicates", problems)
-
-    kind = str(customization_type)
-    if model is not None and kind in SUPPORTED_TYPES:
-        # The same check as the request validator's, so prep and submission agree on every model.
-        _, model_problem = check_base_model(model, kind)
-        if model_problem is not None:
-            blamed = kind if model_problem.field == "customization_type" else model
-            problems.append(Problem(model_problem.field, blamed, model_problem.message))
-            model = None
     profile = profile_for(model)
     limits = limits_for(profile, kind)
-    resolved = chosen or format_for(kind, profile)
-    if chosen is not None:
-        source = "the format parameter"
-    elif resolved is None:
-        source = "detected from the first record"
-    elif kind == FINE_TUNING and profile is not None:
-        source = f"fine-tuning {profile.title}"
-    else:
-        source = kind.lower().replace("_", " ")
+    resolved, source = _resolve_format(chosen, kind, profile)
     if limits is not None and not limits.validation_supported and split:
         problems.append(
             Problem(
@@ -246,6 +160,71 @@ def plan_dataset(
         max_errors_listed=listed if listed is not None else 20,
         chars_per_token=per_token or CONSERVATIVE_CHARS_PER_TOKEN,
     )
+
+
+def _check_customization_type(value: object, problems: list[Problem]) -> str:
+    if value not in SUPPORTED_TYPES:
+        problems.append(
+            Problem(
+                "customization_type",
+                value,
+                f"must be one of {', '.join(SUPPORTED_TYPES)} (reinforcement fine-tuning data is not "
+                "prepared by this operator)",
+            )
+        )
+    return str(value)
+
+
+def _check_model_id(value: object, problems: list[Problem]) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem("base_model_id", value, "must be a Bedrock model id or ARN"))
+        return None
+    return value.strip()
+
+
+def _check_model_for_type(model: str | None, kind: str, problems: list[Problem]) -> str | None:
+    """The same check as the request validator's, so prep and submission agree on every model."""
+    if model is None or kind not in SUPPORTED_TYPES:
+        return model
+    _, model_problem = check_base_model(model, kind)
+    if model_problem is None:
+        return model
+    blamed = kind if model_problem.field == "customization_type" else model
+    problems.append(Problem(model_problem.field, blamed, model_problem.message))
+    return None
+
+
+def _check_format(value: object, problems: list[Problem]) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in FORMATS:
+        problems.append(Problem("format", value, f"must be one of {', '.join(FORMATS)}, or None to choose"))
+        return None
+    return str(value)
+
+
+def _in_range(
+    value: object, name: str, problems: list[Problem], within: Callable[[float], bool], message: str
+) -> float | None:
+    number = parse_number(value, name, problems)
+    if number is not None and not within(number):
+        problems.append(Problem(name, value, message))
+        return None
+    return number
+
+
+def _resolve_format(chosen: str | None, kind: str, profile: ModelProfile | None) -> tuple[str | None, str]:
+    """The format the records must have, and where that choice came from (for the log)."""
+    if chosen is not None:
+        return chosen, "the format parameter"
+    resolved = format_for(kind, profile)
+    if resolved is None:
+        return None, "detected from the first record"
+    if kind == FINE_TUNING and profile is not None:
+        return resolved, f"fine-tuning {profile.title}"
+    return resolved, kind.lower().replace("_", " ")
 
 
 def check_locations(source_uri: object, output_uri: object) -> tuple[list[Location], Location]:
