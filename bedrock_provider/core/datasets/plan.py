@@ -25,7 +25,7 @@ from bedrock_provider.core.datasets.formats import (
     profile_for,
 )
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.request import S3_URI_PATTERN
+from bedrock_provider.core.request_fields import S3_URI_PATTERN
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 from bedrock_provider.core.values import parse_flag, parse_integer, parse_number
 

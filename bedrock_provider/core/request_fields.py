@@ -1,0 +1,381 @@
+"""The fields of a CreateModelCustomizationJob request, each checked by one function.
+
+Every check appends Problems naming the field (and returns None, or an empty value) instead of
+raising, so that CustomizationRequest.validate reports every bad field at once. Constraints follow
+the API reference:
+https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bedrock_provider.core.catalog import (
+    DISTILLATION,
+    JOB_CUSTOMIZATION_TYPES,
+    check_base_model,
+    teacher_problem,
+)
+from bedrock_provider.core.errors import Problem
+from bedrock_provider.core.names import NameProblem, custom_model_name_problem, job_name_problem
+
+ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
+KMS_KEY_PATTERN = re.compile(
+    r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
+    r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
+)
+S3_URI_PATTERN = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
+)
+# A foundation model id or ARN, a custom model ARN, or a custom model name (to keep training it).
+BASE_MODEL_PATTERN = re.compile(
+    r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
+    r"([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}"
+    r"[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})))"
+    r"|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})"
+    r"|(([0-9a-zA-Z][_-]?)+)"
+)
+VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]{1,32}")
+TAG_PATTERN = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
+MAX_TAGS = 200
+MAX_VALIDATORS = 10
+MAX_SUBNETS = 16
+MAX_SECURITY_GROUPS = 5
+
+CUSTOMIZATION_TYPES = JOB_CUSTOMIZATION_TYPES
+
+# Parameters the operator sets itself; passing them again through customization_job_kwargs would be
+# a second way to say the same thing.
+_NAMED_API_PARAMETERS = {
+    "jobName": "job_name",
+    "customModelName": "custom_model_name",
+    "roleArn": "role_arn",
+    "baseModelIdentifier": "base_model_id",
+    "trainingDataConfig": "training_data_uri",
+    "outputDataConfig": "output_data_uri",
+    "hyperParameters": "hyperparameters",
+    "validationDataConfig": "validation_data_uri",
+    "customizationType": "customization_type",
+    "customModelKmsKeyId": "custom_model_kms_key_id",
+    "vpcConfig": "vpc_config",
+    "jobTags": "job_tags",
+    "customModelTags": "custom_model_tags",
+    "clientRequestToken": "(derived from the task instance)",
+}
+EXTRA_API_PARAMETERS = ("customizationConfig",)
+
+
+def _parse_literal(text: str) -> object:
+    """A rendered template holding a dict or list: JSON, or the Python literal Jinja renders it to."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text.strip())
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            continue
+    return text
+
+
+def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """A dict, or a rendered template holding one (JSON, or a Python literal such as ``{{ params.x }}``
+    renders to when the DAG does not render native objects)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        parsed = _parse_literal(value)
+        if isinstance(parsed, Mapping):
+            return dict(parsed)
+        problems.append(
+            Problem(
+                field_name, value, "must be a dict (or a JSON object); the text given does not parse as one"
+            )
+        )
+        return None
+    problems.append(Problem(field_name, value, f"must be a dict, got {type(value).__name__}"))
+    return None
+
+
+def check_text(value: object, field_name: str, problems: list[Problem]) -> str | None:
+    if not isinstance(value, str):
+        problems.append(Problem(field_name, value, f"must be a string, got {type(value).__name__}"))
+        return None
+    if not value.strip():
+        problems.append(Problem(field_name, value, "must not be empty (did a template render to nothing?)"))
+        return None
+    if value != value.strip():
+        problems.append(Problem(field_name, value, "has leading or trailing white space; remove it"))
+        return None
+    return value
+
+
+def check_s3_uri(
+    value: object, field_name: str, problems: list[Problem], *, file: bool = False
+) -> str | None:
+    text = check_text(value, field_name, problems)
+    if text is None:
+        return None
+    if not text.startswith("s3://"):
+        problems.append(Problem(field_name, text, "must be an S3 URI starting with 's3://'"))
+        return None
+    if S3_URI_PATTERN.fullmatch(text) is None:
+        problems.append(
+            Problem(
+                field_name,
+                text,
+                "is not an S3 URI Bedrock accepts: a lowercase bucket name of 3-63 letters, digits, '.' "
+                "and '-', then a key of letters, digits and -!_*'(). separated by '/' (no spaces)",
+            )
+        )
+        return None
+    if file and (text.endswith("/") or text.count("/") < 3):
+        problems.append(
+            Problem(field_name, text, "must point at a file (e.g. s3://bucket/train.jsonl), not a prefix")
+        )
+        return None
+    return text
+
+
+def parse_tags(value: object, field_name: str, problems: list[Problem]) -> list[dict[str, str]]:
+    """Tags as a dict, or as Bedrock's list of {"key", "value"}; returned in Bedrock's shape."""
+    if value is None or (isinstance(value, str) and value.strip().startswith(("{", "["))):
+        value = _parse_literal(value) if isinstance(value, str) else value
+    if value is None or value == "":
+        return []
+    pairs: list[tuple[object, object]] = []
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping) and set(item) == {"key", "value"}:
+                pairs.append((item["key"], item["value"]))
+            else:
+                problems.append(
+                    Problem(f"{field_name}[{index}]", item, "must be a dict with exactly 'key' and 'value'")
+                )
+    else:
+        problems.append(
+            Problem(field_name, value, f"must be a dict of tag names to values, got {type(value).__name__}")
+        )
+        return []
+    if len(pairs) > MAX_TAGS:
+        problems.append(Problem(field_name, f"{len(pairs)} tags", f"Bedrock allows at most {MAX_TAGS} tags"))
+    tags = []
+    for key, tag_value in pairs:
+        where = f"{field_name}[{key!r}]"
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or TAG_PATTERN.fullmatch(key) is None:
+            problems.append(Problem(where, key, "tag keys must be 1-128 letters, digits, spaces or ._:/=+@-"))
+            continue
+        if key.lower().startswith("aws:"):
+            problems.append(Problem(where, key, "tag keys starting with 'aws:' are reserved by AWS"))
+            continue
+        if isinstance(tag_value, bool) or not isinstance(tag_value, str | int | float):
+            problems.append(Problem(where, tag_value, "tag values must be strings (numbers are converted)"))
+            continue
+        text = str(tag_value)
+        if len(text) > 256 or TAG_PATTERN.fullmatch(text) is None:
+            problems.append(
+                Problem(where, tag_value, "tag values must be 0-256 letters, digits, spaces or ._:/=+@-")
+            )
+            continue
+        tags.append({"key": key, "value": text})
+    return tags
+
+
+def parse_vpc_config(value: object, problems: list[Problem]) -> dict[str, list[str]] | None:
+    config = parse_mapping(value, "vpc_config", problems)
+    if config is None:
+        return None
+    unknown = sorted(set(config) - {"subnetIds", "securityGroupIds"})
+    if unknown:
+        problems.append(
+            Problem(
+                "vpc_config", value, f"has unknown keys {unknown}; use 'subnetIds' and 'securityGroupIds'"
+            )
+        )
+    result: dict[str, list[str]] = {}
+    for key, limit in (("subnetIds", MAX_SUBNETS), ("securityGroupIds", MAX_SECURITY_GROUPS)):
+        items = config.get(key)
+        where = f"vpc_config.{key}"
+        if not isinstance(items, list | tuple) or not items:
+            problems.append(Problem(where, items, f"must be a list of 1 to {limit} ids"))
+            continue
+        if len(items) > limit:
+            problems.append(Problem(where, items, f"has {len(items)} ids; Bedrock allows at most {limit}"))
+        bad = [item for item in items if not isinstance(item, str) or VPC_ID_PATTERN.fullmatch(item) is None]
+        if bad:
+            problems.append(
+                Problem(where, bad, "ids must be 1-32 letters, digits and '-', like 'subnet-0abc'")
+            )
+        result[key] = [str(item) for item in items]
+    return result
+
+
+def check_job_name(value: object, problems: list[Problem]) -> str | None:
+    return _check_name(value, "job_name", job_name_problem, problems)
+
+
+def check_custom_model_name(value: object, problems: list[Problem]) -> str | None:
+    return _check_name(value, "custom_model_name", custom_model_name_problem, problems)
+
+
+def _check_name(
+    value: object, field_name: str, rule: Callable[[object], NameProblem | None], problems: list[Problem]
+) -> str | None:
+    name = check_text(value, field_name, problems)
+    if name is not None and (problem := rule(name)) is not None:
+        problems.append(Problem(field_name, name, problem.message))
+        return None
+    return name
+
+
+def check_role_arn(value: object, problems: list[Problem]) -> str | None:
+    role_arn = check_text(value, "role_arn", problems)
+    if role_arn is not None and (len(role_arn) > 2048 or ROLE_ARN_PATTERN.fullmatch(role_arn) is None):
+        problems.append(
+            Problem(
+                "role_arn",
+                role_arn,
+                "must be an IAM role ARN like 'arn:aws:iam::123456789012:role/BedrockCustomization'",
+            )
+        )
+    return role_arn
+
+
+def check_base_model_id(value: object, problems: list[Problem]) -> str | None:
+    base_model_id = check_text(value, "base_model_id", problems)
+    if base_model_id is not None and (
+        len(base_model_id) > 2048 or BASE_MODEL_PATTERN.fullmatch(base_model_id) is None
+    ):
+        problems.append(
+            Problem(
+                "base_model_id",
+                base_model_id,
+                "must be a Bedrock model id like 'amazon.titan-text-express-v1', a foundation or "
+                "custom model ARN, or the name of a custom model",
+            )
+        )
+        return None
+    return base_model_id
+
+
+def check_model_and_type(
+    base_model_id: str | None, customization_type: object, region: str | None, problems: list[Problem]
+) -> tuple[str | None, Any]:
+    """The base model (None when the catalog refuses it for this type and Region) and its family."""
+    if customization_type not in CUSTOMIZATION_TYPES:
+        problems.append(
+            Problem(
+                "customization_type",
+                customization_type,
+                f"must be one of {', '.join(CUSTOMIZATION_TYPES)}",
+            )
+        )
+        return base_model_id, None
+    if base_model_id is None:
+        return None, None
+    family, model_problem = check_base_model(base_model_id, str(customization_type), region)
+    if model_problem is not None:
+        blamed = customization_type if model_problem.field == "customization_type" else base_model_id
+        problems.append(Problem(model_problem.field, blamed, model_problem.message))
+        return None, family
+    return base_model_id, family
+
+
+def parse_validation_uris(value: object, problems: list[Problem]) -> list[str]:
+    """validation_data_uri: one S3 URI or a list of up to MAX_VALIDATORS; "" or None for none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        problems.append(Problem("validation_data_uri", value, "must be an S3 URI or a list of them"))
+        items = []
+    if len(items) > MAX_VALIDATORS:
+        problems.append(
+            Problem("validation_data_uri", value, f"Bedrock takes at most {MAX_VALIDATORS} files")
+        )
+    uris: list[str] = []
+    for index, item in enumerate(items):
+        where = "validation_data_uri" if isinstance(value, str) else f"validation_data_uri[{index}]"
+        if (uri := check_s3_uri(item, where, problems, file=True)) is not None:
+            uris.append(uri)
+    return uris
+
+
+def check_kms_key(value: object, problems: list[Problem]) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or KMS_KEY_PATTERN.fullmatch(value) is None:
+        problems.append(
+            Problem(
+                "custom_model_kms_key_id",
+                value,
+                "must be a KMS key ARN 'arn:aws:kms:REGION:ACCOUNT:key/KEY-ID', an alias ARN "
+                "'arn:aws:kms:REGION:ACCOUNT:alias/NAME', a key id or 'alias/NAME'",
+            )
+        )
+        return None
+    return value
+
+
+def parse_api_kwargs(value: object, problems: list[Problem]) -> dict[str, Any]:
+    """customization_job_kwargs: only the Create parameters the operator does not name itself."""
+    extra = parse_mapping(value, "customization_job_kwargs", problems) or {}
+    for key in sorted(extra):
+        if key in _NAMED_API_PARAMETERS:
+            problems.append(
+                Problem(
+                    f"customization_job_kwargs.{key}",
+                    extra[key],
+                    f"is set by the operator; use its parameter {_NAMED_API_PARAMETERS[key]} instead",
+                )
+            )
+        elif key not in EXTRA_API_PARAMETERS:
+            problems.append(
+                Problem(
+                    f"customization_job_kwargs.{key}",
+                    extra[key],
+                    "is not a CreateModelCustomizationJob parameter; allowed here: "
+                    + ", ".join(EXTRA_API_PARAMETERS),
+                )
+            )
+    return extra
+
+
+def check_distillation(
+    customization_type: object, extra: Mapping[str, Any], family: Any, problems: list[Problem]
+) -> None:
+    """A DISTILLATION job names a teacher the student's family may learn from."""
+    if customization_type != DISTILLATION:
+        return
+    teacher = (
+        ((extra.get("customizationConfig") or {}).get("distillationConfig") or {})
+        .get("teacherModelConfig", {})
+        .get("teacherModelIdentifier")
+        if isinstance(extra.get("customizationConfig"), Mapping)
+        else None
+    )
+    if not teacher:
+        problems.append(
+            Problem(
+                "customization_job_kwargs.customizationConfig",
+                extra.get("customizationConfig"),
+                "DISTILLATION needs {'distillationConfig': {'teacherModelConfig': "
+                "{'teacherModelIdentifier': MODEL_ID}}}",
+            )
+        )
+    elif family is not None and (why := teacher_problem(teacher, family)) is not None:
+        problems.append(
+            Problem(
+                "customization_job_kwargs.customizationConfig.distillationConfig.teacherModelConfig"
+                ".teacherModelIdentifier",
+                teacher,
+                why,
+            )
+        )
