@@ -146,7 +146,7 @@ def child(args: argparse.Namespace) -> None:
     from airflow.triggers.shared_stream import SharedStreamManager
 
     from bedrock_provider.emulator.client import EmulatorClient
-    from bedrock_provider.hooks import customization as hooks
+    from bedrock_provider.hooks.events_queue import EventsQueueHook
     from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -169,14 +169,14 @@ def child(args: argparse.Namespace) -> None:
         )
 
     receives = 0
-    original_receive = hooks.EventsQueueHook.receive_async
+    original_receive = EventsQueueHook.receive_async
 
     async def counting_receive(self: Any, *a: Any, **k: Any) -> Any:
         nonlocal receives
         receives += 1
         return await original_receive(self, *a, **k)
 
-    hooks.EventsQueueHook.receive_async = counting_receive  # type: ignore[method-assign]
+    EventsQueueHook.receive_async = counting_receive  # type: ignore[method-assign]
 
     fired: dict[int, tuple[float, dict[str, Any]]] = {}
     manager = SharedStreamManager()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.submission import Description, plan_submission
+from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import (
     is_job_name_taken,
     is_not_found,
@@ -23,20 +19,6 @@ from bedrock_provider.hooks.errors import (
 
 if TYPE_CHECKING:
     from bedrock_provider.core.request import ValidatedRequest
-
-
-def parse_timestamp(value: Any) -> Any:
-    """A response timestamp as botocore returns it (an aware datetime), without dateutil for ISO 8601."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    from botocore.utils import parse_timestamp as botocore_parse_timestamp
-
-    return botocore_parse_timestamp(value)
 
 
 def _strip_metadata(response: dict[str, Any]) -> Description:
@@ -55,88 +37,6 @@ class SubmittedJob:
     reason: str
 
 
-@dataclass
-class _SharedClient:
-    loop: asyncio.AbstractEventLoop
-    context: Any
-    client: Any
-    users: int = 0
-
-
-class _SharedAsyncClients:
-    """One aiobotocore client per (connection, region, settings, event loop), leased by its users.
-
-    Every trigger of a triggerer process that waits through the same connection shares it, instead of
-    opening a session and client per waiting job. A client belongs to the loop it was opened in (the
-    triggerer runs one loop; dag.test starts one per trigger), so the loop is part of the key; the
-    last user to return its lease closes the client, so no loop ends with a client left open.
-    """
-
-    def __init__(self) -> None:
-        self._clients: dict[tuple[Any, ...], _SharedClient] = {}
-        self._locks: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
-
-    def _lock(self, key: tuple[Any, ...], loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
-        for stale in [k for k, (lock_loop, _) in self._locks.items() if lock_loop.is_closed()]:
-            del self._locks[stale]
-        entry = self._locks.get(key)
-        if entry is None or entry[0] is not loop:
-            entry = self._locks[key] = (loop, asyncio.Lock())
-        return entry[1]
-
-    @asynccontextmanager
-    async def lease(self, hook: LeasedClientHook) -> AsyncIterator[Any]:
-        loop = asyncio.get_running_loop()
-        key = (*hook.client_key(), id(loop))
-        async with self._lock(key, loop):
-            shared = self._clients.get(key)
-            if shared is None or shared.loop is not loop:
-                context = await hook.get_async_conn()
-                shared = self._clients[key] = _SharedClient(loop, context, await context.__aenter__())
-            shared.users += 1
-        try:
-            yield shared.client
-        finally:
-            shared.users -= 1
-            if shared.users == 0 and self._clients.get(key) is shared:
-                del self._clients[key]
-                with suppress(Exception):
-                    await shared.context.__aexit__(None, None, None)
-
-
-shared_async_clients = _SharedAsyncClients()
-
-
-class LeasedClientHook(AwsBaseHook):
-    """An AWS hook whose async client is shared by every trigger of the process using the same
-    connection and service, instead of one session and client per waiting trigger."""
-
-    def client_key(self) -> tuple[Any, ...]:
-        """What makes two hooks' clients interchangeable: the service, the connection, the settings.
-
-        Only constructor arguments are used: reading the connection here would be a blocking call on
-        the triggerer's event loop. The endpoint is part of the connection, hence of its id.
-        """
-        config = self._config
-        config_key = repr(sorted(vars(config).items())) if config is not None else None
-        return (self.client_type, self.aws_conn_id, self._region_name, repr(self._verify), config_key)
-
-    def async_client(self) -> AbstractAsyncContextManager[Any]:
-        """Lease the process-wide shared aiobotocore client of this connection (see _SharedAsyncClients)."""
-        return shared_async_clients.lease(self)
-
-    def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
-        session: Any = super().get_session(region_name=region_name, deferrable=deferrable)
-        if deferrable:
-            # botocore parses every timestamp with dateutil (about 0.25 ms each), and a list of 500
-            # running jobs carries 4,000 of them: most of the shared loop's CPU. Only the async
-            # (trigger) clients get the faster parser; the sync API is left as it was.
-            session.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=parse_timestamp
-            )
-        return session
-
-
 class BedrockCustomizationHook(LeasedClientHook):
     """Interact with Amazon Bedrock model customization jobs through an Airflow AWS connection.
 
@@ -146,9 +46,9 @@ class BedrockCustomizationHook(LeasedClientHook):
 
     hook_name = "Amazon Bedrock model customization"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["client_type"] = "bedrock"
-        super().__init__(*args, **kwargs)
+        super().__init__(**kwargs)
 
     # -- synchronous API (operators, sensors) ----------------------------------------------------
 
@@ -322,44 +222,3 @@ class BedrockCustomizationHook(LeasedClientHook):
                     f"Job {job_identifier} still {description.get('status')} after max_wait={max_wait} s"
                 )
             time.sleep(poll_interval)
-
-
-class EventsQueueHook(LeasedClientHook):
-    """The SQS queue an EventBridge rule fills with Bedrock's job state-change events (push mode).
-
-    Same connection arguments as BedrockCustomizationHook; only the service differs.
-    """
-
-    hook_name = "Amazon Bedrock job events queue"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sqs"
-        super().__init__(*args, **kwargs)
-
-    async def receive_async(
-        self, queue_url: str, wait_seconds: int, visibility_timeout: int, max_messages: int = 10
-    ) -> list[dict[str, Any]]:
-        """Long-poll the queue; messages carry their body, receipt handle and ApproximateReceiveCount."""
-        async with self.async_client() as client:
-            response = await client.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=max_messages,
-                WaitTimeSeconds=wait_seconds,
-                VisibilityTimeout=visibility_timeout,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"],
-            )
-        messages: list[dict[str, Any]] = response.get("Messages", [])
-        return messages
-
-    async def delete_async(self, queue_url: str, receipt_handles: list[str]) -> int:
-        """Delete messages, ten per call as SQS allows; returns how many SQS reported as failed."""
-        failed = 0
-        async with self.async_client() as client:
-            for start in range(0, len(receipt_handles), 10):
-                chunk = receipt_handles[start : start + 10]
-                response = await client.delete_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)],
-                )
-                failed += len(response.get("Failed", []))
-        return failed

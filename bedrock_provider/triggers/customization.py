@@ -24,6 +24,7 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from bedrock_provider.core import watch as w
+from bedrock_provider.core.loops import PerLoop
 from bedrock_provider.core.retry import backoff_delay
 from bedrock_provider.core.watch import job_event
 from bedrock_provider.hooks import aws_hook_kwargs
@@ -115,7 +116,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
     @classmethod
     def make_queue_hook(cls, kwargs: dict[str, Any]) -> Any:
-        from bedrock_provider.hooks.customization import EventsQueueHook
+        from bedrock_provider.hooks.events_queue import EventsQueueHook
 
         return EventsQueueHook(**_connection_args(kwargs))
 
@@ -481,16 +482,9 @@ async def _receive_loop(
 
 
 # The waits each receive loop serves, by shared stream key and event loop: a receive loop hands over
-# only the messages its own waits claim. Loops are kept as objects, not ids, so a closed loop's entry
-# is recognised and dropped instead of being mistaken for a new loop that reused its id.
-_WATCHERS: dict[tuple[Hashable, int], tuple[asyncio.AbstractEventLoop, w.Watchers]] = {}
+# only the messages its own waits claim.
+_WATCHERS: PerLoop[w.Watchers] = PerLoop(w.Watchers)
 
 
 def _watchers_for(key: Hashable) -> w.Watchers:
-    loop = asyncio.get_running_loop()
-    for stale in [k for k, (entry_loop, _) in _WATCHERS.items() if entry_loop.is_closed()]:
-        del _WATCHERS[stale]
-    entry = _WATCHERS.get((key, id(loop)))
-    if entry is None or entry[0] is not loop:
-        entry = _WATCHERS[(key, id(loop))] = (loop, w.Watchers())
-    return entry[1]
+    return _WATCHERS.get(key)

@@ -21,7 +21,8 @@ from airflow.triggers.shared_stream import SharedStreamManager
 from botocore.exceptions import ClientError
 
 from bedrock_provider.core import watch as w
-from bedrock_provider.hooks.customization import BedrockCustomizationHook, EventsQueueHook
+from bedrock_provider.hooks.customization import BedrockCustomizationHook
+from bedrock_provider.hooks.events_queue import EventsQueueHook
 from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
 ARN_PREFIX = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/"
