@@ -207,8 +207,12 @@ class BedrockMiddleware:
         return _respond(start_response, status, result, error_code)
 
     def _match(self, environ: WSGIEnviron) -> tuple[str, str | None] | None:
-        credential = _CREDENTIAL_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if credential is None or credential.group("service") != "bedrock":
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        # A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) signs nothing: only Bedrock takes bearer tokens,
+        # so such a request is Bedrock's. Any token is accepted, as moto accepts any credentials.
+        bearer = authorization.startswith("Bearer ")
+        credential = _CREDENTIAL_RE.search(authorization)
+        if not bearer and (credential is None or credential.group("service") != "bedrock"):
             return None
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
         if "://" in raw:

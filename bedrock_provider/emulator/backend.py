@@ -61,6 +61,7 @@ from bedrock_provider.emulator.validation import (
     check_emulator_tags,
     decode_tag_value,
     float_tag,
+    parse_bool,
     parse_time,
     tag_dict,
 )
@@ -300,6 +301,8 @@ class CustomizationBackend:
         base_arn = params.get("baseModelArnEquals")
         foundation_arn = params.get("foundationModelArnEquals")
         model_status = params.get("modelStatus")
+        # Every custom model here belongs to this account: none is shared from another one.
+        owned = parse_bool(params, "isOwned")
         after = parse_time(params, "creationTimeAfter")
         before = parse_time(params, "creationTimeBefore")
         with self.lock:
@@ -311,6 +314,7 @@ class CustomizationBackend:
                 and (base_arn is None or m.job.base_model_arn == base_arn)
                 and (foundation_arn is None or m.job.base_model_arn == foundation_arn)
                 and (model_status is None or model_status == "Active")
+                and owned is not False
                 and (after is None or m.created > after)
                 and (before is None or m.created < before)
             ]

@@ -1,18 +1,30 @@
 """What a job does at its stage boundaries: read the input data (validation), write the metrics (training).
 
 The validation stage checks what Bedrock's does before it trains: the training and validation data
-exist, and the output bucket exists. Completion writes the metrics CSVs where Bedrock writes them.
+exist and are datasets Bedrock can read (the project's own dataset checks: format, record rules and
+the model's limits, from the model catalog), and the output bucket exists. Completion writes the
+metrics CSVs where Bedrock writes them, with as many steps as the data, epochs and batch size make,
+and a loss curve that is the same for the same data and hyperparameters.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import math
 from typing import Protocol
 
+from bedrock_provider.core.catalog import resolve
+from bedrock_provider.core.datasets import DatasetValidator, plan_dataset
+from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.s3 import split_s3_uri
 from bedrock_provider.emulator import metrics
 from bedrock_provider.emulator.models import TAG_FINAL_LOSS, TAG_FINAL_VALIDATION_LOSS, Job
 from bedrock_provider.emulator.validation import float_tag
+
+# Errors quoted in a failure message; the rest are counted.
+ERRORS_QUOTED = 3
 
 # Distillation from invocation logs has no file to count: a modest dataset is assumed.
 INVOCATION_LOG_RECORDS = 100
@@ -37,10 +49,6 @@ class ArtifactWriteError(Exception):
     """The job's artifacts could not be written (the output bucket disappeared)."""
 
 
-def _count_records(body: bytes) -> int:
-    return sum(1 for line in body.splitlines() if line.strip())
-
-
 def check_inputs(job: Job, objects: ObjectStore) -> str | None:
     """Check the input data and output bucket as Bedrock's validation stage does; the failure message."""
     training_uri = job.training_data_config.get("s3Uri")
@@ -48,7 +56,10 @@ def check_inputs(job: Job, objects: ObjectStore) -> str | None:
         bodies, problem = _read_input(objects, training_uri, "training data", "trainingDataConfig.s3Uri")
         if problem is not None:
             return problem
-        job.training_records = sum(_count_records(b) for b in bodies)
+        records, problem = _check_dataset(job, training_uri, "trainingDataConfig.s3Uri", bodies)
+        if problem is not None:
+            return problem
+        job.training_records = records
         job.data_digest = _digest(bodies)
         if job.training_records == 0:
             return (
@@ -57,9 +68,13 @@ def check_inputs(job: Job, objects: ObjectStore) -> str | None:
             )
     else:
         job.training_records = INVOCATION_LOG_RECORDS
+        job.data_digest = _digest([json.dumps(job.training_data_config, sort_keys=True).encode()])
     for i, validator in enumerate(job.validators):
         field_name = f"validationDataConfig.validators[{i}].s3Uri"
-        _, problem = _read_input(objects, validator["s3Uri"], "validation data", field_name)
+        bodies, problem = _read_input(objects, validator["s3Uri"], "validation data", field_name)
+        if problem is not None:
+            return problem
+        _, problem = _check_dataset(job, validator["s3Uri"], field_name, bodies)
         if problem is not None:
             return problem
     output_uri = job.output_data_config["s3Uri"]
@@ -70,6 +85,43 @@ def check_inputs(job: Job, objects: ObjectStore) -> str | None:
             f"bucket {bucket} was not found. Create the bucket or correct the URI."
         )
     return None
+
+
+def _check_dataset(job: Job, uri: str, field_name: str, bodies: list[bytes]) -> tuple[int, str | None]:
+    """(records, failure message) of one input, checked as the project's dataset prep checks it."""
+    ref = resolve(job.base_model_id)
+    try:
+        plan = plan_dataset(
+            customization_type=job.customization_type,
+            base_model_id=ref.versioned_id if ref is not None else None,
+        )
+    except InvalidInputError as error:
+        return (
+            0,
+            f"The input data at {uri} ({field_name}) cannot be used for this job: "
+            + error.problems[0].message,
+        )
+    bucket, _ = split_s3_uri(uri)
+    validator = DatasetValidator(plan, dataset_bucket=bucket)
+    for index, body in enumerate(bodies):
+        validator.feed(uri if len(bodies) == 1 else f"{uri} (object {index + 1})", io.BytesIO(body))
+    report = validator.finish()
+    if report.passed:
+        return report.records, None
+    reasons = list(report.dataset_errors)
+    for record_error in report.errors[:ERRORS_QUOTED]:
+        where = f"line {record_error['line']}"
+        if record_error.get("field"):
+            where += f", {record_error['field']}"
+        reasons.append(f"{where}: {record_error['message']}")
+    more = report.errors_total - min(len(report.errors), ERRORS_QUOTED)
+    if more > 0:
+        reasons.append(f"and {more:,} more invalid records")
+    return report.records, (
+        f"Validation of the input data at {uri} ({field_name}) failed: {report.invalid_records:,} of "
+        f"{report.records:,} records are invalid for {plan.format or 'any known format'}. "
+        + "; ".join(reasons)
+    )
 
 
 def _digest(bodies: list[bytes]) -> str:
@@ -96,19 +148,32 @@ def _read_input(objects: ObjectStore, uri: str, what: str, field_name: str) -> t
     return bodies, None
 
 
-def _int_hyper(hyper: dict[str, str], name: str, default: int) -> int:
+def _count(job: Job, name: str, fallback: int) -> int:
+    """A count hyperparameter as the job was given it, else the catalog's default for the model."""
+    raw = job.hyper_parameters.get(name)
+    if raw is None:
+        ref = resolve(job.base_model_id)
+        spec = ref.family.hyperparameters.get(name) if ref is not None else None
+        raw = str(spec.default) if spec is not None and spec.default is not None else None
     try:
-        return int(float(hyper[name]))
-    except (KeyError, ValueError):
-        return default
+        value = float(raw) if raw is not None else math.nan
+    except ValueError:
+        value = math.nan
+    return int(value) if math.isfinite(value) and value >= 1 else fallback
+
+
+def metrics_seed(job: Job) -> str:
+    """The same data, model and hyperparameters give the same curve; any change gives another."""
+    hyper = json.dumps(job.hyper_parameters, sort_keys=True)
+    return f"{job.data_digest}|{job.base_model_id}|{job.customization_type}|{hyper}"
 
 
 def write_artifacts(job: Job, objects: ObjectStore) -> None:
     """Write the metrics CSVs where Bedrock writes them and record the final losses on the job."""
-    epochs = _int_hyper(job.hyper_parameters, "epochCount", 2)
-    batch = _int_hyper(job.hyper_parameters, "batchSize", 1)
+    epochs = _count(job, "epochCount", 1)
+    batch = _count(job, "batchSize", 1)
     generated = metrics.generate(
-        job.arn,
+        metrics_seed(job),
         epochs=epochs,
         steps_per_epoch=metrics.steps_per_epoch(job.training_records, batch),
         with_validation=bool(job.validators),

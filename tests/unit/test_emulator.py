@@ -482,8 +482,8 @@ def test_training_data_prefix_is_accepted(s3: Any, bedrock: Any, bucket: str) ->
     assert job["status"] == "Completed"
     key = f"output/model-customization-job-{job['jobArn'].rsplit('/', 1)[1]}/training_artifacts/"
     _, rows = _read_csv(s3, bucket, key + "step_wise_training_metrics.csv")
-    # 60 records, batch size 1 -> 60 steps per epoch, 2 epochs by default.
-    assert len(rows) == 120
+    # 60 records, batch size 1 -> 60 steps per epoch; Titan Text Express trains 5 epochs by default.
+    assert len(rows) == 300
 
 
 # --------------------------------------------------------------------- stop
@@ -1017,9 +1017,10 @@ def test_metrics_are_deterministic_and_shaped() -> None:
     assert first.validation_rows[-1][2] == first.final_validation_loss
     assert first.final_validation_loss is not None and first.final_validation_loss > first.final_training_loss
     assert [r[1] for r in first.validation_rows] == sorted(r[1] for r in first.validation_rows)
-    assert emulator_metrics.steps_per_epoch(3, 1) == 5
-    assert emulator_metrics.steps_per_epoch(10_000, 2) == 200
+    assert emulator_metrics.steps_per_epoch(3, 1) == 3
+    assert emulator_metrics.steps_per_epoch(10_000, 2) == 5_000
     assert emulator_metrics.steps_per_epoch(100, 8) == 13
+    assert emulator_metrics.steps_per_epoch(1, 1) == 1
     pinned = emulator_metrics.generate(
         "arn:z", epochs=1, steps_per_epoch=5, with_validation=False, final_training_loss=0.2
     )
