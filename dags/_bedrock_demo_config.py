@@ -60,3 +60,25 @@ UNSCHEDULED: dict[str, Any] = {"schedule": None, "start_date": datetime(2025, 1,
 def default_args(retries: int = 1) -> dict[str, Any]:
     """Retries a minute apart (a retried customization task adopts its job), on the shared connection."""
     return {"retries": retries, "retry_delay": timedelta(minutes=1), "aws_conn_id": AWS_CONN_ID}
+
+
+def service_role_task(role_arn: str = ROLE_ARN) -> Any:
+    """A task that makes sure the job's service role exists and trusts Bedrock, before any job is sent.
+
+    A role that exists is left as it is (on AWS, your own role with its permissions). A missing one is
+    created through IAM with the trust policy Bedrock needs, as the demo's is on the emulator; its
+    permissions (S3, KMS) stay yours to attach. Airflow is imported here, not at the top: demo.seed
+    reads this module where Airflow is not installed.
+    """
+    from airflow.sdk import task
+
+    @task(task_id="service_role", retries=0)
+    def service_role(role_arn: str, connection: str) -> str:
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        from bedrock_provider.core.roles import ensure_service_role
+
+        iam = AwsBaseHook(aws_conn_id=connection, client_type="iam").conn
+        return ensure_service_role(iam, role_arn.rsplit("/", 1)[1])
+
+    return service_role(role_arn, AWS_CONN_ID)

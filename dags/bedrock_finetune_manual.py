@@ -29,6 +29,7 @@ from _bedrock_demo_config import (
     UNSCHEDULED,
     default_args,
     s3_uri,
+    service_role_task,
 )
 from airflow.sdk import DAG, Param
 
@@ -184,4 +185,4 @@ with DAG(
         max_validation_loss="{{ params.max_validation_loss }}",
         plot=True,
     )
-    customize >> export_metrics
+    service_role_task("{{ params.role_arn }}") >> customize >> export_metrics

@@ -24,6 +24,7 @@ from _bedrock_demo_config import (
     UNSCHEDULED,
     default_args,
     s3_uri,
+    service_role_task,
 )
 from airflow.sdk import DAG, Param, task
 
@@ -138,5 +139,5 @@ with DAG(
         destination_uri=s3_uri("metrics/sweep") + "/",
         on_gate_failure="record",
     ).expand(job_identifier=customize.output.map(job_arn))
-    prepare >> grid
+    service_role_task() >> prepare >> grid
     pick_best(grid, export_metrics.output)

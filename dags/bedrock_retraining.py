@@ -28,6 +28,7 @@ from _bedrock_demo_config import (
     TAGS,
     default_args,
     s3_uri,
+    service_role_task,
 )
 from airflow.sdk import DAG, Param
 
@@ -117,4 +118,4 @@ with DAG(
         on_gate_failure="skip",
         promote=True,
     )
-    prepare >> customize >> export_metrics >> promote
+    service_role_task() >> prepare >> customize >> export_metrics >> promote

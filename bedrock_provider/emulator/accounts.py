@@ -8,12 +8,9 @@ through IAM is the role the emulator checks.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Protocol
-from urllib.parse import unquote
+from typing import Protocol
 
-SERVICE_PRINCIPAL = "bedrock.amazonaws.com"
-TRUST_POLICY_URL = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-iam-role.html"
+from bedrock_provider.core.roles import SERVICE_PRINCIPAL, TRUST_POLICY_URL, trusts_bedrock
 
 
 class AccountServices(Protocol):
@@ -24,45 +21,6 @@ class AccountServices(Protocol):
     def kms_key_arn(self, key: str) -> str | None:
         """The key ARN a key id, key ARN, alias or alias ARN names; None when there is no such key."""
         ...
-
-
-def bedrock_trust_policy(account_id: str | None = None) -> dict[str, Any]:
-    """The trust policy of a Bedrock model-customization service role (TRUST_POLICY_URL)."""
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": SERVICE_PRINCIPAL},
-        "Action": "sts:AssumeRole",
-    }
-    if account_id:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def trusts_bedrock(policy_document: str | dict[str, Any]) -> bool:
-    """Whether a role's trust policy lets bedrock.amazonaws.com assume it."""
-    if isinstance(policy_document, str):
-        try:
-            policy = json.loads(unquote(policy_document))
-        except ValueError:
-            return False
-    else:
-        policy = policy_document
-    for statement in _as_list(policy.get("Statement", [])):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        actions = {str(action) for action in _as_list(statement.get("Action", []))}
-        if not actions & {"sts:AssumeRole", "sts:*", "*"}:
-            continue
-        principal = statement.get("Principal")
-        if principal == "*":
-            return True
-        if isinstance(principal, dict) and SERVICE_PRINCIPAL in _as_list(principal.get("Service", [])):
-            return True
-    return False
 
 
 class PermissiveAccount:
@@ -121,22 +79,3 @@ class MotoAccount:
             return None
         arn: str = backend.keys[key_id].arn
         return arn
-
-
-def ensure_service_role(iam: Any, name: str = "BedrockModelCustomization") -> str:
-    """Create, through the IAM API, a role Bedrock can assume (or find it); its ARN.
-
-    ``iam`` is a boto3 IAM client: pointed at the emulator it creates the role the emulator checks, and
-    the same call makes the role's trust on AWS (its permissions are the caller's to attach).
-    """
-    try:
-        arn: str = iam.get_role(RoleName=name)["Role"]["Arn"]
-        return arn
-    except iam.exceptions.NoSuchEntityException:
-        pass
-    created: str = iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(bedrock_trust_policy()),
-        Description="Service role for Amazon Bedrock model customization",
-    )["Role"]["Arn"]
-    return created

@@ -15,10 +15,7 @@ writing the metrics, creating the custom model) run exactly once, and a client t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import json
 import logging
 import math
 import re
@@ -26,21 +23,10 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from bedrock_provider.core.catalog import (
-    DISTILLATION,
-    FINE_TUNING,
-    IMPORTED,
-    JOB_CUSTOMIZATION_TYPES,
-    ModelFamily,
-    base_model_problem,
-    resolve,
-    teacher_problem,
-)
-from bedrock_provider.core.hyperparameters import normalize_hyperparameters
-from bedrock_provider.emulator import training
+from bedrock_provider.emulator import refusals, training
 from bedrock_provider.emulator.accounts import AccountServices, PermissiveAccount
 from bedrock_provider.emulator.errors import BedrockError, not_found, quota_exceeded, validation_error
 from bedrock_provider.emulator.models import (
@@ -56,6 +42,7 @@ from bedrock_provider.emulator.models import (
     CustomModel,
     Job,
 )
+from bedrock_provider.emulator.paging import paginate
 from bedrock_provider.emulator.training import ArtifactWriteError, ObjectStore
 from bedrock_provider.emulator.validation import (
     check_emulator_tags,
@@ -276,7 +263,7 @@ class CustomizationBackend:
                 and (after is None or j.created > after)
                 and (before is None or j.created < before)
             ]
-            page, token = _paginate(jobs, params, key=lambda j: (j.created, j.seq))
+            page, token = paginate(jobs, params, key=lambda j: (j.created, j.seq))
             result: dict[str, Any] = {"modelCustomizationJobSummaries": [j.summary(now) for j in page]}
         if token is not None:
             result["nextToken"] = token
@@ -318,7 +305,7 @@ class CustomizationBackend:
                 and (after is None or m.created > after)
                 and (before is None or m.created < before)
             ]
-            page, token = _paginate(models, params, key=lambda m: (m.created, m.seq))
+            page, token = paginate(models, params, key=lambda m: (m.created, m.seq))
             result: dict[str, Any] = {"modelSummaries": [m.summary() for m in page]}
         if token is not None:
             result["nextToken"] = token
@@ -509,63 +496,9 @@ class CustomizationBackend:
 
     def _check_model(self, request: Mapping[str, Any]) -> str:
         """The base model id the job trains, once model, type and hyperparameters pass Bedrock's checks."""
-        identifier = request["baseModelIdentifier"]
-        ctype = request.get("customizationType") or FINE_TUNING
-        if ctype == IMPORTED:
-            raise validation_error(
-                "The customization type IMPORTED is not supported by CreateModelCustomizationJob: imported "
-                "models come from CreateModelImportJob. Use one of "
-                + ", ".join(JOB_CUSTOMIZATION_TYPES)
-                + "."
-            )
-        base_model_id = self._resolve_base_model(identifier)
-        ref = resolve(base_model_id)
-        if ref is None:
-            raise validation_error(
-                f"The provided model identifier {identifier} is invalid: it is not a foundation model that "
-                f"Amazon Bedrock can customize in {self.region}."
-            )
-        if ref.region is not None and ref.region != self.region:
-            raise validation_error(
-                f"The provided base model ARN {identifier} is in {ref.region}, but this request was sent to "
-                f"{self.region}. Use the model's ARN in {self.region}, or send the request to {ref.region}."
-            )
-        problem = base_model_problem(ref, ctype, self.region)
-        if problem is not None:
-            raise validation_error(f"The provided model {identifier} cannot be customized: {problem}.")
-        self._check_hyperparameters(ref.versioned_id, ref.family, request.get("hyperParameters") or {}, ctype)
-        if ctype == DISTILLATION:
-            self._check_teacher(request.get("customizationConfig"), ref.family)
-        return ref.versioned_id
-
-    @staticmethod
-    def _check_hyperparameters(
-        model_id: str, family: ModelFamily, values: Mapping[str, str], ctype: str
-    ) -> None:
-        _, problems, _ = normalize_hyperparameters(model_id, dict(values), ctype)
-        if problems:
-            raise validation_error(
-                f"The provided hyperparameters are not valid for {family.title}: "
-                + "; ".join(problem.message for problem in problems)
-            )
-
-    @staticmethod
-    def _check_teacher(config: Any, student: ModelFamily) -> None:
-        teacher = (
-            (((config or {}).get("distillationConfig") or {}).get("teacherModelConfig") or {}).get(
-                "teacherModelIdentifier"
-            )
-            if isinstance(config, dict)
-            else None
-        )
-        if not teacher:
-            raise validation_error(
-                "customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier is "
-                "required when customizationType is DISTILLATION."
-            )
-        problem = teacher_problem(teacher, student)
-        if problem is not None:
-            raise validation_error(f"The provided teacher model is not valid: {problem}.")
+        refusals.check_customization_type(request)
+        base_model_id = self._resolve_base_model(request["baseModelIdentifier"])
+        return refusals.check_customization(request, base_model_id, self.region)
 
     def _resolve_base_model(self, identifier: str) -> str:
         """The foundation model id (as given) of a model id or ARN, or of the custom model named."""
@@ -608,46 +541,3 @@ class CustomizationBackend:
             candidate = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
             if not any(arn.endswith("/" + candidate) for arn in taken):
                 return candidate
-
-
-# --------------------------------------------------------------------- pagination
-
-
-def _paginate(
-    items: Iterable[T], params: Mapping[str, str], *, key: Callable[[T], tuple[float, int]]
-) -> tuple[list[T], str | None]:
-    """Keyset pagination: a token names the last item served, so pages stay right while jobs appear."""
-    sort_by = params.get("sortBy", "CreationTime")
-    if sort_by != "CreationTime":
-        raise validation_error(f"Invalid sortBy {sort_by!r}: expected CreationTime.")
-    order = params.get("sortOrder", "Descending")
-    if order not in ("Ascending", "Descending"):
-        raise validation_error(f"Invalid sortOrder {order!r}: expected Ascending or Descending.")
-    raw_max = params.get("maxResults")
-    try:
-        max_results = DEFAULT_MAX_RESULTS if raw_max is None else int(raw_max)
-    except ValueError:
-        max_results = 0
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise validation_error(f"Invalid maxResults {raw_max!r}: expected 1 to {MAX_RESULTS_LIMIT}.")
-    descending = order == "Descending"
-    ordered = sorted(items, key=key, reverse=descending)
-    token = params.get("nextToken")
-    if token:
-        last = _decode_token(token)
-        ordered = [i for i in ordered if (key(i) < last if descending else key(i) > last)]
-    page = ordered[:max_results]
-    if len(ordered) > max_results:
-        created, seq = key(page[-1])
-        return page, base64.urlsafe_b64encode(json.dumps([created, seq]).encode()).decode()
-    return page, None
-
-
-def _decode_token(token: str) -> tuple[float, int]:
-    try:
-        created, seq = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return float(created), int(seq)
-    except (ValueError, TypeError, binascii.Error):
-        raise validation_error(
-            f"Invalid nextToken {token!r}: pass the nextToken of the previous page."
-        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -66,6 +67,12 @@ def failure_text(event_or_result: dict[str, Any]) -> str:
     return f"Waiting for Bedrock job {name} ended with {status}: {message}"
 
 
+# Bedrock's answer when the account already runs as many customization jobs as its quota allows.
+QUOTA_EXCEEDED = "ServiceQuotaExceededException"
+# A sweep's points wait their turn: a job runs for hours, so a day is a bound, not a nuisance.
+DEFAULT_MAX_QUOTA_WAIT = 24 * 3600.0
+
+
 class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     """Submit an Amazon Bedrock model customization job once per task instance and wait for it.
 
@@ -101,6 +108,10 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     :param max_wait: give up waiting after this many seconds (the job keeps running); None waits as
         long as the job runs.
     :param stop_job_on_kill: stop the job when the task is killed.
+    :param max_quota_wait: when Bedrock answers ServiceQuotaExceededException (the account already runs
+        as many customization jobs as its quota allows, e.g. in a sweep), wait for a slot, checking
+        every ``poll_interval`` seconds (deferred when ``deferrable``, holding no worker), for at most
+        this many seconds before failing the task; 0 fails at once.
     :param events_queue_url: SQS queue fed by an EventBridge rule on Bedrock's "Model Customization
         Job State Change" events (docs/push-mode.md): the trigger wakes on the event instead of
         waiting for the next poll, and polls every ``safety_poll_interval`` seconds in case an event
@@ -161,6 +172,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         poll_interval: float = 60,
         max_wait: float | None = None,
         stop_job_on_kill: bool = True,
+        max_quota_wait: float = DEFAULT_MAX_QUOTA_WAIT,
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         aws_conn_id: str | None = "aws_default",
@@ -193,10 +205,14 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.stop_job_on_kill = stop_job_on_kill
+        if max_quota_wait < 0:
+            raise ValueError(f"max_quota_wait={max_quota_wait!r}: must be 0 or more seconds")
+        self.max_quota_wait = max_quota_wait
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
+        self._quota_wait_started: float | None = None
 
     def build_request(self) -> CustomizationRequest:
         return CustomizationRequest(
@@ -222,7 +238,12 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             self.log.warning("%s", warning)
 
         started_at = time.time()
-        submitted = self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+        while True:
+            try:
+                submitted = self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+                break
+            except Exception as error:
+                self._wait_for_quota_slot(error)
         self.job_arn = submitted.job_arn
         BedrockCustomizationJobLink.persist(context, submitted.job_arn)
         self.log.info(
@@ -258,6 +279,52 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             except TimeoutError as error:
                 raise AirflowException(f"{error}; the job keeps running") from error
         return self._finish(context, job_result(description))
+
+    def _wait_for_quota_slot(self, error: Exception) -> None:
+        """Wait for a slot when Bedrock's concurrent-jobs quota is full; re-raise any other error.
+
+        Deferrable: defer on a timer and come back to ``resume_after_quota_wait`` (no worker held).
+        Otherwise: sleep here and return, so the caller submits again.
+        """
+        from bedrock_provider.hooks.errors import error_code, error_message
+
+        if error_code(error) != QUOTA_EXCEEDED:
+            raise error
+        if self._quota_wait_started is None:
+            self._quota_wait_started = time.time()
+        waited = time.time() - self._quota_wait_started
+        if waited + self.poll_interval > self.max_quota_wait:
+            raise AirflowException(
+                "Bedrock's quota of concurrent customization jobs is still full after waiting "
+                f"{waited:.0f} s (max_quota_wait={self.max_quota_wait:g} s): {error_message(error)}. "
+                "Raise the quota in Service Quotas, run fewer jobs at once (max_active_tis_per_dag), "
+                "or raise max_quota_wait."
+            ) from error
+        self.log.warning(
+            "Bedrock's quota of concurrent customization jobs is full (%s); submitting %s again in %s s "
+            "(waited %.0f s of at most %g s)",
+            error_message(error),
+            self.job_name,
+            self.poll_interval,
+            waited,
+            self.max_quota_wait,
+        )
+        if self.deferrable:
+            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+            self.defer(
+                trigger=TimeDeltaTrigger(timedelta(seconds=self.poll_interval)),
+                method_name="resume_after_quota_wait",
+                kwargs={"quota_wait_started": self._quota_wait_started},
+            )
+        time.sleep(self.poll_interval)
+
+    def resume_after_quota_wait(
+        self, context: Context, event: Any = None, quota_wait_started: float | None = None
+    ) -> Any:
+        """Back from a wait for a quota slot: submit again (the same token, so never twice)."""
+        self._quota_wait_started = quota_wait_started
+        return self.execute(context)
 
     def _trigger(self, job_arn: str, started_at: float) -> Any:
         from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger

@@ -77,7 +77,11 @@ def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
     run = api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
     assert run["state"] == "success", task_states(api, MANUAL_DAG, run_id)
     assert run["conf"]["job_name"] == name
-    assert task_states(api, MANUAL_DAG, run_id) == {"customize": "success", "export_metrics": "success"}
+    assert task_states(api, MANUAL_DAG, run_id) == {
+        "service_role": "success",
+        "customize": "success",
+        "export_metrics": "success",
+    }
     customize = api.task_instance(MANUAL_DAG, run_id, "customize")
     assert customize["try_number"] == 1, "the task resumed after its trigger fired, without a retry"
     assert "Trigger fired event" in trigger_logs(stack, MANUAL_DAG, run_id, "customize")

@@ -24,6 +24,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
+from bedrock_provider.core.roles import ensure_service_role
 from bedrock_provider.emulator import (
     TAG_DURATION,
     TAG_FAILURE_MESSAGE,
@@ -33,7 +34,6 @@ from bedrock_provider.emulator import (
     EmulatorClient,
 )
 from bedrock_provider.emulator import metrics as emulator_metrics
-from bedrock_provider.emulator.accounts import ensure_service_role
 from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.models import DEFAULT_FAILURE_MESSAGE
 

@@ -119,12 +119,24 @@ def test_each_dag_documents_itself_in_the_ui(dagbag: Any) -> None:
         assert {"bedrock", "example"} <= set(dag.tags), dag_id
 
 
+@pytest.mark.parametrize(
+    "dag_id", ["bedrock_retraining", "bedrock_hyperparameter_sweep", "bedrock_finetune_manual"]
+)
+def test_examples_that_submit_jobs_make_sure_of_their_role_first(dagbag: Any, dag_id: str) -> None:
+    dag = dagbag.dags[dag_id]
+    role = dag.get_task("service_role")
+    assert not role.upstream_task_ids
+    assert "customize" in {task.task_id for task in role.get_flat_relatives(upstream=False)}
+
+
 def test_retraining_is_weekly_with_catchup_and_names_from_the_logical_date(dagbag: Any) -> None:
     dag = dagbag.dags["bedrock_retraining"]
     assert dag.catchup is True
     assert dag.schedule == "@weekly"
     assert dag.start_date == DAG_SETTINGS.FIRST_PARTITION
     assert [task.task_id for task in dag.topological_sort()] == [
+        # The job's role is made sure of (created through IAM if missing) before anything runs.
+        "service_role",
         "prepare_dataset",
         "customize",
         "export_metrics",

@@ -1,0 +1,56 @@
+"""Keyset pagination of the List operations: a token names the last item served, so pages stay right
+while jobs are created between two calls."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+from bedrock_provider.emulator.errors import validation_error
+
+T = TypeVar("T")
+DEFAULT_MAX_RESULTS = 100
+MAX_RESULTS_LIMIT = 1000
+
+
+def paginate(
+    items: Iterable[T], params: Mapping[str, str], *, key: Callable[[T], tuple[float, int]]
+) -> tuple[list[T], str | None]:
+    """Keyset pagination: a token names the last item served, so pages stay right while jobs appear."""
+    sort_by = params.get("sortBy", "CreationTime")
+    if sort_by != "CreationTime":
+        raise validation_error(f"Invalid sortBy {sort_by!r}: expected CreationTime.")
+    order = params.get("sortOrder", "Descending")
+    if order not in ("Ascending", "Descending"):
+        raise validation_error(f"Invalid sortOrder {order!r}: expected Ascending or Descending.")
+    raw_max = params.get("maxResults")
+    try:
+        max_results = DEFAULT_MAX_RESULTS if raw_max is None else int(raw_max)
+    except ValueError:
+        max_results = 0
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise validation_error(f"Invalid maxResults {raw_max!r}: expected 1 to {MAX_RESULTS_LIMIT}.")
+    descending = order == "Descending"
+    ordered = sorted(items, key=key, reverse=descending)
+    token = params.get("nextToken")
+    if token:
+        last = _decode_token(token)
+        ordered = [i for i in ordered if (key(i) < last if descending else key(i) > last)]
+    page = ordered[:max_results]
+    if len(ordered) > max_results:
+        created, seq = key(page[-1])
+        return page, base64.urlsafe_b64encode(json.dumps([created, seq]).encode()).decode()
+    return page, None
+
+
+def _decode_token(token: str) -> tuple[float, int]:
+    try:
+        created, seq = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return float(created), int(seq)
+    except (ValueError, TypeError, binascii.Error):
+        raise validation_error(
+            f"Invalid nextToken {token!r}: pass the nextToken of the previous page."
+        ) from None

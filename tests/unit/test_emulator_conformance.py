@@ -1,0 +1,449 @@
+"""Every row of docs/emulator.md, driven through plain boto3 against the emulator.
+
+The rows are read from the document: a row without a check here, or a check without a row, fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bedrock_provider.core.roles import ensure_service_role
+from bedrock_provider.emulator import BedrockEmulator
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
+REGION = "us-east-1"
+ROLE_NAME = "conformance-role"
+BASE_MODEL = "amazon.titan-text-express-v1"
+RECORD = b'{"prompt": "what is AWS", "completion": "Amazon Web Services"}\n'
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def doc_rows() -> list[str]:
+    rows = re.findall(r"^\| ([a-z][a-z-]*) \|", DOC.read_text(), flags=re.MULTILINE)
+    return [row for row in rows if row != "id"]
+
+
+class Ctx:
+    """The emulator, plain boto3 clients on it, a bucket with data and a role."""
+
+    def __init__(self, emu: BedrockEmulator) -> None:
+        self.emu = emu
+        self.bedrock = self.client("bedrock", NO_RETRY)
+        self.s3 = self.client("s3")
+        self.bucket = f"conf-{uuid.uuid4().hex[:10]}"
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.put("train.jsonl", RECORD * 10)
+        self.role = ensure_service_role(self.client("iam"), ROLE_NAME)
+
+    def client(self, service: str, config: Config | None = None) -> Any:
+        factory: Any = boto3.client
+        return factory(
+            service,
+            endpoint_url=self.emu.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    def put(self, key: str, body: bytes) -> str:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+        return f"s3://{self.bucket}/{key}"
+
+    def args(self, **overrides: Any) -> dict[str, Any]:
+        name = f"conf-{uuid.uuid4().hex[:10]}"
+        args: dict[str, Any] = {
+            "jobName": name,
+            "customModelName": f"{name}-model",
+            "roleArn": self.role,
+            "baseModelIdentifier": BASE_MODEL,
+            "trainingDataConfig": {"s3Uri": f"s3://{self.bucket}/train.jsonl"},
+            "outputDataConfig": {"s3Uri": f"s3://{self.bucket}/out/"},
+            "hyperParameters": {"epochCount": "1", "batchSize": "1", "learningRate": ".0005"},
+        }
+        args.update(overrides)
+        return args
+
+    def create(self, **overrides: Any) -> str:
+        return str(self.bedrock.create_model_customization_job(**self.args(**overrides))["jobArn"])
+
+    def refused(self, call: Callable[[], Any], code: str = "ValidationException", status: int = 400) -> str:
+        with pytest.raises(ClientError) as caught:
+            call()
+        error = caught.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), error
+        return str(error["Error"]["Message"])
+
+    def create_refused(self, code: str = "ValidationException", **overrides: Any) -> str:
+        created = self.emu.jobs_created()
+        message = self.refused(lambda: self.create(**overrides), code)
+        assert self.emu.jobs_created() == created, "a refused Create must create nothing"
+        return message
+
+    def wait(self, identifier: str, timeout: float = 15) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            job: dict[str, Any] = self.bedrock.get_model_customization_job(jobIdentifier=identifier)
+            if job["status"] in ("Completed", "Failed", "Stopped"):
+                return job
+            assert time.monotonic() < deadline, f"{identifier} still {job['status']}"
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[BedrockEmulator]:
+    with BedrockEmulator(
+        job_duration=0.4, stop_delay=0.1, tick_interval=0.05, max_concurrent_jobs=1000
+    ) as emu:
+        yield emu
+
+
+@pytest.fixture
+def ctx(emulator: BedrockEmulator) -> Ctx:
+    emulator.set_fault_rates()
+    emulator.max_concurrent_jobs = 1000
+    return Ctx(emulator)
+
+
+# --------------------------------------------------------------------- Create
+
+
+def check_create(ctx: Ctx) -> None:
+    response = ctx.bedrock.create_model_customization_job(**ctx.args())
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert ctx.bedrock.get_model_customization_job(jobIdentifier=response["jobArn"])["status"] == "InProgress"
+    assert ctx.wait(response["jobArn"])["status"] == "Completed"
+
+
+def check_create_token(ctx: Ctx) -> None:
+    first = ctx.create(clientRequestToken="conformance-token-" + uuid.uuid4().hex)
+    token = ctx.bedrock.get_model_customization_job(jobIdentifier=first)["clientRequestToken"]
+    created = ctx.emu.jobs_created()
+    again = ctx.create(clientRequestToken=token, hyperParameters={"epochCount": "2"})
+    assert again == first and ctx.emu.jobs_created() == created
+
+
+def check_create_name_in_use(ctx: Ctx) -> None:
+    args = ctx.args()
+    ctx.bedrock.create_model_customization_job(**args)
+    message = ctx.create_refused(jobName=args["jobName"])
+    assert message == "The provided job name is currently in use."
+
+
+def check_create_constraints(ctx: Ctx) -> None:
+    message = ctx.create_refused(jobName="bad_name!", outputDataConfig={"s3Uri": "s3://Bad_Bucket/out"})
+    assert message.startswith("2 validation errors detected: Value 'bad_name!' at 'jobName'")
+    assert "outputDataConfig.s3Uri" in message
+    assert "jobName" in ctx.create_refused(jobName="x" * 64)
+
+
+def check_create_unknown_model(ctx: Ctx) -> None:
+    assert "amazon.no-such-model-v9" in ctx.create_refused(baseModelIdentifier="amazon.no-such-model-v9")
+
+
+def check_create_not_customizable(ctx: Ctx) -> None:
+    message = ctx.create_refused(baseModelIdentifier="anthropic.claude-3-5-sonnet-20240620-v1:0")
+    assert "cannot be customized" in message
+    assert "FINE_TUNING" in ctx.create_refused(
+        baseModelIdentifier="amazon.nova-lite-v1:0:300k", customizationType="CONTINUED_PRE_TRAINING"
+    )
+
+
+def check_create_region(ctx: Ctx) -> None:
+    # Claude 3 Haiku is fine-tuned in us-west-2 only.
+    message = ctx.create_refused(
+        baseModelIdentifier="anthropic.claude-3-haiku-20240307-v1:0:200k", hyperParameters={}
+    )
+    assert "us-west-2" in message
+    arn = f"arn:aws:bedrock:us-west-2::foundation-model/{BASE_MODEL}"
+    assert "us-west-2" in ctx.create_refused(baseModelIdentifier=arn)
+
+
+def check_create_hyperparameters(ctx: Ctx) -> None:
+    assert "epochs" in ctx.create_refused(hyperParameters={"epochs": "2"})
+    assert "epochCount" in ctx.create_refused(hyperParameters={"epochCount": "1000"})
+    assert "learningRate" in ctx.create_refused(hyperParameters={"learningRate": "5"})
+    assert "batchSize" in ctx.create_refused(hyperParameters={"batchSize": "100000"})
+
+
+def check_create_imported(ctx: Ctx) -> None:
+    assert "IMPORTED" in ctx.create_refused(customizationType="IMPORTED")
+
+
+def check_create_distillation_teacher(ctx: Ctx) -> None:
+    student = {"baseModelIdentifier": "amazon.nova-micro-v1:0:128k", "customizationType": "DISTILLATION"}
+    assert "teacherModelIdentifier" in ctx.create_refused(hyperParameters={}, **student)
+    wrong = {"distillationConfig": {"teacherModelConfig": {"teacherModelIdentifier": BASE_MODEL}}}
+    assert "teacher" in ctx.create_refused(hyperParameters={}, customizationConfig=wrong, **student)
+
+
+def check_create_role(ctx: Ctx) -> None:
+    missing = "arn:aws:iam::123456789012:role/no-such-role"
+    assert "Could not assume provided IAM role" in ctx.create_refused(roleArn=missing)
+    iam = ctx.client("iam")
+    name = f"untrusting-{uuid.uuid4().hex[:8]}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    untrusting = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    assert "trust policy" in ctx.create_refused(roleArn=untrusting)
+
+
+def check_create_quota(ctx: Ctx) -> None:
+    ctx.emu.max_concurrent_jobs = 1
+    long_running = [{"key": "emulator:duration", "value": "30"}]
+    try:
+        running = ctx.create(jobTags=long_running)
+        message = ctx.create_refused("ServiceQuotaExceededException")
+        assert "quota of 1 concurrent" in message
+        ctx.bedrock.stop_model_customization_job(jobIdentifier=running)
+        assert ctx.wait(running)["status"] == "Stopped"
+        ctx.wait(ctx.create())
+    finally:
+        ctx.emu.max_concurrent_jobs = 1000
+
+
+def check_create_kms(ctx: Ctx) -> None:
+    kms = ctx.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    alias = f"alias/conf-{uuid.uuid4().hex[:8]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    job = ctx.bedrock.get_model_customization_job(jobIdentifier=ctx.create(customModelKmsKeyId=alias))
+    assert job["outputModelKmsKeyArn"] == key["Arn"]
+    assert "KMS" in ctx.create_refused(customModelKmsKeyId="alias/no-such-key")
+
+
+def check_create_tags(ctx: Ctx) -> None:
+    bad = [{"key": "emulator:failure-message", "value": "Out of capacity, sorry!"}]
+    assert "jobTags" in ctx.create_refused(jobTags=bad)
+    encoded = "base64:" + base64.b64encode(b"Out of capacity, sorry!").decode()
+    tags = [
+        {"key": "emulator:outcome", "value": "Failed"},
+        {"key": "emulator:failure-message", "value": encoded},
+    ]
+    job = ctx.wait(ctx.create(jobTags=tags))
+    assert (job["status"], job["failureMessage"]) == ("Failed", "Out of capacity, sorry!")
+
+
+# --------------------------------------------------------------------- the job's stages
+
+
+def _failed_in_validation(ctx: Ctx, args: dict[str, Any], *fragments: str) -> None:
+    job = ctx.wait(ctx.bedrock.create_model_customization_job(**args)["jobArn"])
+    assert job["status"] == "Failed", job
+    for fragment in fragments:
+        assert fragment in job["failureMessage"], job["failureMessage"]
+    assert job["statusDetails"]["validationDetails"]["status"] == "Failed"
+    assert "outputModelArn" not in job
+    name = args["customModelName"]
+    ctx.refused(lambda: ctx.bedrock.get_custom_model(modelIdentifier=name), "ResourceNotFoundException", 404)
+
+
+def check_validation_stage_data(ctx: Ctx) -> None:
+    garbage = ctx.put(f"garbage-{uuid.uuid4().hex[:6]}.jsonl", b"this is not json\n")
+    _failed_in_validation(ctx, ctx.args(trainingDataConfig={"s3Uri": garbage}), garbage, "line 1")
+    # Claude's message records are not Titan's prompt/completion records.
+    schema = ctx.put(
+        f"schema-{uuid.uuid4().hex[:6]}.jsonl", b'{"messages": [{"role": "user", "content": "hi"}]}\n'
+    )
+    _failed_in_validation(ctx, ctx.args(trainingDataConfig={"s3Uri": schema}), schema, "line 1")
+    # Nova takes at least 8 records (fine-tune-prepare-data-understanding.html).
+    record = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "You answer questions."}],
+        "messages": [
+            {"role": "user", "content": [{"text": "what is AWS"}]},
+            {"role": "assistant", "content": [{"text": "Amazon Web Services"}]},
+        ],
+    }
+    one = ctx.put(f"one-{uuid.uuid4().hex[:6]}.jsonl", json.dumps(record).encode() + b"\n")
+    nova = {"baseModelIdentifier": "amazon.nova-lite-v1:0:300k", "hyperParameters": {}}
+    _failed_in_validation(ctx, ctx.args(trainingDataConfig={"s3Uri": one}, **nova), one, "8")
+
+
+def check_validation_stage_missing(ctx: Ctx) -> None:
+    uri = f"s3://{ctx.bucket}/nothing-here.jsonl"
+    job = ctx.wait(ctx.create(trainingDataConfig={"s3Uri": uri}))
+    assert (
+        job["status"] == "Failed"
+        and "does not exist" in job["failureMessage"]
+        and uri in job["failureMessage"]
+    )
+
+
+def _training_rows(ctx: Ctx, job: dict[str, Any]) -> list[dict[str, str]]:
+    job_dir = f"out/model-customization-job-{job['jobArn'].rsplit('/', 1)[1]}"
+    key = f"{job_dir}/training_artifacts/step_wise_training_metrics.csv"
+    text = ctx.s3.get_object(Bucket=ctx.bucket, Key=key)["Body"].read().decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def check_metrics(ctx: Ctx) -> None:
+    hyper = {"epochCount": "3", "batchSize": "4", "learningRate": "0.0001"}
+    first = _training_rows(ctx, ctx.wait(ctx.create(hyperParameters=hyper)))
+    # 10 records, batch 4: 3 steps per epoch, 3 epochs.
+    assert len(first) == 9 and first[-1]["epoch_number"] == "2"
+    again = _training_rows(ctx, ctx.wait(ctx.create(hyperParameters=hyper)))
+    assert [row["training_loss"] for row in again] == [row["training_loss"] for row in first]
+    other = _training_rows(ctx, ctx.wait(ctx.create(hyperParameters=dict(hyper, learningRate="0.001"))))
+    assert [row["training_loss"] for row in other] != [row["training_loss"] for row in first]
+
+
+# --------------------------------------------------------------------- Get, List, Stop
+
+
+def check_get_job(ctx: Ctx) -> None:
+    args = ctx.args()
+    arn = ctx.bedrock.create_model_customization_job(**args)["jobArn"]
+    by_name = ctx.bedrock.get_model_customization_job(jobIdentifier=args["jobName"])
+    assert by_name["jobArn"] == arn
+    assert set(by_name["statusDetails"]) == {"validationDetails", "dataProcessingDetails", "trainingDetails"}
+
+
+def check_identifier_malformed(ctx: Ctx) -> None:
+    ctx.refused(lambda: ctx.bedrock.get_model_customization_job(jobIdentifier="bad_name!"))
+    ctx.refused(lambda: ctx.bedrock.stop_model_customization_job(jobIdentifier="bad_name!"))
+    ctx.refused(lambda: ctx.bedrock.get_custom_model(modelIdentifier="Not A Model!"))
+    ctx.refused(lambda: ctx.bedrock.delete_custom_model(modelIdentifier="Not A Model!"))
+
+
+def check_identifier_unknown(ctx: Ctx) -> None:
+    ctx.refused(
+        lambda: ctx.bedrock.get_model_customization_job(jobIdentifier="no-such-job"),
+        "ResourceNotFoundException",
+        404,
+    )
+    ctx.refused(
+        lambda: ctx.bedrock.get_custom_model(modelIdentifier="no-such-model"),
+        "ResourceNotFoundException",
+        404,
+    )
+
+
+def check_list_jobs(ctx: Ctx) -> None:
+    marker = f"list{uuid.uuid4().hex[:6]}"
+    arns = [ctx.create(jobName=f"{marker}-{i}") for i in range(3)]
+    page = ctx.bedrock.list_model_customization_jobs(nameContains=marker, sortOrder="Ascending", maxResults=2)
+    rest = ctx.bedrock.list_model_customization_jobs(
+        nameContains=marker, sortOrder="Ascending", nextToken=page["nextToken"]
+    )
+    listed = [
+        s["jobArn"] for s in page["modelCustomizationJobSummaries"] + rest["modelCustomizationJobSummaries"]
+    ]
+    assert listed == arns
+
+
+def check_stop_job(ctx: Ctx) -> None:
+    arn = ctx.create(jobTags=[{"key": "emulator:duration", "value": "30"}])
+    ctx.bedrock.stop_model_customization_job(jobIdentifier=arn)
+    assert ctx.wait(arn)["status"] == "Stopped"
+    ctx.refused(lambda: ctx.bedrock.stop_model_customization_job(jobIdentifier=arn))
+
+
+def check_custom_models(ctx: Ctx) -> None:
+    args = ctx.args()
+    model_arn = ctx.wait(ctx.bedrock.create_model_customization_job(**args)["jobArn"])["outputModelArn"]
+    assert ctx.bedrock.get_custom_model(modelIdentifier=args["customModelName"])["modelArn"] == model_arn
+    owned = ctx.bedrock.list_custom_models(nameContains=args["customModelName"], isOwned=True)[
+        "modelSummaries"
+    ]
+    assert [m["modelArn"] for m in owned] == [model_arn]
+    assert (
+        ctx.bedrock.list_custom_models(nameContains=args["customModelName"], isOwned=False)["modelSummaries"]
+        == []
+    )
+    ctx.bedrock.delete_custom_model(modelIdentifier=model_arn)
+    ctx.refused(
+        lambda: ctx.bedrock.get_custom_model(modelIdentifier=model_arn), "ResourceNotFoundException", 404
+    )
+
+
+def check_tags(ctx: Ctx) -> None:
+    arn = ctx.create(jobTags=[{"key": "team", "value": "ml"}])
+    ctx.bedrock.tag_resource(resourceARN=arn, tags=[{"key": "stage", "value": "dev"}])
+    ctx.bedrock.untag_resource(resourceARN=arn, tagKeys=["team"])
+    assert ctx.bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "stage", "value": "dev"}]
+
+
+def check_events(ctx: Ctx) -> None:
+    from bedrock_provider.emulator.events import create_events_queue
+
+    queue_url = create_events_queue(
+        ctx.emu.endpoint_url,
+        queue_name=f"conf-{uuid.uuid4().hex[:8]}",
+        rule_name=f"conf-{uuid.uuid4().hex[:8]}",
+        region=REGION,
+    )
+    arn = ctx.create()
+    ctx.wait(arn)
+    sqs = ctx.client("sqs")
+    deadline = time.monotonic() + 15
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        events = [json.loads(m["Body"]) for m in messages]
+        ours = [e for e in events if e["detail"]["jobArn"] == arn]
+        if ours:
+            break
+        assert time.monotonic() < deadline, "no state-change event arrived"
+    event = ours[0]
+    assert (event["source"], event["detail-type"]) == ("aws.bedrock", "Model Customization Job State Change")
+    assert event["detail"]["version"] == "0.0" and event["detail"]["jobStatus"] == "Completed"
+
+
+def check_bearer(ctx: Ctx) -> None:
+    previous = os.environ.get("AWS_BEARER_TOKEN_BEDROCK")
+    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = "bedrock-api-key-for-tests"
+    try:
+        client = boto3.client(
+            "bedrock", endpoint_url=ctx.emu.endpoint_url, region_name=REGION, config=NO_RETRY
+        )
+        assert "modelSummaries" in client.list_custom_models()
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_BEARER_TOKEN_BEDROCK", None)
+        else:
+            os.environ["AWS_BEARER_TOKEN_BEDROCK"] = previous
+
+
+def check_faults(ctx: Ctx) -> None:
+    ctx.emu.set_fault_rates(throttle=1.0)
+    try:
+        ctx.refused(lambda: ctx.bedrock.list_custom_models(), "ThrottlingException", 429)
+    finally:
+        ctx.emu.set_fault_rates()
+
+
+CHECKS: dict[str, Callable[[Ctx], None]] = {
+    name.removeprefix("check_").replace("_", "-"): check
+    for name, check in dict(globals()).items()
+    if name.startswith("check_") and callable(check)
+}
+
+
+def test_every_row_has_a_check_and_every_check_a_row() -> None:
+    assert sorted(doc_rows()) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("row", doc_rows())
+def test_row(row: str, ctx: Ctx) -> None:
+    CHECKS[row](ctx)
