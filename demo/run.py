@@ -1,11 +1,13 @@
 """The demo: the weekly retraining DAG, run by real Airflow against the local Bedrock emulator.
 
-    python -m demo.run            # start the stack in .demo/, run bedrock_retraining once, stop
-    python -m demo.run --keep     # ... and leave the stack (and its UI) running
-    python -m demo.run --stop     # stop a stack left running
+    python -m demo.run                     # start the stack in .demo/, run bedrock_retraining once, stop
+    python -m demo.run --keep              # ... and leave the stack (and its UI) running
+    python -m demo.run --executor celery   # the same on the CeleryExecutor (Redis, 2 workers, 2 triggerers)
+    python -m demo.run --stop              # stop a stack left running
 
-It starts the emulator and Airflow's api-server, scheduler, dag-processor and triggerer
-(demo/stack.py), uploads demo/data as the weekly partitions of the demo bucket, triggers
+It starts the emulator, PostgreSQL and Airflow's api-server, scheduler, dag-processor and triggerer
+(demo/stack.py; with --executor celery also Redis, two Celery workers and a second triggerer),
+uploads demo/data as the weekly partitions of the demo bucket, triggers
 bedrock_retraining through the REST API for the last week of the data, follows its tasks (the
 customization task waits deferred, in the triggerer), and prints what the run did.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 from demo.seed import DEMO_DATA, REPO
 from demo.stack import (
+    EXECUTORS,
     ApiError,
     LocalStack,
     StackError,
@@ -67,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the week to train on, e.g. 2025-02-09 (default: the last week of demo/data)",
     )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds the run may take (default 240)")
+    parser.add_argument(
+        "--executor",
+        choices=sorted(EXECUTORS),
+        default="local",
+        help="local: the LocalExecutor (default); celery: the CeleryExecutor with a Redis broker, "
+        "two Celery workers and two triggerers",
+    )
     return parser
 
 
@@ -140,17 +150,22 @@ def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -
     instances = {ti["task_id"]: ti for ti in stack.api.task_instances(DAG_ID, run_id)}
     results = _results(stack, run_id, instances)
     notes = _notes(results, instances.get("promote", {}).get("state"))
+    # On the CeleryExecutor, which worker ran each task.
+    where_header = f"{'worker':<16} " if stack.workers else ""
     lines = [
         f"{DAG_ID}  run {run_id}",
         f"logical date {run['logical_date'][:10]}  state {run['state'].upper()}  in {elapsed:.0f} s",
         "",
-        f"{'task':<16} {'state':<9} {'tries':>5} {'seconds':>8}  result",
+        f"{'task':<16} {'state':<9} {'tries':>5} {'seconds':>8}  {where_header}result",
     ]
     for task_id in TASKS:
         ti = instances.get(task_id, {})
         state = ti.get("state") or "-"
         duration = f"{ti['duration']:.1f}" if ti.get("duration") is not None else "-"
-        lines.append(f"{task_id:<16} {state:<9} {ti.get('try_number', 0):>5} {duration:>8}  {notes[task_id]}")
+        where = f"{stack.component_of_hostname(ti.get('hostname')) or '-':<16} " if stack.workers else ""
+        lines.append(
+            f"{task_id:<16} {state:<9} {ti.get('try_number', 0):>5} {duration:>8}  {where}{notes[task_id]}"
+        )
     job, metrics = results["customize"], results["export_metrics"]
     lines += ["", f"job ARN    {job.get('job_arn', '-')}", f"model ARN  {job.get('custom_model_arn', '-')}"]
     if metrics:
@@ -178,9 +193,14 @@ def run_demo(args: argparse.Namespace) -> int:
     logical_date = args.logical_date or latest_partition()
 
     started = time.monotonic()
-    stack = LocalStack(home, job_duration=args.job_duration, poll_interval=1.0, api_port=port)
-    components = "api-server, scheduler, dag-processor, triggerer"
-    print(f"Starting the Bedrock emulator and Airflow ({components}) in {home}")
+    stack = LocalStack(
+        home, job_duration=args.job_duration, poll_interval=1.0, api_port=port, executor=args.executor
+    )
+    services = "PostgreSQL" + (", Redis" if stack.redis is not None else "")
+    print(
+        f"Starting the Bedrock emulator, {services} and Airflow on the {EXECUTORS[args.executor]} "
+        f"({', '.join(stack.components)}) in {home}"
+    )
     try:
         stack.start()
         print(f"  ready in {time.monotonic() - started:.0f} s: Airflow {stack.api_url}")

@@ -3,17 +3,23 @@
 ``LocalStack(home)`` runs, everything under ``home``:
 
 - the emulator (the ``bedrock-emulator`` CLI; its jobs and S3 objects live in its memory),
-- ``airflow db migrate`` on a SQLite file, then the api-server, the scheduler (LocalExecutor), the
-  dag-processor and the triggerer, each a process of its own in its own process group, so that a
-  test can kill one (and every child it has) the way a crash would,
+- a PostgreSQL server of its own (demo/services.py; data under ``home/postgres``) and, for the
+  CeleryExecutor, a Redis server (``home/redis``) as the broker,
+- ``airflow db migrate``, then the api-server, the scheduler, the dag-processor and the triggerer,
+  each a process of its own in its own process group, so that a test can kill one (and every child
+  it has) the way a crash would. ``executor="celery"`` runs two triggerers (``triggerer-1``,
+  ``triggerer-2``) and two Celery workers (``celery-worker-1``, ``celery-worker-2``) instead of one
+  triggerer, as a deployment that outgrew one machine does,
 
 and waits until the API answers, every component reports healthy and the example DAGs are parsed.
 Each process writes to ``home/logs/<name>.log``; task logs go to ``home/logs/airflow/``.
 ``home/pids.json`` records what runs, so ``python -m demo.run --stop`` can stop a stack left running.
 
-Airflow 3.3 runs the LocalExecutor on SQLite, so no database server is needed. The simple auth
-manager is told that everyone is an admin (``simple_auth_manager_all_admins``): the API is on
-loopback only, and ``GET /auth/token`` hands out a token with no password.
+The metadata database is PostgreSQL, as in production: SQLite serializes every writer, and under
+load the API answers "Database error" while the scheduler holds the lock. SQLite stays where Airflow
+runs in the test's own process (``dag.test()`` in tests/integration). The simple auth manager is told
+that everyone is an admin (``simple_auth_manager_all_admins``): the API is on loopback only, and
+``GET /auth/token`` hands out a token with no password.
 
 The scheduler does not create runs from the DAGs' schedules (``use_job_schedule = False``): the
 weekly retraining DAG has catchup on and would otherwise start one run per week since its start
@@ -24,7 +30,9 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,7 +45,9 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
-from demo.seed import DAG_SETTINGS, DAGS_FOLDER, DUMMY_CREDENTIALS, s3_client, seed
+from demo.hostname import COMPONENT_VARIABLE, component_of, hostname_of
+from demo.seed import DAG_SETTINGS, DAGS_FOLDER, DUMMY_CREDENTIALS, REPO, s3_client, seed
+from demo.services import Postgres, Redis, ServiceError
 
 EXAMPLE_DAGS = (
     "bedrock_retraining",
@@ -45,9 +55,19 @@ EXAMPLE_DAGS = (
     "bedrock_watch_job",
     "bedrock_hyperparameter_sweep",
 )
+# The components of the LocalExecutor stack (the default); a CeleryExecutor stack's are in .components.
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+CELERY_TRIGGERERS = ("triggerer-1", "triggerer-2")
+CELERY_WORKERS = ("celery-worker-1", "celery-worker-2")
 EMULATOR = "emulator"
+POSTGRES = "postgres"
+REDIS = "redis"
+# Started first and stopped last: the Airflow processes need them until they have shut down.
+SERVICES = (POSTGRES, REDIS)
 PIDS_FILE = "pids.json"
+# A Celery worker's log line once it consumes from the broker.
+WORKER_READY = " ready."
 # Health keys of GET /api/v2/monitor/health, by component.
 HEALTH_KEYS = {"scheduler": "scheduler", "triggerer": "triggerer", "dag-processor": "dag_processor"}
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
@@ -182,6 +202,14 @@ class AirflowApi:
         errors: list[dict[str, Any]] = self.get("/api/v2/importErrors")["import_errors"]
         return errors
 
+    def jobs(self, job_type: str, **filters: Any) -> list[dict[str, Any]]:
+        """GET /api/v2/jobs of one type (SchedulerJob, TriggererJob, ...), e.g. is_alive=True."""
+        params = {
+            key: str(value).lower() if isinstance(value, bool) else value for key, value in filters.items()
+        }
+        found: list[dict[str, Any]] = self.get("/api/v2/jobs", job_type=job_type, limit=100, **params)["jobs"]
+        return found
+
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self.request("PATCH", f"/api/v2/dags/{dag_id}", json_body={"is_paused": paused})
 
@@ -252,7 +280,10 @@ class AirflowApi:
         reprocess_behavior: str = "none",
         max_active_runs: int = 3,
         dag_run_conf: Mapping[str, Any] | None = None,
+        wait_for_running: float = 300.0,
     ) -> dict[str, Any]:
+        """POST /api/v2/backfills; while another backfill of the DAG runs, wait up to
+        ``wait_for_running`` seconds for it to complete."""
         body = {
             "dag_id": dag_id,
             "from_date": from_date.isoformat(),
@@ -267,19 +298,31 @@ class AirflowApi:
             try:
                 backfill: dict[str, Any] = self.request("POST", "/api/v2/backfills", json_body=body)
             except ApiError as error:
-                # On SQLite the API refuses (503, having rolled back) while another writer holds
-                # the database lock; the lock is gone within seconds.
-                if error.status == 503:
+                # Airflow runs one backfill per DAG at a time and answers 409 while another is
+                # running (one a user, the UI or an earlier test started): it is accepted once that
+                # one has completed.
+                if error.status == 409 and self.running_backfills(dag_id):
                     refusals.append(str(error))
                     return None
                 raise
             return backfill
 
-        return wait_for(created, 60, f"the backfill of {dag_id} to be accepted", 1.0, lambda: refusals[-1])
+        return wait_for(
+            created,
+            wait_for_running,
+            f"the running backfill of {dag_id} to complete so that a new one is accepted",
+            1.0,
+            lambda: f"{refusals[-1]}; running: {self.running_backfills(dag_id)}",
+        )
 
     def backfill(self, backfill_id: int) -> dict[str, Any]:
         backfill: dict[str, Any] = self.get(f"/api/v2/backfills/{backfill_id}")
         return backfill
+
+    def running_backfills(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's backfills that have not completed yet."""
+        backfills: list[dict[str, Any]] = self.get("/api/v2/backfills", dag_id=dag_id, limit=100)["backfills"]
+        return [backfill for backfill in backfills if not backfill.get("completed_at")]
 
     # -- waits --------------------------------------------------------------------------------------
 
@@ -315,7 +358,16 @@ class AirflowApi:
         seen: list[str | None] = []
 
         def reached() -> dict[str, Any] | None:
-            instance = self.task_instance(dag_id, run_id, task_id, map_index)
+            try:
+                instance = self.task_instance(dag_id, run_id, task_id, map_index)
+            except ApiError as error:
+                # The scheduler creates a run's task instances (and expands mapped ones) after the
+                # run exists: until then the task instance is not found.
+                if error.status == 404:
+                    if not seen or seen[-1] != "not created yet":
+                        seen.append("not created yet")
+                    return None
+                raise
             if not seen or seen[-1] != instance["state"]:
                 seen.append(instance["state"])
             if instance["state"] in final:
@@ -343,7 +395,12 @@ class AirflowApi:
 
 
 class LocalStack:
-    """The emulator and the four Airflow components, on loopback, under ``home``."""
+    """The emulator, the database (and broker) and the Airflow components, on loopback, under ``home``.
+
+    ``executor="local"`` (the default) runs the LocalExecutor: tasks run in the scheduler's processes
+    and one triggerer waits for the deferred ones. ``executor="celery"`` runs the CeleryExecutor with a
+    Redis broker, two Celery workers and two triggerers, as a deployment that outgrew one machine does.
+    """
 
     def __init__(
         self,
@@ -355,13 +412,19 @@ class LocalStack:
         api_port: int | None = None,
         dag_bundles: Mapping[str, Path] | None = None,
         airflow_config: Mapping[str, str] | None = None,
+        executor: str = "local",
+        worker_concurrency: int = 4,
     ):
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor={executor!r}: use one of {', '.join(EXECUTORS)}")
         self.home = Path(home).resolve()
         self.airflow_home = self.home / "airflow"
         self.logs_dir = self.home / "logs"
         self.job_duration = job_duration
         self.poll_interval = poll_interval
         self.parallelism = parallelism
+        self.executor = executor
+        self.worker_concurrency = worker_concurrency
         self.dag_bundles = {name: Path(path).resolve() for name, path in (dag_bundles or {}).items()}
         self.airflow_config = dict(airflow_config or {})
         self.bucket: str = DAG_SETTINGS.DEMO_BUCKET
@@ -371,10 +434,33 @@ class LocalStack:
         self.api_port = api_port or free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.emulator_url: str | None = None
+        self.postgres = Postgres(self.home / "postgres", free_port())
+        self.redis = Redis(self.home / "redis", free_port()) if executor == "celery" else None
         self._secrets = {"jwt": secrets.token_urlsafe(32), "api": secrets.token_urlsafe(32)}
         self._log_ports = (free_port(), free_port())
         self.api = AirflowApi(self.api_url)
         self._emulator_client: Any = None
+
+    # -- components -----------------------------------------------------------------------------------
+
+    @property
+    def triggerers(self) -> tuple[str, ...]:
+        return CELERY_TRIGGERERS if self.executor == "celery" else ("triggerer",)
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        """The Celery workers (none on the LocalExecutor: the scheduler runs the tasks)."""
+        return CELERY_WORKERS if self.executor == "celery" else ()
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Every Airflow process of this stack, by the name start/kill/restart_component take."""
+        return ("api-server", "scheduler", "dag-processor", *self.triggerers, *self.workers)
+
+    def component_of_hostname(self, hostname: str | None) -> str | None:
+        """The worker or triggerer a task instance's or job's host name names (CeleryExecutor stack)."""
+        component = component_of(hostname)
+        return component if component in self.components else None
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -390,29 +476,46 @@ class LocalStack:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.airflow_home.mkdir(parents=True, exist_ok=True)
         try:
+            self._start_services()
             self._start_emulator()
             self._migrate(timeout)
-            for name in AIRFLOW_COMPONENTS:
+            for name in self.components:
                 self.start_component(name)
             self.wait_until_ready(max(30.0, timeout - (time.monotonic() - started)))
             self.write_env_file()
+        except ServiceError as error:
+            self.stop()
+            raise StackError(str(error)) from error
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self, timeout: float = 20.0) -> None:
-        """Stop every process this stack started: SIGTERM to each group, SIGKILL what is left."""
-        processes = list(self.processes.values())
+        """Stop every process this stack started: SIGTERM to each Airflow and emulator group, then the
+        database and broker (fast shutdown); SIGKILL what is left after ``timeout``."""
+        processes = dict(self.processes)
+
+        def reap() -> None:
+            for process in processes.values():
+                process.poll()
+
         _stop_groups(
-            [process.pid for process in processes], timeout, reap=lambda: [p.poll() for p in processes]
+            [process.pid for name, process in processes.items() if name not in SERVICES], timeout, reap
         )
-        for process in processes:
+        _stop_groups(
+            [process.pid for name, process in processes.items() if name in SERVICES],
+            timeout,
+            reap,
+            sig=signal.SIGINT,
+        )
+        for process in processes.values():
             process.wait()
         self.processes.clear()
         for handle in self._log_files.values():
             handle.close()
         self._log_files.clear()
+        self.postgres.cleanup()
         (self.home / PIDS_FILE).unlink(missing_ok=True)
         self.api.close()
 
@@ -426,6 +529,29 @@ class LocalStack:
                 raise StackError("the emulator is not running")
             self._emulator_client = EmulatorClient(self.emulator_url)
         return self._emulator_client
+
+    def _start_services(self) -> None:
+        """PostgreSQL (initdb on first start), and Redis for the CeleryExecutor; until they answer."""
+        self.postgres.prepare()
+        if not (self.postgres.data_dir / "PG_VERSION").exists():
+            self._run_to_end("initdb", self.postgres.initdb_command(), user=self.postgres.user, timeout=120)
+        self._spawn(POSTGRES, self.postgres.server_command(), user=self.postgres.user)
+        if self.redis is not None:
+            self._spawn(REDIS, self.redis.server_command())
+
+        def database_ready() -> bool:
+            self._check_alive(POSTGRES)
+            return self.postgres.create_database()
+
+        wait_for(database_ready, 60, "PostgreSQL to accept connections", 0.2, lambda: self.log_tail(POSTGRES))
+        if self.redis is not None:
+            redis = self.redis
+
+            def broker_ready() -> bool:
+                self._check_alive(REDIS)
+                return redis.ping()
+
+            wait_for(broker_ready, 30, "Redis to answer", 0.2, lambda: self.log_tail(REDIS))
 
     def _start_emulator(self) -> None:
         log = self.logs_dir / f"{EMULATOR}.log"
@@ -447,54 +573,99 @@ class LocalStack:
         self.emulator.wait_until_ready()
 
     def _migrate(self, timeout: float) -> None:
-        log_path = self.logs_dir / "db-migrate.log"
+        self._run_to_end(
+            "db-migrate",
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            self.airflow_env(),
+            timeout=timeout,
+        )
+
+    def _run_to_end(
+        self,
+        name: str,
+        command: list[str],
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
+        timeout: float = 240.0,
+    ) -> None:
+        """Run a one-off command of the stack (its output in home/logs/<name>.log); raise if it fails."""
+        log_path = self.logs_dir / f"{name}.log"
         with log_path.open("wb") as log:
-            result = subprocess.run(
-                [sys.executable, "-m", "airflow", "db", "migrate"],
-                env=self.airflow_env(),
+            result = subprocess.run(  # noqa: S603 - commands built here, no shell
+                command,
+                env=dict(env) if env is not None else self._base_env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
                 check=False,
+                **_as_user(user),
             )
         if result.returncode != 0:
-            raise StackError(
-                f"airflow db migrate failed ({result.returncode}); see {log_path}\n{_tail(log_path)}"
-            )
+            raise StackError(f"{name} failed ({result.returncode}); see {log_path}\n{_tail(log_path)}")
 
     def start_component(self, name: str) -> subprocess.Popen[bytes]:
         """Start one Airflow component (also after kill_component)."""
-        if name not in AIRFLOW_COMPONENTS:
-            raise ValueError(f"unknown component {name!r}; one of {', '.join(AIRFLOW_COMPONENTS)}")
-        arguments = [name]
+        if name not in self.components:
+            raise ValueError(f"unknown component {name!r}; one of {', '.join(self.components)}")
+        env = self.airflow_env()
         if name == "api-server":
-            arguments += ["--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
-        return self._spawn(name, [sys.executable, "-m", "airflow", *arguments], env=self.airflow_env())
+            arguments = [name, "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
+        elif name in self.workers:
+            # Distinct Celery node names; the stack reads the task logs from files (no log server).
+            arguments = ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+            arguments += ["--concurrency", str(self.worker_concurrency)]
+        elif name in self.triggerers:
+            arguments = ["triggerer"]
+            if self.executor == "celery":
+                # Two triggerers on one machine cannot share the trigger log server's port.
+                arguments.append("--skip-serve-logs")
+        else:
+            arguments = [name]
+        if name in (*self.workers, *self.triggerers) and self.executor == "celery":
+            env[COMPONENT_VARIABLE] = name
+        return self._spawn(name, [sys.executable, "-m", "airflow", *arguments], env=env)
 
     def kill_component(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` to the component's whole process group (its children die with it) and reap it."""
+        """Send ``sig`` to the component's whole process group and every process below it (a task
+        process leads a group of its own), as a crash of its machine would, and reap it."""
         process = self.processes.pop(name)
+        descendants = _descendants(process.pid)
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             pass
+        for pid in descendants:
+            _signal_process(pid, sig)
         process.wait(timeout=30)
         # Whatever of the group outlived the leader (a child that handles the signal) goes too.
         _signal_group(process.pid, signal.SIGKILL)
+        if sig == signal.SIGKILL:
+            for pid in descendants:
+                _signal_process(pid, signal.SIGKILL)
         self._write_pids()
+
+    def pause_component(self, name: str) -> None:
+        """Freeze a component's whole process group (SIGSTOP), as a machine that stalls does."""
+        _signal_group(self.processes[name].pid, signal.SIGSTOP)
+
+    def resume_component(self, name: str) -> None:
+        _signal_group(self.processes[name].pid, signal.SIGCONT)
 
     def restart_component(self, name: str, sig: int = signal.SIGKILL, timeout: float = 90.0) -> None:
         """Kill a component with ``sig`` (unless already killed), start it again and wait until the new
-        one heartbeats."""
+        one heartbeats (a Celery worker: until it consumes from the broker)."""
         if name in self.processes:
             self.kill_component(name, sig)
         restarted = datetime.now(UTC)
         self.start_component(name)
-        if name in HEALTH_KEYS:
-            self.wait_for_heartbeat(name, restarted, timeout)
+        self.wait_for_component(name, restarted, timeout)
 
     def _spawn(
-        self, name: str, command: list[str], env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        command: list[str],
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
     ) -> subprocess.Popen[bytes]:
         if name in self.processes and self.processes[name].poll() is None:
             raise StackError(f"{name} is already running (pid {self.processes[name].pid})")
@@ -512,6 +683,7 @@ class LocalStack:
             stderr=subprocess.STDOUT,
             cwd=self.home,
             start_new_session=True,
+            **_as_user(user),
         )
         self.processes[name] = process
         self._write_pids()
@@ -522,6 +694,8 @@ class LocalStack:
             "pids": {name: process.pid for name, process in self.processes.items()},
             "api_url": self.api_url,
             "emulator_url": self.emulator_url,
+            "executor": self.executor,
+            "postgres_data": str(self.postgres.private_dir or ""),
         }
         (self.home / PIDS_FILE).write_text(json.dumps(record, indent=2) + "\n")
 
@@ -554,9 +728,9 @@ class LocalStack:
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(self._bundle_config()),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": EXECUTORS[self.executor],
             "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.postgres.url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
             "AIRFLOW__API__BASE_URL": self.api_url,
             "AIRFLOW__API__HOST": "127.0.0.1",
@@ -581,6 +755,10 @@ class LocalStack:
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             # A triggerer that stopped heartbeating this long ago has its triggers taken over.
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "5",
+            # A task whose worker died (no heartbeat for this long) is failed and retried; at the
+            # default (300 s) a test of a lost worker would wait five minutes.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.logs_dir / "airflow"),
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_log_port),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log_port),
@@ -590,8 +768,22 @@ class LocalStack:
             "AWS_DEFAULT_REGION": self.region,
             "BEDROCK_POLL_INTERVAL": str(self.poll_interval),
         }
+        if self.redis is not None:
+            settings.update(self._celery_settings(self.redis))
         settings.update(self.airflow_config)
         return {**self._base_env(), **settings}
+
+    def _celery_settings(self, redis: Redis) -> dict[str, str]:
+        python_path = os.environ.get("PYTHONPATH")
+        return {
+            "AIRFLOW__CELERY__BROKER_URL": redis.url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": self.postgres.celery_result_backend,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+            # Each worker and triggerer reports a host name of its own (demo/hostname.py), so the
+            # REST API tells which one ran a task or holds a trigger; demo/ must be importable for that.
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "demo.hostname.component_hostname",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), python_path])),
+        }
 
     def _bundle_config(self) -> list[dict[str, Any]]:
         """dags/ (the "dags-folder" bundle) and each extra folder as a DAG bundle of its own."""
@@ -608,6 +800,8 @@ class LocalStack:
             f"export {key}={_shell_quote(value)}"
             for key, value in sorted(self.airflow_env().items())
             if key.startswith(("AIRFLOW", "AWS_", "BEDROCK_"))
+            # The CeleryExecutor stack's host names come from demo/hostname.py.
+            or (key == "PYTHONPATH" and self.executor == "celery")
         ]
         path.write_text(
             "# Settings of the local stack; source this file to use the airflow CLI with it.\n"
@@ -646,6 +840,40 @@ class LocalStack:
 
         wait_for(beating, timeout, f"a {name} heartbeat", 0.5, lambda: self.log_tail(name))
 
+    def wait_for_component(self, name: str, after: datetime, timeout: float = 60.0) -> None:
+        """Until the component started after ``after`` works: a heartbeat later than ``after`` (each of
+        the CeleryExecutor stack's triggerers by its own job), a Celery worker consuming from the broker,
+        the api-server answering."""
+        if name in HEALTH_KEYS:
+            self.wait_for_heartbeat(name, after, timeout)
+            return
+        if name in self.triggerers:
+            hostname = hostname_of(name)
+
+            def beating() -> bool:
+                self._check_alive(name)
+                jobs = self.api.jobs("TriggererJob", hostname=hostname, is_alive=True)
+                return any(datetime.fromisoformat(job["latest_heartbeat"]) > after for job in jobs)
+
+            wait_for(beating, timeout, f"a {name} heartbeat", 0.5, lambda: self.log_tail(name))
+        elif name in self.workers:
+
+            def consuming() -> bool:
+                self._check_alive(name)
+                log = (self.logs_dir / f"{name}.log").read_text(errors="replace")
+                return WORKER_READY in log.rpartition("\n===== ")[2]
+
+            wait_for(
+                consuming, timeout, f"{name} to consume from the broker", 0.5, lambda: self.log_tail(name)
+            )
+        else:
+
+            def answering() -> bool:
+                self._check_alive(name)
+                return bool(self.component_health())
+
+            wait_for(answering, timeout, f"the {name} to answer", 0.5, lambda: self.log_tail(name))
+
     def wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
 
@@ -657,8 +885,9 @@ class LocalStack:
             return bool(self.component_health())
 
         wait_for(api_up, remaining(), "the api-server to answer", 0.5, lambda: self.log_tail("api-server"))
-        for name in HEALTH_KEYS:
-            self.wait_for_heartbeat(name, datetime(2000, 1, 1, tzinfo=UTC), remaining())
+        for name in self.components:
+            if name != "api-server":
+                self.wait_for_component(name, datetime(2000, 1, 1, tzinfo=UTC), remaining())
 
         def parsed() -> bool:
             self._check_alive()
@@ -705,20 +934,57 @@ def stop_recorded(home: Path, timeout: float = 20.0) -> list[str]:
     record_path = Path(home) / PIDS_FILE
     if not record_path.exists():
         return []
-    pids = {name: int(pid) for name, pid in json.loads(record_path.read_text()).get("pids", {}).items()}
+    record = json.loads(record_path.read_text())
+    pids = {name: int(pid) for name, pid in record.get("pids", {}).items()}
     # A recorded pid may have been reused by now: only a process of ours is signalled.
-    ours = {name: pid for name, pid in pids.items() if _is_ours(pid)}
-    _stop_groups(list(ours.values()), timeout)
+    ours = {name: pid for name, pid in pids.items() if _is_ours(name, pid)}
+    # The Airflow processes first, the database and the broker once those have shut down.
+    _stop_groups([pid for name, pid in ours.items() if name not in SERVICES], timeout)
+    _stop_groups([pid for name, pid in ours.items() if name in SERVICES], timeout, sig=signal.SIGINT)
+    if record.get("postgres_data"):
+        shutil.rmtree(record["postgres_data"], ignore_errors=True)
     record_path.unlink(missing_ok=True)
     return list(ours)
 
 
-def _is_ours(pid: int) -> bool:
+def _is_ours(name: str, pid: int) -> bool:
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return False
-    return b"airflow" in command or b"bedrock_provider.emulator" in command
+    # Celery renames its processes ("[celeryd: celery-worker-1@host:MainProcess] ...").
+    markers = {POSTGRES: (b"postgres",), REDIS: (b"redis-server",)}.get(
+        name, (b"airflow", b"bedrock_provider.emulator", b"celery")
+    )
+    return any(marker in command for marker in markers)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name (field 2) may hold spaces and parentheses: the parent pid follows the last ")".
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    pending = list(children.get(pid, []))
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending.extend(children.get(child, []))
+    return found
+
+
+def _signal_process(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -739,13 +1005,20 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _stop_groups(pgids: list[int], timeout: float, reap: Callable[[], object] = lambda: None) -> None:
-    """SIGTERM to every group at once (each component takes seconds to shut down), SIGKILL after timeout.
+def _stop_groups(
+    pgids: list[int],
+    timeout: float,
+    reap: Callable[[], object] = lambda: None,
+    sig: int = signal.SIGTERM,
+) -> None:
+    """``sig`` to every group at once (each component takes seconds to shut down), SIGKILL after timeout.
 
     ``reap`` collects exited children of ours: an unreaped leader still counts as a member of its group.
     """
     for pgid in pgids:
-        _signal_group(pgid, signal.SIGTERM)
+        _signal_group(pgid, sig)
+        # A group a test froze (pause_component) acts on the signal only once it runs again.
+        _signal_group(pgid, signal.SIGCONT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         reap()
@@ -755,6 +1028,14 @@ def _stop_groups(pgids: list[int], timeout: float, reap: Callable[[], object] = 
     for pgid in pgids:
         _signal_group(pgid, signal.SIGKILL)
     reap()
+
+
+def _as_user(user: str | None) -> dict[str, Any]:
+    """Popen arguments that run a child as ``user`` with that user's group only (root drops to it)."""
+    if user is None:
+        return {}
+    account = pwd.getpwnam(user)
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -1,15 +1,20 @@
-"""End-to-end: real Airflow processes (api-server, scheduler, dag-processor, triggerer) against the emulator.
+"""End-to-end: real Airflow processes (api-server, scheduler, dag-processor, triggerer) on PostgreSQL
+against the emulator.
 
-One stack per session (demo/stack.py, the demo's own), in a temporary directory, with short jobs and
-fast scheduler loops. DAG runs start through the REST API. The stack is stopped when the session
-ends, whatever happened; a failing test gets the tails of the process logs in its report.
+One LocalExecutor stack per session (demo/stack.py, the demo's own), in a temporary directory, with
+short jobs and fast scheduler loops; test_celery.py starts one CeleryExecutor stack for its module
+(Redis, two workers, two triggerers) and stops it before the other modules start theirs, so the two
+never load the machine at once. DAG runs start through the REST API. A stack is stopped when its
+tests end, whatever happened; a failing test gets the tails of the process logs in its report.
 
 Tests may kill and restart components (``stack.restart_component("triggerer")``); they leave the
-stack running and healthy for the next test.
+stack running and healthy for the next test. Tests wait on states and events with deadlines, and do
+not rely on what earlier tests left behind (runs, backfills, jobs, champions).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,25 +34,31 @@ MANUAL_DAG = "bedrock_finetune_manual"
 E2E_DAGS = Path(__file__).resolve().parent / "dags"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
+    """Start a stack for the tests (seeded with the demo data); stop it when they are done."""
     local = LocalStack(
-        tmp_path_factory.mktemp("e2e-stack"),
+        home,
         job_duration=JOB_DURATION,
         poll_interval=POLL_INTERVAL,
         # DAGs only the tests run, beside the example DAGs: a bundle of their own.
         dag_bundles={"e2e-tests": E2E_DAGS},
+        **options,
     )
     try:
         local.start()
         local.seed_demo_data()
     except StackError as error:
         local.stop()
-        pytest.fail(f"the local stack did not start: {error}\n{local.logs_hint()}", pytrace=False)
+        pytest.fail(f"the {local.executor} stack did not start: {error}\n{local.logs_hint()}", pytrace=False)
     try:
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    yield from running_stack(tmp_path_factory.mktemp("e2e-stack"))
 
 
 @pytest.fixture
@@ -59,6 +70,16 @@ def api(stack: LocalStack) -> AirflowApi:
 def emulator(stack: LocalStack) -> Any:
     """EmulatorClient: request counts, jobs and fault rates of the stack's emulator."""
     return stack.emulator
+
+
+def jobs_for(emulator: Any, name: str) -> list[dict[str, Any]]:
+    """The emulator's jobs of one task's job name: the name itself and its retry names (-r2, -r3).
+
+    Counted per name rather than by the emulator's global counters, which a run another test left
+    going may move at the same time.
+    """
+    retry_name = re.compile(re.escape(name) + r"-r[0-9]+")
+    return [job for job in emulator.jobs() if job["jobName"] == name or retry_name.fullmatch(job["jobName"])]
 
 
 @pytest.fixture
@@ -93,8 +114,11 @@ def trigger_manual(api: AirflowApi) -> Callable[..., str]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and report.failed and "stack" in getattr(item, "funcargs", {}):
-        local: LocalStack = item.funcargs["stack"]
-        for name in ("scheduler", "triggerer", "emulator"):
-            report.sections.append((f"{name} log", local.log_tail(name, 60)))
-        report.sections.append(("logs", local.logs_hint()))
+    funcargs = getattr(item, "funcargs", {})
+    if report.when == "call" and report.failed:
+        for fixture in ("stack", "celery_stack"):
+            if fixture in funcargs:
+                local: LocalStack = funcargs[fixture]
+                for name in ("scheduler", *local.triggerers, *local.workers, "emulator"):
+                    report.sections.append((f"{name} log", local.log_tail(name, 60)))
+                report.sections.append(("logs", local.logs_hint()))

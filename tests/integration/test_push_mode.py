@@ -245,4 +245,3 @@ def test_the_waiting_benchmark_runs(tmp_path):
     assert "completion noticed, push, p95" in completed.stdout
     results = json.loads(out.read_text())
     assert [(r["impl"], r["fired"], r["missed"]) for r in results] == [("amazon", 2, 0), ("ours-push", 2, 0)]
-

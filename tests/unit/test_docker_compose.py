@@ -2,7 +2,9 @@
 
 Valid Compose structure, an image or a build (with its Dockerfile stage) for every service, a
 healthcheck on each, no host port used twice, and the same connection, bucket, region, DAG folder
-and scheduler settings as the demo's stack; no credential but the emulator's dummy ones.
+and scheduler settings as the demo's stack; no credential but the emulator's dummy ones. The
+"celery" profile mirrors Airflow's own compose file: Redis, two Celery workers, a second triggerer,
+and Flower in a profile of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,11 @@ HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "s
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 DURATION = re.compile(r"^(\d+(us|ms|s|m|h))+$")
 AIRFLOW_COMPONENTS = {"api-server", "scheduler", "dag-processor", "triggerer"}
+CELERY_COMPONENTS = {"worker", "flower"}
 EMULATOR_SERVICE = "bedrock-emulator"
 CONTAINER_DAGS_FOLDER = "/opt/airflow/dags"
+# Compose's interpolation: ${NAME:-default}, ${NAME-default}, ${NAME}; $$ is a literal $.
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}")
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +65,32 @@ def airflow_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str,
 
 
 def component(svc: dict[str, Any]) -> str:
-    """The Airflow command a service runs (the api-server migrates the database first)."""
+    """The Airflow command a service runs (the api-server migrates the database first; a worker
+    checks the executor first)."""
     command = svc["command"]
     words = shlex.split(command[-1]) if isinstance(command, list) else shlex.split(command)
-    return words[-1] if words[-1] in AIRFLOW_COMPONENTS else words[0]
+    return words[-1] if words[-1] in AIRFLOW_COMPONENTS | CELERY_COMPONENTS else words[0]
+
+
+def interpolate(value: Any, variables: dict[str, str]) -> str:
+    """A value as Compose passes it on, with ``variables`` as the shell's environment."""
+
+    def resolve(match: re.Match[str]) -> str:
+        name, op, default = match.group("name"), match.group("op"), match.group("default") or ""
+        if name in variables and (variables[name] or op != ":-"):
+            return variables[name]
+        return default if op else ""
+
+    return INTERPOLATION.sub(resolve, str(value).replace("$$", "\0")).replace("\0", "$")
+
+
+def in_profiles(svc: dict[str, Any], profiles: set[str]) -> bool:
+    """Whether `docker compose` with these --profile options starts the service."""
+    return not svc.get("profiles") or bool(set(svc["profiles"]) & profiles)
+
+
+def started(services: dict[str, dict[str, Any]], profiles: set[str]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in services.items() if in_profiles(svc, profiles)}
 
 
 def emulator_arguments(services: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -155,14 +183,53 @@ def test_volumes_are_declared_and_bind_mounts_exist(
 
 
 def test_the_airflow_components_of_the_local_executor(services: dict[str, dict[str, Any]]) -> None:
-    airflow = airflow_services(services)
+    airflow = airflow_services(started(services, set()))
     assert sorted(component(svc) for svc in airflow.values()) == sorted(AIRFLOW_COMPONENTS)
-    executors = {svc["environment"]["AIRFLOW__CORE__EXECUTOR"] for svc in airflow.values()}
+    executors = {interpolate(svc["environment"]["AIRFLOW__CORE__EXECUTOR"], {}) for svc in airflow.values()}
     # The LocalExecutor runs tasks in the scheduler: no worker service.
     assert executors == {"LocalExecutor"}
     api_server = next(name for name, svc in airflow.items() if component(svc) == "api-server")
     execution_api = urlsplit(airflow[api_server]["environment"]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
     assert execution_api.hostname == api_server and execution_api.path == "/execution/"
+
+
+def test_the_celery_profile_mirrors_airflows_compose_file(services: dict[str, dict[str, Any]]) -> None:
+    variables = {"AIRFLOW_EXECUTOR": "CeleryExecutor"}
+    celery = started(services, {"celery"})
+    airflow = airflow_services(celery)
+    replicas = Counter()
+    for svc in airflow.values():
+        replicas[component(svc)] += int((svc.get("deploy") or {}).get("replicas", 1))
+    assert replicas == Counter(
+        {"api-server": 1, "scheduler": 1, "dag-processor": 1, "triggerer": 2, "worker": 2}
+    ), "Celery workers (2 replicas) and two triggerers beside the other components"
+    for name, svc in airflow.items():
+        env = {key: interpolate(value, variables) for key, value in svc["environment"].items()}
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        broker, backend = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]), env["AIRFLOW__CELERY__RESULT_BACKEND"]
+        assert broker.scheme == "redis" and broker.hostname in celery, name
+        assert urlsplit(backend.removeprefix("db+")).hostname == "postgres", name
+    redis = celery[
+        urlsplit(
+            interpolate(airflow["airflow-worker"]["environment"]["AIRFLOW__CELERY__BROKER_URL"], {})
+        ).hostname
+    ]
+    assert redis["image"].startswith("redis:")
+    worker = airflow["airflow-worker"]
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    # The worker refuses to run beside a scheduler of another executor, and says how to start it.
+    script = worker["command"][-1]
+    assert "CeleryExecutor" in script and "AIRFLOW_EXECUTOR=CeleryExecutor" in script
+    # Flower is an option of its own, as in Airflow's compose file.
+    flower = next(svc for svc in services.values() if svc.get("command") == "celery flower")
+    assert flower["profiles"] == ["flower"] and not in_profiles(flower, {"celery"})
+
+
+def test_the_default_start_is_unchanged_by_the_profiles(services: dict[str, dict[str, Any]]) -> None:
+    default = started(services, set())
+    assert not any(component(svc) in CELERY_COMPONENTS for svc in airflow_services(default).values())
+    assert all(not svc.get("image", "").startswith("redis:") for svc in default.values())
 
 
 def test_the_airflow_image_is_the_version_under_test() -> None:
@@ -205,9 +272,9 @@ def test_scheduler_settings_match_the_demo(services: dict[str, dict[str, Any]], 
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE",
     )
-    for name, svc in airflow_services(services).items():
+    for name, svc in airflow_services(started(services, set())).items():
         for key in shared:
-            assert str(svc["environment"][key]).lower() == demo[key].lower(), f"{name}: {key}"
+            assert interpolate(svc["environment"][key], {}).lower() == demo[key].lower(), f"{name}: {key}"
 
 
 def test_no_credentials_but_the_emulators_dummy_ones(services: dict[str, dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,19 @@ class KillSelfAfterSubmitOperator(BedrockModelCustomizationOperator):
         return super().execute(context)
 
 
+class HoldAfterSubmitOperator(BedrockModelCustomizationOperator):
+    """On its first try, submits the job and then holds its worker slot: the test SIGKILLs the Celery
+    worker running it right after the Create call, the way a lost machine ends it."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        if context["ti"].try_number == 1:
+            request = self.build_request().validate()
+            self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+            # Bounded: if nothing kills the worker, the try ends and the test fails on try_number.
+            time.sleep(300)
+        return super().execute(context)
+
+
 def _dag(dag_id: str, **default_args: Any) -> DAG:
     return DAG(
         dag_id,
@@ -56,6 +70,9 @@ def _dag(dag_id: str, **default_args: Any) -> DAG:
 
 with _dag("reliability_e2e_sigkill_after_submit", retries=1, retry_delay=timedelta(seconds=1)):
     KillSelfAfterSubmitOperator(task_id="customize", **COMMON)
+
+with _dag("reliability_e2e_worker_lost_after_submit", retries=1, retry_delay=timedelta(seconds=1)):
+    HoldAfterSubmitOperator(task_id="customize", **COMMON)
 
 with _dag("reliability_e2e_deferred"):
     BedrockModelCustomizationOperator(task_id="customize", **COMMON)

@@ -1,0 +1,257 @@
+"""The provider on the CeleryExecutor: PostgreSQL, a Redis broker, two Celery workers and two triggerers.
+
+One Celery stack for this module (started first, stopped before the LocalExecutor stack of the other
+modules starts). Each worker and triggerer reports a host name of its own (demo/hostname.py), so the
+REST API tells which one ran a task or holds a trigger; the emulator's job lists and request counts
+prove what reached Bedrock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from demo.stack import LocalStack, wait_for
+from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT, jobs_for, running_stack
+from tests.e2e.test_stack import task_states
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SWEEP = "bedrock_hyperparameter_sweep"
+WORKER_LOST_DAG = "reliability_e2e_worker_lost_after_submit"
+DEFERRED_DAG = "reliability_e2e_deferred"
+STOP = "StopModelCustomizationJob"
+LIST = "ListModelCustomizationJobs"
+GET = "GetModelCustomizationJob"
+STOPPED = {"Stopping", "Stopped"}
+# Long enough that every job is still running when a triggerer dies and the other takes over.
+WAIT_JOB_SECONDS = 45
+DEFERRED_TIMEOUT = 120.0
+# Airflow fails the task of a lost worker after [scheduler] task_instance_heartbeat_timeout (30 s here).
+LOST_WORKER_TIMEOUT = 240.0
+
+
+@pytest.fixture(scope="module")
+def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    yield from running_stack(
+        tmp_path_factory.mktemp("e2e-celery-stack"), executor="celery", parallelism=8, worker_concurrency=4
+    )
+
+
+@pytest.fixture(scope="module")
+def e2e_dags(celery_stack: LocalStack) -> None:
+    dags = (WORKER_LOST_DAG, DEFERRED_DAG)
+    wait_for(
+        lambda: all(celery_stack.api.dag(dag_id) for dag_id in dags),
+        120,
+        "the DAGs of tests/e2e/dags to be parsed",
+        1.0,
+        lambda: celery_stack.log_tail("dag-processor"),
+    )
+
+
+@pytest.fixture
+def names(unique_name: Callable[[str], str]) -> Callable[[str, int], list[str]]:
+    return lambda prefix, count: [unique_name(f"{prefix}-{index}") for index in range(count)]
+
+
+def component(stack: LocalStack, hostname: str | None) -> str:
+    found = stack.component_of_hostname(hostname)
+    assert found is not None, f"host name {hostname!r} names no worker or triggerer of the stack"
+    return found
+
+
+def trigger_manual(stack: LocalStack, name: str, duration: float) -> str:
+    tags = {"emulator:duration": str(duration)}
+    run = stack.api.trigger(MANUAL_DAG, conf={"job_name": name, "job_tags": tags})
+    return str(run["dag_run_id"])
+
+
+def holders(stack: LocalStack, runs: list[str]) -> dict[str, str]:
+    """Run id -> the triggerer running its customize task's trigger (every trigger must have one)."""
+    held: dict[str, str] = {}
+    for run_id in runs:
+        instance = stack.api.task_instance(MANUAL_DAG, run_id, "customize")
+        job = instance.get("triggerer_job") or {}
+        if instance["state"] != "deferred" or not job.get("hostname"):
+            return {}
+        held[run_id] = component(stack, job["hostname"])
+    return held
+
+
+def wait_for_holders(
+    stack: LocalStack, runs: list[str], accept: Callable[[dict[str, str]], bool], what: str
+) -> dict[str, str]:
+    seen: list[dict[str, str]] = [{}]
+
+    def held() -> dict[str, str] | None:
+        seen[0] = holders(stack, runs)
+        return seen[0] if seen[0] and accept(seen[0]) else None
+
+    return wait_for(held, DEFERRED_TIMEOUT, what, 0.5, lambda: f"triggers held by: {seen[0]}")
+
+
+def trigger_log(stack: LocalStack, dag_id: str, run_id: str, triggerer_job: int | str = "*") -> str:
+    """What triggerers logged for a run's customize trigger (one file per triggerer job)."""
+    folder = stack.logs_dir / "airflow" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=customize"
+    return "".join(
+        path.read_text(errors="replace") for path in sorted(folder.glob(f"*.trigger.{triggerer_job}.log"))
+    )
+
+
+def wait_until_polled(stack: LocalStack, runs: list[str], dag_id: str = MANUAL_DAG) -> None:
+    """Until each run's trigger has seen its job running: only a running trigger gets on_kill."""
+    wait_for(
+        lambda: all(": InProgress" in trigger_log(stack, dag_id, run_id) for run_id in runs),
+        DEFERRED_TIMEOUT,
+        "the triggers to see their jobs running",
+        0.5,
+    )
+
+
+def finish_all(stack: LocalStack, runs: list[str], names: list[str]) -> None:
+    """Every run succeeded on its first try, with exactly one job, Completed."""
+    for run_id, name in zip(runs, names, strict=True):
+        run = stack.api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
+        assert run["state"] == "success", task_states(stack.api, MANUAL_DAG, run_id)
+        assert stack.api.task_instance(MANUAL_DAG, run_id, "customize")["try_number"] == 1
+        jobs = jobs_for(stack.emulator, name)
+        assert [job["status"] for job in jobs] == ["Completed"], jobs
+
+
+def other_triggerer(stack: LocalStack, name: str) -> str:
+    return next(triggerer for triggerer in stack.triggerers if triggerer != name)
+
+
+# -- the stack ------------------------------------------------------------------------------------------
+
+
+def test_the_stack_runs_the_celery_executor_with_two_workers_and_two_triggerers(celery_stack):
+    env = celery_stack.airflow_env()
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://127.0.0.1:")
+    alive = celery_stack.api.jobs("TriggererJob", is_alive=True)
+    assert sorted(component(celery_stack, job["hostname"]) for job in alive) == ["triggerer-1", "triggerer-2"]
+    for worker in celery_stack.workers:
+        assert celery_stack.processes[worker].poll() is None, f"{worker} is not running"
+
+
+# -- workers --------------------------------------------------------------------------------------------
+
+
+def test_sweep_of_twelve_mapped_jobs_spreads_over_both_workers_with_one_job_each(celery_stack):
+    api = celery_stack.api
+    conf = {
+        "partition": "20250202",
+        "learning_rates": [0.00001, 0.00002, 0.00003, 0.00004],
+        "epoch_counts": [1, 2, 3],
+    }
+    run_id = api.trigger(SWEEP, conf=conf)["dag_run_id"]
+    run = api.wait_for_run(SWEEP, run_id, timeout=RUN_TIMEOUT * 2)
+    states = task_states(api, SWEEP, run_id)
+    assert run["state"] == "success", states
+
+    customize = [ti for ti in api.task_instances(SWEEP, run_id) if ti["task_id"] == "customize"]
+    assert sorted(ti["map_index"] for ti in customize) == list(range(12))
+    split = Counter(component(celery_stack, ti["hostname"]) for ti in customize)
+    print(f"\nsweep of 12 jobs, customize tasks per worker: {dict(sorted(split.items()))}")
+    assert set(split) == set(celery_stack.workers), f"all 12 ran on one worker: {split}"
+    assert {ti["try_number"] for ti in customize} == {1}
+
+    results = [api.xcom(SWEEP, run_id, "customize", map_index=index) for index in range(12)]
+    assert len({result["job_arn"] for result in results}) == 12
+    assert [len(jobs_for(celery_stack.emulator, result["job_name"])) for result in results] == [1] * 12
+    run_prefix = results[0]["job_name"].rpartition("-p")[0]
+    assert len([job for job in celery_stack.emulator.jobs() if job["jobName"].startswith(run_prefix)]) == 12
+
+
+def test_worker_sigkilled_right_after_create_the_retry_on_the_other_worker_adopts_the_job(
+    celery_stack, e2e_dags, unique_name
+):
+    api, emulator = celery_stack.api, celery_stack.emulator
+    name = unique_name("worker-lost")
+    run_id = api.trigger(WORKER_LOST_DAG, conf={"job_name": name, "duration": 20})["dag_run_id"]
+    wait_for(lambda: jobs_for(emulator, name), 120, f"the Create call of job {name}", 0.2)
+    first = api.task_instance(WORKER_LOST_DAG, run_id, "customize")
+    assert (first["state"], first["try_number"]) == ("running", 1), first
+    lost = component(celery_stack, first["hostname"])
+
+    celery_stack.kill_component(lost)
+    try:
+        run = api.wait_for_run(WORKER_LOST_DAG, run_id, timeout=LOST_WORKER_TIMEOUT)
+        retry = api.task_instance(WORKER_LOST_DAG, run_id, "customize")
+        assert run["state"] == "success", task_states(api, WORKER_LOST_DAG, run_id)
+        assert retry["try_number"] == 2
+        assert component(celery_stack, retry["hostname"]) != lost, "the retry ran on the surviving worker"
+        jobs = jobs_for(emulator, name)
+        assert len(jobs) == 1, f"the retry adopted the job instead of submitting another: {jobs}"
+        assert api.xcom(WORKER_LOST_DAG, run_id, "customize")["job_arn"] == jobs[0]["jobArn"]
+        assert jobs[0]["status"] == "Completed"
+    finally:
+        celery_stack.restart_component(lost)
+
+
+# -- triggerers -----------------------------------------------------------------------------------------
+
+
+def test_triggerer_sigkilled_with_six_tasks_deferred_the_other_takes_over_polling_shared(celery_stack, names):
+    emulator = celery_stack.emulator
+    jobs = names("ha", 6)
+    stops = emulator.request_count(STOP)
+    runs = [trigger_manual(celery_stack, name, WAIT_JOB_SECONDS) for name in jobs]
+    held = wait_for_holders(celery_stack, runs, bool, "all 6 triggers to run in a triggerer")
+    wait_until_polled(celery_stack, runs)
+
+    # Shared polling: each triggerer lists the running jobs once per interval for all its triggers,
+    # and describes a job only when it leaves the list; nobody describes a job per interval.
+    busy = set(held.values())
+    lists, gets, started = emulator.request_count(LIST), emulator.request_count(GET), time.monotonic()
+    time.sleep(6)  # a measurement window, not a wait for an event
+    window = time.monotonic() - started
+    lists, gets = emulator.request_count(LIST) - lists, emulator.request_count(GET) - gets
+    print(f"\nin {window:.1f} s with 6 jobs on {sorted(busy)}: {lists} lists, {gets} describes")
+    assert {job["status"] for name in jobs for job in jobs_for(emulator, name)} == {"InProgress"}
+    assert 1 <= lists <= (window / 1.0 + 2) * len(busy), lists
+    assert gets <= len(jobs) // 2, f"{gets} describes in {window:.0f} s: the triggers do not share one list"
+
+    killed = Counter(held.values()).most_common(1)[0][0]
+    survivor = other_triggerer(celery_stack, killed)
+    celery_stack.kill_component(killed)
+    try:
+        assert {job["status"] for name in jobs for job in jobs_for(emulator, name)} == {"InProgress"}, (
+            "the jobs must outlive the triggerer"
+        )
+        wait_for_holders(
+            celery_stack,
+            runs,
+            lambda held: set(held.values()) == {survivor},
+            f"{survivor} to take over every trigger",
+        )
+        finish_all(celery_stack, runs, jobs)
+        assert emulator.request_count(STOP) == stops, "no job was stopped"
+    finally:
+        celery_stack.restart_component(killed)
+
+
+def test_user_marking_a_deferred_task_failed_stops_its_job(celery_stack, e2e_dags, unique_name):
+    api, emulator = celery_stack.api, celery_stack.emulator
+    name = unique_name("user-kill")
+    run_id = api.trigger(DEFERRED_DAG, conf={"job_name": name, "duration": WAIT_JOB_SECONDS})["dag_run_id"]
+    instance = api.wait_for_task_state(DEFERRED_DAG, run_id, "customize", {"deferred"}, DEFERRED_TIMEOUT)
+    wait_until_polled(celery_stack, [run_id], DEFERRED_DAG)
+    assert instance["try_number"] == 1
+    assert [job["status"] for job in jobs_for(emulator, name)] == ["InProgress"]
+
+    api.set_task_state(DEFERRED_DAG, run_id, "customize", "failed")
+    wait_for(
+        lambda: {job["status"] for job in jobs_for(emulator, name)} <= STOPPED,
+        30,
+        f"job {name} to be stopped",
+        0.5,
+        lambda: str(jobs_for(emulator, name)),
+    )
+    assert api.task_instance(DEFERRED_DAG, run_id, "customize")["state"] == "failed"
