@@ -414,6 +414,7 @@ class LocalStack:
         airflow_config: Mapping[str, str] | None = None,
         executor: str = "local",
         worker_concurrency: int = 4,
+        max_concurrent_jobs: int = 20,
     ):
         if executor not in EXECUTORS:
             raise ValueError(f"executor={executor!r}: use one of {', '.join(EXECUTORS)}")
@@ -425,6 +426,9 @@ class LocalStack:
         self.parallelism = parallelism
         self.executor = executor
         self.worker_concurrency = worker_concurrency
+        # The emulated account's quota of customization jobs running at once: AWS's default is 2; this
+        # account had it raised, so that a sweep's mapped jobs and the tests' parallel waits run at once.
+        self.max_concurrent_jobs = max_concurrent_jobs
         self.dag_bundles = {name: Path(path).resolve() for name, path in (dag_bundles or {}).items()}
         self.airflow_config = dict(airflow_config or {})
         self.bucket: str = DAG_SETTINGS.DEMO_BUCKET
@@ -556,7 +560,7 @@ class LocalStack:
     def _start_emulator(self) -> None:
         log = self.logs_dir / f"{EMULATOR}.log"
         options = f"--port=0 --job-duration={self.job_duration} --region={self.region}"
-        options += f" --seed-bucket={self.bucket}"
+        options += f" --seed-bucket={self.bucket} --max-concurrent-jobs={self.max_concurrent_jobs}"
         self._spawn(EMULATOR, [sys.executable, "-m", "bedrock_provider.emulator", *options.split()])
         prefix = "bedrock-emulator listening on "
 
