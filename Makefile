@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages test lint unit integration e2e demo demo-stop bench clean
+.PHONY: install system-packages test lint unit integration e2e e2e-under-load demo demo-stop bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,15 @@ integration: $(STAMP)
 e2e: $(STAMP) system-packages
 	$(BIN)/pytest -q tests/e2e
 
+# The e2e tier three times in a row while two busy loops keep both cores loaded.
+e2e-under-load: $(STAMP) system-packages
+	bash scripts/e2e-under-load.sh
+
 test: system-packages lint
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 # make demo DEMO_ARGS=--keep leaves the stack running (UI and API); make demo-stop stops it.
+# make demo DEMO_ARGS="--executor celery" runs it on the CeleryExecutor (Redis, two workers, two triggerers).
 demo: $(STAMP) system-packages
 	$(BIN)/python -m demo.run $(DEMO_ARGS)
 
