@@ -8,6 +8,9 @@ operator arguments per point; ``customize`` is mapped over them with dynamic tas
 job, all deferred in the triggerer at once. Each job's name carries the run and the point's index,
 and each task instance's client token its map index: a retried point adopts its own job and never
 submits another point's. ``pick_best`` compares the final validation losses.
+
+Before any job runs, ``hyperparameter_grid`` logs each point's estimated training cost and their sum;
+above the ``max_total_estimated_cost`` Param it fails, and no job of the sweep is submitted.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 
 
 @task
-def hyperparameter_grid(params: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
-    """One dict of operator arguments per (learning rate, epoch count)."""
+def hyperparameter_grid(params: dict[str, Any], run_id: str, ti: Any = None) -> list[dict[str, Any]]:
+    """One dict of operator arguments per (learning rate, epoch count), within the sweep's budget."""
     from bedrock_provider.core.names import sanitize_name
+    from bedrock_provider.operators.costs import estimate_sweep
 
     points = []
     for learning_rate in params["learning_rates"]:
@@ -49,6 +53,13 @@ def hyperparameter_grid(params: dict[str, Any], run_id: str) -> list[dict[str, A
                     "hyperparameters": {"epochCount": epochs, "batchSize": 1, "learningRate": learning_rate},
                 }
             )
+    prepared = ti.xcom_pull(task_ids="prepare_dataset")
+    estimate_sweep(
+        BASE_MODEL,
+        prepared["training_tokens"],
+        [point["hyperparameters"] for point in points],
+        params.get("max_total_estimated_cost"),
+    )
     return points
 
 
@@ -109,6 +120,13 @@ with DAG(
             title="Epoch counts",
             description="The grid is every learning rate with every epoch count: one job each.",
         ),
+        "max_total_estimated_cost": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            title="Budget for the whole sweep (USD)",
+            description="Empty: no budget. Above it (the estimates' sum) no job of the sweep is submitted.",
+        ),
     },
     doc_md=__doc__,
     tags=TAGS,
@@ -130,6 +148,7 @@ with DAG(
         base_model_id=BASE_MODEL,
         training_data_uri="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}",
         validation_data_uri="{{ ti.xcom_pull(task_ids='prepare_dataset')['validation_data_uri'] }}",
+        training_tokens="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_tokens'] }}",
         output_data_uri=s3_uri("customization-output/sweep") + "/",
         job_tags={"pipeline": "bedrock-hyperparameter-sweep"},
         poll_interval=POLL_INTERVAL,

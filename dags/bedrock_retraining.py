@@ -90,6 +90,7 @@ with DAG(
         base_model_id=BASE_MODEL,
         training_data_uri=TRAINING_DATA,
         validation_data_uri=VALIDATION_DATA,
+        training_tokens="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_tokens'] }}",
         output_data_uri=s3_uri("customization-output/bedrock-retraining", "{{ ds_nodash }}") + "/",
         hyperparameters={
             "epochCount": "{{ params.epochs }}",

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bedrock_provider.core.cost import summarize
 from demo.seed import DEMO_DATA, REPO
 from demo.stack import (
     EXECUTORS,
@@ -168,6 +169,8 @@ def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -
         )
     job, metrics = results["customize"], results["export_metrics"]
     lines += ["", f"job ARN    {job.get('job_arn', '-')}", f"model ARN  {job.get('custom_model_arn', '-')}"]
+    if job:
+        lines.append(f"est. cost  {summarize(job.get('estimated_cost'))}")
     if metrics:
         training, validation = _loss(metrics["training"]), _loss(metrics["validation"])
         lines.append(f"losses     training {training}, validation {validation} (final)")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import (
@@ -19,7 +19,7 @@ from bedrock_provider.core.amazon_compat import (
     with_api_kwargs,
 )
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
 from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
@@ -28,6 +28,8 @@ from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+ESTIMATED_COST = "estimated_cost"
 
 
 def check_wait_settings(
@@ -116,6 +118,15 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         Job State Change" events (docs/push-mode.md): the trigger wakes on the event instead of
         waiting for the next poll, and polls every ``safety_poll_interval`` seconds in case an event
         is lost. Deferrable mode only.
+    :param max_estimated_cost: budget in USD: a job whose estimated training cost (training tokens x
+        epochs x the model's price per 1,000 tokens) is higher, or cannot be estimated, is refused
+        before any Create call. None (the default): no budget; the estimate is still logged and
+        returned as ``estimated_cost``.
+    :param training_tokens: the training data's token count, e.g. ``prepare.output["training_tokens"]``
+        from BedrockPrepareDatasetOperator; None counts them by streaming the training file.
+    :param price_overrides: prices for this task's model, laid over the catalog's and the
+        connection's ``bedrock_prices`` extra, e.g. ``{"training_per_1k_tokens": 0.0085}`` (prices
+        differ by region and change).
     :param aws_conn_id: Airflow AWS connection; region_name, verify and botocore_config as in the
         Amazon provider.
     """
@@ -137,6 +148,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         "customization_job_kwargs",
         "if_job_exists",
         "events_queue_url",
+        "max_estimated_cost",
+        "training_tokens",
+        "price_overrides",
         *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {
@@ -145,6 +159,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         "job_tags": "json",
         "custom_model_tags": "json",
         "customization_job_kwargs": "json",
+        "price_overrides": "json",
     }
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
@@ -175,6 +190,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         max_quota_wait: float = DEFAULT_MAX_QUOTA_WAIT,
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
+        max_estimated_cost: float | str | None = None,
+        training_tokens: int | str | None = None,
+        price_overrides: dict[str, Any] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -210,6 +228,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self.max_quota_wait = max_quota_wait
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
+        self.max_estimated_cost = max_estimated_cost
+        self.training_tokens = training_tokens
+        self.price_overrides = price_overrides
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
         self._quota_wait_started: float | None = None
@@ -236,6 +257,10 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         request = self.build_request().validate()
         for warning in request.warnings:
             self.log.warning("%s", warning)
+        estimated_cost = self.estimate_cost(request)
+        # Its own XCom too: it outlives a deferral (execute_complete reads it back) and a sweep or a report
+        # can read it without the job's result.
+        context["ti"].xcom_push(key=ESTIMATED_COST, value=estimated_cost)
 
         started_at = time.time()
         while True:
@@ -254,7 +279,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             submitted.custom_model_name,
         )
         if not self.wait_for_completion:
-            return self.result_value(job_result(self.hook.describe_job(submitted.job_arn)))
+            return self.result_value(
+                job_result(self.hook.describe_job(submitted.job_arn), estimated_cost=estimated_cost)
+            )
 
         description = self.hook.describe_job(submitted.job_arn)
         status = str(description.get("status"))
@@ -278,7 +305,22 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
                 )
             except TimeoutError as error:
                 raise AirflowException(f"{error}; the job keeps running") from error
-        return self._finish(context, job_result(description))
+        return self._finish(context, job_result(description, estimated_cost=estimated_cost))
+
+    def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
+        """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
+        before any Create call. Returns the ``estimated_cost`` of the XCom."""
+        from bedrock_provider.core.cost import check_training_budget, parse_budget
+        from bedrock_provider.operators.costs import estimate_job_cost, log_estimate, refuse_over_budget
+
+        try:
+            budget = parse_budget(self.max_estimated_cost, "max_estimated_cost")
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from error
+        estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides)
+        log_estimate(self.log, estimate)
+        refuse_over_budget(check_training_budget, estimate, budget)
+        return estimate.to_xcom()
 
     def _wait_for_quota_slot(self, error: Exception) -> None:
         """Wait for a slot when Bedrock's concurrent-jobs quota is full; re-raise any other error.
@@ -348,14 +390,17 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         if not event or "status" not in event:
             raise AirflowException(f"The trigger returned no usable event: {event!r}")
         self.job_arn = event.get("job_arn")
+        ti = context["ti"]
+        estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
         if event["status"] in (states.TIMEOUT, states.ERROR):
             BedrockCustomModelLink.persist(context, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
             result["message"] = event.get("message")
+            result["estimated_cost"] = estimated_cost
             context["ti"].xcom_push(key="return_value", value=self.result_value(result))
             raise AirflowException(failure_text(event))
         description = self.hook.describe_job(str(event["job_arn"]))
-        return self._finish(context, job_result(description))
+        return self._finish(context, job_result(description, estimated_cost=estimated_cost))
 
     def _finish(self, context: Context, result: dict[str, Any]) -> Any:
         BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))

@@ -187,6 +187,12 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             " removed" if plan.remove_duplicates else " kept",
             outputs["report_uri"],
         )
+        self.log.info(
+            "Estimated tokens: %s training, %s validation (%s)",
+            f"{report.training_tokens:,}",
+            f"{report.validation_tokens:,}",
+            report.tokens_basis,
+        )
         return {
             **outputs,
             "records": counts["records"],
@@ -197,6 +203,9 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             "duplicates_removed": counts["duplicates_removed"],
             "format": report.format,
             "estimated_tokens": report.estimated_tokens,
+            "training_tokens": report.training_tokens,
+            "validation_tokens": report.validation_tokens,
+            "tokens_basis": report.tokens_basis,
         }
 
     # -- sources ------------------------------------------------------------------------------

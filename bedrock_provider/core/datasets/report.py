@@ -67,6 +67,7 @@ class DatasetReport:
     warnings: list[str]
     limits: list[dict[str, Any]]
     characters: int
+    validation_characters: int
     max_record_characters: int
     bytes_written: dict[str, int]
     duplicates: list[dict[str, Any]]
@@ -94,7 +95,29 @@ class DatasetReport:
 
     @property
     def estimated_tokens(self) -> int:
-        return math.ceil(self.characters / self.plan.chars_per_token)
+        return self.tokens(self.characters)
+
+    @property
+    def training_tokens(self) -> int:
+        """Estimated tokens of the training split: what Bedrock bills, once per epoch."""
+        return self.tokens(self.characters - self.validation_characters)
+
+    @property
+    def validation_tokens(self) -> int:
+        return self.tokens(self.validation_characters)
+
+    def tokens(self, characters: int) -> int:
+        return math.ceil(characters / self.plan.chars_per_token)
+
+    @property
+    def tokens_basis(self) -> str:
+        """How the token counts were estimated."""
+        plan = self.plan
+        return (
+            f"characters of the records' text / {plan.chars_per_token:g}: no tokenizer ships with Bedrock; "
+            f"Bedrock's own estimate is {DOCUMENTED_CHARS_PER_TOKEN} characters per token ({PREPARE_URL}), "
+            f"{plan.chars_per_token:g} errs towards more tokens"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan
@@ -116,11 +139,9 @@ class DatasetReport:
             "characters": self.characters,
             "max_record_characters": self.max_record_characters,
             "estimated_tokens": self.estimated_tokens,
-            "estimated_tokens_basis": (
-                f"characters / {plan.chars_per_token:g}: no tokenizer ships with Bedrock; Bedrock's own "
-                f"estimate is {DOCUMENTED_CHARS_PER_TOKEN} characters per token ({PREPARE_URL}), "
-                f"{plan.chars_per_token:g} errs towards more tokens"
-            ),
+            "training_tokens": self.training_tokens,
+            "validation_tokens": self.validation_tokens,
+            "estimated_tokens_basis": self.tokens_basis,
             "split": {
                 "validation_split": plan.validation_split,
                 "seed": plan.seed,

@@ -68,6 +68,7 @@ class _Held:
 
     key: int = -1
     line: bytes = b""
+    chars: int = 0
 
 
 class DatasetValidator:
@@ -99,6 +100,8 @@ class DatasetValidator:
         self.warning_counts: Counter[str] = Counter()
         self.duplicates: list[dict[str, Any]] = []
         self.characters = 0
+        # Of ``characters``, those of the records in the validation split (the rest are training's).
+        self.validation_characters = 0
         self.max_record_characters = 0
         self.training_records = 0
         self.validation_records = 0
@@ -169,7 +172,7 @@ class DatasetValidator:
         fast_errors = ValueError
         line_number = 0
         blank = valid = invalid = duplicates = training_records = validation_records = 0
-        characters = 0
+        characters = validation_characters = 0
         longest = self.max_record_characters
         # One comparison per record for two rare events: a new longest record, a token warning.
         gate = min(longest, warn_chars)
@@ -234,10 +237,12 @@ class DatasetValidator:
                         key = ((crc32(line) ^ mask) * golden) & m64
                         if key < threshold:
                             validation_records += 1
+                            validation_characters += chars
                             if key > held_validation_key:
                                 if held_validation_key >= 0:
                                     to_validation.append(held_validation.line)
                                 held_validation_key, held_validation.line = key, line
+                                held_validation.chars = chars
                             else:
                                 to_validation.append(line)
                             continue
@@ -245,6 +250,7 @@ class DatasetValidator:
                             if held_training_key >= 0:
                                 to_training.append(held_training.line)
                             held_training_key, held_training.line = key, line
+                            held_training.chars = chars
                             training_records += 1
                             continue
                     training_records += 1
@@ -264,6 +270,7 @@ class DatasetValidator:
             self.training_records += training_records
             self.validation_records += validation_records
             self.characters += characters
+            self.validation_characters += validation_characters
             self.max_record_characters = longest
 
     def _inspect(self, name: str, line_number: int, line: bytes, unterminated: bool, first: bool) -> int:
@@ -431,6 +438,7 @@ class DatasetValidator:
             warnings=self.warnings,
             limits=limits,
             characters=self.characters,
+            validation_characters=self.validation_characters,
             max_record_characters=self.max_record_characters,
             bytes_written=dict(self.bytes_written),
             duplicates=self.duplicates,
@@ -442,10 +450,12 @@ class DatasetValidator:
             held_training.key, held_validation.key, held_validation.line = -1, 0, held_training.line
             self.training_records -= 1
             self.validation_records += 1
+            self.validation_characters += held_training.chars
         elif held_validation.key >= 0 and self.training_records == 0 and self.validation_records >= 2:
             held_validation.key, held_training.key, held_training.line = -1, 0, held_validation.line
             self.validation_records -= 1
             self.training_records += 1
+            self.validation_characters -= held_validation.chars
         if held_training.key >= 0:
             self._write(training, [held_training.line], "training")
         if held_validation.key >= 0:

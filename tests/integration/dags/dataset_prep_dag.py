@@ -39,6 +39,9 @@ with DAG(
         base_model_id="amazon.titan-text-express-v1",
         training_data_uri=prepare.output["training_data_uri"],
         validation_data_uri=prepare.output["validation_data_uri"],
+        # The estimate takes the prepared tokens; a run's conf may set a budget.
+        training_tokens=prepare.output["training_tokens"],
+        max_estimated_cost="{{ dag_run.conf.get('max_estimated_cost') }}",
         output_data_uri=(
             "{{ ti.xcom_pull(task_ids='prepare')['report_uri'] | replace('report.json', 'model/') }}"
         ),

@@ -1,0 +1,200 @@
+"""Cost estimates and budgets for the operators: prices from the catalog, the connection and the task.
+
+The arithmetic is in core/cost.py and the prices in core/pricing.py; this module only reads what Airflow
+holds (the connection's ``bedrock_prices`` extra, the training file through the connection) and turns a
+refusal into a task failure that is not retried: the same inputs give the same estimate.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+if TYPE_CHECKING:
+    from bedrock_provider.core.cost import CostEstimate, TokenCount
+    from bedrock_provider.core.pricing import ModelPrices
+    from bedrock_provider.core.request import ValidatedRequest
+    from bedrock_provider.operators.base import BedrockAwsMixin
+
+
+def connection_prices(hook: Any, aws_conn_id: str | None) -> object:
+    """The ``bedrock_prices`` extra of an AWS connection (through its AwsBaseHook), or None."""
+    from bedrock_provider.core.pricing import CONNECTION_EXTRA
+
+    if not aws_conn_id:
+        return None
+    extra = hook.conn_config.extra_config or {}
+    return extra.get(CONNECTION_EXTRA)
+
+
+def model_prices(
+    hook: Any, aws_conn_id: str | None, base_model_id: str, price_overrides: object
+) -> ModelPrices | None:
+    """The catalog's prices for the model, overridden by the connection's extra, then by the task's
+    ``price_overrides``. Bad overrides fail the task before any AWS call."""
+    from bedrock_provider.core.errors import InvalidInputError
+    from bedrock_provider.core.pricing import resolve_prices
+
+    try:
+        extra = connection_prices(hook, aws_conn_id)
+        return resolve_prices(base_model_id, extra, price_overrides, aws_conn_id)
+    except InvalidInputError as error:
+        raise AirflowFailException(str(error)) from error
+
+
+def region_warning(operator: BedrockAwsMixin, prices: ModelPrices | None) -> str | None:
+    """Prices are per region: say so when the job runs where the prices were not read."""
+    if prices is None or set(prices.overridden) >= {"training_per_1k_tokens"}:
+        return None
+    region = operator.region_name or operator.hook.conn_region_name
+    if region and region not in prices.regions:
+        return (
+            f"The prices of {prices.title} were read for {', '.join(prices.regions)}; this job runs in "
+            f"{region}, where they may differ: set price_overrides or the connection's bedrock_prices extra"
+        )
+    return None
+
+
+def count_tokens_in_s3(
+    operator: BedrockAwsMixin, request: ValidatedRequest
+) -> tuple[TokenCount | None, str, tuple[str, ...]]:
+    """Stream the training file through the operator's connection and count its tokens.
+
+    Returns (count or None, why it is None, notes). A file this connection cannot read is not an error
+    here (Bedrock reads it with the job's service role): the estimate is then unknown.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bedrock_provider.core.cost import count_training_tokens
+
+    uri = request.training_data_uri
+    try:
+        with operator.artifacts.open_binary(uri) as stream:
+            if stream is None:
+                return None, f"{uri} does not exist, or this connection cannot see it", ()
+            count, notes = count_training_tokens(
+                stream, uri, request.customization_type, request.base_model_id
+            )
+    except (ClientError, BotoCoreError, OSError) as error:
+        return None, f"the training file could not be read to count them: {error}", ()
+    return count, "", notes
+
+
+def estimate_job_cost(
+    operator: BedrockAwsMixin,
+    request: ValidatedRequest,
+    training_tokens: object,
+    price_overrides: object,
+) -> CostEstimate:
+    """The job's estimate: tokens from ``training_tokens`` (the prep operator's output) when given,
+    otherwise counted in the training file."""
+    from bedrock_provider.core.cost import TokenCount, estimate_training_cost
+
+    # Every parameter is checked before the training file is read.
+    prices = model_prices(operator.hook, operator.aws_conn_id, request.base_model_id, price_overrides)
+    given = parse_training_tokens(training_tokens)
+    tokens: TokenCount | None = None
+    unknown_reason = ""
+    notes: tuple[str, ...] = ()
+    if given is not None:
+        tokens = TokenCount(given, "training_tokens parameter (from dataset preparation)")
+    else:
+        tokens, unknown_reason, notes = count_tokens_in_s3(operator, request)
+    estimate = estimate_training_cost(
+        request.base_model_id,
+        tokens,
+        request.hyperparameters,
+        prices,
+        request.customization_type,
+        tokens_unknown_reason=unknown_reason or "the training tokens were not counted",
+    )
+    warning = region_warning(operator, prices)
+    extra = (*notes, *((warning,) if warning else ()))
+    if extra:
+        from dataclasses import replace
+
+        estimate = replace(estimate, warnings=(*estimate.warnings, *extra))
+    return estimate
+
+
+def parse_training_tokens(value: object) -> int | None:
+    """``training_tokens`` as given: an int from XCom, text from a template, or None."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None
+    if isinstance(value, bool):
+        raise AirflowFailException(f"training_tokens={value!r}: must be a whole number of tokens, or None")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise AirflowFailException(
+            f"training_tokens={value!r}: must be a whole number of tokens of 0 or more (e.g. the "
+            "training_tokens of BedrockPrepareDatasetOperator's result), or None to count them in the file"
+        )
+    return number
+
+
+def refuse_over_budget(check: Any, *args: Any) -> None:
+    """Run a budget check; its refusal fails the task without retries."""
+    from bedrock_provider.core.cost import BudgetExceededError
+
+    try:
+        check(*args)
+    except BudgetExceededError as error:
+        raise AirflowFailException(str(error)) from error
+    except ValueError as error:
+        raise AirflowFailException(str(error)) from error
+
+
+def log_estimate(log: Any, estimate: CostEstimate) -> None:
+    for warning in estimate.warnings:
+        log.warning("%s", warning)
+    log.info("Cost: %s", estimate.describe())
+
+
+def estimate_sweep(
+    base_model_id: str,
+    training_tokens: object,
+    hyperparameter_sets: list[dict[str, Any]],
+    max_total_estimated_cost: object = None,
+    aws_conn_id: str | None = "aws_default",
+    price_overrides: object = None,
+    log: Any = None,
+) -> dict[str, Any]:
+    """The estimated training cost of every job of a sweep (one per hyperparameter set) and their sum,
+    logged; above ``max_total_estimated_cost`` (or unknown while it is set) the task fails, so that no
+    job of the sweep is submitted. Call it in the task that builds the grid, before the mapped jobs."""
+    from bedrock_provider.core.cost import (
+        TokenCount,
+        check_sweep_budget,
+        estimate_training_cost,
+        parse_budget,
+        sum_estimates,
+        usd,
+    )
+    from bedrock_provider.hooks.customization import BedrockCustomizationHook
+
+    logger = log or logging.getLogger(__name__)
+    try:
+        budget = parse_budget(max_total_estimated_cost, "max_total_estimated_cost")
+    except ValueError as error:
+        raise AirflowFailException(str(error)) from error
+    hook = BedrockCustomizationHook(aws_conn_id=aws_conn_id)
+    prices = model_prices(hook, aws_conn_id, base_model_id, price_overrides)
+    count = parse_training_tokens(training_tokens)
+    tokens = TokenCount(count, "the prepared dataset's training_tokens") if count is not None else None
+    sweep = sum_estimates(
+        estimate_training_cost(base_model_id, tokens, hyperparameters, prices)
+        for hyperparameters in hyperparameter_sets
+    )
+    for warning in dict.fromkeys(w for estimate in sweep.estimates for w in estimate.warnings):
+        logger.warning("%s", warning)
+    for index, estimate in enumerate(sweep.estimates):
+        total = usd(estimate.usd) if estimate.usd is not None else "unknown"
+        logger.info("job %d: %s (%s epochs)", index, total, estimate.epochs)
+    logger.info("Sweep: %s", sweep.describe())
+    refuse_over_budget(check_sweep_budget, sweep, budget)
+    return {"usd": sweep.usd, "jobs": [estimate.to_xcom() for estimate in sweep.estimates]}

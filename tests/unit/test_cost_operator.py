@@ -1,0 +1,248 @@
+"""BedrockModelCustomizationOperator's estimate and budget against the emulator: a refused job makes no
+Create call (the emulator's counts prove it), an accepted one returns ``estimated_cost`` in its XCom."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from bedrock_provider.core.pricing import PRICING_URL, READ_ON
+from bedrock_provider.emulator import BedrockEmulator
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
+
+BUCKET = "cost-unit"
+ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockCustomization"
+CONN_ID = "bedrock_cost_unit"
+MODEL = "amazon.titan-text-express-v1"
+NOVA = "amazon.nova-micro-v1:0:128k"
+CREATE = "CreateModelCustomizationJob"
+RECORDS = b"".join(
+    json.dumps({"prompt": f"Question {i}?", "completion": f"Answer {i}."}).encode() + b"\n" for i in range(40)
+)
+
+
+class FakeTaskInstance:
+    dag_id = "cost_unit"
+    task_id = "train"
+    run_id = "manual__cost"
+    map_index = -1
+    try_number = 1
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[BedrockEmulator]:
+    with BedrockEmulator(job_duration=0.5) as emu:
+        s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="data/train.jsonl", Body=RECORDS)
+        iam = boto3.client("iam", endpoint_url=emu.endpoint_url, region_name="us-east-1")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "bedrock.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName=ROLE_ARN.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust))
+        yield emu
+
+
+@pytest.fixture
+def emu(emulator: BedrockEmulator, monkeypatch: pytest.MonkeyPatch) -> BedrockEmulator:
+    """The module's emulator with jobs and counts cleared, reached through an Airflow connection."""
+    emulator.reset()
+    connection(monkeypatch, emulator)
+    return emulator
+
+
+def connection(monkeypatch: pytest.MonkeyPatch, emu: BedrockEmulator, **extra: Any) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN_ID.upper()}",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": emu.endpoint_url, "region_name": "us-east-1", **extra},
+            }
+        ),
+    )
+
+
+def customize(name: str, **kwargs: Any) -> BedrockModelCustomizationOperator:
+    defaults: dict[str, Any] = {
+        "task_id": "train",
+        "job_name": name,
+        "custom_model_name": f"{name}-model",
+        "role_arn": ROLE_ARN,
+        "base_model_id": MODEL,
+        "training_data_uri": f"s3://{BUCKET}/data/train.jsonl",
+        "output_data_uri": f"s3://{BUCKET}/output/",
+        "aws_conn_id": CONN_ID,
+        "wait_for_completion": False,
+    }
+    return BedrockModelCustomizationOperator(**{**defaults, **kwargs})
+
+
+def run(operator: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {"ti": FakeTaskInstance()}
+    operator.render_template_fields(context)
+    result: dict[str, Any] = operator.execute(context)
+    return result
+
+
+def expected_tokens() -> int:
+    from bedrock_provider.core.datasets import validate_bytes
+
+    return validate_bytes(RECORDS, base_model_id=MODEL).training_tokens
+
+
+def test_a_tiny_budget_refuses_before_any_create(emu: BedrockEmulator) -> None:
+    with pytest.raises(AirflowFailException) as caught:
+        run(customize("cost-tiny", max_estimated_cost=0.000001))
+    assert emu.request_count(CREATE) == 0
+    message = str(caught.value)
+    tokens = expected_tokens()
+    for part in (f"{tokens:,} tokens", "5 epochs", "$0.008 per 1,000 tokens", "max_estimated_cost=$0.000001"):
+        assert part in message, part
+
+
+def test_a_generous_budget_submits_and_returns_the_estimate(emu: BedrockEmulator) -> None:
+    result = run(customize("cost-generous", max_estimated_cost="25"))
+    assert emu.request_count(CREATE) == 1
+    tokens = expected_tokens()
+    cost = result["estimated_cost"]
+    assert cost["usd"] == pytest.approx(tokens / 1000 * 5 * 0.008) and cost["usd"] > 0
+    assert (cost["tokens"], cost["epochs"], cost["price_per_1k_tokens"]) == (tokens, 5, 0.008)
+    assert (cost["price_source"], cost["price_date"]) == (PRICING_URL, READ_ON)
+    assert cost["tokens_basis"].startswith(f"counted in s3://{BUCKET}/data/train.jsonl")
+
+
+def test_tokens_from_the_prep_operator_are_used_as_given(emu: BedrockEmulator) -> None:
+    result = run(customize("cost-given", training_tokens="1000", hyperparameters={"epochCount": 2}))
+    assert result["estimated_cost"]["usd"] == pytest.approx(1 * 2 * 0.008)
+    assert result["estimated_cost"]["tokens_basis"].startswith("training_tokens parameter")
+
+
+def test_prep_then_customize_agree_on_tokens(emu: BedrockEmulator, tmp_path: Any) -> None:
+    prep = BedrockPrepareDatasetOperator(
+        task_id="prepare",
+        source_uri=f"s3://{BUCKET}/data/train.jsonl",
+        output_uri=f"s3://{BUCKET}/prepared/",
+        base_model_id=MODEL,
+        aws_conn_id=CONN_ID,
+    ).execute({})
+    assert prep["training_tokens"] == expected_tokens() and prep["validation_tokens"] == 0
+    assert "characters" in prep["tokens_basis"]
+    result = run(customize("cost-prep", training_tokens=prep["training_tokens"]))
+    assert result["estimated_cost"]["tokens"] == prep["training_tokens"]
+
+
+def test_connection_extra_prices_a_model_and_the_operator_overrides_it(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection(monkeypatch, emu, bedrock_prices={MODEL: {"training_per_1k_tokens": 1.0}})
+    from_connection = run(customize("cost-conn", training_tokens=1000))["estimated_cost"]
+    assert (from_connection["usd"], from_connection["price_source"]) == (
+        5.0,
+        f"connection '{CONN_ID}' extra bedrock_prices['{MODEL}']",
+    )
+    from_operator = run(
+        customize("cost-op", training_tokens=1000, price_overrides={"training_per_1k_tokens": 0.5})
+    )["estimated_cost"]
+    assert (from_operator["usd"], from_operator["price_source"]) == (2.5, "price_overrides")
+
+
+def test_unknown_price_with_a_budget_refuses_naming_the_model(emu: BedrockEmulator) -> None:
+    operator = customize("cost-unknown", max_estimated_cost=100, training_tokens=10, base_model_id=NOVA)
+    with pytest.raises(AirflowFailException, match=r"cannot be estimated.*amazon\.nova-micro-v1:0:128k"):
+        run(operator)
+    assert emu.request_count(CREATE) == 0
+
+
+def test_unknown_price_without_a_budget_submits_with_an_unknown_estimate(emu: BedrockEmulator) -> None:
+    operator = customize("cost-unknown-ok", training_tokens=10, base_model_id=NOVA)
+    result = run(operator)
+    assert emu.request_count(CREATE) == 1
+    assert result["estimated_cost"]["usd"] is None and result["estimated_cost"]["tokens"] == 10
+
+
+def test_an_unreadable_training_file_leaves_the_estimate_unknown(emu: BedrockEmulator) -> None:
+    missing = f"s3://{BUCKET}/data/missing.jsonl"
+    result = run(customize("cost-missing", training_data_uri=missing))
+    assert result["estimated_cost"]["usd"] is None
+    assert "could not be read" in result["estimated_cost"]["tokens_basis"]
+    with pytest.raises(AirflowFailException, match="could not be read"):
+        run(customize("cost-missing-budget", training_data_uri=missing, max_estimated_cost=1))
+    assert emu.request_count(CREATE) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_estimated_cost": "lots"}, "max_estimated_cost='lots'"),
+        ({"max_estimated_cost": -5}, "max_estimated_cost=-5"),
+        ({"training_tokens": "many"}, "training_tokens='many'"),
+        ({"price_overrides": {"training_per_1k_tokens": "free"}}, r"price_overrides\.training_per_1k_tokens"),
+    ],
+)
+def test_bad_cost_parameters_fail_before_any_call(
+    emu: BedrockEmulator, kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(AirflowFailException, match=match):
+        run(customize("cost-bad", **kwargs))
+    assert emu.request_count(CREATE) == 0
+
+
+# -- the sweep ---------------------------------------------------------------------------------------
+
+
+def test_sweep_sums_its_jobs_and_refuses_the_whole_sweep_above_its_budget(emu: BedrockEmulator) -> None:
+    from bedrock_provider.operators.costs import estimate_sweep
+
+    grid = [{"epochCount": epochs, "learningRate": 0.00001} for epochs in (1, 2, 3)]
+    within = estimate_sweep(MODEL, 10_000, grid, "1.0", aws_conn_id=CONN_ID)
+    assert within["usd"] == pytest.approx(10 * (1 + 2 + 3) * 0.008)
+    assert [job["epochs"] for job in within["jobs"]] == [1, 2, 3]
+    with pytest.raises(AirflowFailException, match=r"None of the 3 jobs was submitted.*\$0.48 in all"):
+        estimate_sweep(MODEL, 10_000, grid, 0.1, aws_conn_id=CONN_ID)
+    with pytest.raises(AirflowFailException, match="cannot be estimated"):
+        estimate_sweep(NOVA, 10_000, grid, 100, aws_conn_id=CONN_ID)
+    assert emu.request_count(CREATE) == 0
+
+
+def test_the_report_line_names_the_total_and_its_factors() -> None:
+    from bedrock_provider.core.cost import summarize
+
+    line = summarize(
+        {
+            "usd": 0.0128,
+            "tokens": 800,
+            "epochs": 2,
+            "price_per_1k_tokens": 0.008,
+            "storage_per_month_usd": 1.95,
+        }
+    )
+    assert (
+        line
+        == "$0.0128 to train (800 tokens x 2 epochs x $0.008 per 1,000 tokens), then $1.95 a month to store"
+    )
+    assert summarize(None) == "not estimated"
+    assert summarize({"usd": None, "tokens": 5, "epochs": None, "price_per_1k_tokens": None}).startswith(
+        "unknown"
+    )
