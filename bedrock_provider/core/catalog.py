@@ -17,7 +17,8 @@ Sources:
   per-model pages cited on each table)
 - dataset formats and limits: https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-prepare.html
   (and the pages cited on each limit)
-- prices: the ``pricing`` field of a row (None where no price is recorded).
+- prices: https://aws.amazon.com/bedrock/pricing/, in the ``pricing`` field of a row (None where no
+  price is recorded; core/pricing.py says how they were read and how users override them).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+
+from bedrock_provider.core.pricing import ModelPrices, aws_prices
 
 # --------------------------------------------------------------------- customization types
 
@@ -174,8 +176,8 @@ class ModelFamily:
     teacher: bool = False
     # Geo prefixes of the inference profiles Bedrock accepts for this model as a distillation teacher.
     teacher_profiles: tuple[str, ...] = ()
-    # Customization prices; recorded per row by the cost estimate (None: no price recorded here).
-    pricing: Any = None
+    # Customization prices (one record per model when they differ), None where none is recorded.
+    pricing: tuple[ModelPrices, ...] | None = None
 
     @property
     def customization_types(self) -> frozenset[str]:
@@ -452,10 +454,19 @@ _LLAMA_TEACHERS = (
 
 # --------------------------------------------------------------------- the rows
 
+# Prices (USD), from https://aws.amazon.com/bedrock/pricing/, US East (N. Virginia) and US West (Oregon):
+# per 1,000 training tokens, per custom model per month of storage, per model unit per hour of
+# Provisioned Throughput with no commitment, 1-month and 6-month commitment. The Cohere and Meta rows are
+# the page's Cohere and Meta tabs ("Customization (fine-tuning) pricing", "Provisioned Throughput
+# pricing"); the Titan Text rows its Amazon tab's customization table (Express's hourly price was not in
+# the copies read); Titan Image Generator's from its pricing example (training billed per image seen).
+# Rows without pricing have no price that could be read and checked; estimates for them are unknown.
 # Regions: the "Single-region model support" column of SUPPORTED_URL for fine-tuning; continued
 # pre-training is offered in us-east-1 and us-west-2 (same page); distillation students follow the
 # Regions of their fine-tuning. Models the current page no longer lists (Titan Text Lite and Premier,
 # Cohere Command, Llama 2) keep the Regions of the earlier versions of the page.
+_PER_IMAGE = "training is billed per image seen (0.005 USD x steps x batch size), not per token"
+
 FAMILIES: tuple[ModelFamily, ...] = (
     ModelFamily(
         key="amazon.titan-text-express",
@@ -467,6 +478,7 @@ FAMILIES: tuple[ModelFamily, ...] = (
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, PROMPT_COMPLETION, _TITAN_EXPRESS_LIMITS),
             continued_pre_training=_cpt(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, _TITAN_EXPRESS_CPT_LIMITS),
         ),
+        pricing=(aws_prices(training=0.008, storage=1.95),),
     ),
     ModelFamily(
         key="amazon.titan-text-lite",
@@ -478,6 +490,7 @@ FAMILIES: tuple[ModelFamily, ...] = (
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, PROMPT_COMPLETION, _TITAN_LITE_LIMITS),
             continued_pre_training=_cpt(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, _TITAN_LITE_CPT_LIMITS),
         ),
+        pricing=(aws_prices(training=0.0004, storage=1.95, provisioned=7.10),),
     ),
     ModelFamily(
         key="amazon.titan-text-premier",
@@ -498,6 +511,7 @@ FAMILIES: tuple[ModelFamily, ...] = (
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_IMAGE_HP, IMAGE_CAPTION, _TITAN_IMAGE_LIMITS),
         ),
+        pricing=(aws_prices(storage=1.95, training_note=_PER_IMAGE),),
     ),
     ModelFamily(
         key="amazon.titan-embed-image",
@@ -610,6 +624,7 @@ FAMILIES: tuple[ModelFamily, ...] = (
                 US_EAST_1_WEST_2, _cohere_hp(max_batch_size=8), PROMPT_COMPLETION, _COHERE_LIMITS
             ),
         ),
+        pricing=(aws_prices(0.004, 1.95, provisioned=49.50, one_month=39.60, six_months=23.77),),
     ),
     ModelFamily(
         key="cohere.command-light",
@@ -622,6 +637,7 @@ FAMILIES: tuple[ModelFamily, ...] = (
                 US_EAST_1_WEST_2, _cohere_hp(max_batch_size=32), PROMPT_COMPLETION, _COHERE_LIMITS
             ),
         ),
+        pricing=(aws_prices(0.001, 1.95, provisioned=8.56, one_month=6.85, six_months=4.11),),
     ),
     ModelFamily(
         key="meta.llama2",
@@ -631,6 +647,10 @@ FAMILIES: tuple[ModelFamily, ...] = (
         doc_url=_USER_GUIDE + "cm-hp-meta-llama2.html",
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _LLAMA_ADJUSTABLE_HP, PROMPT_COMPLETION, _NO_LIMITS),
+        ),
+        pricing=(
+            aws_prices(0.00149, 1.95, 23.50, 21.18, 13.08, model_ids=("meta.llama2-13b-v1",)),
+            aws_prices(0.00799, 1.95, 23.50, 21.18, 13.08, model_ids=("meta.llama2-70b-v1",)),
         ),
     ),
     ModelFamily(

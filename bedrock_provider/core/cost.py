@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_provider.core.hyperparameters import DISTILLATION, family_for
+from bedrock_provider.core.catalog import DISTILLATION, FINE_TUNING, family_for
+from bedrock_provider.core.hyperparameters import table_for
 from bedrock_provider.core.pricing import (
     COMMITMENT_FIELDS,
     PROVISIONED,
@@ -98,9 +99,10 @@ def count_training_tokens(
 
 
 def training_epochs(
-    base_model_id: str, hyperparameters: Mapping[str, object] | None
+    base_model_id: str, hyperparameters: Mapping[str, object] | None, customization_type: str = FINE_TUNING
 ) -> tuple[int | None, str]:
-    """(epochs, where the number comes from): the epochCount hyperparameter, else the model's default."""
+    """(epochs, where the number comes from): the epochCount hyperparameter, else the model's default for
+    the customization type."""
     given = (hyperparameters or {}).get(EPOCHS)
     family = family_for(base_model_id)
     if given is not None:
@@ -114,7 +116,7 @@ def training_epochs(
         if math.isfinite(epochs) and epochs >= 1 and epochs == int(epochs):
             return int(epochs), f"hyperparameters.{EPOCHS}"
         return None, f"{EPOCHS}={given!r} is not a whole number of epochs"
-    spec = family.hyperparameters.get(EPOCHS) if family else None
+    spec = table_for(family, customization_type).get(EPOCHS) if family else None
     if spec is not None and spec.default is not None:
         return int(
             spec.default
@@ -201,7 +203,7 @@ def estimate_training_cost(
 ) -> CostEstimate:
     """Training tokens x epochs x the price per 1,000 tokens."""
     warnings: list[str] = []
-    epochs, epochs_basis = training_epochs(base_model_id, hyperparameters)
+    epochs, epochs_basis = training_epochs(base_model_id, hyperparameters, customization_type)
     price = prices.price(TRAINING) if prices else None
     if price is None:
         warnings.append(_unknown_price(prices, TRAINING, base_model_id, "training cost"))

@@ -10,7 +10,8 @@ with a warning naming the model instead of guessing. Prices differ by region and
 any of them with the ``bedrock_prices`` extra of their AWS connection or an operator's
 ``price_overrides`` (see ``merge_overrides``).
 
-The rows are keyed by model id prefix, as the model catalog keys its rows, so each price is written once.
+The prices themselves are the ``pricing`` field of the model catalog's rows (core/catalog.py), so each
+is written once; this module holds the records, the lookup and the overrides.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bedrock_provider.core.datasets.formats import model_id_of
 from bedrock_provider.core.errors import InvalidInputError, Problem
 
 PRICING_URL = "https://aws.amazon.com/bedrock/pricing/"
@@ -67,15 +67,13 @@ class Price:
 
 @dataclass(frozen=True)
 class ModelPrices:
-    """The customization prices of the base models whose ids start with one of ``id_prefixes``.
+    """The customization prices of a catalog row's models (of ``model_ids`` only, when given: a row
+    whose models are priced apart, like Llama 2 13B and 70B, has one record each).
 
     A price left None is not published (or was not found) for the model: estimates that need it are
     unknown, never guessed.
     """
 
-    key: str
-    title: str
-    id_prefixes: tuple[str, ...]
     training_per_1k_tokens: Price | None = None
     storage_per_month: Price | None = None
     provisioned_per_hour: Price | None = None
@@ -83,7 +81,9 @@ class ModelPrices:
     provisioned_per_hour_6_months: Price | None = None
     # Why training is not priced per token, when it is billed another way.
     training_note: str = ""
+    model_ids: tuple[str, ...] = ()
     regions: tuple[str, ...] = PRICED_REGIONS
+    title: str = ""
     overridden: tuple[str, ...] = field(default=())
 
     def price(self, name: str) -> Price | None:
@@ -91,103 +91,64 @@ class ModelPrices:
         return value
 
 
-def _aws(usd: float, note: str = "") -> Price:
-    return Price(usd, PRICING_URL, READ_ON, note)
+def aws_prices(
+    training: float | None = None,
+    storage: float | None = None,
+    provisioned: float | None = None,
+    one_month: float | None = None,
+    six_months: float | None = None,
+    *,
+    model_ids: tuple[str, ...] = (),
+    training_note: str = "",
+) -> ModelPrices:
+    """A catalog row's prices as read on AWS's pricing page (PRICING_URL, on READ_ON), in USD."""
 
+    def read(usd: float | None) -> Price | None:
+        return None if usd is None else Price(usd, PRICING_URL, READ_ON)
 
-_STORAGE = _aws(1.95)
-
-# The Cohere tab, "Customization (fine-tuning) pricing" and "Provisioned Throughput pricing" tables.
-# The Meta tab, Llama 2 "Model customization (fine-tuning)" and "Provisioned Throughput" tables (the
-# hourly price of a custom model's first model unit with no commitment is in the customization table).
-# The Amazon tab, Titan Text customization table (Lite: 0.0004 per 1,000 tokens, 1.95 a month, 7.10 an
-# hour for the no-commitment model unit; Express: 0.008 per 1,000 tokens, 1.95 a month; Express's hourly
-# price was not in the copies read). The Titan Image Generator pricing example bills training per image
-# seen (0.005 x steps x batch size) and 1.95 a month of storage.
-PRICE_TABLE: tuple[ModelPrices, ...] = (
-    ModelPrices(
-        "amazon.titan-text-lite",
-        "Amazon Titan Text G1 - Lite",
-        ("amazon.titan-text-lite-v1",),
-        training_per_1k_tokens=_aws(0.0004),
-        storage_per_month=_STORAGE,
-        provisioned_per_hour=_aws(7.10),
-    ),
-    ModelPrices(
-        "amazon.titan-text-express",
-        "Amazon Titan Text G1 - Express",
-        ("amazon.titan-text-express-v1",),
-        training_per_1k_tokens=_aws(0.008),
-        storage_per_month=_STORAGE,
-    ),
-    ModelPrices(
-        "amazon.titan-image-generator",
-        "Amazon Titan Image Generator G1",
-        ("amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2"),
-        storage_per_month=_STORAGE,
-        training_note="training is billed per image seen (0.005 USD x steps x batch size), not per token",
-    ),
-    ModelPrices(
-        "cohere.command",
-        "Cohere Command",
-        ("cohere.command-text-v14",),
-        training_per_1k_tokens=_aws(0.004),
-        storage_per_month=_STORAGE,
-        provisioned_per_hour=_aws(49.50),
-        provisioned_per_hour_1_month=_aws(39.60),
-        provisioned_per_hour_6_months=_aws(23.77),
-    ),
-    ModelPrices(
-        "cohere.command-light",
-        "Cohere Command Light",
-        ("cohere.command-light-text-v14",),
-        training_per_1k_tokens=_aws(0.001),
-        storage_per_month=_STORAGE,
-        provisioned_per_hour=_aws(8.56),
-        provisioned_per_hour_1_month=_aws(6.85),
-        provisioned_per_hour_6_months=_aws(4.11),
-    ),
-    ModelPrices(
-        "meta.llama2-13b",
-        "Meta Llama 2 Pretrained (13B)",
-        ("meta.llama2-13b-v1",),
-        training_per_1k_tokens=_aws(0.00149),
-        storage_per_month=_STORAGE,
-        provisioned_per_hour=_aws(23.50),
-        provisioned_per_hour_1_month=_aws(21.18),
-        provisioned_per_hour_6_months=_aws(13.08),
-    ),
-    ModelPrices(
-        "meta.llama2-70b",
-        "Meta Llama 2 Pretrained (70B)",
-        ("meta.llama2-70b-v1",),
-        training_per_1k_tokens=_aws(0.00799),
-        storage_per_month=_STORAGE,
-        provisioned_per_hour=_aws(23.50),
-        provisioned_per_hour_1_month=_aws(21.18),
-        provisioned_per_hour_6_months=_aws(13.08),
-    ),
-)
-
-
-def _matches(model_id: str, prefix: str) -> bool:
-    """A whole id or a ':'-qualified version of it ('v1' must not claim a future 'v10')."""
-    prefix = prefix.lower()
-    return (
-        model_id == prefix
-        or model_id.startswith(prefix + ":")
-        or (prefix.endswith(("-", ".", ":")) and model_id.startswith(prefix))
+    return ModelPrices(
+        read(training),
+        read(storage),
+        read(provisioned),
+        read(one_month),
+        read(six_months),
+        training_note=training_note,
+        model_ids=model_ids,
     )
 
 
+def _normalized(identifier: str) -> str:
+    """A model id as the catalog spells it (versioned, lowercase), or the bare id of a model it lacks."""
+    from bedrock_provider.core.catalog import GEO_PREFIXES, resolve
+
+    ref = resolve(identifier)
+    if ref is not None:
+        return ref.versioned_id
+    text = identifier.strip().lower()
+    if text.startswith("arn:"):
+        text = text.rsplit("/", 1)[-1]
+    for geo in GEO_PREFIXES:
+        if text.startswith(geo):
+            return text[len(geo) :]
+    return text
+
+
+def _matches(model_id: str, key: str) -> bool:
+    """A whole id or a ':'-qualified version of it ('v1' must not claim a future 'v10')."""
+    whole = model_id == key or model_id.startswith(key + ":")
+    return whole or (key.endswith(("-", ".")) and model_id.startswith(key))
+
+
 def prices_for(base_model_id: str | None) -> ModelPrices | None:
-    """The price row of a base model id or ARN; None when the model has no row."""
-    if not base_model_id or not isinstance(base_model_id, str):
+    """The prices of a base model id or ARN, from its catalog row; None when the row records none."""
+    from bedrock_provider.core.catalog import resolve
+
+    ref = resolve(base_model_id)
+    if ref is None or not ref.family.pricing:
         return None
-    model_id = model_id_of(base_model_id)
-    for row in PRICE_TABLE:
-        if any(_matches(model_id, prefix) for prefix in row.id_prefixes):
-            return row
+    for prices in ref.family.pricing:
+        if not prices.model_ids or ref.model_id in prices.model_ids:
+            return replace(prices, title=prices.title or ref.family.title)
     return None
 
 
@@ -278,8 +239,8 @@ def connection_overrides(extra: object, base_model_id: str, where: str) -> dict[
             "Price overrides",
             [Problem(where, extra, "must be a dict of model ids to price overrides")],
         )
-    model_id = model_id_of(base_model_id)
-    matching = [key for key in extra if isinstance(key, str) and _matches(model_id, model_id_of(key))]
+    model_id = _normalized(base_model_id)
+    matching = [key for key in extra if isinstance(key, str) and _matches(model_id, _normalized(key))]
     if not matching:
         return {}
     key = max(matching, key=len)
@@ -295,7 +256,7 @@ def merge_overrides(
         merged.update(layer)
     if not merged:
         return row
-    base = row or ModelPrices(model_id_of(base_model_id), base_model_id, (model_id_of(base_model_id),))
+    base = row or ModelPrices(title=base_model_id)
     changes: dict[str, Any] = {**merged, "overridden": tuple(sorted(set(base.overridden) | set(merged)))}
     return replace(base, **changes)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
+from bedrock_provider.core.catalog import FAMILIES, family_for, id_forms
 from bedrock_provider.core.cost import (
     BudgetExceededError,
     TokenCount,
@@ -23,9 +25,7 @@ from bedrock_provider.core.cost import (
 )
 from bedrock_provider.core.datasets import validate_bytes
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.hyperparameters import family_for
 from bedrock_provider.core.pricing import (
-    PRICE_TABLE,
     PRICING_URL,
     READ_ON,
     STORAGE,
@@ -35,7 +35,14 @@ from bedrock_provider.core.pricing import (
 )
 
 TOKENS = TokenCount(123_456, "given")
-PRICED = [row for row in PRICE_TABLE if row.training_per_1k_tokens is not None]
+# (model id, its prices) for every model of a catalog row with a training price.
+PRICED = [
+    (model_id, prices)
+    for family in FAMILIES
+    for prices in family.pricing or ()
+    for model_id in (prices.model_ids or family.model_ids)
+    if prices.training_per_1k_tokens is not None
+]
 
 
 def estimate(base_model_id: str, tokens: TokenCount | None = TOKENS, hyperparameters=None, **overrides):
@@ -46,17 +53,16 @@ def estimate(base_model_id: str, tokens: TokenCount | None = TOKENS, hyperparame
 # -- every priced row --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("row", PRICED, ids=lambda row: row.key)
-def test_each_priced_row_estimates_tokens_times_default_epochs_times_price(row):
-    model_id = row.id_prefixes[0] + ":0"
+@pytest.mark.parametrize(("model_id", "prices"), PRICED, ids=[model_id for model_id, _ in PRICED])
+def test_each_priced_row_estimates_tokens_times_default_epochs_times_price(model_id, prices):
     family = family_for(model_id)
-    assert family is not None, f"{model_id} has a price but no hyperparameter table for its epochs"
+    assert family is not None
     default_epochs = int(family.hyperparameters["epochCount"].default)
-    price = row.training_per_1k_tokens
+    price = prices.training_per_1k_tokens
     assert price is not None and price.usd > 0
     assert (price.source, price.date) == (PRICING_URL, READ_ON)
 
-    result = estimate(model_id)
+    result = estimate(model_id + family.versions[0])
 
     assert result.epochs == default_epochs
     assert result.usd == pytest.approx(123.456 * default_epochs * price.usd)
@@ -74,15 +80,21 @@ def test_each_priced_row_estimates_tokens_times_default_epochs_times_price(row):
     }
 
 
-@pytest.mark.parametrize("row", PRICE_TABLE, ids=lambda row: row.key)
-def test_every_row_is_found_by_its_ids_arns_and_versions(row):
-    for prefix in row.id_prefixes:
-        assert prices_for(prefix) is row
-        assert prices_for(prefix + ":0:8k") is row
-        assert prices_for(f"arn:aws:bedrock:us-east-1::foundation-model/{prefix}:0") is row
-        assert prices_for("us." + prefix + ":0") is row
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.pricing], ids=lambda family: family.key)
+def test_every_id_form_of_a_priced_row_finds_its_prices(family):
+    for form in id_forms(family):
+        prices = prices_for(form)
+        assert prices is not None and prices in [
+            replace(record, title=family.title) for record in family.pricing
+        ], form
     # A later version is another model whose price is not known yet.
-    assert prices_for(row.id_prefixes[0].replace("-v1", "-v10").replace("-v14", "-v140")) is None
+    assert prices_for(family.model_ids[0].replace("-v1", "-v10").replace("-v14", "-v140")) is None
+
+
+def test_rows_without_prices_are_unknown():
+    unpriced = [family for family in FAMILIES if not family.pricing]
+    assert unpriced, "every row priced: check test_unknown_price_* still uses an unpriced model"
+    assert prices_for(unpriced[0].model_ids[0]) is None
 
 
 def test_titan_text_express_known_numbers():
@@ -186,7 +198,7 @@ def test_operator_override_beats_connection_which_beats_the_catalog():
 
 def test_connection_extra_for_other_models_changes_nothing():
     model = "cohere.command-text-v14"
-    assert resolve_prices(model, {"amazon.titan-text-express-v1": {STORAGE: 9}}) is prices_for(model)
+    assert resolve_prices(model, {"amazon.titan-text-express-v1": {STORAGE: 9}}) == prices_for(model)
 
 
 @pytest.mark.parametrize(
