@@ -198,3 +198,59 @@ def estimate_sweep(
     logger.info("Sweep: %s", sweep.describe())
     refuse_over_budget(check_sweep_budget, sweep, budget)
     return {"usd": sweep.usd, "jobs": [estimate.to_xcom() for estimate in sweep.estimates]}
+
+
+# -- storage and Provisioned Throughput (the retention and deploy operators) ---------------------------
+
+
+def storage_saved(operator: BedrockAwsMixin, base_model_ids: list[str], log: Any) -> dict[str, Any]:
+    """The monthly storage no longer billed once custom models trained from these base models are
+    deleted, logged; ``usd`` None when a price is unknown (the warning names the model)."""
+    from bedrock_provider.core.cost import monthly_storage, usd
+
+    def prices_of(base_model_id: str) -> ModelPrices | None:
+        return model_prices(operator.hook, operator.aws_conn_id, base_model_id, None)
+
+    saved = monthly_storage(base_model_ids, prices_of)
+    for warning in saved.warnings:
+        log.warning("%s", warning)
+    if base_model_ids:
+        shown = usd(saved.usd) if saved.usd is not None else "an unknown amount"
+        log.info("Storage: deleting %d custom model(s) saves %s a month", len(base_model_ids), shown)
+    return saved.to_dict()
+
+
+def provisioned_throughput_cost(
+    operator: BedrockAwsMixin,
+    base_model_id: str,
+    model_units: object,
+    commitment_duration: str | None,
+    max_hourly_cost: object,
+    price_overrides: object,
+    log: Any,
+) -> dict[str, Any]:
+    """The hourly price of a Provisioned Throughput for a model trained from ``base_model_id``, logged,
+    and refused above ``max_hourly_cost`` (USD per hour) before anything is created."""
+    from bedrock_provider.core.cost import check_hourly_budget, parse_budget, provisioned_hourly, usd
+
+    try:
+        budget = parse_budget(max_hourly_cost, "max_hourly_cost")
+        units = int(str(model_units))
+    except ValueError as error:
+        raise AirflowFailException(str(error)) from error
+    prices = model_prices(operator.hook, operator.aws_conn_id, base_model_id, price_overrides)
+    cost = provisioned_hourly(base_model_id, prices, units, commitment_duration)
+    for warning in cost.warnings:
+        log.warning("%s", warning)
+    if cost.usd is not None and cost.price is not None:
+        log.info(
+            "Provisioned Throughput: %d model unit(s) x %s an hour (%s, read %s) = %s an hour, %s a month",
+            units,
+            usd(cost.price.usd),
+            cost.price.source,
+            cost.price.date,
+            usd(cost.usd),
+            usd(cost.usd * 24 * 30),
+        )
+    refuse_over_budget(check_hourly_budget, cost, budget, "max_hourly_cost")
+    return cost.to_dict()

@@ -13,6 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from bedrock_provider.core.pricing import PRICING_URL, READ_ON
 from bedrock_provider.emulator import BedrockEmulator
+from bedrock_provider.operators.base import BedrockAwsMixin
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
 
@@ -246,3 +247,50 @@ def test_the_report_line_names_the_total_and_its_factors() -> None:
     assert summarize({"usd": None, "tokens": 5, "epochs": None, "price_per_1k_tokens": None}).startswith(
         "unknown"
     )
+
+
+# -- storage and Provisioned Throughput ---------------------------------------------------------------
+
+
+class Connected(BedrockAwsMixin):
+    """What the retention and deploy operators pass: an object with the AWS connection."""
+
+    def __init__(self) -> None:
+        self._init_aws(CONN_ID, None, None, None)
+
+
+class Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: Any) -> None:
+        self.lines.append(message % args)
+
+    warning = info
+
+
+def test_storage_saved_by_deleting_models(emu: BedrockEmulator) -> None:
+    from bedrock_provider.operators.costs import storage_saved
+
+    log = Log()
+    saved = storage_saved(Connected(), [MODEL, "cohere.command-text-v14:7:4k"], log)
+    assert saved["usd"] == pytest.approx(3.90) and saved["quantity"] == 2
+    assert "deleting 2 custom model(s) saves $3.90 a month" in log.lines[-1]
+    unknown = storage_saved(Connected(), [NOVA], log)
+    assert unknown["usd"] is None and NOVA in log.lines[-2]
+
+
+def test_provisioned_throughput_price_is_logged_and_refused_above_its_budget(emu: BedrockEmulator) -> None:
+    from bedrock_provider.operators.costs import provisioned_throughput_cost
+
+    log = Log()
+    cohere = "cohere.command-text-v14"
+    cost = provisioned_throughput_cost(Connected(), cohere, "2", "OneMonth", 100, None, log)
+    assert cost["usd"] == pytest.approx(79.20) and cost["price_usd"] == 39.60
+    assert "2 model unit(s) x $39.60 an hour" in log.lines[-1] and "$79.20 an hour" in log.lines[-1]
+    with pytest.raises(AirflowFailException, match=r"max_hourly_cost=\$50.00"):
+        provisioned_throughput_cost(Connected(), cohere, 2, "OneMonth", 50, None, log)
+    with pytest.raises(AirflowFailException, match="hourly price is unknown"):
+        provisioned_throughput_cost(Connected(), MODEL, 1, None, 50, None, log)
+    priced = provisioned_throughput_cost(Connected(), MODEL, 1, None, 50, {"provisioned_per_hour": 20.5}, log)
+    assert priced["usd"] == 20.5 and priced["price_source"] == "price_overrides"
