@@ -187,8 +187,8 @@ def test_an_unreadable_training_file_leaves_the_estimate_unknown(emu: BedrockEmu
     missing = f"s3://{BUCKET}/data/missing.jsonl"
     result = run(customize("cost-missing", training_data_uri=missing))
     assert result["estimated_cost"]["usd"] is None
-    assert "could not be read" in result["estimated_cost"]["tokens_basis"]
-    with pytest.raises(AirflowFailException, match="could not be read"):
+    assert "missing.jsonl does not exist" in result["estimated_cost"]["tokens_basis"]
+    with pytest.raises(AirflowFailException, match="missing.jsonl does not exist"):
         run(customize("cost-missing-budget", training_data_uri=missing, max_estimated_cost=1))
     assert emu.request_count(CREATE) == 1
 
