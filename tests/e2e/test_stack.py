@@ -210,6 +210,23 @@ def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowAp
     assert best["hyperparameters"]["learningRate"] in conf["learning_rates"]
 
 
+def test_sweep_over_its_budget_submits_no_job(api: AirflowApi, emulator: Any) -> None:
+    sweep = "bedrock_hyperparameter_sweep"
+    creates = emulator.request_count(CREATE)
+    conf = {
+        "partition": "20250202",
+        "learning_rates": [0.00001, 0.00003],
+        "epoch_counts": [1, 2],
+        "max_total_estimated_cost": 0.000001,
+    }
+    run_id = api.trigger(sweep, conf=conf)["dag_run_id"]
+    run = api.wait_for_run(sweep, run_id, timeout=RUN_TIMEOUT)
+    states = task_states(api, sweep, run_id)
+    assert run["state"] == "failed", states
+    assert states["prepare_dataset"] == "success" and states["hyperparameter_grid"] == "failed", states
+    assert emulator.request_count(CREATE) == creates
+
+
 def test_triggerer_killed_while_a_task_is_deferred_then_restarted(
     stack: LocalStack,
     api: AirflowApi,
