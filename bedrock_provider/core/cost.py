@@ -26,6 +26,7 @@ from bedrock_provider.core.pricing import (
     ModelPrices,
     Price,
 )
+from bedrock_provider.core.values import parse_number
 
 EPOCHS = "epochCount"
 _PRICE_HINT = (
@@ -241,13 +242,8 @@ def parse_budget(value: object, name: str) -> float | None:
     """A budget in USD as given to an operator (a number, or text from a template); None for no budget."""
     if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{name}={value!r}: must be an amount in USD, e.g. 25.0, or None for no budget")
-    try:
-        amount = float(value) if isinstance(value, int | float | str) else float("nan")
-    except ValueError:
-        amount = float("nan")
-    if not math.isfinite(amount) or amount < 0:
+    amount = parse_number(value, name, [])
+    if amount is None or amount < 0:
         raise ValueError(
             f"{name}={value!r}: must be an amount in USD of 0 or more, e.g. 25.0, or None for no budget"
         )

@@ -16,14 +16,13 @@ is written once; this module holds the records, the lookup and the overrides.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.values import parse_number
 
 PRICING_URL = "https://aws.amazon.com/bedrock/pricing/"
 # The day these prices were read. AWS's page renders its tables in the browser; they were read from
@@ -175,15 +174,8 @@ def _override_price(
         source = str(value.get("source") or where)
         date = str(value.get("date") or today)
         note = str(value.get("note") or note)
-    number: float | None = None
-    if isinstance(usd, str):
-        try:
-            number = float(usd.strip())
-        except ValueError:
-            number = None
-    elif isinstance(usd, numbers.Real) and not isinstance(usd, bool):
-        number = float(usd)
-    if number is None or not math.isfinite(number) or number < 0:
+    number = parse_number(usd, f"{where}.{name}", [])
+    if number is None or number < 0:
         problems.append(
             Problem(
                 f"{where}.{name}",

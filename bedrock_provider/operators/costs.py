@@ -121,15 +121,12 @@ def estimate_job_cost(
 
 def parse_training_tokens(value: object) -> int | None:
     """``training_tokens`` as given: an int from XCom, text from a template, or None."""
+    from bedrock_provider.core.values import parse_integer
+
     if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
         return None
-    if isinstance(value, bool):
-        raise AirflowFailException(f"training_tokens={value!r}: must be a whole number of tokens, or None")
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        number = -1
-    if number < 0:
+    number = parse_integer(value, "training_tokens", [], minimum=0)
+    if number is None:
         raise AirflowFailException(
             f"training_tokens={value!r}: must be a whole number of tokens of 0 or more (e.g. the "
             "training_tokens of BedrockPrepareDatasetOperator's result), or None to count them in the file"
