@@ -257,6 +257,8 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         request = self.build_request().validate()
         for warning in request.warnings:
             self.log.warning("%s", warning)
+        # The estimate reads the training file: every parameter is checked before that first AWS call.
+        check_if_job_exists(self.if_job_exists)
         estimated_cost = self.estimate_cost(request)
         # Its own XCom too: it outlives a deferral (execute_complete reads it back) and a sweep or a report
         # can read it without the job's result.

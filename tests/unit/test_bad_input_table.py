@@ -342,6 +342,29 @@ SETTING_CASES = [
         "if_job_exists",
         "must be one of",
     ),
+    # The cost parameters are checked before the estimate reads the training file.
+    Case(
+        "run:max_estimated_cost-rendered",
+        customize({"budget": "lots"}, max_estimated_cost="{{ params.budget }}"),
+        "max_estimated_cost",
+        "amount in USD",
+    ),
+    Case(
+        "run:max_estimated_cost-negative", customize(max_estimated_cost=-1), "max_estimated_cost", "0 or more"
+    ),
+    Case("run:training_tokens-text", customize(training_tokens="many"), "training_tokens", "whole number"),
+    Case(
+        "run:price_overrides-unknown",
+        customize(price_overrides={"per_token": 0.1}),
+        "price_overrides.per_token",
+        "is not a price",
+    ),
+    Case(
+        "run:price_overrides-negative",
+        customize(price_overrides={"training_per_1k_tokens": -0.1}),
+        "price_overrides.training_per_1k_tokens",
+        "0 or more",
+    ),
     Case(
         "parse:sensor-poke_interval",
         lambda tmp_path: BedrockModelCustomizationSensor(task_id="wait", job_identifier="j", poke_interval=0),
