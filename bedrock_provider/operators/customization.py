@@ -259,10 +259,14 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
             self.log.warning("%s", warning)
         # The estimate reads the training file: every parameter is checked before that first AWS call.
         check_if_job_exists(self.if_job_exists)
-        estimated_cost = self.estimate_cost(request)
-        # Its own XCom too: it outlives a deferral (execute_complete reads it back) and a sweep or a report
-        # can read it without the job's result.
-        context["ti"].xcom_push(key=ESTIMATED_COST, value=estimated_cost)
+        ti = context["ti"]
+        if self._quota_wait_started is None:
+            estimated_cost = self.estimate_cost(request)
+            # Its own XCom too: it outlives a deferral (execute_complete and a return from a quota wait
+            # read it back) and a sweep or a report can read it without the job's result.
+            ti.xcom_push(key=ESTIMATED_COST, value=estimated_cost)
+        else:
+            estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
 
         started_at = time.time()
         while True:
