@@ -255,6 +255,18 @@ class BedrockMiddleware:
                     raise ValueError(f"unknown fault kinds {sorted(unknown)}; expected {list(FAULT_KINDS)}")
                 self.set_fault_rates(**{k: float(v) for k, v in body.items()})
                 return _respond(start_response, 200, self.fault_rates())
+            if method == "GET" and name == "quota":
+                return _respond(
+                    start_response, 200, {"max_concurrent_jobs": self.backend.max_concurrent_jobs}
+                )
+            if method == "POST" and name == "quota":
+                value = _json_body(Request(environ).get_data()).get("max_concurrent_jobs")
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(
+                        f"max_concurrent_jobs must be a whole number of at least 1, got {value!r}"
+                    )
+                self.backend.max_concurrent_jobs = value
+                return _respond(start_response, 200, {"max_concurrent_jobs": value})
             if method == "POST" and name == "reset-counts":
                 self.reset_counts()
                 return _respond(start_response, 200, {})

@@ -24,7 +24,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from bedrock_provider.emulator import refusals, training
 from bedrock_provider.emulator.accounts import AccountServices, PermissiveAccount
@@ -55,10 +55,10 @@ from bedrock_provider.emulator.validation import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RESULTS = 100
-MAX_RESULTS_LIMIT = 1000
-# Jobs InProgress or Stopping at once, per account and Region: AWS's default for the Amazon Bedrock service
-# quota on concurrent model customization jobs (https://docs.aws.amazon.com/general/latest/gr/bedrock.html).
+# Jobs InProgress or Stopping at once, per account and Region: the default of the Amazon Bedrock service
+# quota on concurrent model customization jobs, listed in Service Quotas and in
+# https://docs.aws.amazon.com/general/latest/gr/bedrock.html#limits_bedrock (an account's own value may be
+# higher or lower: `aws service-quotas list-service-quotas --service-code bedrock` shows it).
 DEFAULT_MAX_CONCURRENT_JOBS = 2
 
 FOUNDATION_MODEL_ARN_RE = re.compile(
@@ -74,7 +74,6 @@ MODEL_ID_RE = re.compile(r"^[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63}){1,3}(:[a-z0-9-]{1
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
-T = TypeVar("T")
 JobListener = Callable[[Job], None]
 
 

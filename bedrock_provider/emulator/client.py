@@ -90,6 +90,15 @@ class EmulatorClient:
     def fault_rates(self) -> dict[str, float]:
         return {k: float(v) for k, v in self._call("GET", "faults").items()}
 
+    @property
+    def max_concurrent_jobs(self) -> int:
+        """The quota of customization jobs running at once (ServiceQuotaExceededException beyond it)."""
+        return int(self._call("GET", "quota")["max_concurrent_jobs"])
+
+    @max_concurrent_jobs.setter
+    def max_concurrent_jobs(self, value: int) -> None:
+        self._call("POST", "quota", {"max_concurrent_jobs": value})
+
     def reset_counts(self) -> None:
         self._call("POST", "reset-counts", {})
 

@@ -205,10 +205,24 @@ def check_create_role(ctx: Ctx) -> None:
     }
     untrusting = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
     assert "trust policy" in ctx.create_refused(roleArn=untrusting)
+    # check_roles=False (the CLI's --no-role-check) takes any role.
+    with BedrockEmulator(job_duration=0.2, check_roles=False) as relaxed:
+        relaxed_ctx = Ctx(relaxed)
+        relaxed_ctx.wait(relaxed_ctx.create(roleArn=missing))
 
 
 def check_create_quota(ctx: Ctx) -> None:
-    ctx.emu.max_concurrent_jobs = 1
+    from bedrock_provider.emulator.__main__ import _parser
+    from bedrock_provider.emulator.backend import DEFAULT_MAX_CONCURRENT_JOBS
+
+    assert BedrockEmulator().max_concurrent_jobs == DEFAULT_MAX_CONCURRENT_JOBS
+    assert _parser().parse_args(["--max-concurrent-jobs", "7", "--no-role-check"]).max_concurrent_jobs == 7
+    # Another process sets it through the control surface (the CLI's emulator: EmulatorClient).
+    from bedrock_provider.emulator import EmulatorClient
+
+    client = EmulatorClient(ctx.emu.endpoint_url)
+    client.max_concurrent_jobs = 1
+    assert ctx.emu.max_concurrent_jobs == client.max_concurrent_jobs == 1
     long_running = [{"key": "emulator:duration", "value": "30"}]
     try:
         running = ctx.create(jobTags=long_running)
