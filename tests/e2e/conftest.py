@@ -47,10 +47,6 @@ def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
     try:
         local.start()
         local.seed_demo_data()
-        # The kill and waiting tests run several jobs at once; AWS's default quota of concurrent jobs
-        # (the emulator's default) would make them wait their turn, which tests/integration/test_quota.py
-        # covers.
-        local.emulator.max_concurrent_jobs = 50
     except StackError as error:
         local.stop()
         pytest.fail(f"the {local.executor} stack did not start: {error}\n{local.logs_hint()}", pytrace=False)
