@@ -50,6 +50,9 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
     too, ``multiple_outputs=True``) or ``"{{ ti.xcom_pull('prepare')['training_data_uri'] }}"``.
     Prefer the XComArg for ``validation_data_uri``: it stays None when there is no validation set,
     where a Jinja template would render the text "None".
+    ``training_tokens`` and ``validation_tokens`` are estimated from the records' characters
+    (``tokens_basis`` says how); pass ``training_tokens=prepare.output["training_tokens"]`` to the
+    customization operator so its cost estimate needs no second read of the data.
 
     :param source_uri: an S3 object, an S3 prefix ending in '/' (every .jsonl, .jsonl.gz, .json
         file under it, in key order), a local file or a local directory; or a list of these.
