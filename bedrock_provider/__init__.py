@@ -17,7 +17,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Amazon Bedrock model customization",
-                "python-modules": ["bedrock_provider.hooks.customization"],
+                "python-modules": [
+                    "bedrock_provider.hooks.customization",
+                    "bedrock_provider.hooks.resources",
+                ],
             }
         ],
         "operators": [
@@ -27,6 +30,9 @@ def get_provider_info() -> dict[str, Any]:
                     "bedrock_provider.operators.customization",
                     "bedrock_provider.operators.dataset",
                     "bedrock_provider.operators.metrics",
+                    "bedrock_provider.operators.deployment",
+                    "bedrock_provider.operators.evaluation",
+                    "bedrock_provider.operators.retention",
                 ],
             }
         ],
@@ -39,7 +45,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Amazon Bedrock model customization",
-                "python-modules": ["bedrock_provider.triggers.customization"],
+                "python-modules": [
+                    "bedrock_provider.triggers.customization",
+                    "bedrock_provider.triggers.resource",
+                ],
             }
         ],
         "extra-links": [

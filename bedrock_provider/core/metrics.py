@@ -353,6 +353,10 @@ def merged_csv(training: MetricsSeries, validation: MetricsSeries | None) -> str
 # -- the gate ----------------------------------------------------------------------------------------
 
 
+# What a failed gate does to the task: fail it, skip it (and its downstream tasks), or only record it.
+ON_GATE_FAILURE_CHOICES = ("fail", "skip", "record")
+
+
 @dataclass(frozen=True)
 class GateOutcome:
     """Whether the model passed, why not, and every check that was made."""

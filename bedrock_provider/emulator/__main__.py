@@ -21,6 +21,15 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=int, default=5055, help="port to bind, 0 for a free one (default: 5055)"
     )
     parser.add_argument("--job-duration", type=float, default=5.0, help="seconds a job runs (default: 5)")
+    parser.add_argument(
+        "--deployment-duration",
+        type=float,
+        default=2.0,
+        help="seconds a custom model deployment or provisioned throughput takes to become ready (default: 2)",
+    )
+    parser.add_argument(
+        "--evaluation-duration", type=float, default=3.0, help="seconds an evaluation job runs (default: 3)"
+    )
     parser.add_argument("--region", default="us-east-1", help="region of the ARNs (default: us-east-1)")
     parser.add_argument(
         "--seed-bucket",
@@ -73,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_requests=args.log_requests,
         publish_events=not args.no_events,
         check_roles=not args.no_role_check,
+        deployment_duration=args.deployment_duration,
+        evaluation_duration=args.evaluation_duration,
         **({"max_concurrent_jobs": args.max_concurrent_jobs} if args.max_concurrent_jobs else {}),
     )
     stop = threading.Event()

@@ -26,6 +26,9 @@ from werkzeug.wrappers import Request
 
 from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.errors import BedrockError, internal_error, throttling, validation_error
+from bedrock_provider.emulator.post_training import ROUTES as POST_TRAINING_ROUTES
+from bedrock_provider.emulator.post_training import PostTrainingBackend, PostTrainingResponses
+from bedrock_provider.emulator.post_training.responses import OPERATIONS as POST_TRAINING_OPERATIONS
 from bedrock_provider.emulator.responses import BedrockResponses
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/tagResource/?$"), "TagResource"),
     ("POST", re.compile(r"^/untagResource/?$"), "UntagResource"),
     ("POST", re.compile(r"^/listTagsForResource/?$"), "ListTagsForResource"),
+    *POST_TRAINING_ROUTES,
 ]
 _TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
 
@@ -75,9 +79,19 @@ class _DropConnection(ConnectionAbortedError):
 class BedrockMiddleware:
     """The emulator's WSGI app: Bedrock customization + control surface, moto for the rest."""
 
-    def __init__(self, backend: CustomizationBackend, moto_app: WSGIApp, *, seed: int | None = 0) -> None:
+    def __init__(
+        self,
+        backend: CustomizationBackend,
+        moto_app: WSGIApp,
+        *,
+        seed: int | None = 0,
+        post_training: PostTrainingBackend | None = None,
+    ) -> None:
         self.backend = backend
         self.responses = BedrockResponses(backend)
+        # Deployments, provisioned throughput and evaluation jobs (emulator/post_training/).
+        self.post_training = post_training or PostTrainingBackend(backend, backend.objects)
+        self.post_training_responses = PostTrainingResponses(self.post_training)
         self.moto_app = moto_app
         self._stats_lock = threading.Lock()
         self._served: Counter[str] = Counter()
@@ -153,7 +167,7 @@ class BedrockMiddleware:
             payload = _json_body(body)
         except BedrockError as exc:
             return self._answer(environ, start_response, operation, exc.status, _error_body(exc), exc.code)
-        if operation in _TAG_OPERATIONS and not self.backend.owns_arn(str(payload.get("resourceARN", ""))):
+        if operation in _TAG_OPERATIONS and not self._owns_arn(str(payload.get("resourceARN", ""))):
             # Tags of other Bedrock resources (guardrails, agents...) stay moto's business.
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -228,11 +242,18 @@ class BedrockMiddleware:
                 return operation, unquote(identifier) if identifier is not None else None
         return None
 
+    def _owns_arn(self, arn: str) -> bool:
+        return self.backend.owns_arn(arn) or self.post_training.owns_arn(arn)
+
     def _dispatch(
         self, operation: str, identifier: str | None, payload: dict[str, Any], request: Request
     ) -> tuple[int, dict[str, Any]]:
         params: dict[str, str] = dict(request.args.items())
-        return self.responses.operation_method(operation)(identifier, payload, params)
+        post_training = operation in POST_TRAINING_OPERATIONS or (
+            operation in _TAG_OPERATIONS and self.post_training.owns_arn(str(payload.get("resourceARN", "")))
+        )
+        responses = self.post_training_responses if post_training else self.responses
+        return responses.operation_method(operation)(identifier, payload, params)
 
     # ----------------------------------------------------------------- control surface
 
@@ -273,6 +294,7 @@ class BedrockMiddleware:
             if method == "POST" and name == "reset":
                 self.reset_counts()
                 self.backend.reset()
+                self.post_training.reset()
                 return _respond(start_response, 200, {})
             if method == "GET" and name == "jobs":
                 return _respond(

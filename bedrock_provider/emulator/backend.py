@@ -122,6 +122,7 @@ class CustomizationBackend:
         self._seq = 0
         self._jobs_created = 0
         self._listeners: list[JobListener] = []
+        self._delete_guards: list[Callable[[CustomModel], None]] = []
 
     # ----------------------------------------------------------------- housekeeping
 
@@ -279,8 +280,21 @@ class CustomizationBackend:
         with self.lock:
             self._advance_all()
             model = self._find_model(identifier)
+            for guard in self._delete_guards:
+                # Bedrock refuses to delete a model that something still serves (a deployment).
+                guard(model)
             del self._models[model.arn]
             del self._models_by_name[model.name]
+
+    def add_delete_guard(self, guard: Callable[[CustomModel], None]) -> None:
+        """Call ``guard(model)`` under the lock before a custom model is deleted; it raises to refuse."""
+        self._delete_guards.append(guard)
+
+    def find_custom_model(self, identifier: str) -> CustomModel | None:
+        """The custom model of that name or ARN, or None (for the other resources that refer to one)."""
+        with self.lock:
+            self._advance_all()
+            return self._models.get(identifier) or self._models_by_name.get(identifier)
 
     def list_custom_models(self, params: Mapping[str, str]) -> dict[str, Any]:
         name_contains = params.get("nameContains")

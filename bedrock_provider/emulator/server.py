@@ -17,6 +17,7 @@ from bedrock_provider.emulator.accounts import MotoAccount
 from bedrock_provider.emulator.app import BedrockMiddleware
 from bedrock_provider.emulator.backend import DEFAULT_MAX_CONCURRENT_JOBS, CustomizationBackend
 from bedrock_provider.emulator.events import EventPublisher
+from bedrock_provider.emulator.post_training import PostTrainingBackend
 from bedrock_provider.emulator.s3 import MotoObjectStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ class BedrockEmulator:
     Each change of a job's status is published, as Bedrock does, as a "Model Customization Job
     State Change" event on moto's default EventBridge bus (``publish_events=False`` turns it off);
     ``bedrock_provider.emulator.events.create_events_queue`` routes them to an SQS queue.
+
+    After training: custom model deployments (Creating -> Active, ``deployment_duration`` seconds),
+    provisioned throughput (Creating -> InService, updates, deletes) and automated evaluation jobs
+    (InProgress -> Completed in ``evaluation_duration`` seconds, results written under the output
+    location as Bedrock writes them). They follow the same ``emulator:outcome`` and
+    ``emulator:duration`` tags; an evaluation job's scores follow ``emulator:score:<metric name>``
+    job tags, and are otherwise derived deterministically from the model, dataset and prompt.
     """
 
     def __init__(
@@ -68,9 +76,16 @@ class BedrockEmulator:
         publish_events: bool = True,
         check_roles: bool = True,
         max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT_JOBS,
+        deployment_duration: float = 2.0,
+        evaluation_duration: float = 3.0,
     ) -> None:
         if job_duration < 0:
             raise ValueError(f"job_duration must be >= 0 seconds, got {job_duration}")
+        if deployment_duration < 0 or evaluation_duration < 0:
+            raise ValueError(
+                f"deployment_duration={deployment_duration} and evaluation_duration={evaluation_duration} "
+                "must be >= 0 seconds"
+            )
         if tick_interval <= 0:
             raise ValueError(f"tick_interval must be > 0 seconds, got {tick_interval}")
         self.host = host
@@ -94,7 +109,19 @@ class BedrockEmulator:
         self.events = EventPublisher(account_id, region)
         if publish_events:
             self.backend.add_listener(self.events)
-        self.app = BedrockMiddleware(self.backend, DomainDispatcherApplication(create_backend_app), seed=seed)
+        self.post_training = PostTrainingBackend(
+            self.backend,
+            self.objects,
+            deployment_duration=deployment_duration,
+            evaluation_duration=evaluation_duration,
+            stop_delay=stop_delay,
+        )
+        self.app = BedrockMiddleware(
+            self.backend,
+            DomainDispatcherApplication(create_backend_app),
+            seed=seed,
+            post_training=self.post_training,
+        )
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -154,6 +181,7 @@ class BedrockEmulator:
         while not self._stopping.wait(self.tick_interval):
             try:
                 self.backend.tick()
+                self.post_training.tick()
             except Exception:
                 # Keep ticking: one bad job must not freeze every other job.
                 log.exception("emulator tick failed")
@@ -266,7 +294,12 @@ class BedrockEmulator:
             raise ValueError(f"max_concurrent_jobs must be at least 1, got {value}")
         self.backend.max_concurrent_jobs = value
 
+    def post_training_counts(self) -> dict[str, int]:
+        """Deployments, provisioned throughputs and evaluation jobs that exist (deleted ones are gone)."""
+        return self.post_training.created_counts()
+
     def reset(self) -> None:
         """Forget jobs, custom models and counts (moto's other state is left alone)."""
         self.reset_counts()
         self.backend.reset()
+        self.post_training.reset()

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.metrics import (
@@ -34,11 +33,11 @@ from bedrock_provider.core.results import job_id_from_arn
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 from bedrock_provider.operators.artifacts import ArtifactStore, local_path
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.gate import ON_GATE_FAILURE_CHOICES, on_gate_failure
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-ON_GATE_FAILURE_CHOICES = ("fail", "skip", "record")
 DEFAULT_CHAMPION_TAG = {"stage": "champion"}
 
 
@@ -447,11 +446,4 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
 
     def _on_gate_failure(self, context: Context, result: dict[str, Any], reasons: list[str]) -> None:
         message = f"Job {result['job_name']} failed the gate: " + "; ".join(reasons)
-        if self.on_gate_failure == "record":
-            self.log.warning("%s (on_gate_failure='record': the task succeeds)", message)
-            return
-        # Downstream tasks and the UI still see the numbers of a model that did not pass.
-        context["ti"].xcom_push(key="return_value", value=result)
-        if self.on_gate_failure == "skip":
-            raise AirflowSkipException(message)
-        raise AirflowFailException(message)
+        on_gate_failure(self.on_gate_failure, message, context, result, self.log)

@@ -29,6 +29,7 @@ SERVICES = ("bedrock", "s3", "sqs", "events")
 # Operations whose IAM action is not "<service>:<Operation>", or that need more than one.
 OPERATION_ACTIONS = {
     ("bedrock", "CreateModelCustomizationJob"): {"bedrock:CreateModelCustomizationJob", "iam:PassRole"},
+    ("bedrock", "CreateEvaluationJob"): {"bedrock:CreateEvaluationJob", "iam:PassRole"},
     ("s3", "HeadObject"): {"s3:GetObject"},
     ("s3", "HeadBucket"): {"s3:ListBucket"},
     ("s3", "ListObjects"): {"s3:ListBucket"},
@@ -66,7 +67,13 @@ S3_HOOK_ACTIONS: dict[str, set[str]] = {
 }
 # Bedrock actions without resource-level permissions (Service Authorization Reference, "Actions
 # defined by Amazon Bedrock": no resource type), so their statement must say "*".
-NO_RESOURCE_LEVEL = {"bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels"}
+NO_RESOURCE_LEVEL = {
+    "bedrock:ListModelCustomizationJobs",
+    "bedrock:ListCustomModels",
+    "bedrock:ListCustomModelDeployments",
+    "bedrock:ListProvisionedModelThroughputs",
+    "bedrock:ListEvaluationJobs",
+}
 PLACEHOLDERS = {"REGION", "ACCOUNT", "DATA_BUCKET", "OUTPUT_PREFIX", "BEDROCK_SERVICE_ROLE", "EVENTS_QUEUE"}
 
 
@@ -105,6 +112,14 @@ def calls_in_code() -> dict[str, set[str]]:
     unmapped: list[str] = []
     for path in _source_files():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in operations:
+                # A method named by data (a ResourceKind's describe or cleanup method, a create call
+                # chosen by mode) and called through getattr.
+                service, operation = operations[node.value]
+                actions = OPERATION_ACTIONS.get((service, operation), {f"{service}:{operation}"})
+                for action in actions:
+                    needed[action].add(f"{path.relative_to(REPO)}:{node.lineno} {node.value}")
+                continue
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             name = node.func.attr

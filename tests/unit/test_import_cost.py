@@ -12,6 +12,9 @@ MODULES = [
     "bedrock_provider.operators.customization",
     "bedrock_provider.operators.dataset",
     "bedrock_provider.operators.metrics",
+    "bedrock_provider.operators.deployment",
+    "bedrock_provider.operators.evaluation",
+    "bedrock_provider.operators.retention",
     "bedrock_provider.sensors.customization",
 ]
 HEAVY = ["boto3", "botocore", "aiobotocore", "moto", "matplotlib"]

@@ -1,0 +1,112 @@
+"""Requests for deployments, provisioned throughput and evaluation jobs, checked as Bedrock checks them.
+
+Every constraint of Bedrock's service model (patterns, lengths, enums, required members) is checked by
+``validation.check_input`` from botocore's model; what the model cannot say follows here.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bedrock_provider.emulator.errors import validation_error
+from bedrock_provider.emulator.validation import check_input, tag_dict
+
+DEPLOYMENT_ARN_RE = re.compile(
+    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model-deployment/[a-z0-9]{12}$"
+)
+PROVISIONED_ARN_RE = re.compile(
+    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:provisioned-model/[a-z0-9]{12}$"
+)
+EVALUATION_JOB_ARN_RE = re.compile(
+    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:evaluation-job/[a-z0-9]{12}$"
+)
+BUILTIN_DATASET_PREFIX = "Builtin."
+
+
+def check_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
+    """CreateCustomModelDeployment's request."""
+    check_input("CreateCustomModelDeployment", body)
+    return {
+        "name": str(body["modelDeploymentName"]),
+        "model_arn": str(body["modelArn"]),
+        "description": body.get("description"),
+        "token": body.get("clientRequestToken"),
+        "tags": tag_dict(body.get("tags"), "tags"),
+    }
+
+
+def check_throughput(body: Mapping[str, Any]) -> dict[str, Any]:
+    """CreateProvisionedModelThroughput's request."""
+    check_input("CreateProvisionedModelThroughput", body)
+    return {
+        "name": str(body["provisionedModelName"]),
+        "model_id": str(body["modelId"]),
+        "units": int(body["modelUnits"]),
+        "commitment": body.get("commitmentDuration"),
+        "token": body.get("clientRequestToken"),
+        "tags": tag_dict(body.get("tags"), "tags"),
+    }
+
+
+def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
+    """CreateEvaluationJob's request (automated model evaluation; human and RAG are refused)."""
+    check_input("CreateEvaluationJob", _deployments_as_provisioned(body))
+    config = body["evaluationConfig"]
+    if "automated" not in config:
+        raise validation_error(
+            "evaluationConfig.human: human-based evaluation jobs need an Amazon SageMaker flow definition; "
+            "this emulator runs automated evaluation jobs only."
+        )
+    application = body.get("applicationType") or "ModelEvaluation"
+    if application != "ModelEvaluation":
+        raise validation_error(
+            "applicationType RagEvaluation needs a knowledge base; this emulator has none."
+        )
+    models = (body.get("inferenceConfig") or {}).get("models") or []
+    if not models or not all("bedrockModel" in model for model in models):
+        raise validation_error(
+            "inferenceConfig.models must name Bedrock models (bedrockModel.modelIdentifier)."
+        )
+    for index, item in enumerate(config["automated"]["datasetMetricConfigs"], start=1):
+        dataset = item["dataset"]
+        if "datasetLocation" not in dataset and not str(dataset["name"]).startswith(BUILTIN_DATASET_PREFIX):
+            raise validation_error(
+                f"evaluationConfig.automated.datasetMetricConfigs.{index}.member.dataset {dataset['name']!r} "
+                "has no datasetLocation: a custom prompt dataset needs its S3 location; built-in datasets "
+                "are named Builtin.*."
+            )
+    return {
+        "name": str(body["jobName"]),
+        "role": str(body["roleArn"]),
+        "application": application,
+        "evaluation_config": copy.deepcopy(dict(config)),
+        "inference_config": copy.deepcopy(dict(body["inferenceConfig"])),
+        "output": dict(body["outputDataConfig"]),
+        "token": body.get("clientRequestToken"),
+        "tags": tag_dict(body.get("jobTags"), "jobTags"),
+        "description": body.get("jobDescription"),
+        "kms_key_id": body.get("customerEncryptionKeyId"),
+    }
+
+
+def _deployments_as_provisioned(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The request with custom model deployment ARNs checked as provisioned model ARNs.
+
+    botocore's pattern of EvaluationBedrockModelIdentifier lists provisioned models but not the newer
+    custom model deployments, which Bedrock documents as the way to invoke a custom model on demand;
+    the emulator takes both, and checks a deployment ARN's shape against the same rules.
+    """
+    checked = copy.deepcopy(dict(body))
+    for model in (checked.get("inferenceConfig") or {}).get("models") or []:
+        bedrock_model = model.get("bedrockModel") if isinstance(model, dict) else None
+        if not isinstance(bedrock_model, dict):
+            continue
+        identifier = bedrock_model.get("modelIdentifier")
+        if isinstance(identifier, str) and DEPLOYMENT_ARN_RE.match(identifier):
+            bedrock_model["modelIdentifier"] = identifier.replace(
+                ":custom-model-deployment/", ":provisioned-model/"
+            )
+    return checked

@@ -1,0 +1,229 @@
+"""BedrockDeployCustomModelOperator: make a custom model invocable, once per task instance."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from bedrock_provider.core.deployment import (
+    ON_DEMAND,
+    OWNER_TAG,
+    DeploymentRequest,
+    ValidDeployment,
+    deployment_result,
+    replacement_token,
+)
+from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
+from bedrock_provider.core.resources import ResourceKind
+from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.customization import check_wait_settings, task_identity
+from bedrock_provider.operators.waiting import ResourceWaitMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
+    """Deploy a custom model so that bedrock-runtime and evaluation jobs can invoke it.
+
+    :param model_identifier: the custom model's ARN or name (e.g. the customization task's
+        ``custom_model_arn``).
+    :param deployment_name: name of the deployment (or provisioned throughput).
+    :param mode: "on_demand" (CreateCustomModelDeployment: pay per token) or "provisioned"
+        (CreateProvisionedModelThroughput: model units, billed by the hour).
+    :param model_units: model units of a provisioned throughput.
+    :param commitment_duration: None (no commitment), "OneMonth" or "SixMonths" (provisioned only).
+    :param tags: tags of the deployment (a dict, or Bedrock's list of key/value).
+    :param description: description of an on-demand deployment.
+    :param wait_for_completion: wait until the deployment is Active (InService).
+    :param deferrable: wait in the triggerer, holding no worker slot.
+    :param poll_interval: seconds between status checks.
+    :param max_wait: give up waiting after this many seconds; None waits as long as it takes.
+    :param delete_on_kill: when the task is killed while the deployment is not yet ready, delete it.
+
+    Exactly once: the Create call carries the task instance's token (dag_id, task_id, run_id,
+    map_index), and the deployment is tagged with it. A retry, a cleared task or a re-run adopts a
+    deployment of that name only when the tag is its own and it serves the requested model (and,
+    provisioned, the same model units and commitment); any difference is an error naming the field.
+    A deployment of ours that Failed is deleted and replaced. Returns ``{"deployment_arn",
+    "model_arn", "status", "mode", "deployment_name", "adopted"}``; ``deployment_arn`` is the modelId
+    that bedrock-runtime and evaluation jobs take.
+    """
+
+    template_fields: Sequence[str] = (
+        "model_identifier",
+        "deployment_name",
+        "mode",
+        "model_units",
+        "commitment_duration",
+        "tags",
+        "description",
+        *AWS_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers = {"tags": "json"}
+    ui_color = "#e4f0e8"
+
+    def __init__(
+        self,
+        *,
+        model_identifier: str,
+        deployment_name: str,
+        mode: str = ON_DEMAND,
+        model_units: int | str = 1,
+        commitment_duration: str | None = None,
+        tags: dict[str, str] | list[dict[str, str]] | None = None,
+        description: str | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = True,
+        poll_interval: float = 30,
+        max_wait: float | None = None,
+        delete_on_kill: bool = True,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_wait_settings(poll_interval, max_wait)
+        self.model_identifier = model_identifier
+        self.deployment_name = deployment_name
+        self.mode = mode
+        self.model_units = model_units
+        self.commitment_duration = commitment_duration
+        self.tags = tags
+        self.description = description
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_wait = max_wait
+        self.delete_on_kill = delete_on_kill
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.deployment_arn: str | None = None
+        self._kind: ResourceKind | None = None
+
+    def build_request(self) -> DeploymentRequest:
+        return DeploymentRequest(
+            model_identifier=self.model_identifier,
+            deployment_name=self.deployment_name,
+            mode=self.mode,
+            model_units=self.model_units,
+            commitment_duration=self.commitment_duration,
+            tags=self.tags,
+            description=self.description,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = self.build_request().validate()
+        started_at = time.time()
+        owner = task_identity(context).client_request_token()
+        model_arn = self._model_arn(request.model_identifier)
+        description, adopted = self._create_or_adopt(request, model_arn, owner)
+        kind = request.kind
+        self._kind = kind
+        self.deployment_arn = str(description[kind.arn_field])
+        if not self.wait_for_completion:
+            return deployment_result(kind, description, request.mode, adopted=adopted)
+        final = self.wait_for_resource(
+            kind, self.deployment_arn, started_at, cleanup_on_kill=self.delete_on_kill
+        )
+        return self._finish(kind, final, request.mode, adopted)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        kind, description = self.resource_from_event(event)
+        return self._finish(kind, description, str(self.mode), adopted=None)
+
+    def _finish(
+        self, kind: ResourceKind, description: dict[str, Any], mode: str, adopted: bool | None
+    ) -> dict[str, Any]:
+        result = deployment_result(kind, description, mode, adopted=adopted)
+        if not kind.is_ready(str(result["status"])):
+            raise AirflowException(
+                f"The {kind.label} {result['deployment_name']} ({result['deployment_arn']}) is "
+                f"{result['status']}: {result['failure_message'] or 'Bedrock gave no failure message'}"
+            )
+        self.log.info(
+            "%s %s is %s: invoke it with modelId=%s",
+            kind.label.capitalize(),
+            result["deployment_name"],
+            result["status"],
+            result["deployment_arn"],
+        )
+        return result
+
+    def _model_arn(self, model_identifier: str) -> str:
+        model = self.resource_hook.find_custom_model(model_identifier)
+        if model is None:
+            raise InvalidInputError(
+                "Invalid deployment request",
+                [
+                    Problem(
+                        "model_identifier",
+                        model_identifier,
+                        "no such custom model in this account and region; pass the customization "
+                        "task's custom_model_arn",
+                    )
+                ],
+            )
+        return str(model["modelArn"])
+
+    def _create_or_adopt(
+        self, request: ValidDeployment, model_arn: str, owner: str
+    ) -> tuple[dict[str, Any], bool]:
+        kind = request.kind
+        hook = self.resource_hook
+        token = owner
+        existing = hook.find(kind, request.deployment_name)
+        if existing is not None:
+            arn = str(existing[kind.arn_field])
+            if hook.list_tags(arn).get(OWNER_TAG) != owner:
+                raise JobConflictError(
+                    f"A {kind.label} named {request.deployment_name} ({arn}) exists but was not created by "
+                    "this task instance, so it is not adopted. Give each run its own deployment_name, e.g. "
+                    "'support-bot-{{ ds_nodash }}'."
+                )
+            differences = request.differences(existing, model_arn)
+            if differences:
+                raise JobConflictError(
+                    f"This task instance's {kind.label} {request.deployment_name} ({arn}) differs from the "
+                    "request, so it is not adopted:\n"
+                    + "\n".join(f"  - {problem}" for problem in differences)
+                    + "\nDelete it, or give the task a new deployment_name."
+                )
+            if not kind.is_failed(str(existing.get("status"))):
+                self.log.info(
+                    "Adopting this task instance's %s %s (%s, %s)",
+                    kind.label,
+                    request.deployment_name,
+                    arn,
+                    existing.get("status"),
+                )
+                return existing, True
+            self.log.warning(
+                "This task instance's %s %s Failed (%s); deleting it and deploying again",
+                kind.label,
+                request.deployment_name,
+                kind.failure_message(existing),
+            )
+            hook.delete(kind, arn)
+            token = replacement_token(owner, arn)
+        method, kwargs = request.create_call(model_arn, token, owner)
+        self.log.info("Creating %s %s of %s", kind.label, request.deployment_name, model_arn)
+        response = getattr(hook.client, method)(**kwargs)
+        arn = str(response[kind.arn_field])
+        self.deployment_arn = arn
+        self._kind = kind
+        return hook.describe(kind, arn), False
+
+    def on_kill(self) -> None:
+        """Delete a deployment this task made that is not ready yet (the worker was waiting on it)."""
+        if not self.deployment_arn or self._kind is None or not self.delete_on_kill:
+            return
+        if self.resource_hook.cleanup(self._kind, self.deployment_arn):
+            self.log.info(
+                "Task killed; deleted %s %s, which was not ready", self._kind.label, self.deployment_arn
+            )

@@ -1,0 +1,274 @@
+"""BedrockModelEvaluationOperator: an automated evaluation job on a deployed model, gated on its scores."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from bedrock_provider.core.datasets.evaluation import check_prompt_dataset
+from bedrock_provider.core.deployment import OWNER_TAG
+from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
+from bedrock_provider.core.evaluation import (
+    EvaluationRequest,
+    ScoreTally,
+    ValidEvaluation,
+    evaluate_scores,
+    is_results_file,
+    results_prefix,
+)
+from bedrock_provider.core.resources import EVALUATION_JOB
+from bedrock_provider.core.submission import plan_submission
+from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.customization import check_wait_settings, task_identity
+from bedrock_provider.operators.gate import on_gate_failure
+from bedrock_provider.operators.waiting import ResourceWaitMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
+    """Evaluate a deployed model with an automated Bedrock evaluation job, and gate on its scores.
+
+    :param job_name: evaluation job name: lowercase letters, digits and '-' (at most 63).
+    :param role_arn: service role Bedrock assumes to read the dataset, invoke the model and write results.
+    :param model_identifier: what to evaluate: the ``deployment_arn`` of BedrockDeployCustomModelOperator
+        (a custom model must be deployed first), a provisioned throughput ARN or a foundation model.
+    :param task_type: QuestionAndAnswer, Summarization, Classification or Generation.
+    :param output_uri: S3 URI under which Bedrock writes the results.
+    :param dataset_uri: S3 URI of a custom prompt dataset (JSONL; checked before the job is submitted).
+    :param dataset_name: name of the dataset in the job; a built-in dataset (Builtin.*) needs no URI.
+    :param metric_names: built-in metrics; default all of the task type's (Builtin.Accuracy, ...).
+    :param min_scores: ``{"Builtin.Accuracy": 0.7}``: each score must be at least its minimum.
+    :param max_scores: ``{"Builtin.Toxicity": 0.1}``: each score must be at most its maximum.
+    :param on_gate_failure: "fail", "skip" (downstream skipped) or "record" (passed=False only).
+    :param job_tags: tags of the job.
+    :param stop_job_on_kill: stop the job when the task is killed while it runs.
+
+    Exactly once, as the customization operator: the job carries the task instance's token (as its
+    clientRequestToken and as a tag, since GetEvaluationJob does not return the token), a retry adopts
+    its own InProgress or Completed job when it evaluates the same model, dataset, metrics and output,
+    and submits ``name-r2`` when its job Failed or was Stopped. Returns ``{"job_arn", "job_name",
+    "status", "scores": {metric: mean score}, "passed", "gate", "results_uri", "model_identifier"}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "job_name",
+        "role_arn",
+        "model_identifier",
+        "evaluation_task_type",
+        "output_uri",
+        "dataset_uri",
+        "dataset_name",
+        "metric_names",
+        "min_scores",
+        "max_scores",
+        "on_gate_failure",
+        "job_tags",
+        *AWS_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers = {"min_scores": "json", "max_scores": "json", "job_tags": "json"}
+    ui_color = "#f4ece4"
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        role_arn: str,
+        model_identifier: str,
+        task_type: str,
+        output_uri: str,
+        dataset_uri: str | None = None,
+        dataset_name: str | None = None,
+        metric_names: list[str] | None = None,
+        min_scores: dict[str, float] | None = None,
+        max_scores: dict[str, float] | None = None,
+        on_gate_failure: str = "fail",
+        job_tags: dict[str, str] | list[dict[str, str]] | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = True,
+        poll_interval: float = 60,
+        max_wait: float | None = None,
+        stop_job_on_kill: bool = True,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_wait_settings(poll_interval, max_wait)
+        self.job_name = job_name
+        self.role_arn = role_arn
+        self.model_identifier = model_identifier
+        # BaseOperator.task_type is the operator's class name: the parameter is kept under another name.
+        self.evaluation_task_type = task_type
+        self.output_uri = output_uri
+        self.dataset_uri = dataset_uri
+        self.dataset_name = dataset_name
+        self.metric_names = metric_names
+        self.min_scores = min_scores
+        self.max_scores = max_scores
+        self.on_gate_failure = on_gate_failure
+        self.job_tags = job_tags
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_wait = max_wait
+        self.stop_job_on_kill = stop_job_on_kill
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.job_arn: str | None = None
+
+    def build_request(self) -> EvaluationRequest:
+        return EvaluationRequest(
+            job_name=self.job_name,
+            role_arn=self.role_arn,
+            model_identifier=self.model_identifier,
+            task_type=self.evaluation_task_type,
+            output_uri=self.output_uri,
+            dataset_uri=self.dataset_uri,
+            dataset_name=self.dataset_name,
+            metric_names=self.metric_names,
+            min_scores=self.min_scores,
+            max_scores=self.max_scores,
+            on_gate_failure=self.on_gate_failure,
+            job_tags=self.job_tags,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = self.build_request().validate()
+        if request.dataset_uri:
+            self._check_dataset(request)
+        started_at = time.time()
+        description = self._submit_or_adopt(request, context)
+        self.job_arn = str(description["jobArn"])
+        if not self.wait_for_completion:
+            return {
+                "job_arn": self.job_arn,
+                "job_name": description["jobName"],
+                "status": description["status"],
+            }
+        final = self.wait_for_resource(
+            EVALUATION_JOB, self.job_arn, started_at, cleanup_on_kill=self.stop_job_on_kill
+        )
+        return self._finish(context, request, final)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        _, description = self.resource_from_event(event)
+        return self._finish(context, self.build_request().validate(), description)
+
+    # -- before the job -----------------------------------------------------------------------------
+
+    def _check_dataset(self, request: ValidEvaluation) -> None:
+        """Read the prompt dataset from S3 and refuse it, naming each bad line, before any Bedrock call."""
+        uri = str(request.dataset_uri)
+        bucket, key = self.s3_hook.parse_s3_url(uri)
+        if not self.s3_hook.check_for_key(key, bucket):
+            raise InvalidInputError(
+                "Invalid evaluation request",
+                [Problem("dataset_uri", uri, "no object at that S3 URI; upload the prompt dataset first")],
+            )
+        body = self.s3_hook.get_key(key, bucket).get()["Body"]
+        report = check_prompt_dataset(body, request.needs_reference)
+        if not report.valid:
+            raise InvalidInputError(
+                "Invalid evaluation request", [Problem("dataset_uri", uri, report.summary(uri))]
+            )
+        self.log.info("Prompt dataset %s: %d prompts, all valid", uri, report.prompts)
+
+    def _submit_or_adopt(self, request: ValidEvaluation, context: Context) -> dict[str, Any]:
+        identity = task_identity(context)
+        hook = self.resource_hook
+
+        def find(name: str) -> dict[str, Any] | None:
+            found = hook.find_evaluation_job(name)
+            if found is not None:
+                # GetEvaluationJob has no clientRequestToken: the job's tag carries it.
+                found["clientRequestToken"] = hook.list_tags(str(found["jobArn"])).get(OWNER_TAG)
+            return found
+
+        plan = plan_submission(request.job_name, identity, "reattach", find)
+        if plan.action == "adopt":
+            existing = plan.existing or {}
+            differences = request.differences(existing)
+            if differences:
+                raise JobConflictError(
+                    f"This task instance's evaluation job {plan.job_name} ({existing.get('jobArn')}) differs "
+                    "from the request, so it is not adopted:\n"
+                    + "\n".join(f"  - {problem}" for problem in differences)
+                    + "\nGive the task a new job_name."
+                )
+            self.log.info("Adopting evaluation job %s: %s", plan.job_name, plan.reason)
+            return existing
+        token = identity.client_request_token(plan.attempt)
+        self.log.info("Submitting evaluation job %s (%s)", plan.job_name, plan.reason)
+        response = hook.client.create_evaluation_job(**request.create_kwargs(plan.job_name, token))
+        return hook.describe(EVALUATION_JOB, str(response["jobArn"]))
+
+    # -- after the job ------------------------------------------------------------------------------
+
+    def _finish(
+        self, context: Context, request: ValidEvaluation, description: dict[str, Any]
+    ) -> dict[str, Any]:
+        status = str(description.get("status"))
+        job_name = str(description.get("jobName"))
+        if status != "Completed":
+            message = EVALUATION_JOB.failure_message(description) or "Bedrock gave no failure message"
+            raise AirflowException(f"Evaluation job {job_name} is {status}: {message}")
+        job_arn = str(description["jobArn"])
+        prefix = results_prefix(request.output_uri, job_name, job_arn)
+        scores, prompts = self._read_scores(prefix, request)
+        gate = evaluate_scores(scores, request.min_scores, request.max_scores)
+        result = {
+            "job_arn": job_arn,
+            "job_name": job_name,
+            "status": status,
+            "model_identifier": request.model_identifier,
+            "dataset_uri": request.dataset_uri,
+            "task_type": request.task_type,
+            "results_uri": prefix,
+            "prompts": prompts,
+            "scores": scores,
+            "passed": gate.passed,
+            "gate": {**gate.as_dict(), "on_failure": request.on_gate_failure},
+        }
+        self.log.info(
+            "Evaluation job %s: %s over %d prompts",
+            job_name,
+            ", ".join(f"{metric} {value:.4f}" for metric, value in scores.items()),
+            prompts,
+        )
+        if not gate.passed:
+            message = f"Evaluation job {job_name} failed the gate: " + "; ".join(gate.reasons)
+            on_gate_failure(request.on_gate_failure, message, context, result, self.log)
+        return result
+
+    def _read_scores(self, prefix: str, request: ValidEvaluation) -> tuple[dict[str, float], int]:
+        bucket, key_prefix = self.s3_hook.parse_s3_url(prefix)
+        keys = [
+            key for key in self.s3_hook.list_keys(bucket, prefix=key_prefix) or [] if is_results_file(key)
+        ]
+        if not keys:
+            raise AirflowException(
+                f"No results under {prefix}: Bedrock writes {'{uuid}'}_output.jsonl files there when the job "
+                "completes. Check output_uri and that this connection may read it."
+            )
+        tally = ScoreTally(request.metric_names)
+        for key in sorted(keys):
+            body = self.s3_hook.get_key(key, bucket).get()["Body"]
+            for number, line in enumerate(io.TextIOWrapper(body, encoding="utf-8"), start=1):
+                tally.add_line(line, f"s3://{bucket}/{key}", number)
+        return tally.scores(), tally.prompts
+
+    def on_kill(self) -> None:
+        if (
+            self.job_arn
+            and self.stop_job_on_kill
+            and self.resource_hook.cleanup(EVALUATION_JOB, self.job_arn)
+        ):
+            self.log.info("Task killed; stop requested for evaluation job %s", self.job_arn)

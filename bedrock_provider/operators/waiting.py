@@ -1,0 +1,81 @@
+"""Waiting for a Bedrock resource from an operator: deferred to the triggerer, or blocking in the worker.
+
+Every operator that waits for a deployment, a provisioned throughput or an evaluation job uses the
+same two steps: ``wait_for_resource`` (defer with BedrockResourceTrigger, or block through the
+hook's wait) and ``resource_from_event`` (what the trigger's event says, as a description).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException
+
+from bedrock_provider.core import states
+from bedrock_provider.core.resources import ResourceKind, kind_of
+
+if TYPE_CHECKING:
+    from bedrock_provider.hooks.resources import BedrockResourceHook
+
+
+class ResourceWaitMixin:
+    """For operators that also have BedrockAwsMixin (the connection) and set poll_interval, max_wait
+    and deferrable."""
+
+    poll_interval: float
+    max_wait: float | None
+    deferrable: bool
+
+    @cached_property
+    def resource_hook(self) -> BedrockResourceHook:
+        from bedrock_provider.hooks.resources import BedrockResourceHook
+
+        return BedrockResourceHook(**self.aws_hook_kwargs())  # type: ignore[attr-defined]
+
+    def wait_for_resource(
+        self,
+        kind: ResourceKind,
+        arn: str,
+        started_at: float,
+        *,
+        cleanup_on_kill: bool,
+        method_name: str = "execute_complete",
+    ) -> dict[str, Any]:
+        """The resource's final description; in deferrable mode this defers and returns nothing here."""
+        description = self.resource_hook.describe(kind, arn)
+        if kind.is_terminal(str(description.get("status"))):
+            return description
+        if self.deferrable:
+            from bedrock_provider.triggers.resource import BedrockResourceTrigger
+
+            self.log.info(  # type: ignore[attr-defined]
+                "Deferring: the triggerer checks %s %s every %s s", kind.label, arn, self.poll_interval
+            )
+            self.defer(  # type: ignore[attr-defined]
+                trigger=BedrockResourceTrigger(
+                    kind=kind.key,
+                    identifier=arn,
+                    poll_interval=self.poll_interval,
+                    max_wait=self.max_wait,
+                    cleanup_on_kill=cleanup_on_kill,
+                    started_at=started_at,
+                    **self.aws_trigger_kwargs(),  # type: ignore[attr-defined]
+                ),
+                method_name=method_name,
+            )
+        try:
+            return self.resource_hook.wait(
+                kind, arn, self.poll_interval, self.max_wait, started_at=started_at
+            )
+        except TimeoutError as error:
+            raise AirflowException(str(error)) from error
+
+    def resource_from_event(self, event: dict[str, Any] | None) -> tuple[ResourceKind, dict[str, Any]]:
+        """The kind and current description of the resource a trigger event is about."""
+        if not event or "status" not in event or "kind" not in event or not event.get("arn"):
+            raise AirflowException(f"The trigger returned no usable event: {event!r}")
+        kind = kind_of(str(event["kind"]))
+        if event["status"] in (states.TIMEOUT, states.ERROR):
+            raise AirflowException(str(event.get("message") or f"Waiting for {kind.label} ended: {event}"))
+        return kind, self.resource_hook.describe(kind, str(event["arn"]))

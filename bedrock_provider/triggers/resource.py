@@ -1,0 +1,150 @@
+"""BedrockResourceTrigger: waits in the triggerer for any Bedrock resource to become ready or fail.
+
+One trigger for every kind in ``core.resources.KINDS`` (custom model deployments, provisioned
+throughput, evaluation jobs, ...): the kind says which describe to call and what its statuses mean,
+so there is no trigger per resource. It describes the resource every ``poll_interval`` through the
+process-wide shared client, backs off with jitter on throttling and server errors, keeps its
+deadline across triggerer restarts (``started_at`` is serialized), and fires one event:
+``{"kind", "status", "arn", "name", "failure_message", "ready"}`` (status is the resource's, or
+"timeout" / "error").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from bedrock_provider.core.resources import ResourceWatch, kind_of
+from bedrock_provider.core.retry import backoff_delay
+from bedrock_provider.hooks import aws_hook_kwargs
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class BedrockResourceTrigger(BaseTrigger):
+    """Wait for a Bedrock resource of any kind, then fire one event.
+
+    :param kind: a key of ``bedrock_provider.core.resources.KINDS``, e.g. "custom_model_deployment".
+    :param identifier: the resource's ARN (or name, where its Get call takes one).
+    :param poll_interval: seconds between describes.
+    :param max_wait: give up (status "timeout") this many seconds after ``started_at``.
+    :param cleanup_on_kill: when the user kills the deferred task, delete (deployments, provisioned
+        throughput) or stop (jobs) the resource if it is not ready yet.
+    :param started_at: epoch seconds the wait began, kept across triggerer restarts.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        identifier: str,
+        poll_interval: float = 30,
+        max_wait: float | None = None,
+        cleanup_on_kill: bool = True,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__()
+        kind_of(kind)
+        self.kind = kind
+        self.identifier = identifier
+        self.poll_interval = poll_interval
+        self.max_wait = max_wait
+        self.cleanup_on_kill = cleanup_on_kill
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+        self.started_at = started_at if started_at is not None else time.time()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "kind": self.kind,
+                "identifier": self.identifier,
+                "poll_interval": self.poll_interval,
+                "max_wait": self.max_wait,
+                "cleanup_on_kill": self.cleanup_on_kill,
+                "aws_conn_id": self.aws_conn_id,
+                "region_name": self.region_name,
+                "verify": self.verify,
+                "botocore_config": self.botocore_config,
+                "started_at": self.started_at,
+            },
+        )
+
+    def hook(self) -> Any:
+        from bedrock_provider.hooks.resources import BedrockResourceHook
+
+        return BedrockResourceHook(
+            **aws_hook_kwargs(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
+
+        kind = kind_of(self.kind)
+        watch = ResourceWatch(kind, self.identifier, self.started_at, self.max_wait)
+        hook = self.hook()
+        # The lease keeps the shared client open for the whole wait instead of per describe.
+        async with hook.async_client():
+            failures = 0
+            while True:
+                delay = float(self.poll_interval)
+                try:
+                    description = await hook.describe_async(kind, self.identifier)
+                except Exception as error:
+                    if is_not_found(error) or not is_transient_error(error):
+                        what = "not found" if is_not_found(error) else "could not be described"
+                        message = f"The {kind.label} {self.identifier} {what}: {error_message(error)}"
+                        yield TriggerEvent(watch.error_event(message))
+                        return
+                    failures += 1
+                    delay = backoff_delay(failures, base=min(delay, 5.0), cap=MAX_BACKOFF_SECONDS)
+                    self.log.warning(
+                        "Describing %s %s failed (%s, attempt %d); retrying in %.1f s",
+                        kind.label,
+                        self.identifier,
+                        error_message(error),
+                        failures,
+                        delay,
+                    )
+                else:
+                    failures = 0
+                    event, changed = watch.on_description(description)
+                    if changed is not None:
+                        self.log.info(
+                            "%s %s: %s after %.0f s",
+                            kind.label.capitalize(),
+                            self.identifier,
+                            changed,
+                            time.time() - self.started_at,
+                        )
+                    if event is not None:
+                        yield TriggerEvent(event)
+                        return
+                remaining = watch.remaining()
+                if remaining is not None and remaining <= 0:
+                    yield TriggerEvent(watch.timeout_event())
+                    return
+                await asyncio.sleep(delay if remaining is None else min(delay, remaining))
+
+    async def on_kill(self) -> None:
+        """Airflow 3.3 calls this when a user kills the deferred task: clean up a resource not ready yet."""
+        kind = kind_of(self.kind)
+        if not self.cleanup_on_kill or kind.cleanup_action is None:
+            self.log.info("Task killed; %s %s left as it is", kind.label, self.identifier)
+            return
+        if await self.hook().cleanup_async(kind, self.identifier):
+            self.log.info(
+                "Task killed; %s requested for %s %s", kind.cleanup_action, kind.label, self.identifier
+            )
+        else:
+            self.log.info("Task killed; %s %s was ready or gone, left as it is", kind.label, self.identifier)

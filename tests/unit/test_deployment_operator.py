@@ -1,0 +1,177 @@
+"""BedrockDeployCustomModelOperator and the resource trigger against the emulator in-process."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, TaskDeferred
+
+from bedrock_provider.core.errors import InvalidInputError, JobConflictError
+from bedrock_provider.emulator import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUTCOME, BedrockEmulator
+from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
+from bedrock_provider.triggers.resource import BedrockResourceTrigger
+from tests.unit.post_training import clients, context, emu, emulator, trained_model, until
+
+__all__ = ["emu", "emulator"]
+
+
+def deploy(**overrides: Any) -> BedrockDeployCustomModelOperator:
+    kwargs: dict[str, Any] = {
+        "task_id": "deploy",
+        "model_identifier": "support-bot-20250105",
+        "deployment_name": "support-bot-20250105",
+        "deferrable": False,
+        "poll_interval": 0.1,
+        "aws_conn_id": None,
+    }
+    kwargs.update(overrides)
+    return BedrockDeployCustomModelOperator(**kwargs)
+
+
+def run_trigger(trigger: BedrockResourceTrigger) -> dict[str, Any]:
+    async def first_event() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(first_event())
+
+
+def test_on_demand_deployment_waits_until_active(emu: BedrockEmulator) -> None:
+    model_arn = trained_model(emu)
+    result = deploy().execute(context(task_id="deploy"))
+    assert result["status"] == "Active" and result["mode"] == "on_demand"
+    assert result["model_arn"] == model_arn and result["adopted"] is False
+    assert ":custom-model-deployment/" in result["deployment_arn"]
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+
+
+def test_a_rerun_adopts_its_own_deployment_and_creates_none(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    first = deploy().execute(context(task_id="deploy"))
+    again = deploy().execute(context(task_id="deploy"))
+    assert again["deployment_arn"] == first["deployment_arn"] and again["adopted"] is True
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+    assert emu.post_training_counts()["deployments"] == 1
+
+
+def test_a_deployment_of_another_model_is_not_adopted(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    other = trained_model(emu, "support-bot-20250112")
+    deploy().execute(context(task_id="deploy"))
+    with pytest.raises(JobConflictError, match="model_identifier") as error:
+        deploy(model_identifier=other).execute(context(task_id="deploy"))
+    assert other in str(error.value)
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+
+
+def test_another_runs_deployment_of_that_name_is_refused(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    deploy().execute(context(run_id="scheduled__2025-01-05", task_id="deploy"))
+    with pytest.raises(JobConflictError, match="not created by this task instance"):
+        deploy().execute(context(run_id="manual__other", task_id="deploy"))
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"mode": "serverless"}, "mode"),
+        ({"deployment_name": "bad name!"}, "deployment_name"),
+        ({"model_identifier": "not a model!"}, "model_identifier"),
+        ({"mode": "provisioned", "model_units": 0}, "model_units"),
+        ({"mode": "provisioned", "commitment_duration": "OneYear"}, "commitment_duration"),
+        ({"commitment_duration": "OneMonth"}, "commitment_duration"),
+        ({"tags": {"airflow:task-token": "x"}}, "tags"),
+    ],
+)
+def test_bad_input_is_refused_before_any_call(
+    emu: BedrockEmulator, overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as error:
+        deploy(**overrides).execute(context())
+    assert field in error.value.fields
+    assert emu.counts() == {}
+
+
+def test_an_unknown_model_is_named(emu: BedrockEmulator) -> None:
+    with pytest.raises(InvalidInputError, match="no such custom model"):
+        deploy(model_identifier="missing-model").execute(context())
+    assert emu.request_count("CreateCustomModelDeployment") == 0
+
+
+def test_provisioned_throughput_and_its_adoption_rules(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    result = deploy(mode="provisioned", model_units=2).execute(context(task_id="deploy"))
+    assert result["status"] == "InService" and result["mode"] == "provisioned"
+    assert ":provisioned-model/" in result["deployment_arn"]
+    bedrock, _ = clients(emu)
+    assert (
+        bedrock.get_provisioned_model_throughput(provisionedModelId=result["deployment_arn"])["modelUnits"]
+        == 2
+    )
+    with pytest.raises(JobConflictError, match="model_units"):
+        deploy(mode="provisioned", model_units=3).execute(context(task_id="deploy"))
+    assert emu.request_count("CreateProvisionedModelThroughput") == 1
+
+
+def test_a_failed_deployment_fails_the_task_and_a_retry_replaces_it(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    failing = {TAG_OUTCOME: "Failed", TAG_FAILURE_MESSAGE: "no capacity in us-east-1"}
+    with pytest.raises(AirflowException, match="no capacity in us-east-1"):
+        deploy(tags=failing).execute(context(task_id="deploy"))
+    result = deploy().execute(context(task_id="deploy"))
+    assert result["status"] == "Active"
+    assert emu.request_count("CreateCustomModelDeployment") == 2
+    assert emu.post_training_counts()["deployments"] == 1
+
+
+def test_deferred_wait_through_the_resource_trigger(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    operator = deploy(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context(task_id="deploy"))
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, BedrockResourceTrigger)
+    classpath, kwargs = trigger.serialize()
+    restored = BedrockResourceTrigger(**kwargs)
+    assert restored.serialize() == (classpath, kwargs)
+    event = run_trigger(restored)
+    assert event["status"] == "Active" and event["ready"] is True
+    result = operator.execute_complete(context(task_id="deploy"), event)
+    assert result["status"] == "Active" and result["deployment_arn"] == event["arn"]
+
+
+def test_trigger_times_out_and_kill_deletes_a_deployment_not_yet_active(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    operator = deploy(deferrable=True, tags={TAG_DURATION: "60"}, max_wait=0.5)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context(task_id="deploy"))
+    trigger = deferred.value.trigger
+    event = run_trigger(trigger)
+    assert event["status"] == "timeout" and "Creating" in event["message"]
+    with pytest.raises(AirflowException, match="still Creating"):
+        operator.execute_complete(context(task_id="deploy"), event)
+    asyncio.run(trigger.on_kill())
+    assert emu.post_training_counts()["deployments"] == 0
+
+
+def test_worker_kill_deletes_the_deployment_it_made(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    operator = deploy(tags={TAG_DURATION: "60"}, wait_for_completion=False)
+    result = operator.execute(context(task_id="deploy"))
+    assert result["status"] == "Creating"
+    operator.on_kill()
+    assert emu.post_training_counts()["deployments"] == 0
+
+
+def test_throttling_and_server_errors_are_waited_through(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    emu.set_fault_rates(throttle=0.25, server_error=0.1)
+    result = deploy().execute(context(task_id="deploy"))
+    emu.set_fault_rates()
+    assert result["status"] == "Active"
+    assert sum(emu.fault_counts().values()) > 0
+    until(lambda: emu.post_training_counts()["deployments"] == 1)

@@ -1,0 +1,232 @@
+"""The emulator after training: deployments, provisioned throughput, evaluation jobs, and their refusals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bedrock_provider.emulator import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUTCOME, BedrockEmulator
+from bedrock_provider.emulator.post_training import TAG_SCORE_PREFIX
+from tests.unit.post_training import BUCKET, PROMPTS, ROLE, emu, emulator, trained_model, until
+
+__all__ = ["emu", "emulator"]
+
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def _clients(emu: BedrockEmulator) -> tuple[Any, Any]:
+    kwargs = {"endpoint_url": emu.endpoint_url, "region_name": "us-east-1"}
+    return boto3.client("bedrock", config=NO_RETRY, **kwargs), boto3.client("s3", **kwargs)
+
+
+def _deploy(bedrock: Any, model_arn: str, name: str = "dep1", **extra: Any) -> str:
+    arn = bedrock.create_custom_model_deployment(modelDeploymentName=name, modelArn=model_arn, **extra)
+    return str(arn["customModelDeploymentArn"])
+
+
+def _status(bedrock: Any, deployment: str) -> str:
+    return str(bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=deployment)["status"])
+
+
+def _evaluation(
+    bedrock: Any, model: str, name: str = "ev1", tags: dict[str, str] | None = None, **kw: Any
+) -> str:
+    response = bedrock.create_evaluation_job(
+        jobName=name,
+        roleArn=ROLE,
+        jobTags=[{"key": k, "value": v} for k, v in (tags or {}).items()],
+        evaluationConfig={
+            "automated": {
+                "datasetMetricConfigs": [
+                    {
+                        "taskType": "QuestionAndAnswer",
+                        "dataset": {
+                            "name": "support-qa",
+                            "datasetLocation": {"s3Uri": f"s3://{BUCKET}/eval.jsonl"},
+                        },
+                        "metricNames": ["Builtin.Accuracy", "Builtin.Toxicity"],
+                    }
+                ]
+            }
+        },
+        inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": model}}]},
+        outputDataConfig={"s3Uri": f"s3://{BUCKET}/evaluations/"},
+        **kw,
+    )
+    return str(response["jobArn"])
+
+
+def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(error.value.response["Error"]["Code"])
+
+
+def test_deployment_goes_creating_to_active_and_a_token_replay_creates_none(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    model = trained_model(emu, "m1")
+    arn = _deploy(bedrock, model, clientRequestToken="tok-1", tags=[{"key": "team", "value": "support"}])
+    assert _status(bedrock, "dep1") == "Creating"
+    assert _deploy(bedrock, model, clientRequestToken="tok-1") == arn
+    until(lambda: _status(bedrock, arn) == "Active")
+    summaries = bedrock.list_custom_model_deployments(modelArnEquals=model)["modelDeploymentSummaries"]
+    assert [s["customModelDeploymentArn"] for s in summaries] == [arn]
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "team", "value": "support"}]
+    assert emu.post_training_counts()["deployments"] == 1
+    assert emu.request_count("CreateCustomModelDeployment") == 2
+
+
+def test_deployment_refusals(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    model = trained_model(emu, "m1")
+    missing = model[:-12] + "zzzzzzzzzzzz"
+    with pytest.raises(ClientError) as error:
+        _deploy(bedrock, missing)
+    assert _code(error) == "ResourceNotFoundException"
+    _deploy(bedrock, model)
+    with pytest.raises(ClientError) as error:
+        _deploy(bedrock, model)
+    assert _code(error) == "ValidationException" and "already exists" in str(error.value)
+    with pytest.raises(ClientError) as error:
+        _deploy(bedrock, model, name="bad name!")
+    assert _code(error) == "ValidationException"
+
+
+def test_deployment_fails_when_its_tags_say_so(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    model = trained_model(emu, "m1")
+    tags = [{"key": TAG_OUTCOME, "value": "Failed"}, {"key": TAG_FAILURE_MESSAGE, "value": "no capacity"}]
+    arn = _deploy(bedrock, model, tags=tags)
+    until(lambda: _status(bedrock, arn) == "Failed")
+    assert (
+        bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["failureMessage"]
+        == "no capacity"
+    )
+
+
+def test_a_model_with_a_deployment_or_throughput_cannot_be_deleted(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    model = trained_model(emu, "m1")
+    deployment = _deploy(bedrock, model)
+    with pytest.raises(ClientError) as error:
+        bedrock.delete_custom_model(modelIdentifier=model)
+    assert _code(error) == "ConflictException" and "dep1" in str(error.value)
+    bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=deployment)
+    throughput = bedrock.create_provisioned_model_throughput(
+        provisionedModelName="pt1", modelId=model, modelUnits=1
+    )
+    with pytest.raises(ClientError) as error:
+        bedrock.delete_custom_model(modelIdentifier=model)
+    assert _code(error) == "ConflictException" and "pt1" in str(error.value)
+    bedrock.delete_provisioned_model_throughput(provisionedModelId=throughput["provisionedModelArn"])
+    bedrock.delete_custom_model(modelIdentifier=model)
+    with pytest.raises(ClientError) as error:
+        bedrock.get_custom_model(modelIdentifier=model)
+    assert _code(error) == "ResourceNotFoundException"
+
+
+def test_provisioned_throughput_lifecycle_update_and_commitment(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    first = trained_model(emu, "m1")
+    second = trained_model(emu, "m2")
+    arn = bedrock.create_provisioned_model_throughput(provisionedModelName="pt1", modelId="m1", modelUnits=2)[
+        "provisionedModelArn"
+    ]
+
+    def describe() -> dict[str, Any]:
+        return dict(bedrock.get_provisioned_model_throughput(provisionedModelId=arn))
+
+    assert describe()["status"] == "Creating" and describe()["modelArn"] == first
+    until(lambda: describe()["status"] == "InService")
+    bedrock.update_provisioned_model_throughput(provisionedModelId=arn, desiredModelId=second)
+    assert describe()["status"] == "Updating" and describe()["desiredModelArn"] == second
+    until(lambda: describe()["status"] == "InService")
+    assert describe()["modelArn"] == second and describe()["modelUnits"] == 2
+    committed = bedrock.create_provisioned_model_throughput(
+        provisionedModelName="pt2", modelId="m1", modelUnits=1, commitmentDuration="OneMonth"
+    )["provisionedModelArn"]
+    with pytest.raises(ClientError) as error:
+        bedrock.delete_provisioned_model_throughput(provisionedModelId=committed)
+    assert _code(error) == "ConflictException"
+    with pytest.raises(ClientError) as error:
+        bedrock.create_provisioned_model_throughput(
+            provisionedModelName="pt3", modelId="m1", modelUnits=1, commitmentDuration="OneYear"
+        )
+    assert _code(error) == "ValidationException"
+
+
+def test_evaluation_job_writes_documented_results_with_tagged_scores(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
+    deployment = _deploy(bedrock, trained_model(emu, "m1"))
+    until(lambda: _status(bedrock, deployment) == "Active")
+    job = _evaluation(bedrock, deployment, tags={TAG_SCORE_PREFIX + "Builtin.Accuracy": "0.82"})
+    assert bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "InProgress"
+    until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="evaluations/")["Contents"]]
+    job_id = job.rsplit("/", 1)[-1]
+    assert len(keys) == 1
+    assert keys[0].startswith(
+        f"evaluations/ev1/{job_id}/models/{deployment.rsplit('/', 1)[-1]}/taskTypes/QuestionAndAnswer/"
+        "datasets/support-qa/"
+    )
+    assert keys[0].endswith("_output.jsonl")
+    lines = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read().decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 4
+    scores = {s["metricName"]: s["result"] for s in records[0]["automatedEvaluationResult"]["scores"]}
+    assert scores["Accuracy"] == 0.82 and 0 <= scores["Toxicity"] <= 0.08
+    assert records[0]["inputRecord"] == {"prompt": "What is 2+2?", "referenceResponse": "4"}
+    assert records[0]["modelResponses"][0]["modelIdentifier"] == deployment
+    summary = bedrock.list_evaluation_jobs(nameContains="ev1")["jobSummaries"][0]
+    assert summary["status"] == "Completed" and summary["evaluationTaskTypes"] == ["QuestionAndAnswer"]
+
+
+def test_evaluation_refusals(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
+    model = trained_model(emu, "m1")
+    with pytest.raises(ClientError) as error:
+        _evaluation(bedrock, model)
+    # A custom model is not invocable: its ARN is outside the identifiers CreateEvaluationJob takes.
+    assert _code(error) == "ValidationException" and "modelIdentifier" in str(error.value)
+    deployment = _deploy(bedrock, model, tags=[{"key": TAG_DURATION, "value": "30"}])
+    with pytest.raises(ClientError) as error:
+        _evaluation(bedrock, deployment)
+    assert _code(error) == "ValidationException" and "Creating" in str(error.value)
+    with pytest.raises(ClientError) as error:
+        _evaluation(bedrock, "amazon.titan-text-express-v1", name="Upper-Case")
+    assert _code(error) == "ValidationException"
+    _evaluation(bedrock, "amazon.titan-text-express-v1", name="ev2")
+    with pytest.raises(ClientError) as error:
+        _evaluation(bedrock, "amazon.titan-text-express-v1", name="ev2")
+    assert _code(error) == "ConflictException"
+    with pytest.raises(ClientError) as error:
+        bedrock.get_evaluation_job(jobIdentifier="ev2")
+    assert _code(error) == "ValidationException"
+
+
+def test_evaluation_of_a_bad_dataset_fails_the_job(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=b'{"prompt": "no reference"}\n')
+    job = _evaluation(bedrock, "amazon.titan-text-express-v1")
+    until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] != "InProgress")
+    description = bedrock.get_evaluation_job(jobIdentifier=job)
+    assert description["status"] == "Failed"
+    assert "referenceResponse" in description["failureMessages"][0]
+
+
+def test_evaluation_stop_and_faults(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
+    job = _evaluation(bedrock, "amazon.titan-text-express-v1", tags={TAG_DURATION: "30"})
+    bedrock.stop_evaluation_job(jobIdentifier=job)
+    until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Stopped")
+    emu.set_fault_rates(throttle=1.0)
+    with pytest.raises(ClientError) as error:
+        bedrock.get_evaluation_job(jobIdentifier=job)
+    assert _code(error) == "ThrottlingException"
+    assert emu.fault_count("GetEvaluationJob") == 1
