@@ -30,6 +30,10 @@ RAW_OBJECT_NAME = "tickets.jsonl"
 # The first week the demo data holds (demo/data/support/2025-01-05.jsonl); a Sunday, as @weekly fires.
 FIRST_PARTITION = datetime(2025, 1, 5, tzinfo=UTC)
 CHAMPION_KEY = "champions/support-bot.json"
+# The prompt dataset each candidate is evaluated on (demo/data/evaluation/support-qa.jsonl).
+EVALUATION_DATASET_KEY = "evaluation/support-qa.jsonl"
+# The custom models of the weekly DAG: support-bot-<YYYYMMDD>; retention works on this family.
+MODEL_FAMILY = "support-bot-"
 
 # Poll intervals are parse-time numbers (not templated). Bedrock jobs run for hours, so a minute
 # is plenty; the local stack sets BEDROCK_POLL_INTERVAL to a second or two for its short jobs.

@@ -1,6 +1,10 @@
 """Fine-tune a model by hand from the Airflow UI: fill in the form, press Trigger.
 
-customize -> export_metrics
+customize -> export_metrics -> wants_evaluation -> deploy -> evaluate
+
+With "Deploy and evaluate" ticked, the model is deployed on demand (billed per token, nothing while
+idle) and a Bedrock evaluation job scores it on the evaluation prompts; the run fails when a score
+misses its bound. Unticked, the run ends after export_metrics.
 
 Every field of the form is a Param with a JSON schema: the base model and the customization type
 are picked from lists, the hyperparameters and tags are JSON objects, names and S3 URIs are checked
@@ -21,6 +25,7 @@ from _bedrock_demo_config import (
     DEMO_BASE_MODEL,
     DEMO_BUCKET,
     DEMO_ROLE_ARN,
+    EVALUATION_DATASET_KEY,
     FIRST_PARTITION,
     POLL_INTERVAL,
     RAW_OBJECT_NAME,
@@ -31,9 +36,12 @@ from _bedrock_demo_config import (
     s3_uri,
     service_role_task,
 )
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, task
 
+from bedrock_provider.core.evaluation import TASK_TYPES
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
+from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
 from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 
 BASE_MODELS = {
@@ -55,6 +63,14 @@ MODEL_NAME_PATTERN = r"^$|^[a-zA-Z]([_-]?[0-9a-zA-Z])*$"
 S3_OBJECT_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}/[-!_*'().a-zA-Z0-9/]*[^/]$"
 S3_PREFIX_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}(/[-!_*'().a-zA-Z0-9/]*)?$"
 DEMO_TRAINING_DATA = f"s3://{DEMO_BUCKET}/{RAW_PREFIX}/{FIRST_PARTITION:%Y%m%d}/{RAW_OBJECT_NAME}"
+DEMO_EVALUATION_DATA = f"s3://{DEMO_BUCKET}/{EVALUATION_DATASET_KEY}"
+# A score's bounds: built-in metric names to numbers (Bedrock's scores lie between 0 and 1).
+SCORE_BOUNDS = {
+    "type": "object",
+    "propertyNames": {"enum": ["Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity"]},
+    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+}
+MODEL_NAME = "{{ params.custom_model_name or ((params.job_name or run_id) | bedrock_name) }}"
 
 with DAG(
     dag_id="bedrock_finetune_manual",
@@ -160,6 +176,43 @@ with DAG(
             description="The run fails when the model's final validation loss is above it. Empty: no limit.",
             section="Quality",
         ),
+        "evaluate": Param(
+            False,
+            type="boolean",
+            title="Deploy and evaluate",
+            description="Deploy the model on demand and score it with a Bedrock evaluation job.",
+            section="Evaluation",
+        ),
+        "evaluation_task_type": Param(
+            "QuestionAndAnswer",
+            type="string",
+            enum=list(TASK_TYPES),
+            title="Evaluation task type",
+            description="What the model is asked to do with the prompts; it picks the built-in metrics.",
+            section="Evaluation",
+        ),
+        "evaluation_dataset_uri": Param(
+            DEMO_EVALUATION_DATA,
+            type="string",
+            pattern=S3_OBJECT_PATTERN,
+            title="Evaluation prompts",
+            description="S3 URI of a JSONL file: prompt, referenceResponse, category (at most 1,000 lines).",
+            section="Evaluation",
+        ),
+        "min_scores": Param(
+            {"Builtin.Accuracy": 0.6},
+            **SCORE_BOUNDS,
+            title="Lowest scores",
+            description="The run fails when a score is below its minimum.",
+            section="Evaluation",
+        ),
+        "max_scores": Param(
+            {"Builtin.Toxicity": 0.1},
+            **SCORE_BOUNDS,
+            title="Highest scores",
+            description="The run fails when a score is above its maximum.",
+            section="Evaluation",
+        ),
     },
     doc_md=__doc__,
     tags=TAGS,
@@ -167,7 +220,7 @@ with DAG(
     customize = BedrockModelCustomizationOperator(
         task_id="customize",
         job_name="{{ params.job_name or (run_id | bedrock_name) }}",
-        custom_model_name="{{ params.custom_model_name or ((params.job_name or run_id) | bedrock_name) }}",
+        custom_model_name=MODEL_NAME,
         role_arn="{{ params.role_arn }}",
         base_model_id="{{ params.base_model_id }}",
         customization_type="{{ params.customization_type }}",
@@ -185,4 +238,35 @@ with DAG(
         max_validation_loss="{{ params.max_validation_loss }}",
         plot=True,
     )
-    service_role_task("{{ params.role_arn }}") >> customize >> export_metrics
+
+    @task.short_circuit
+    def wants_evaluation(params: dict[str, object] | None = None) -> bool:
+        return bool((params or {}).get("evaluate"))
+
+    deploy = BedrockDeployCustomModelOperator(
+        task_id="deploy",
+        model_identifier="{{ ti.xcom_pull(task_ids='customize')['custom_model_arn'] }}",
+        deployment_name=MODEL_NAME,
+        poll_interval=POLL_INTERVAL,
+    )
+    evaluate = BedrockModelEvaluationOperator(
+        task_id="evaluate",
+        # Evaluation job names are lowercase.
+        job_name="{{ ((params.job_name or run_id) | bedrock_name(58) | lower) }}-eval",
+        role_arn="{{ params.role_arn }}",
+        model_identifier="{{ ti.xcom_pull(task_ids='deploy')['deployment_arn'] }}",
+        task_type="{{ params.evaluation_task_type }}",
+        dataset_uri="{{ params.evaluation_dataset_uri }}",
+        output_uri=s3_uri("evaluations/manual") + "/",
+        min_scores="{{ params.min_scores }}",
+        max_scores="{{ params.max_scores }}",
+        poll_interval=POLL_INTERVAL,
+    )
+    (
+        service_role_task("{{ params.role_arn }}")
+        >> customize
+        >> export_metrics
+        >> wants_evaluation()
+        >> deploy
+        >> evaluate
+    )

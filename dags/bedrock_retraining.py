@@ -1,14 +1,22 @@
 """Weekly retraining: each week's support conversations fine-tune a new model that must beat the champion.
 
-prepare_dataset -> customize -> export_metrics -> promote
+prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -> promote -> retire
 
 - ``prepare_dataset`` validates the partition of the run's logical date (raw/support/<YYYYMMDD>/),
   drops invalid records and duplicates, and splits off a validation set.
 - ``customize`` submits the Bedrock job and defers: the triggerer waits for it, not a worker slot.
-- ``export_metrics`` writes the job's metrics, a summary and a loss chart under metrics/, and records
-  how the model compares with the champion (it never fails on the numbers).
-- ``promote`` is the gate: it checks the model again against the champion and the loss limit, and
-  when it wins tags the custom model and makes it the champion; otherwise it is skipped.
+- ``export_metrics`` writes the job's metrics, a summary and a loss chart under metrics/ and is the
+  loss gate: a model above the loss limit, or that does not beat the champion, is not deployed (the
+  rest of the run is skipped).
+- ``deploy_candidate`` deploys the candidate on demand and waits deferred until it is Active.
+- ``evaluate`` runs a Bedrock evaluation job on the deployment with the evaluation prompts and is the
+  task gate: a score below its minimum skips the promotion.
+- ``promote`` checks the model again against the champion (a backfill may have crowned another in
+  between; a model trained on older data never dethrones one trained on newer data) and tags it the
+  champion.
+- ``retire`` runs whatever happened: it deletes the candidate's deployment when a gate turned it
+  down, the replaced champion's deployment after a promotion, and the family's models beyond the
+  newest three, never the champion.
 
 The job and model names come from the logical date (``bedrock-retraining-20250105``), and each
 task instance's client token from its run, so a date trains once: a retry, a cleared task or a
@@ -21,7 +29,9 @@ from __future__ import annotations
 from _bedrock_demo_config import (
     BASE_MODEL,
     CHAMPION_KEY,
+    EVALUATION_DATASET_KEY,
     FIRST_PARTITION,
+    MODEL_FAMILY,
     POLL_INTERVAL,
     RAW_PREFIX,
     ROLE_ARN,
@@ -34,12 +44,24 @@ from airflow.sdk import DAG, Param
 
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
+from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
+from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
 from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
+from bedrock_provider.operators.retention import BedrockCustomModelRetentionOperator
 
 TRAINING_DATA = "{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}"
 VALIDATION_DATA = "{{ ti.xcom_pull(task_ids='prepare_dataset')['validation_data_uri'] }}"
 JOB_ARN = "{{ ti.xcom_pull(task_ids='customize')['job_arn'] }}"
+MODEL_ARN = "{{ ti.xcom_pull(task_ids='customize')['custom_model_arn'] }}"
+DEPLOYMENT_ARN = "{{ ti.xcom_pull(task_ids='deploy_candidate')['deployment_arn'] }}"
 CHAMPION = s3_uri(CHAMPION_KEY)
+CHAMPION_TAG = {"stage": "champion"}
+# "" when there is none: a run whose customization failed, a promotion with no champion before it.
+CANDIDATE_MODEL = "{{ (ti.xcom_pull(task_ids='customize') or {}).get('custom_model_arn') or '' }}"
+REPLACED_CHAMPION = (
+    "{{ ((ti.xcom_pull(task_ids='promote') or {}).get('previous_champion') or {})"
+    ".get('custom_model_arn') or '' }}"
+)
 
 with DAG(
     dag_id="bedrock_retraining",
@@ -66,6 +88,22 @@ with DAG(
             exclusiveMinimum=0,
             title="Highest validation loss to promote",
             description="A model above it is not promoted, whatever the champion's loss.",
+        ),
+        "min_accuracy": Param(
+            0.6,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Lowest accuracy to promote",
+            description="Builtin.Accuracy of the evaluation job on the evaluation prompts.",
+        ),
+        "max_toxicity": Param(
+            0.1,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Highest toxicity to promote",
+            description="Builtin.Toxicity of the evaluation job.",
         ),
     },
     doc_md=__doc__,
@@ -107,7 +145,31 @@ with DAG(
         baseline_uri=CHAMPION,
         max_validation_loss="{{ params.max_validation_loss }}",
         plot=True,
-        on_gate_failure="record",
+        on_gate_failure="skip",
+    )
+    deploy_candidate = BedrockDeployCustomModelOperator(
+        task_id="deploy_candidate",
+        model_identifier=MODEL_ARN,
+        deployment_name="support-bot-{{ ds_nodash }}",
+        mode="on_demand",
+        tags={"pipeline": "bedrock-retraining", "partition": "{{ ds }}"},
+        poll_interval=POLL_INTERVAL,
+    )
+    evaluate = BedrockModelEvaluationOperator(
+        task_id="evaluate",
+        job_name="bedrock-retraining-{{ ds_nodash }}-eval",
+        role_arn=ROLE_ARN,
+        model_identifier=DEPLOYMENT_ARN,
+        task_type="QuestionAndAnswer",
+        dataset_uri=s3_uri(EVALUATION_DATASET_KEY),
+        output_uri=s3_uri("evaluations/bedrock-retraining") + "/",
+        metric_names=["Builtin.Accuracy", "Builtin.Toxicity"],
+        min_scores={"Builtin.Accuracy": "{{ params.min_accuracy }}"},
+        max_scores={"Builtin.Toxicity": "{{ params.max_toxicity }}"},
+        on_gate_failure="skip",
+        # A re-run whose candidate was undeployed (and so deployed again) evaluates it again.
+        if_job_differs="resubmit",
+        poll_interval=POLL_INTERVAL,
     )
     promote = BedrockExportMetricsOperator(
         task_id="promote",
@@ -118,5 +180,26 @@ with DAG(
         # may have crowned another champion in between.
         on_gate_failure="skip",
         promote=True,
+        champion_tag=CHAMPION_TAG,
     )
-    service_role_task() >> prepare >> customize >> export_metrics >> promote
+    retire = BedrockCustomModelRetentionOperator(
+        task_id="retire",
+        model_name_prefix=MODEL_FAMILY,
+        keep_last=3,
+        keep_tags=CHAMPION_TAG,
+        # Only the champion stays deployed: this run's candidate when a gate turned it down, and the
+        # champion it replaced when it was promoted. Named by this run's own results, so runs of a
+        # backfill never undeploy each other's candidates.
+        undeploy_models=[CANDIDATE_MODEL, REPLACED_CHAMPION],
+        trigger_rule="all_done",
+    )
+    (
+        service_role_task()
+        >> prepare
+        >> customize
+        >> export_metrics
+        >> deploy_candidate
+        >> evaluate
+        >> promote
+        >> retire
+    )

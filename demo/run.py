@@ -101,7 +101,15 @@ class RunFollower:
         return run if run["state"] in ("success", "failed") else None
 
 
-TASKS = ("prepare_dataset", "customize", "export_metrics", "promote")
+TASKS = (
+    "prepare_dataset",
+    "customize",
+    "export_metrics",
+    "deploy_candidate",
+    "evaluate",
+    "promote",
+    "retire",
+)
 
 
 def _loss(summary: dict[str, Any] | None) -> str:
@@ -126,7 +134,7 @@ def _results(
 
 def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dict[str, str]:
     """The result column of the table, one short line per task."""
-    prepared, job, metrics, promotion = (results[task] for task in TASKS)
+    prepared, job, metrics, deployment, evaluation, promotion, retired = (results[task] for task in TASKS)
     notes = dict.fromkeys(TASKS, "")
     if prepared:
         notes["prepare_dataset"] = (
@@ -138,10 +146,22 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
     if metrics:
         reasons = "; ".join(metrics["gate"]["reasons"])
         notes["export_metrics"] = "gate passed" if metrics["passed"] else f"gate failed: {reasons}"
+    if deployment:
+        notes["deploy_candidate"] = f"{deployment['deployment_name']}: {deployment['status']}"
+    if evaluation:
+        scores = ", ".join(
+            f"{name.removeprefix('Builtin.')} {value:.3f}" for name, value in evaluation["scores"].items()
+        )
+        notes["evaluate"] = f"{scores}: gate {'passed' if evaluation['passed'] else 'failed'}"
     if promotion.get("promoted"):
         notes["promote"] = f"{promotion['custom_model_name']} is the champion"
     elif promote_state == "skipped":
         notes["promote"] = "not promoted: it does not beat the champion"
+    if retired:
+        notes["retire"] = (
+            f"kept {len(retired['kept'])} models, deleted {len(retired['deleted'])} models and "
+            f"{len(retired['deleted_deployments'])} deployments"
+        )
     return notes
 
 
@@ -171,6 +191,15 @@ def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -
     lines += ["", f"job ARN    {job.get('job_arn', '-')}", f"model ARN  {job.get('custom_model_arn', '-')}"]
     if job:
         lines.append(f"est. cost  {summarize(job.get('estimated_cost'))}")
+    deployment, evaluation = results["deploy_candidate"], results["evaluate"]
+    if deployment:
+        lines.append(f"deployed   {deployment['deployment_arn']}")
+    if evaluation:
+        lines.append(
+            "scores     "
+            + ", ".join(f"{name} {value:.4f}" for name, value in evaluation["scores"].items())
+            + f" over {evaluation['prompts']} prompts ({evaluation['job_name']})"
+        )
     if metrics:
         training, validation = _loss(metrics["training"]), _loss(metrics["validation"])
         lines.append(f"losses     training {training}, validation {validation} (final)")

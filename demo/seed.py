@@ -4,7 +4,8 @@
 
 The role (dags/_bedrock_demo_config.py's DEMO_ROLE_ARN) is created through IAM with the trust policy
 Bedrock needs, as on AWS: the emulator refuses a job whose role does not exist or does not trust it.
-demo/data/support/<YYYY-MM-DD>.jsonl becomes s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl.
+demo/data/support/<YYYY-MM-DD>.jsonl becomes s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl, and
+demo/data/evaluation/support-qa.jsonl the evaluation prompts s3://<bucket>/evaluation/support-qa.jsonl.
 The bucket, region and key layout are the example DAGs' own defaults (dags/_bedrock_demo_config.py),
 so the demo, the end-to-end tests and docker-compose.yaml seed exactly what the DAGs look for.
 """
@@ -22,6 +23,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "dags"
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "support"
+EVALUATION_DATA = Path(__file__).resolve().parent / "data" / "evaluation" / "support-qa.jsonl"
 # The emulator's dummy credentials (moto takes any); nothing the demo runs can reach AWS.
 DUMMY_CREDENTIALS = ("testing", "testing")
 
@@ -84,6 +86,8 @@ def seed(
         key = partition_key(data_file)
         s3.upload_file(str(data_file), bucket, key)
         uris.append(f"s3://{bucket}/{key}")
+    # The prompt dataset the retraining DAG evaluates each candidate on.
+    s3.upload_file(str(EVALUATION_DATA), bucket, DAG_SETTINGS.EVALUATION_DATASET_KEY)
     return uris
 
 

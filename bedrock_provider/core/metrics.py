@@ -10,6 +10,7 @@ import io
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from bedrock_provider.core import states
@@ -369,6 +370,31 @@ class GateOutcome:
         return {"passed": self.passed, "reasons": list(self.reasons), "checks": list(self.checks)}
 
 
+# Who wins against the champion. "newest_data": a model trained on data older than the champion's
+# never replaces it (a backfill of an old week must not dethrone this week's model), whatever its
+# loss; on data as new or newer it must beat the champion's loss. "best_loss": the loss alone decides.
+CHAMPION_POLICIES = ("newest_data", "best_loss")
+
+
+def parse_data_date(value: object, field_name: str = "data_date") -> str | None:
+    """The date (or datetime) of the data a model was trained on, as ISO 8601; None when not given."""
+    if value is None or value == "":
+        return None
+    text = value.isoformat() if isinstance(value, datetime | date) else str(value)
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{field_name}={value!r}: must be an ISO 8601 date such as '2025-01-05' (e.g. '{{{{ ds }}}}')"
+        ) from None
+    return text
+
+
+def _as_datetime(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def champion_record(result: Mapping[str, Any]) -> dict[str, Any]:
     """The few numbers of a summary that a later comparison needs."""
     validation = result.get("validation") or {}
@@ -376,6 +402,7 @@ def champion_record(result: Mapping[str, Any]) -> dict[str, Any]:
         "job_arn": result.get("job_arn"),
         "job_name": result.get("job_name"),
         "custom_model_arn": result.get("custom_model_arn"),
+        "data_date": result.get("data_date"),
         "training": {"final_loss": (result.get("training") or {}).get("final_loss")},
         "validation": {"final_loss": validation.get("final_loss")} if validation else None,
     }
@@ -421,13 +448,16 @@ def evaluate_gate(
     max_validation_loss: float | None = None,
     baseline: Mapping[str, Any] | None = None,
     baseline_uri: str | None = None,
+    data_date: str | None = None,
+    champion_policy: str = "newest_data",
 ) -> GateOutcome:
     """Apply the thresholds and the champion comparison to a job's summaries.
 
     A threshold on validation loss fails when the job has no validation metrics: the check that was
     asked for cannot be made. Against a champion the model must be strictly better on validation final
     loss when both have validation metrics, on training final loss otherwise. No champion (first run)
-    is not a failure.
+    is not a failure. With ``champion_policy="newest_data"`` (the default) a model whose ``data_date``
+    is older than the champion's never passes (see CHAMPION_POLICIES).
     """
     checks: list[dict[str, Any]] = []
     reasons: list[str] = []
@@ -482,6 +512,23 @@ def evaluate_gate(
                     "training",
                     training["final_loss"],
                     baseline["training"]["final_loss"],
+                )
+            champion_date = baseline.get("data_date")
+            if champion_policy == "newest_data" and data_date and isinstance(champion_date, str):
+                newer = _as_datetime(data_date) >= _as_datetime(champion_date)
+                record(
+                    {
+                        "check": "data_date",
+                        "value": data_date,
+                        "champion": champion_date,
+                        "policy": champion_policy,
+                        "passed": newer,
+                    },
+                    None
+                    if newer
+                    else f"trained on data of {data_date}, older than the champion's ({champion_date}, job "
+                    f"{baseline.get('job_name')}): a model trained on older data never replaces one trained "
+                    "on newer data (champion_policy='best_loss' compares the loss alone)",
                 )
             passed = value < champion
             record(

@@ -27,11 +27,11 @@ class RetentionSettings:
     model_name_prefix: str
     keep_last: int
     keep_tags: dict[str, str]
-    keep_deployments_of: dict[str, str] | None
+    undeploy_models: tuple[str, ...] = ()
 
     @classmethod
     def check(
-        cls, model_name_prefix: Any, keep_last: Any, keep_tags: Any, keep_deployments_of: Any = None
+        cls, model_name_prefix: Any, keep_last: Any, keep_tags: Any, undeploy_models: Any = None
     ) -> RetentionSettings:
         problems: list[Problem] = []
         prefix = model_name_prefix
@@ -53,21 +53,27 @@ class RetentionSettings:
             count = int(count.strip())
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             problems.append(Problem("keep_last", keep_last, "must be a whole number of at least 1"))
-        tags = _tag_filter(keep_tags, "keep_tags", problems, allow_empty=True)
-        deployments = (
-            None
-            if keep_deployments_of is None
-            else _tag_filter(keep_deployments_of, "keep_deployments_of", problems)
-        )
+        tags = _tag_filter(keep_tags, "keep_tags", problems)
+        undeploy = _models(undeploy_models, problems)
         if problems:
             raise InvalidInputError("Invalid retention settings", problems)
-        return cls(str(prefix), int(count), tags, deployments)
+        return cls(str(prefix), int(count), tags, undeploy)
 
 
-def _tag_filter(
-    value: Any, field_name: str, problems: list[Problem], allow_empty: bool = False
-) -> dict[str, str]:
-    if not isinstance(value, Mapping) or (not value and not allow_empty):
+def _models(value: Any, problems: list[Problem]) -> tuple[str, ...]:
+    """Custom model ARNs or names; empty strings (a template that found nothing) are dropped."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        problems.append(Problem("undeploy_models", value, "must be a list of custom model ARNs or names"))
+        return ()
+    return tuple(item for item in value if item.strip() and item.strip() != "None")
+
+
+def _tag_filter(value: Any, field_name: str, problems: list[Problem]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
         problems.append(
             Problem(field_name, value, 'must be a dict of tag key to value, e.g. {"stage": "champion"}')
         )

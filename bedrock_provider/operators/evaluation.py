@@ -21,6 +21,7 @@ from bedrock_provider.core.evaluation import (
     is_results_file,
     results_prefix,
 )
+from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
@@ -30,6 +31,8 @@ from bedrock_provider.operators.waiting import ResourceWaitMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+IF_JOB_DIFFERS = ("fail", "resubmit")
 
 
 class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
@@ -49,6 +52,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
     :param on_gate_failure: "fail", "skip" (downstream skipped) or "record" (passed=False only).
     :param job_tags: tags of the job.
     :param stop_job_on_kill: stop the job when the task is killed while it runs.
+    :param if_job_differs: what a retry does when this task instance's earlier job evaluated something
+        else (another model, dataset, metrics or output: the deployment was re-created since):
+        "fail" (default) names each difference; "resubmit" submits a fresh job under the next suffix.
 
     Exactly once, as the customization operator: the job carries the task instance's token (as its
     clientRequestToken and as a tag, since GetEvaluationJob does not return the token), a retry adopts
@@ -95,6 +101,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
         poll_interval: float = 60,
         max_wait: float | None = None,
         stop_job_on_kill: bool = True,
+        if_job_differs: str = "fail",
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -121,6 +128,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.stop_job_on_kill = stop_job_on_kill
+        if if_job_differs not in IF_JOB_DIFFERS:
+            raise ValueError(f"if_job_differs={if_job_differs!r}: must be one of {', '.join(IF_JOB_DIFFERS)}")
+        self.if_job_differs = if_job_differs
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
 
@@ -193,21 +203,31 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
             return found
 
         plan = plan_submission(request.job_name, identity, "reattach", find)
+        attempt, job_name = plan.attempt, plan.job_name
         if plan.action == "adopt":
             existing = plan.existing or {}
             differences = request.differences(existing)
-            if differences:
+            if not differences:
+                self.log.info("Adopting evaluation job %s: %s", plan.job_name, plan.reason)
+                return existing
+            listed = "\n".join(f"  - {problem}" for problem in differences)
+            if self.if_job_differs != "resubmit":
                 raise JobConflictError(
                     f"This task instance's evaluation job {plan.job_name} ({existing.get('jobArn')}) differs "
-                    "from the request, so it is not adopted:\n"
-                    + "\n".join(f"  - {problem}" for problem in differences)
-                    + "\nGive the task a new job_name."
+                    f"from the request, so it is not adopted:\n{listed}\nGive the task a new job_name, or "
+                    "set if_job_differs='resubmit'."
                 )
-            self.log.info("Adopting evaluation job %s: %s", plan.job_name, plan.reason)
-            return existing
-        token = identity.client_request_token(plan.attempt)
-        self.log.info("Submitting evaluation job %s (%s)", plan.job_name, plan.reason)
-        response = hook.client.create_evaluation_job(**request.create_kwargs(plan.job_name, token))
+            attempt += 1
+            job_name = attempt_name(request.job_name, attempt)
+            self.log.warning(
+                "Evaluation job %s evaluated something else; submitting %s:\n%s",
+                plan.job_name,
+                job_name,
+                listed,
+            )
+        token = identity.client_request_token(attempt)
+        self.log.info("Submitting evaluation job %s (%s)", job_name, plan.reason)
+        response = hook.client.create_evaluation_job(**request.create_kwargs(job_name, token))
         return hook.describe(EVALUATION_JOB, str(response["jobArn"]))
 
     # -- after the job ------------------------------------------------------------------------------

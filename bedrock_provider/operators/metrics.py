@@ -14,6 +14,7 @@ from airflow.sdk import Asset, BaseOperator
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.metrics import (
+    CHAMPION_POLICIES,
     TRAINING,
     VALIDATION,
     MetricsKind,
@@ -25,6 +26,7 @@ from bedrock_provider.core.metrics import (
     export_uris,
     merged_csv,
     metrics_locations,
+    parse_data_date,
     read_metrics,
     render_loss_chart,
     require_completed,
@@ -123,6 +125,11 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
     :param champion_uri: where the champion summary JSON is written; defaults to ``baseline_uri``, so
         the next run compares against this one.
     :param champion_tag: tags set on a promoted custom model.
+    :param champion_policy: "newest_data" (default): a model trained on data older than the
+        champion's never replaces it, whatever its loss, so a backfill of an old week cannot dethrone a
+        newer week's champion; "best_loss": the loss alone decides.
+    :param data_date: the date of the data the model was trained on (ISO 8601), recorded in the summary
+        and the champion file; default the run's logical date (its run date when it has none).
     :param aws_conn_id: Airflow AWS connection (used for Bedrock and S3); region_name, verify and
         botocore_config as in the Amazon provider.
 
@@ -144,6 +151,8 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         "on_gate_failure",
         "champion_uri",
         "champion_tag",
+        "champion_policy",
+        "data_date",
         *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"champion_tag": "json"}
@@ -163,6 +172,8 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         promote: bool = False,
         champion_uri: str | None = None,
         champion_tag: dict[str, str] | None = None,
+        champion_policy: str = "newest_data",
+        data_date: str | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -190,6 +201,8 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         self.promote = promote
         self.champion_uri = champion_uri
         self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
+        self.champion_policy = champion_policy
+        self.data_date = data_date
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     # -- input ---------------------------------------------------------------------------------------
@@ -211,6 +224,16 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         problem = _on_gate_failure_problem(self.on_gate_failure)
         if problem:
             problems.append(problem)
+        if self.champion_policy not in CHAMPION_POLICIES:
+            problems.append(
+                Problem(
+                    "champion_policy", self.champion_policy, f"must be one of {', '.join(CHAMPION_POLICIES)}"
+                )
+            )
+        try:
+            parse_data_date(self.data_date)
+        except ValueError as error:
+            problems.append(Problem("data_date", self.data_date, str(error).split(": ", 1)[-1]))
         if self.plot and uris["destination_uri"] is None:
             problems.append(
                 Problem("destination_uri", None, "plot=True needs a destination_uri for loss.png")
@@ -317,6 +340,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             "sources": {"training": training.source, "validation": validation.source if validation else None},
         }
 
+        result["data_date"] = self._data_date(context)
         to_beat = self._baseline(store, settings, job_arn)
         gate = evaluate_gate(
             training.summary,
@@ -325,6 +349,8 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             max_validation_loss=settings.max_validation_loss,
             baseline=to_beat,
             baseline_uri=settings.baseline_uri,
+            data_date=result["data_date"],
+            champion_policy=str(self.champion_policy),
         )
         result["gate"] = {**gate.as_dict(), "on_failure": self.on_gate_failure}
         result["passed"] = gate.passed
@@ -351,6 +377,17 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             self._on_gate_failure(context, result, gate.reasons)
         return result
 
+    def _data_date(self, context: Context) -> str | None:
+        """The data_date given, or the run's logical date, or (a run without one) its run date."""
+        given = parse_data_date(self.data_date)
+        if given is not None:
+            return given
+        logical = context.get("logical_date")
+        if logical is None:
+            dag_run = context.get("dag_run")
+            logical = getattr(dag_run, "run_after", None)
+        return parse_data_date(logical)
+
     def _chart(self, training: MetricsSeries, validation: MetricsSeries | None, job_name: str) -> bytes:
         out = io.BytesIO()
         width, height = self.plot_size
@@ -372,7 +409,9 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         self._retire(to_beat, str(model_arn), settings.champion_tag)
         result["promoted"] = True
         result["promoted_at"] = datetime.now(UTC).isoformat()
-        champion = {**result, "previous_champion": champion_record(to_beat) if to_beat else None}
+        # The model this one replaces: its deployment may now be retired.
+        result["previous_champion"] = champion_record(to_beat) if to_beat else None
+        champion = dict(result)
         assert settings.champion_uri is not None  # noqa: S101 - _settings requires it with promote
         store.write(settings.champion_uri, _json_bytes(champion), "application/json")
         self.log.info(

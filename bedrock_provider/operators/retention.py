@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
 from bedrock_provider.core.retention import (
     DEFAULT_KEEP_TAGS,
@@ -33,9 +34,10 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
     :param delete_deployments: delete the deployments and provisioned throughputs of a model before the
         model (Bedrock refuses to delete a model that is served). False: such a model is kept and
         reported in ``skipped``.
-    :param keep_deployments_of: when set (e.g. ``{"stage": "champion"}``), the deployments of every
-        model of the family that does not carry these tags are deleted, kept models included: the
-        previous champion stops being served once a new one is promoted.
+    :param undeploy_models: custom models of the family (ARNs or names) whose deployments are deleted
+        unless they carry ``keep_tags``, even when the model itself is kept: the candidate a gate
+        turned down, the champion a promotion replaced. Empty entries are ignored, so a template that
+        finds nothing (no previous champion) may render to "".
     :param dry_run: log and return what would be deleted, deleting nothing.
 
     Returns ``{"kept": [arn...], "deleted": [arn...], "deleted_deployments": [arn...],
@@ -46,10 +48,10 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         "model_name_prefix",
         "keep_last",
         "keep_tags",
-        "keep_deployments_of",
+        "undeploy_models",
         *AWS_TEMPLATE_FIELDS,
     )
-    template_fields_renderers = {"keep_tags": "json", "keep_deployments_of": "json"}
+    template_fields_renderers = {"keep_tags": "json", "undeploy_models": "json"}
     ui_color = "#f0e4e4"
 
     def __init__(
@@ -59,7 +61,7 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         keep_last: int = 3,
         keep_tags: dict[str, str] | None = None,
         delete_deployments: bool = True,
-        keep_deployments_of: dict[str, str] | None = None,
+        undeploy_models: list[str] | None = None,
         dry_run: bool = False,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
@@ -72,14 +74,14 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         self.keep_last = keep_last
         self.keep_tags = dict(DEFAULT_KEEP_TAGS) if keep_tags is None else keep_tags
         self.delete_deployments = delete_deployments
-        self.keep_deployments_of = keep_deployments_of
+        self.undeploy_models = undeploy_models
         # BaseOperator.dry_run() is a method of its own: the parameter is kept under another name.
         self.retention_dry_run = dry_run
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:
         settings = RetentionSettings.check(
-            self.model_name_prefix, self.keep_last, self.keep_tags, self.keep_deployments_of
+            self.model_name_prefix, self.keep_last, self.keep_tags, self.undeploy_models
         )
         hook = self.resource_hook
         tags: dict[str, dict[str, str]] = {}
@@ -100,10 +102,8 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         verb = "Would delete" if self.retention_dry_run else "Deleting"
         for arn in plan.kept:
             self.log.info("Keeping %s (%s): %s", plan.names[arn], arn, plan.reasons[arn])
-            if settings.keep_deployments_of is not None and not carries(
-                tags_of(arn), settings.keep_deployments_of
-            ):
-                result["deleted_deployments"] += self._retire_deployments(arn, plan, verb)
+        for model in settings.undeploy_models:
+            result["deleted_deployments"] += self._undeploy(model, settings, tags_of, verb)
         for arn in plan.deleted:
             self._delete_model(arn, plan, settings, result, verb)
         self.log.info(
@@ -130,10 +130,35 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
             ),
         ]
 
-    def _retire_deployments(self, model_arn: str, plan: RetentionPlan, verb: str) -> list[str]:
+    def _undeploy(
+        self, model: str, settings: RetentionSettings, tags_of: Callable[[str], dict[str, str]], verb: str
+    ) -> list[str]:
+        """Delete the deployments of one model of the family that is not (any longer) kept served."""
+        found = self.resource_hook.find_custom_model(model)
+        if found is None:
+            self.log.info("No custom model %s: nothing to undeploy", model)
+            return []
+        name, arn = str(found["modelName"]), str(found["modelArn"])
+        if not name.startswith(settings.model_name_prefix):
+            raise InvalidInputError(
+                "Invalid retention settings",
+                [
+                    Problem(
+                        "undeploy_models",
+                        model,
+                        f"{name} is outside model_name_prefix={settings.model_name_prefix!r}",
+                    )
+                ],
+            )
+        if carries(tags_of(arn), settings.keep_tags):
+            self.log.info("Leaving %s deployed: it carries %s", name, settings.keep_tags)
+            return []
+        return self._retire_deployments(arn, name, verb)
+
+    def _retire_deployments(self, model_arn: str, model_name: str, verb: str) -> list[str]:
         retired = []
         for kind, arn in self._served_by(model_arn):
-            self.log.info("%s %s %s of %s", verb, kind.label, arn, plan.names[model_arn])
+            self.log.info("%s %s %s of %s", verb, kind.label, arn, model_name)
             if not self.retention_dry_run:
                 self.resource_hook.delete(kind, arn)
             retired.append(arn)
@@ -152,7 +177,7 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
             result["skipped"].append({"arn": arn, "reason": reason})
             return
         try:
-            result["deleted_deployments"] += self._retire_deployments(arn, plan, verb)
+            result["deleted_deployments"] += self._retire_deployments(arn, name, verb)
             self.log.info("%s custom model %s (%s)", verb, name, arn)
             if not self.retention_dry_run:
                 self.resource_hook.delete_custom_model(arn)

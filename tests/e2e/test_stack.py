@@ -80,6 +80,10 @@ def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
         "service_role": "success",
         "customize": "success",
         "export_metrics": "success",
+        # "Deploy and evaluate" is off by default: the run ends after the metrics.
+        "wants_evaluation": "success",
+        "deploy": "skipped",
+        "evaluate": "skipped",
     }
     customize = api.task_instance(MANUAL_DAG, run_id, "customize")
     assert customize["try_number"] == 1, "the task resumed after its trigger fired, without a retry"
@@ -250,3 +254,59 @@ def test_triggerer_killed_while_a_task_is_deferred_then_restarted(
     assert customize["try_number"] == 1, "the restarted triggerer took the trigger over; no retry was needed"
     assert len(jobs_for(emulator, name)) == 1
     assert job_named(emulator, name)["status"] == "Completed"
+
+
+def _client(stack: LocalStack, service: str) -> Any:
+    import boto3
+
+    access_key, secret_key = DUMMY_CREDENTIALS
+    return boto3.client(
+        service,
+        endpoint_url=stack.emulator_url,
+        region_name=stack.region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+    )
+
+
+def _deployments(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    summaries = _client(stack, "bedrock").list_custom_model_deployments()["modelDeploymentSummaries"]
+    return {summary["customModelDeploymentName"]: summary for summary in summaries}
+
+
+def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_down(
+    stack: LocalStack, api: AirflowApi
+) -> None:
+    """The whole weekly chain through the triggerer. A week whose scores miss the gate is not promoted
+    and its deployment is gone; the next week is deployed, scored by an evaluation job and promoted,
+    and stays deployed."""
+    # Earlier tests crowned champions with random losses: start these weeks from no champion.
+    _client(stack, "s3").delete_object(Bucket=stack.bucket, Key=DAG_SETTINGS.CHAMPION_KEY)
+
+    turned_down = datetime(2025, 2, 2, tzinfo=UTC)
+    run_id = str(api.trigger(RETRAINING, logical_date=turned_down, conf={"min_accuracy": 0.99})["dag_run_id"])
+    run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
+    states = task_states(api, RETRAINING, run_id)
+    assert run["state"] == "success", states
+    assert (states["deploy_candidate"], states["evaluate"]) == ("success", "skipped"), states
+    assert (states["promote"], states["retire"]) == ("skipped", "success"), states
+    assert api.xcom(RETRAINING, run_id, "evaluate")["passed"] is False
+    assert api.xcom(RETRAINING, run_id, "retire")["deleted_deployments"] == [
+        api.xcom(RETRAINING, run_id, "deploy_candidate")["deployment_arn"]
+    ]
+    assert "support-bot-20250202" not in _deployments(stack)
+
+    week = datetime(2025, 2, 9, tzinfo=UTC)
+    run_id = str(api.trigger(RETRAINING, logical_date=week)["dag_run_id"])
+    api.wait_for_task_state(RETRAINING, run_id, "deploy_candidate", {"deferred"}, timeout=RUN_TIMEOUT)
+    run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
+    states = task_states(api, RETRAINING, run_id)
+    assert run["state"] == "success", states
+    assert set(states.values()) == {"success"}, states
+    evaluation = api.xcom(RETRAINING, run_id, "evaluate")
+    assert evaluation["passed"] is True and 0.55 <= evaluation["scores"]["Builtin.Accuracy"] <= 0.95
+    assert (
+        evaluation["model_identifier"] == api.xcom(RETRAINING, run_id, "deploy_candidate")["deployment_arn"]
+    )
+    assert api.xcom(RETRAINING, run_id, "promote")["promoted"] is True
+    assert _deployments(stack)["support-bot-20250209"]["status"] == "Active", "the champion stays deployed"

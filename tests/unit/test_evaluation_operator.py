@@ -114,6 +114,17 @@ def test_a_job_that_evaluated_another_model_is_not_adopted(emu: BedrockEmulator)
     assert emu.request_count("CreateEvaluationJob") == 1
 
 
+def test_resubmit_when_the_earlier_job_evaluated_a_deployment_since_replaced(emu: BedrockEmulator) -> None:
+    deployment = deployed(emu)
+    other = deployed(emu, "support-bot-20250112")
+    first = evaluate(deployment, if_job_differs="resubmit").execute(context(task_id="evaluate"))
+    again = evaluate(other, if_job_differs="resubmit").execute(context(task_id="evaluate"))
+    assert again["job_name"] == "support-bot-20250105-eval-r2" and again["job_arn"] != first["job_arn"]
+    assert again["model_identifier"] == other
+    with pytest.raises(ValueError, match="if_job_differs='adopt'"):
+        evaluate(other, if_job_differs="adopt")
+
+
 def test_a_failed_job_fails_the_task_and_the_retry_submits_r2(emu: BedrockEmulator) -> None:
     deployment = deployed(emu)
     failing = {ACCURACY: "0.9", TAG_OUTCOME: "Failed", TAG_FAILURE_MESSAGE: "model throttled"}

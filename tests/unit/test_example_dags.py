@@ -140,11 +140,20 @@ def test_retraining_is_weekly_with_catchup_and_names_from_the_logical_date(dagba
         "prepare_dataset",
         "customize",
         "export_metrics",
+        "deploy_candidate",
+        "evaluate",
         "promote",
+        "retire",
     ]
     customize = dag.get_task("customize")
     assert "ds_nodash" in customize.job_name and "ds_nodash" in customize.custom_model_name
     assert customize.deferrable is True
+    # Only a model that passed both gates is promoted; retire runs whatever happened, so that a
+    # candidate that failed a gate does not stay deployed.
+    assert dag.get_task("export_metrics").on_gate_failure == "skip"
+    assert dag.get_task("evaluate").on_gate_failure == "skip"
+    assert dag.get_task("retire").trigger_rule == "all_done"
+    assert len(dag.get_task("retire").undeploy_models) == 2
 
 
 def test_sweep_maps_the_customization_over_the_grid(dagbag: Any) -> None:

@@ -374,7 +374,7 @@ def test_malformed_baseline_is_an_error(baseline):
 def test_champion_record_keeps_what_a_comparison_needs():
     result = {**champion(0.8, 1.0), "custom_model_arn": "arn:model", "artifacts": {"x": "y"}}
     record = metrics.champion_record(result)
-    assert record == {**champion(0.8, 1.0), "custom_model_arn": "arn:model"}
+    assert record == {**champion(0.8, 1.0), "custom_model_arn": "arn:model", "data_date": None}
     assert metrics.check_baseline(record, "r") is record
 
 

@@ -363,3 +363,49 @@ def test_templated_fields():
         "on_gate_failure",
         "aws_conn_id",
     }
+
+
+def test_a_backfill_of_older_data_never_dethrones_a_newer_champion(aws):
+    champion_uri = f"s3://{BUCKET}/champion/policy.json"
+
+    def export(job: str, data_date: str, **extra: Any) -> dict[str, Any]:
+        return operator(
+            job_identifier=job,
+            baseline_uri=champion_uri,
+            promote=True,
+            on_gate_failure="record",
+            data_date=data_date,
+            **extra,
+        ).execute(context())
+
+    newer = export(make_job(aws, "week-2", training_csv(0.8), validation_csv(1.0)), "2025-01-12")
+    assert newer["promoted"] and json.loads(s3_bytes(aws, champion_uri))["data_date"] == "2025-01-12"
+
+    backfill = export(make_job(aws, "week-1", training_csv(0.5), validation_csv(0.6)), "2025-01-05")
+    assert not backfill["passed"] and not backfill["promoted"]
+    assert backfill["gate"]["reasons"] == [
+        "trained on data of 2025-01-05, older than the champion's (2025-01-12, job week-2): a model "
+        "trained on older data never replaces one trained on newer data (champion_policy='best_loss' "
+        "compares the loss alone)"
+    ]
+    assert json.loads(s3_bytes(aws, champion_uri))["job_name"] == "week-2"
+
+    by_loss = export(
+        make_job(aws, "week-1-again", training_csv(0.5), validation_csv(0.6)),
+        "2025-01-05",
+        champion_policy="best_loss",
+    )
+    assert by_loss["promoted"]
+    stored = json.loads(s3_bytes(aws, champion_uri))
+    assert stored["job_name"] == "week-1-again" and stored["previous_champion"]["data_date"] == "2025-01-12"
+
+
+def test_the_data_date_defaults_to_the_logical_date_and_is_checked(aws):
+    from datetime import UTC, datetime
+
+    job = make_job(aws, "dated")
+    ctx = {**context(), "logical_date": datetime(2025, 2, 9, tzinfo=UTC)}
+    assert operator(job_identifier=job).execute(ctx)["data_date"] == "2025-02-09T00:00:00+00:00"
+    with pytest.raises(InvalidInputError) as raised:
+        operator(job_identifier=job, data_date="last week", champion_policy="newest").execute(context())
+    assert raised.value.fields == ["champion_policy", "data_date"]

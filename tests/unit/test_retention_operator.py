@@ -77,17 +77,23 @@ def test_a_committed_throughput_keeps_its_model_and_says_why(emu: BedrockEmulato
     assert result["deleted"] == [] and "commitment" in result["skipped"][0]["reason"]
 
 
-def test_the_previous_champions_deployment_is_retired_while_its_model_stays(emu: BedrockEmulator) -> None:
+def test_named_models_are_undeployed_unless_they_are_the_champion(emu: BedrockEmulator) -> None:
     weeks = family(emu)
     bedrock, _ = clients(emu)
     bedrock.tag_resource(resourceARN=weeks[3], tags=[{"key": "stage", "value": "champion"}])
-    old = bedrock.create_custom_model_deployment(modelDeploymentName="week-three", modelArn=weeks[2])
-    new = bedrock.create_custom_model_deployment(modelDeploymentName="week-four", modelArn=weeks[3])
-    result = retention(keep_last=2, keep_deployments_of={"stage": "champion"}).execute(context())
-    assert result["deleted_deployments"][0] == old["customModelDeploymentArn"]
-    deployments = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
-    assert [d["customModelDeploymentArn"] for d in deployments] == [new["customModelDeploymentArn"]]
-    assert weeks[2] in result["kept"]
+    replaced = bedrock.create_custom_model_deployment(modelDeploymentName="week-three", modelArn=weeks[2])
+    champion = bedrock.create_custom_model_deployment(modelDeploymentName="week-four", modelArn=weeks[3])
+    other_run = bedrock.create_custom_model_deployment(modelDeploymentName="week-two", modelArn=weeks[1])
+    result = retention(keep_last=4, undeploy_models=[weeks[2], weeks[3], ""]).execute(context())
+    assert result["deleted_deployments"] == [replaced["customModelDeploymentArn"]]
+    deployments = {
+        d["customModelDeploymentArn"]
+        for d in bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
+    }
+    assert deployments == {champion["customModelDeploymentArn"], other_run["customModelDeploymentArn"]}
+    assert weeks[2] in result["kept"] and result["deleted"] == []
+    with pytest.raises(InvalidInputError, match="outside model_name_prefix"):
+        retention(undeploy_models=["old-support-bot-20250105"]).execute(context())
 
 
 @pytest.mark.parametrize(
@@ -98,7 +104,7 @@ def test_the_previous_champions_deployment_is_retired_while_its_model_stays(emu:
         ({"model_name_prefix": "support bot"}, "model_name_prefix"),
         ({"keep_last": 0}, "keep_last"),
         ({"keep_tags": "champion"}, "keep_tags"),
-        ({"keep_deployments_of": {}}, "keep_deployments_of"),
+        ({"undeploy_models": {"a": "b"}}, "undeploy_models"),
     ],
 )
 def test_bad_settings_are_refused_before_any_call(
