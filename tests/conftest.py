@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import tempfile
 from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
 INTEGRATION_DAGS = TESTS_DIR / "integration" / "dags"
+
+
+def _installed(distribution: str) -> bool:
+    """Whether a distribution is installed, asked without importing it (Airflow must not be imported
+    before the settings below are in the environment)."""
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+OPENLINEAGE_INSTALLED = _installed("apache-airflow-providers-openlineage")
 
 if "BEDROCK_PROVIDER_TEST_HOME" not in os.environ:
     _home = Path(tempfile.mkdtemp(prefix="bedrock-provider-airflow-"))
@@ -25,3 +40,11 @@ if "BEDROCK_PROVIDER_TEST_HOME" not in os.environ:
     for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         os.environ.pop(_proxy, None)
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    if OPENLINEAGE_INSTALLED:
+        # OpenLineage events of the DAGs that enable lineage (selective enable) go to a file the
+        # lineage tests read; every other DAG emits nothing.
+        os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(_home / "openlineage.jsonl"), "append": True}
+        )
+        os.environ["AIRFLOW__OPENLINEAGE__SELECTIVE_ENABLE"] = "True"
+        os.environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "bedrock-provider-tests"

@@ -10,7 +10,7 @@ deployment -> evaluation results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,3 +63,81 @@ def datasets(values: Iterable[object]) -> list[DatasetName]:
             if named is not None and named not in found:
                 found.append(named)
     return found
+
+
+# ------------------------------------------------------------------------------------ each step
+
+
+def prepare_lineage(sources: Iterable[str], result: Mapping[str, Any]) -> StepLineage:
+    """Raw data (files or prefixes) -> the prepared training and validation files and the report."""
+    return StepLineage(
+        inputs=datasets(sources),
+        outputs=datasets(
+            result.get(key) for key in ("training_data_uri", "validation_data_uri", "report_uri")
+        ),
+        run_facts={"records": result.get("records"), "invalid_records": result.get("invalid_records")},
+    )
+
+
+def customization_lineage(result: Mapping[str, Any]) -> StepLineage:
+    """Training and validation data -> the custom model, with the job and its hyperparameters."""
+    model = result.get("custom_model_arn")
+    facts = {
+        "jobArn": result.get("job_arn"),
+        "jobName": result.get("job_name"),
+        "baseModelArn": result.get("base_model_arn"),
+        "customizationType": result.get("customization_type"),
+        "hyperParameters": dict(result.get("hyperparameters") or {}),
+    }
+    outputs = datasets([model])
+    return StepLineage(
+        inputs=datasets([result.get("training_data_uri"), *(result.get("validation_data_uris") or [])]),
+        outputs=outputs,
+        run_facts=facts,
+        output_facts={named.name: facts for named in outputs},
+    )
+
+
+def metrics_lineage(result: Mapping[str, Any]) -> StepLineage:
+    """The job's metrics files -> the exports (summary, merged CSV, chart) and the champion file."""
+    sources = result.get("sources") or {}
+    artifacts = dict(result.get("artifacts") or {})
+    champion = result.get("champion_uri") if result.get("promoted") else None
+    return StepLineage(
+        inputs=datasets([sources.get("training"), sources.get("validation")]),
+        outputs=datasets([*artifacts.values(), champion]),
+        run_facts={"jobArn": result.get("job_arn"), "passed": result.get("passed")},
+    )
+
+
+def deployment_lineage(result: Mapping[str, Any]) -> StepLineage:
+    """The custom model -> its deployment (or provisioned throughput)."""
+    return StepLineage(
+        inputs=datasets([result.get("model_arn")]),
+        outputs=datasets([result.get("deployment_arn")]),
+        run_facts={"mode": result.get("mode"), "status": result.get("status")},
+    )
+
+
+def evaluation_lineage(result: Mapping[str, Any]) -> StepLineage:
+    """The deployment and the prompt dataset -> the evaluation results, with the scores."""
+    outputs = datasets([result.get("results_uri")])
+    facts = {
+        "jobArn": result.get("job_arn"),
+        "scores": dict(result.get("scores") or {}),
+        "passed": result.get("passed"),
+    }
+    return StepLineage(
+        inputs=datasets([result.get("model_identifier"), result.get("dataset_uri")]),
+        outputs=outputs,
+        run_facts=facts,
+        output_facts={named.name: facts for named in outputs},
+    )
+
+
+def retention_lineage(result: Mapping[str, Any]) -> StepLineage:
+    """The models and deployments a retention run deleted (OpenLineage marks them dropped)."""
+    if result.get("dry_run"):
+        return StepLineage(run_facts={"dryRun": True})
+    gone = datasets([*result.get("deleted", []), *result.get("deleted_deployments", [])])
+    return StepLineage(outputs=gone, output_facts={named.name: {"dropped": True} for named in gone})

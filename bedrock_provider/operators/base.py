@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_provider.core.names import sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
 from bedrock_provider.operators.artifacts import ArtifactStore
+from bedrock_provider.operators.lineage import OpenLineageMixin
 
 if TYPE_CHECKING:
     import jinja2
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
 AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
 
 
-class BedrockAwsMixin:
+class BedrockAwsMixin(OpenLineageMixin):
     """Connection parameters as the Amazon provider's operators take them, and a lazy hook.
+
+    Every operator and sensor of the provider has it, and with it OpenLineage lineage
+    (``get_openlineage_facets_on_complete``) from what it records when it finishes.
 
     The hook (and with it boto3) is imported on first use, not when a DAG file is parsed.
     """

@@ -18,6 +18,7 @@ from bedrock_provider.core.amazon_compat import (
     max_wait_for,
     with_api_kwargs,
 )
+from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
 from bedrock_provider.core.results import job_result
@@ -411,6 +412,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
     def _finish(self, context: Context, result: dict[str, Any]) -> Any:
         BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
         if result["status"] == states.COMPLETED:
+            self.record_lineage(customization_lineage(result))
             self.log.info(
                 "Job %s Completed: custom model %s (%s)",
                 result["job_name"],

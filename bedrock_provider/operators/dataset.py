@@ -29,6 +29,7 @@ from bedrock_provider.core.datasets import (
 from bedrock_provider.core.datasets.formats import CONSERVATIVE_CHARS_PER_TOKEN
 from bedrock_provider.core.datasets.prepare import Opener
 from bedrock_provider.core.datasets.reader import BinaryReadable
+from bedrock_provider.core.lineage import prepare_lineage
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             f"{report.validation_tokens:,}",
             report.tokens_basis,
         )
-        return {
+        result = {
             **outputs,
             "records": counts["records"],
             "invalid_records": counts["invalid"],
@@ -210,6 +211,8 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             "validation_tokens": report.validation_tokens,
             "tokens_basis": report.tokens_basis,
         }
+        self.record_lineage(prepare_lineage([source.uri for source in sources], result))
+        return result
 
     # -- sources ------------------------------------------------------------------------------
 

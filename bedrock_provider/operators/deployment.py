@@ -18,6 +18,7 @@ from bedrock_provider.core.deployment import (
     replacement_token,
 )
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
+from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.resources import ResourceKind
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
 from bedrock_provider.operators.customization import check_wait_settings, task_identity
@@ -141,6 +142,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         self, kind: ResourceKind, description: dict[str, Any], mode: str, adopted: bool | None
     ) -> dict[str, Any]:
         result = deployment_result(kind, description, mode, adopted=adopted)
+        self.record_lineage(deployment_lineage(result))
         if not kind.is_ready(str(result["status"])):
             raise AirflowException(
                 f"The {kind.label} {result['deployment_name']} ({result['deployment_arn']}) is "

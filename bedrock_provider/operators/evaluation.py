@@ -21,6 +21,7 @@ from bedrock_provider.core.evaluation import (
     is_results_file,
     results_prefix,
 )
+from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
@@ -263,6 +264,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
             ", ".join(f"{metric} {value:.4f}" for metric, value in scores.items()),
             prompts,
         )
+        self.record_lineage(evaluation_lineage(result))
         if not gate.passed:
             message = f"Evaluation job {job_name} failed the gate: " + "; ".join(gate.reasons)
             on_gate_failure(request.on_gate_failure, message, context, result, self.log)

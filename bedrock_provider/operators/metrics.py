@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, BaseOperator
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.lineage import metrics_lineage
 from bedrock_provider.core.metrics import (
     CHAMPION_POLICIES,
     TRAINING,
@@ -372,6 +373,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
             store.write(artifacts["summary"], _json_bytes(result), "application/json")
 
         self._log_result(result)
+        self.record_lineage(metrics_lineage(result))
         self._emit_asset_events(context, result)
         if not gate.passed:
             self._on_gate_failure(context, result, gate.reasons)

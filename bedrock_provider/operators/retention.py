@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.lineage import retention_lineage
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
 from bedrock_provider.core.retention import (
     DEFAULT_KEEP_TAGS,
@@ -115,6 +116,7 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
             len(result["deleted_deployments"]),
             len(result["skipped"]),
         )
+        self.record_lineage(retention_lineage(result))
         return result
 
     def _served_by(self, model_arn: str) -> list[tuple[ResourceKind, str]]:

@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
+from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.results import job_result, json_safe
 from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
@@ -83,6 +84,7 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         BedrockCustomizationJobLink.persist(context, description.get("jobArn"))
         if status in self.SUCCESS_STATES:
             BedrockCustomModelLink.persist(context, description.get("outputModelArn"))
+            self.record_lineage(customization_lineage(job_result(description)))
             return PokeReturnValue(is_done=True, xcom_value=self.result_value(description))
         if status in self.FAILURE_STATES or states.is_terminal(status):
             raise AirflowFailException(self.failure_message(description))

@@ -42,7 +42,9 @@ def airflow_db() -> None:
 @pytest.fixture(scope="session")
 def emulator(airflow_db: None) -> Iterator[BedrockEmulator]:
     # Suites here run several jobs at once; the concurrent-jobs quota has its own tests.
-    with BedrockEmulator(job_duration=1.0, max_concurrent_jobs=100) as emu:
+    with BedrockEmulator(
+        job_duration=1.0, max_concurrent_jobs=100, deployment_duration=1.0, evaluation_duration=1.0
+    ) as emu:
         assert emu.create_service_role(ROLE_ARN.rsplit("/", 1)[1]) == ROLE_ARN
         os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
             {

@@ -1,0 +1,160 @@
+"""After training on real Airflow (dag.test) against the emulator: deploy, evaluate with scores set by
+tags, pass and fail the gate, retire with keep_last=2 while the champion stays, and the OpenLineage
+chain from the raw data to the deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bedrock_provider.emulator import BedrockEmulator
+from tests.conftest import OPENLINEAGE_INSTALLED
+from tests.integration.conftest import DEMO_BUCKET, DagRunResult
+
+DAG_ID = "it_after_training"
+PROMPTS = "".join(
+    json.dumps({"prompt": f"Question {i}?", "referenceResponse": f"Answer {i}."}) + "\n" for i in range(6)
+)
+
+
+@pytest.fixture
+def after_training(run_dag: Callable[..., DagRunResult], s3: Any) -> Callable[..., DagRunResult]:
+    s3.put_object(Bucket=DEMO_BUCKET, Key="evaluation/prompts.jsonl", Body=PROMPTS.encode())
+
+    def run(family: str, name: str, **conf: Any) -> DagRunResult:
+        return run_dag(DAG_ID, conf={"family": family, "name": name, **conf})
+
+    return run
+
+
+def family() -> str:
+    return f"fam{uuid.uuid4().hex[:6]}-"
+
+
+def deployments(bedrock: Any) -> dict[str, str]:
+    summaries = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
+    return {summary["customModelDeploymentName"]: summary["status"] for summary in summaries}
+
+
+def test_a_trained_model_is_deployed_evaluated_with_tagged_scores_and_promoted(
+    after_training: Callable[..., DagRunResult], bedrock: Any, emulator: BedrockEmulator
+) -> None:
+    prefix = family()
+    name = f"{prefix[:-1]}-pass"
+    run = after_training(prefix, name, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.83"})
+    assert run.state == "success", run.task_states()
+    assert set(run.task_states().values()) == {"success"}, run.task_states()
+    deployment = run.xcom("deploy")
+    assert deployment["status"] == "Active" and deployment["mode"] == "on_demand"
+    assert deployment["model_arn"] == run.xcom("train")["custom_model_arn"]
+    evaluation = run.xcom("evaluate")
+    assert evaluation["passed"] is True and evaluation["scores"]["Builtin.Accuracy"] == 0.83
+    assert evaluation["model_identifier"] == deployment["deployment_arn"]
+    assert run.xcom("promote")["promoted"] is True
+    assert deployments(bedrock)[name] == "Active", "the champion stays deployed"
+
+
+def test_a_score_below_the_gate_skips_the_promotion_and_removes_the_candidates_deployment(
+    after_training: Callable[..., DagRunResult], bedrock: Any
+) -> None:
+    prefix = family()
+    name = f"{prefix[:-1]}-fail"
+    run = after_training(
+        prefix, name, min_accuracy=0.9, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.61"}
+    )
+    states = run.task_states()
+    assert run.state == "success", states
+    assert (states["evaluate"], states["promote"], states["retire"]) == ("skipped", "skipped", "success")
+    evaluation = run.xcom("evaluate")
+    assert evaluation["passed"] is False and evaluation["scores"]["Builtin.Accuracy"] == 0.61
+    assert evaluation["gate"]["reasons"] == ["Builtin.Accuracy 0.61 is below min_scores=0.9"]
+    assert run.xcom("retire")["deleted_deployments"] == [run.xcom("deploy")["deployment_arn"]]
+    assert name not in deployments(bedrock)
+
+
+def test_retention_keeps_the_newest_two_and_the_champion(
+    after_training: Callable[..., DagRunResult], bedrock: Any
+) -> None:
+    prefix = family()
+    # The first week's model is the best: it stays the champion while newer ones do not beat it.
+    losses = ["0.5", "0.9", "0.8", "0.7"]
+    runs = [
+        after_training(prefix, f"{prefix}w{week}", validation_loss=loss, keep_last=2)
+        for week, loss in enumerate(losses, start=1)
+    ]
+    for run in runs:
+        assert run.state == "success", run.task_states()
+    models = {run.xcom("train")["custom_model_name"]: run.xcom("train")["custom_model_arn"] for run in runs}
+    champion = models[f"{prefix}w1"]
+    retired = runs[-1].xcom("retire")
+    assert retired["kept"] == [models[f"{prefix}w4"], models[f"{prefix}w3"], champion]
+    assert retired["deleted"] == [models[f"{prefix}w2"]]
+    remaining = {m["modelName"] for m in bedrock.list_custom_models(nameContains=prefix)["modelSummaries"]}
+    assert remaining == {f"{prefix}w1", f"{prefix}w3", f"{prefix}w4"}
+    tags = bedrock.list_tags_for_resource(resourceARN=champion)["tags"]
+    assert {"key": "stage", "value": "champion"} in tags
+    # Only the champion is served: each run undeployed the candidate its gate turned down.
+    assert {name for name in deployments(bedrock) if name.startswith(prefix)} == {f"{prefix}w1"}
+
+
+@pytest.mark.skipif(not OPENLINEAGE_INSTALLED, reason="needs apache-airflow-providers-openlineage")
+def test_openlineage_shows_the_chain_from_the_raw_data_to_the_deployment(
+    after_training: Callable[..., DagRunResult],
+) -> None:
+    prefix = family()
+    name = f"{prefix[:-1]}-lineage"
+    run = after_training(prefix, name, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.9"})
+    assert run.state == "success", run.task_states()
+    events = _completed(run.run_id)
+    prepare, train, deploy, evaluate = (events[task] for task in ("prepare", "train", "deploy", "evaluate"))
+
+    raw = ("s3://" + DEMO_BUCKET, "data/train.jsonl")
+    prepared = ("s3://" + DEMO_BUCKET, f"prepared/{name}/train.jsonl")
+    assert _names(prepare["inputs"]) == [raw]
+    assert prepared in _names(prepare["outputs"])
+    assert prepared in _names(train["inputs"])
+    model = _arn_name(run.xcom("train")["custom_model_arn"])
+    assert _names(train["outputs"]) == [model]
+    facts = train["outputs"][0]["facets"]["bedrock"]["facts"]
+    assert facts["jobArn"] == run.xcom("train")["job_arn"]
+    assert facts["hyperParameters"] == run.xcom("train")["hyperparameters"]
+    assert facts["hyperParameters"]["epochCount"] == "1"
+    assert train["run"]["facets"]["bedrock"]["facts"]["jobArn"] == run.xcom("train")["job_arn"]
+    assert _names(deploy["inputs"]) == [model]
+    deployment = _arn_name(run.xcom("deploy")["deployment_arn"])
+    assert _names(deploy["outputs"]) == [deployment]
+    assert deployment in _names(evaluate["inputs"])
+    assert ("s3://" + DEMO_BUCKET, "evaluation/prompts.jsonl") in _names(evaluate["inputs"])
+    results = run.xcom("evaluate")["results_uri"].removeprefix(f"s3://{DEMO_BUCKET}/").strip("/")
+    assert _names(evaluate["outputs"]) == [("s3://" + DEMO_BUCKET, results)]
+
+
+def _completed(run_id: str) -> dict[str, dict[str, Any]]:
+    """The COMPLETE event of each task of the run, by task id."""
+    path = Path(os.environ["BEDROCK_PROVIDER_TEST_HOME"]) / "openlineage.jsonl"
+    found: dict[str, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("eventType") != "COMPLETE":
+            continue
+        task = (event.get("run", {}).get("facets", {}).get("airflow") or {}).get("task") or {}
+        dag_run = (event.get("run", {}).get("facets", {}).get("airflow") or {}).get("dagRun") or {}
+        if dag_run.get("run_id") == run_id and task.get("task_id"):
+            found[task["task_id"]] = event
+    return found
+
+
+def _names(datasets: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(dataset["namespace"], dataset["name"]) for dataset in datasets]
+
+
+def _arn_name(arn: str) -> tuple[str, str]:
+    head, _, resource = arn.partition("/")
+    prefix, _, kind = head.rpartition(":")
+    return prefix, f"{kind}/{resource}"
