@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+
 
 @dataclass(frozen=True)
 class DatasetName:
@@ -33,7 +35,7 @@ class StepLineage:
 
 
 def s3_dataset(uri: str) -> DatasetName:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     return DatasetName(f"s3://{bucket}", key.strip("/") or "/")
 
 
@@ -46,7 +48,7 @@ def arn_dataset(arn: str) -> DatasetName:
 
 
 def dataset(uri_or_arn: str) -> DatasetName | None:
-    if uri_or_arn.startswith("s3://"):
+    if is_s3_uri(uri_or_arn):
         return s3_dataset(uri_or_arn)
     if uri_or_arn.startswith("arn:"):
         return arn_dataset(uri_or_arn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bedrock_provider.core.datasets.checkers import Problems, _text_problem
+from bedrock_provider.core.datasets.checkers import RecordProblems, _text_problem
 from bedrock_provider.core.datasets.reader import (
     OVERLONG,
     BinaryReadable,
@@ -89,7 +89,7 @@ def _check_line(raw: bytes, number: int, needs_reference: bool, report: PromptDa
         report.add(number, "", f"expected a JSON object, got {type(record).__name__}")
         return
     report.prompts += 1
-    problems: Problems = []
+    problems: RecordProblems = []
     _text_problem(record.get("prompt"), "prompt", problems)
     if needs_reference or "referenceResponse" in record:
         _text_problem(record.get("referenceResponse"), "referenceResponse", problems)

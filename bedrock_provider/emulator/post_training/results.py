@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from bedrock_provider.core.s3 import split_s3_uri
 from bedrock_provider.emulator.errors import validation_error
-from bedrock_provider.emulator.models import split_s3_uri
 from bedrock_provider.emulator.post_training.models import TAG_SCORE_PREFIX, EvaluationJob
 from bedrock_provider.emulator.training import ObjectStore
 
