@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.request import parse_tags
+from bedrock_provider.core.request_fields import parse_tags
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
 
 ON_DEMAND = "on_demand"
