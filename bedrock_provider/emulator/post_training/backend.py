@@ -22,10 +22,10 @@ from bedrock_provider.emulator.backend import (
     FOUNDATION_MODEL_ARN_RE,
     MODEL_ID_RE,
     CustomizationBackend,
-    _paginate,
 )
 from bedrock_provider.emulator.errors import BedrockError, not_found, validation_error
 from bedrock_provider.emulator.models import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUTCOME, CustomModel
+from bedrock_provider.emulator.paging import paginate
 from bedrock_provider.emulator.post_training import validation as checks
 from bedrock_provider.emulator.post_training.models import (
     DEPLOYMENT_STATUSES,
@@ -207,7 +207,7 @@ class PostTrainingBackend:
                 and params.get("modelArnEquals") in (None, d.model_arn)
                 and _created_between(d.life.created, params, "createdAfter", "createdBefore")
             ]
-            page, token = _paginate(items, params, key=lambda d: (d.life.created, d.seq))
+            page, token = paginate(items, params, key=lambda d: (d.life.created, d.seq))
             return _page("modelDeploymentSummaries", [d.summary() for d in page], token)
 
     # ----------------------------------------------------------------- provisioned throughput
@@ -300,7 +300,7 @@ class PostTrainingBackend:
                 and params.get("modelArnEquals") in (None, t.model_arn)
                 and _created_between(t.life.created, params, "creationTimeAfter", "creationTimeBefore")
             ]
-            page, token = _paginate(items, params, key=lambda t: (t.life.created, t.seq))
+            page, token = paginate(items, params, key=lambda t: (t.life.created, t.seq))
             return _page("provisionedModelSummaries", [t.summary() for t in page], token)
 
     # ----------------------------------------------------------------- evaluation jobs
@@ -382,7 +382,7 @@ class PostTrainingBackend:
                 and params.get("applicationTypeEquals") in (None, j.application_type)
                 and _created_between(j.life.created, params, "creationTimeAfter", "creationTimeBefore")
             ]
-            page, token = _paginate(items, params, key=lambda j: (j.life.created, j.seq))
+            page, token = paginate(items, params, key=lambda j: (j.life.created, j.seq))
             return _page("jobSummaries", [j.summary() for j in page], token)
 
     # ----------------------------------------------------------------- lifecycle
