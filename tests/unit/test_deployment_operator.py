@@ -130,7 +130,8 @@ def test_a_failed_deployment_fails_the_task_and_a_retry_replaces_it(emu: Bedrock
 
 def test_deferred_wait_through_the_resource_trigger(emu: BedrockEmulator) -> None:
     trained_model(emu)
-    operator = deploy(deferrable=True)
+    # Long enough to be Creating when the operator first looks, however loaded the machine.
+    operator = deploy(deferrable=True, tags={TAG_DURATION: "3"})
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context(task_id="deploy"))
     trigger = deferred.value.trigger

@@ -68,13 +68,15 @@ def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
 def test_deployment_goes_creating_to_active_and_a_token_replay_creates_none(emu: BedrockEmulator) -> None:
     bedrock, s3 = _clients(emu)
     model = trained_model(emu, "m1")
-    arn = _deploy(bedrock, model, clientRequestToken="tok-1", tags=[{"key": "team", "value": "support"}])
+    # Two seconds: still Creating when looked at right away, however loaded the machine.
+    tags = [{"key": "team", "value": "support"}, {"key": TAG_DURATION, "value": "2"}]
+    arn = _deploy(bedrock, model, clientRequestToken="tok-1", tags=tags)
     assert _status(bedrock, "dep1") == "Creating"
     assert _deploy(bedrock, model, clientRequestToken="tok-1") == arn
     until(lambda: _status(bedrock, arn) == "Active")
     summaries = bedrock.list_custom_model_deployments(modelArnEquals=model)["modelDeploymentSummaries"]
     assert [s["customModelDeploymentArn"] for s in summaries] == [arn]
-    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "team", "value": "support"}]
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == tags
     assert emu.post_training_counts()["deployments"] == 1
     assert emu.request_count("CreateCustomModelDeployment") == 2
 
@@ -132,9 +134,9 @@ def test_provisioned_throughput_lifecycle_update_and_commitment(emu: BedrockEmul
     bedrock, s3 = _clients(emu)
     first = trained_model(emu, "m1")
     second = trained_model(emu, "m2")
-    arn = bedrock.create_provisioned_model_throughput(provisionedModelName="pt1", modelId="m1", modelUnits=2)[
-        "provisionedModelArn"
-    ]
+    arn = bedrock.create_provisioned_model_throughput(
+        provisionedModelName="pt1", modelId="m1", modelUnits=2, tags=[{"key": TAG_DURATION, "value": "2"}]
+    )["provisionedModelArn"]
 
     def describe() -> dict[str, Any]:
         return dict(bedrock.get_provisioned_model_throughput(provisionedModelId=arn))
@@ -163,7 +165,9 @@ def test_evaluation_job_writes_documented_results_with_tagged_scores(emu: Bedroc
     s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
     deployment = _deploy(bedrock, trained_model(emu, "m1"))
     until(lambda: _status(bedrock, deployment) == "Active")
-    job = _evaluation(bedrock, deployment, tags={TAG_SCORE_PREFIX + "Builtin.Accuracy": "0.82"})
+    job = _evaluation(
+        bedrock, deployment, tags={TAG_SCORE_PREFIX + "Builtin.Accuracy": "0.82", TAG_DURATION: "2"}
+    )
     assert bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "InProgress"
     until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="evaluations/")["Contents"]]

@@ -189,7 +189,8 @@ def test_a_bad_prompt_dataset_is_refused_naming_its_lines(emu: BedrockEmulator) 
 
 def test_deferred_wait_and_kill_stops_the_job(emu: BedrockEmulator) -> None:
     deployment = deployed(emu)
-    operator = evaluate(deployment, deferrable=True)
+    # Long enough to be running when the operator first looks, however loaded the machine.
+    operator = evaluate(deployment, deferrable=True, job_tags={ACCURACY: "0.82", TAG_DURATION: "3"})
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context(task_id="evaluate"))
     event = run_trigger(deferred.value.trigger)
