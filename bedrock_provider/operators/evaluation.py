@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core.datasets.evaluation import check_prompt_dataset
 from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.evaluation import (
@@ -177,6 +176,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
 
     def _check_dataset(self, request: ValidEvaluation) -> None:
         """Read the prompt dataset from S3 and refuse it, naming each bad line, before any Bedrock call."""
+        # The dataset checks (msgspec, the format tables) load when a task runs, not when a DAG parses.
+        from bedrock_provider.core.datasets.evaluation import check_prompt_dataset
+
         uri = str(request.dataset_uri)
         bucket, key = self.s3_hook.parse_s3_url(uri)
         if not self.s3_hook.check_for_key(key, bucket):
