@@ -447,6 +447,153 @@ def check_faults(ctx: Ctx) -> None:
         ctx.emu.set_fault_rates()
 
 
+# --------------------------------------------------------------------- after training
+
+
+def _trained_model(ctx: Ctx) -> str:
+    return str(ctx.wait(ctx.create())["outputModelArn"])
+
+
+def _until_status(describe: Callable[[], dict[str, Any]], status: str, timeout: float = 15) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = describe()
+        if found["status"] == status:
+            return found
+        assert time.monotonic() < deadline, f"still {found['status']}, not {status}"
+        time.sleep(0.05)
+
+
+def _deploy(ctx: Ctx, model: str, duration: str = "0.3") -> str:
+    name = f"dep-{uuid.uuid4().hex[:10]}"
+    tags = [{"key": "emulator:duration", "value": duration}]
+    return str(
+        ctx.bedrock.create_custom_model_deployment(modelDeploymentName=name, modelArn=model, tags=tags)[
+            "customModelDeploymentArn"
+        ]
+    )
+
+
+def _deployment(ctx: Ctx, arn: str) -> Callable[[], dict[str, Any]]:
+    return lambda: dict(ctx.bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn))
+
+
+def _evaluation_args(ctx: Ctx, model: str, **tags: str) -> dict[str, Any]:
+    dataset = ctx.put("prompts.jsonl", b'{"prompt": "What is AWS?", "referenceResponse": "A cloud."}\n' * 3)
+    return {
+        "jobName": f"eval-{uuid.uuid4().hex[:10]}",
+        "roleArn": ctx.role,
+        "jobTags": [{"key": k, "value": v} for k, v in {"emulator:duration": "0.3", **tags}.items()],
+        "evaluationConfig": {
+            "automated": {
+                "datasetMetricConfigs": [
+                    {
+                        "taskType": "QuestionAndAnswer",
+                        "dataset": {"name": "prompts", "datasetLocation": {"s3Uri": dataset}},
+                        "metricNames": ["Builtin.Accuracy"],
+                    }
+                ]
+            }
+        },
+        "inferenceConfig": {"models": [{"bedrockModel": {"modelIdentifier": model}}]},
+        "outputDataConfig": {"s3Uri": f"s3://{ctx.bucket}/evaluations/"},
+    }
+
+
+def check_deployments(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    token = uuid.uuid4().hex
+    name = f"dep-{token[:10]}"
+    created = ctx.bedrock.create_custom_model_deployment(
+        modelDeploymentName=name, modelArn=model, clientRequestToken=token
+    )["customModelDeploymentArn"]
+    again = ctx.bedrock.create_custom_model_deployment(
+        modelDeploymentName=name, modelArn=model, clientRequestToken=token
+    )["customModelDeploymentArn"]
+    assert again == created
+    ctx.refused(lambda: ctx.bedrock.create_custom_model_deployment(modelDeploymentName=name, modelArn=model))
+    _until_status(_deployment(ctx, created), "Active")
+    listed = ctx.bedrock.list_custom_model_deployments(modelArnEquals=model)["modelDeploymentSummaries"]
+    assert [d["customModelDeploymentArn"] for d in listed] == [created]
+    ctx.bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=created)
+    ctx.refused(lambda: _deployment(ctx, created)(), "ResourceNotFoundException", 404)
+
+
+def check_provisioned_throughput(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    name = f"pt-{uuid.uuid4().hex[:10]}"
+    arn = ctx.bedrock.create_provisioned_model_throughput(
+        provisionedModelName=name, modelId=model, modelUnits=1
+    )["provisionedModelArn"]
+
+    def describe() -> dict[str, Any]:
+        return dict(ctx.bedrock.get_provisioned_model_throughput(provisionedModelId=arn))
+
+    _until_status(describe, "InService")
+    ctx.bedrock.update_provisioned_model_throughput(
+        provisionedModelId=arn, desiredProvisionedModelName=name + "-b"
+    )
+    assert _until_status(describe, "InService")["provisionedModelName"] == name + "-b"
+    ctx.bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
+    committed = ctx.bedrock.create_provisioned_model_throughput(
+        provisionedModelName=name + "-c", modelId=model, modelUnits=1, commitmentDuration="OneMonth"
+    )["provisionedModelArn"]
+    ctx.refused(
+        lambda: ctx.bedrock.delete_provisioned_model_throughput(provisionedModelId=committed),
+        "ConflictException",
+    )
+
+
+def check_served_model_delete(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    deployment = _deploy(ctx, model)
+    message = ctx.refused(lambda: ctx.bedrock.delete_custom_model(modelIdentifier=model), "ConflictException")
+    assert deployment in message
+    ctx.bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=deployment)
+    ctx.bedrock.delete_custom_model(modelIdentifier=model)
+
+
+def check_evaluation_job(ctx: Ctx) -> None:
+    deployment = _deploy(ctx, _trained_model(ctx))
+    _until_status(_deployment(ctx, deployment), "Active")
+    args = _evaluation_args(ctx, deployment, **{"emulator:score:Builtin.Accuracy": "0.75"})
+    job = ctx.bedrock.create_evaluation_job(**args)["jobArn"]
+    _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Completed")
+    prefix = f"evaluations/{args['jobName']}/{job.rsplit('/', 1)[-1]}/models/"
+    keys = [o["Key"] for o in ctx.s3.list_objects_v2(Bucket=ctx.bucket, Prefix=prefix)["Contents"]]
+    assert (
+        len(keys) == 1
+        and keys[0].endswith("_output.jsonl")
+        and "/taskTypes/QuestionAndAnswer/datasets/prompts/" in keys[0]
+    )
+    lines = ctx.s3.get_object(Bucket=ctx.bucket, Key=keys[0])["Body"].read().decode().splitlines()
+    scores = [json.loads(line)["automatedEvaluationResult"]["scores"] for line in lines]
+    assert scores == [[{"metricName": "Accuracy", "result": 0.75}]] * 3
+    summaries = ctx.bedrock.list_evaluation_jobs(nameContains=args["jobName"])["jobSummaries"]
+    assert [s["jobArn"] for s in summaries] == [job]
+
+
+def check_evaluation_refusals(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, model)))
+    creating = _deploy(ctx, model, duration="30")
+    message = ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, creating)))
+    assert "Creating" in message
+    args = _evaluation_args(ctx, BASE_MODEL)
+    ctx.bedrock.create_evaluation_job(**args)
+    ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**args), "ConflictException")
+    ctx.refused(lambda: ctx.bedrock.get_evaluation_job(jobIdentifier=args["jobName"]))
+
+
+def check_evaluation_stop(ctx: Ctx) -> None:
+    job = ctx.bedrock.create_evaluation_job(
+        **_evaluation_args(ctx, BASE_MODEL, **{"emulator:duration": "30"})
+    )["jobArn"]
+    ctx.bedrock.stop_evaluation_job(jobIdentifier=job)
+    _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Stopped")
+    ctx.refused(lambda: ctx.bedrock.stop_evaluation_job(jobIdentifier=job), "ConflictException")
+
+
 CHECKS: dict[str, Callable[[Ctx], None]] = {
     name.removeprefix("check_").replace("_", "-"): check
     for name, check in dict(globals()).items()
