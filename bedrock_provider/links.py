@@ -25,6 +25,10 @@ def arn_region(arn: str) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
+# Where the console lists custom models and customization jobs: the link of a task with no ARN (yet).
+LIST_PATH = "/custom-models"
+
+
 class _BedrockArnLink(BaseOperatorLink):
     name: ClassVar[str]
     key: ClassVar[str]
@@ -32,7 +36,12 @@ class _BedrockArnLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         arn = XCom.get_value(key=self.key, ti_key=ti_key)
-        return self.format_link(arn) if isinstance(arn, str) else ""
+        if isinstance(arn, str) and (link := self.format_link(arn)):
+            return link
+        # Airflow's UI shows the "Extra Links" heading whenever a task has links, and leaves out the
+        # empty ones: a task refused before it submitted anything (or not run yet) would show the
+        # heading alone. The console's list, where the job appears once there is one, fills it.
+        return f"https://console.{_CONSOLE_DOMAINS['aws']}/bedrock/home#{LIST_PATH}"
 
     @classmethod
     def format_link(cls, arn: str) -> str:

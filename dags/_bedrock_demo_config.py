@@ -27,8 +27,15 @@ DEMO_CONN_ID = "aws_default"
 # Weekly partitions of raw support conversations: s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl.
 RAW_PREFIX = "raw/support"
 RAW_OBJECT_NAME = "tickets.jsonl"
-# The first week the demo data holds (demo/data/support/2025-01-05.jsonl); a Sunday, as @weekly fires.
+# The weeks the demo data holds (demo/data/support/2025-01-05.jsonl ... 2025-02-09.jsonl); Sundays, as
+# @weekly fires. A demo run needs a logical date among them.
 FIRST_PARTITION = datetime(2025, 1, 5, tzinfo=UTC)
+LAST_PARTITION = datetime(2025, 2, 9, tzinfo=UTC)
+DEMO_PARTITIONS = tuple(
+    FIRST_PARTITION + timedelta(weeks=week)
+    for week in range((LAST_PARTITION - FIRST_PARTITION).days // 7 + 1)
+)
+DEMO_DATES = f"{FIRST_PARTITION:%Y-%m-%d} to {LAST_PARTITION:%Y-%m-%d}"
 CHAMPION_KEY = "champions/support-bot.json"
 # The prompt dataset each candidate is evaluated on (demo/data/evaluation/support-qa.jsonl).
 EVALUATION_DATASET_KEY = "evaluation/support-qa.jsonl"
@@ -49,6 +56,11 @@ BUCKET = variable("bedrock_bucket", DEMO_BUCKET)
 ROLE_ARN = variable("bedrock_role_arn", DEMO_ROLE_ARN)
 BASE_MODEL = variable("bedrock_base_model", DEMO_BASE_MODEL)
 AWS_CONN_ID = variable("bedrock_aws_conn_id", DEMO_CONN_ID)
+
+
+def demo_object_uri(partition: datetime) -> str:
+    """The demo bucket's object of one week, e.g. s3://bedrock-demo/raw/support/20250105/tickets.jsonl."""
+    return f"s3://{DEMO_BUCKET}/{RAW_PREFIX}/{partition:%Y%m%d}/{RAW_OBJECT_NAME}"
 
 
 def s3_uri(*parts: str) -> str:

@@ -1,6 +1,6 @@
 """Fine-tune a model by hand from the Airflow UI: fill in the form, press Trigger.
 
-customize -> export_metrics -> wants_evaluation -> deploy -> evaluate
+check_request -> service_role -> customize -> export_metrics -> wants_evaluation -> deploy -> evaluate
 
 With "Deploy and evaluate" ticked, the model is deployed on demand (billed per token, nothing while
 idle) and a Bedrock evaluation job scores it on the evaluation prompts; the run fails when a score
@@ -8,37 +8,46 @@ misses its bound. Unticked, the run ends after export_metrics.
 
 Every field of the form is a Param with a JSON schema: the base model and the customization type
 are picked from lists, the hyperparameters and tags are JSON objects, names and S3 URIs are checked
-against Bedrock's patterns. Airflow validates the whole form before it creates the run, so the UI
-shows what is wrong and the REST API answers 400 to a bad ``conf``, and no run (and no job) exists.
-The operator then checks what a form cannot (hyperparameters against the model's documented
-ranges, the model against the customization type) before any AWS call.
+against Bedrock's patterns. Airflow validates each field before it creates the run, so the form
+refuses a bad value and the REST API answers 400 to a bad ``conf``: no run (and no job) exists.
 
-The form's defaults point at the demo bucket of the local emulator; the connection and the bucket
-the metrics go to come from the Variables of _bedrock_demo_config.py. Leave the job name empty to
-name the job after the run. With the local emulator, job tags such as
-``{"emulator:duration": "30", "emulator:outcome": "Failed"}`` choose the job's fate.
+What one field cannot know is checked by ``check_request``, in seconds, before anything is
+submitted: the hyperparameters against the chosen model's own ranges, the model against the
+customization type, and a validation-loss limit without validation data (the job would train for
+hours, then fail the gate).
+
+The form's defaults point at the demo bucket of the local emulator (weekly partitions from
+2025-01-05 to 2025-02-09); the connection and the bucket the metrics go to come from the Variables of
+_bedrock_demo_config.py. Leave the job name empty to name the job after the run. With the local
+emulator, job tags such as ``{"emulator:duration": "30", "emulator:outcome": "Failed"}`` choose the
+job's fate.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from _bedrock_demo_config import (
     DEMO_BASE_MODEL,
     DEMO_BUCKET,
+    DEMO_DATES,
+    DEMO_PARTITIONS,
     DEMO_ROLE_ARN,
     EVALUATION_DATASET_KEY,
     FIRST_PARTITION,
     POLL_INTERVAL,
-    RAW_OBJECT_NAME,
-    RAW_PREFIX,
     TAGS,
     UNSCHEDULED,
     default_args,
+    demo_object_uri,
     s3_uri,
     service_role_task,
 )
 from airflow.sdk import DAG, Param, task
 
 from bedrock_provider.core.evaluation import TASK_TYPES
+from bedrock_provider.core.forms import hyperparameter_ranges_markdown, hyperparameters_schema
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
@@ -58,11 +67,11 @@ CUSTOMIZATION_TYPES = {
 }
 # Bedrock's own patterns, except that a name must start with a letter: the DAG renders native
 # objects (so the JSON fields reach the operator as dicts), and an all-digit name would become a number.
+# "^$|" keeps an empty text (an API caller's "") meaning "no name given", as null does.
 JOB_NAME_PATTERN = r"^$|^[a-zA-Z](-*[a-zA-Z0-9+.-])*$"
 MODEL_NAME_PATTERN = r"^$|^[a-zA-Z]([_-]?[0-9a-zA-Z])*$"
 S3_OBJECT_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}/[-!_*'().a-zA-Z0-9/]*[^/]$"
 S3_PREFIX_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}(/[-!_*'().a-zA-Z0-9/]*)?$"
-DEMO_TRAINING_DATA = f"s3://{DEMO_BUCKET}/{RAW_PREFIX}/{FIRST_PARTITION:%Y%m%d}/{RAW_OBJECT_NAME}"
 DEMO_EVALUATION_DATA = f"s3://{DEMO_BUCKET}/{EVALUATION_DATASET_KEY}"
 # A score's bounds: built-in metric names to numbers (Bedrock's scores lie between 0 and 1).
 SCORE_BOUNDS = {
@@ -70,7 +79,53 @@ SCORE_BOUNDS = {
     "propertyNames": {"enum": ["Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity"]},
     "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
 }
-MODEL_NAME = "{{ params.custom_model_name or ((params.job_name or run_id) | bedrock_name) }}"
+# The names check_request settled on (the form's, or the run's when the form leaves them empty).
+CHECKED = "{{ ti.xcom_pull(task_ids='check_request')"
+DEMO_OBJECTS = [demo_object_uri(partition) for partition in DEMO_PARTITIONS]
+# Valid for every model above but Claude (which takes learningRateMultiplier).
+DEFAULT_HYPERPARAMETERS = {"epochCount": 2, "learningRate": 0.00001}
+
+log = logging.getLogger(__name__)
+
+
+def rules(**keywords: Any) -> list[dict[str, Any]]:
+    """Schema rules the form does not read, nested under allOf: a refused value's message then quotes
+    these few keywords rather than the whole Param schema with its examples and help."""
+    return [keywords]
+
+
+@task(retries=0)
+def check_request(params: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """The whole form, checked as the customize task will send it, in seconds and before any job."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from bedrock_provider.core.errors import InvalidInputError
+    from bedrock_provider.core.names import sanitize_name
+    from bedrock_provider.core.preflight import check_customization_conf
+    from bedrock_provider.core.request import CustomizationRequest
+
+    job_name = params["job_name"] or sanitize_name(run_id)
+    request = CustomizationRequest(
+        job_name=job_name,
+        custom_model_name=params["custom_model_name"] or sanitize_name(job_name),
+        role_arn=params["role_arn"],
+        base_model_id=params["base_model_id"],
+        customization_type=params["customization_type"],
+        training_data_uri=params["training_data_uri"],
+        validation_data_uri=params["validation_data_uri"] or None,
+        output_data_uri=params["output_data_uri"],
+        hyperparameters=params["hyperparameters"],
+        job_tags=params["job_tags"],
+    )
+    try:
+        checked = check_customization_conf(request, params["max_validation_loss"])
+    except InvalidInputError as error:
+        raise AirflowFailException(str(error)) from None
+    for warning in checked.warnings:
+        log.warning("%s", warning)
+    log.info("The form is valid: job %s, custom model %s", checked.job_name, checked.custom_model_name)
+    return {"job_name": checked.job_name, "custom_model_name": checked.custom_model_name}
+
 
 with DAG(
     dag_id="bedrock_finetune_manual",
@@ -86,7 +141,8 @@ with DAG(
             enum=list(BASE_MODELS),
             values_display=BASE_MODELS,
             title="Base model",
-            description="The foundation model to customize.",
+            description="The foundation model to customize. Each one's hyperparameter ranges are in the "
+            "table under Hyperparameters.",
             section="Model",
         ),
         "customization_type": Param(
@@ -95,77 +151,93 @@ with DAG(
             enum=list(CUSTOMIZATION_TYPES),
             values_display=CUSTOMIZATION_TYPES,
             title="Customization type",
+            description="Fine-tuning learns from prompt/completion pairs; continued pre-training from plain "
+            "text (Titan Text models only).",
             section="Model",
         ),
+        # Described in markdown (description_md, shown when a Param has no plain description): the
+        # per-model ranges are a table. The schema allows each name's widest documented range over the
+        # models above; check_request holds the chosen model to its own.
         "hyperparameters": Param(
-            {"epochCount": 2, "learningRate": 0.00001},
-            type="object",
-            minProperties=1,
-            additionalProperties={"type": ["integer", "number", "string"]},
+            DEFAULT_HYPERPARAMETERS,
             title="Hyperparameters",
-            description="Names and values as Bedrock documents them for the base model "
-            "(Titan: epochCount, batchSize, learningRate, learningRateWarmupSteps).",
+            description_md="A JSON object of numbers, e.g. `{\"epochCount\": 2, \"learningRate\": 0.00001}`; "
+            "leave a name out for Bedrock's default. Ranges per model (checked before the job is "
+            "submitted):\n\n" + hyperparameter_ranges_markdown(BASE_MODELS),
             section="Model",
+            type="object",
+            allOf=rules(**hyperparameters_schema(BASE_MODELS)),
         ),
-        # Optional fields are typed ["null", "string"] with a None default: Airflow's form marks a
-        # plain "string" Param as required and keeps Trigger disabled while it is empty.
         "job_name": Param(
+            # Optional fields are typed ["null", "string"] with a None default: Airflow's form marks a
+            # plain "string" Param as required and keeps Trigger disabled while it is empty.
             None,
             type=["null", "string"],
+            minLength=1,
             maxLength=63,
-            pattern=JOB_NAME_PATTERN,
+            allOf=rules(pattern=JOB_NAME_PATTERN),
             title="Job name",
-            description="Letters, digits, '-', '+', '.'; starts with a letter. Empty: named after the run.",
+            description="Up to 63 letters, digits, '-', '+' and '.', starting with a letter, e.g. "
+            "support-bot-v2. Empty: named after the run.",
             section="Names",
         ),
         "custom_model_name": Param(
             None,
             type=["null", "string"],
+            minLength=1,
             maxLength=63,
-            pattern=MODEL_NAME_PATTERN,
+            allOf=rules(pattern=MODEL_NAME_PATTERN),
             title="Custom model name",
-            description="Letters, digits, single '-' or '_'; starts with a letter. Empty: from the job name.",
+            description="Up to 63 letters and digits, single '-' or '_' between them, starting with a "
+            "letter, e.g. support_bot-v2. Empty: the job's name.",
             section="Names",
         ),
         "training_data_uri": Param(
-            DEMO_TRAINING_DATA,
+            demo_object_uri(FIRST_PARTITION),
             type="string",
-            pattern=S3_OBJECT_PATTERN,
+            allOf=rules(pattern=S3_OBJECT_PATTERN),
+            examples=DEMO_OBJECTS,
             title="Training data",
-            description="S3 URI of a JSONL file.",
+            description="S3 URI of one JSONL file (not a folder), e.g. "
+            f"s3://{DEMO_BUCKET}/raw/support/20250105/tickets.jsonl. The demo bucket holds one per week, "
+            f"{DEMO_DATES}.",
             section="Data",
         ),
         "validation_data_uri": Param(
             None,
             type=["null", "string"],
-            pattern=S3_OBJECT_PATTERN,
+            allOf=rules(pattern=S3_OBJECT_PATTERN),
+            examples=DEMO_OBJECTS,
             title="Validation data",
-            description="S3 URI of a JSONL file, or empty for none.",
+            description="S3 URI of one JSONL file held out for validation; another week of the demo data "
+            "will do. Empty: none (and no validation-loss limit).",
             section="Data",
         ),
         "output_data_uri": Param(
             f"s3://{DEMO_BUCKET}/customization-output/manual/",
             type="string",
-            pattern=S3_PREFIX_PATTERN,
+            allOf=rules(pattern=S3_PREFIX_PATTERN),
             title="Output location",
-            description="S3 prefix where Bedrock writes the metrics and artifacts.",
+            description="S3 folder where Bedrock writes the metrics and artifacts: s3://, a lowercase "
+            "bucket name, then a path.",
             section="Data",
         ),
         "role_arn": Param(
             DEMO_ROLE_ARN,
             type="string",
-            pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
+            allOf=rules(pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"),
             title="Service role",
-            description="IAM role Bedrock assumes to read the data and write the output.",
+            description="ARN of the IAM role Bedrock assumes to read the data and write the output: "
+            "arn:aws:iam::<12-digit account>:role/<name>.",
             section="Access",
         ),
         "job_tags": Param(
             {},
             type="object",
-            maxProperties=200,
-            additionalProperties={"type": "string", "maxLength": 256},
+            allOf=rules(maxProperties=200, additionalProperties={"type": "string", "maxLength": 256}),
             title="Job tags",
-            description="Tag names to values, e.g. cost allocation.",
+            description='Tag names to text values, e.g. {"team": "support"}; quote numbers ("5"). '
+            "Empty: none.",
             section="Access",
         ),
         "max_validation_loss": Param(
@@ -173,7 +245,8 @@ with DAG(
             type=["null", "number"],
             exclusiveMinimum=0,
             title="Highest acceptable validation loss",
-            description="The run fails when the model's final validation loss is above it. Empty: no limit.",
+            description="A number above 0: the run fails when the model's final validation loss is "
+            "above it. Needs Validation data. Empty: no limit.",
             section="Quality",
         ),
         "evaluate": Param(
@@ -194,7 +267,7 @@ with DAG(
         "evaluation_dataset_uri": Param(
             DEMO_EVALUATION_DATA,
             type="string",
-            pattern=S3_OBJECT_PATTERN,
+            allOf=rules(pattern=S3_OBJECT_PATTERN),
             title="Evaluation prompts",
             description="S3 URI of a JSONL file: prompt, referenceResponse, category (at most 1,000 lines).",
             section="Evaluation",
@@ -217,15 +290,16 @@ with DAG(
     doc_md=__doc__,
     tags=TAGS,
 ) as dag:
+    checked = check_request()
     customize = BedrockModelCustomizationOperator(
         task_id="customize",
-        job_name="{{ params.job_name or (run_id | bedrock_name) }}",
-        custom_model_name=MODEL_NAME,
+        job_name=CHECKED + "['job_name'] }}",
+        custom_model_name=CHECKED + "['custom_model_name'] }}",
         role_arn="{{ params.role_arn }}",
         base_model_id="{{ params.base_model_id }}",
         customization_type="{{ params.customization_type }}",
         training_data_uri="{{ params.training_data_uri }}",
-        validation_data_uri="{{ params.validation_data_uri }}",
+        validation_data_uri="{{ params.validation_data_uri or None }}",
         output_data_uri="{{ params.output_data_uri }}",
         hyperparameters="{{ params.hyperparameters }}",
         job_tags="{{ params.job_tags }}",
@@ -246,7 +320,7 @@ with DAG(
     deploy = BedrockDeployCustomModelOperator(
         task_id="deploy",
         model_identifier="{{ ti.xcom_pull(task_ids='customize')['custom_model_arn'] }}",
-        deployment_name=MODEL_NAME,
+        deployment_name=CHECKED + "['custom_model_name'] }}",
         poll_interval=POLL_INTERVAL,
     )
     evaluate = BedrockModelEvaluationOperator(
@@ -263,7 +337,8 @@ with DAG(
         poll_interval=POLL_INTERVAL,
     )
     (
-        service_role_task("{{ params.role_arn }}")
+        checked
+        >> service_role_task("{{ params.role_arn }}")
         >> customize
         >> export_metrics
         >> wants_evaluation()

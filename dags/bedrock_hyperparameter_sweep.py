@@ -19,6 +19,7 @@ from typing import Any
 
 from _bedrock_demo_config import (
     BASE_MODEL,
+    DEMO_DATES,
     FIRST_PARTITION,
     POLL_INTERVAL,
     RAW_PREFIX,
@@ -63,6 +64,14 @@ def hyperparameter_grid(params: dict[str, Any], run_id: str, ti: Any = None) -> 
     return points
 
 
+# Each mapped task is labelled with its grid point in the UI, not with its index (customize[i] and
+# export_metrics[i] are the same point).
+GRID_POINT_LABEL = (
+    "{% set point = ti.xcom_pull(task_ids='hyperparameter_grid')[ti.map_index]['hyperparameters'] %}"
+    "learningRate {{ point.learningRate }}, epochCount {{ point.epochCount }}"
+)
+
+
 def job_arn(result: dict[str, Any]) -> str:
     return str(result["job_arn"])
 
@@ -99,7 +108,8 @@ with DAG(
             type="string",
             pattern=r"^[0-9]{8}$",
             title="Data partition",
-            description=f"The week of {RAW_PREFIX}/ to train on (YYYYMMDD).",
+            description=f"The week of {RAW_PREFIX}/ to train on, as YYYYMMDD: the demo data covers the "
+            f"Sundays from {DEMO_DATES}.",
         ),
         "learning_rates": Param(
             [0.00001, 0.00005],
@@ -109,6 +119,7 @@ with DAG(
             maxItems=4,
             uniqueItems=True,
             title="Learning rates",
+            description="Each above 0 and at most 1 (Titan Text takes 0 to 1; Bedrock's default 0.00001).",
         ),
         "epoch_counts": Param(
             [1, 2],
@@ -152,11 +163,13 @@ with DAG(
         output_data_uri=s3_uri("customization-output/sweep") + "/",
         job_tags={"pipeline": "bedrock-hyperparameter-sweep"},
         poll_interval=POLL_INTERVAL,
+        map_index_template=GRID_POINT_LABEL,
     ).expand_kwargs(grid)
     export_metrics = BedrockExportMetricsOperator.partial(
         task_id="export_metrics",
         destination_uri=s3_uri("metrics/sweep") + "/",
         on_gate_failure="record",
+        map_index_template=GRID_POINT_LABEL,
     ).expand(job_identifier=customize.output.map(job_arn))
     service_role_task() >> prepare >> grid
     pick_best(grid, export_metrics.output)

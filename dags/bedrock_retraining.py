@@ -22,6 +22,11 @@ The job and model names come from the logical date (``bedrock-retraining-2025010
 task instance's client token from its run, so a date trains once: a retry, a cleared task or a
 re-run backfill adopts the job it already has. Catchup is on, so a backfill of past weeks (the UI's
 "Backfill", ``airflow backfill create`` or ``POST /api/v2/backfills``) trains one model per week.
+
+**The demo data covers the weeks of 2025-01-05 to 2025-02-09** (one partition each Sunday). Trigger
+with a logical date among them, or backfill that range; any other date fails at once in
+``prepare_dataset``, naming the dates that exist. The demo's scheduler starts no runs from the
+schedule: the "Next Run" the UI shows is started only by Trigger or Backfill.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from __future__ import annotations
 from _bedrock_demo_config import (
     BASE_MODEL,
     CHAMPION_KEY,
+    DEMO_BASE_MODEL,
+    DEMO_DATES,
     EVALUATION_DATASET_KEY,
     FIRST_PARTITION,
     MODEL_FAMILY,
@@ -42,6 +49,7 @@ from _bedrock_demo_config import (
 )
 from airflow.sdk import DAG, Param
 
+from bedrock_provider.core.forms import hyperparameter_help
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
@@ -73,21 +81,31 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(retries=2),
     params={
-        "epochs": Param(2, type="integer", minimum=1, maximum=10, title="Epochs", description="epochCount"),
+        "epochs": Param(
+            2,
+            type="integer",
+            minimum=1,
+            maximum=10,
+            title="Epochs",
+            description="Passes over the week's training data. "
+            + hyperparameter_help("epochCount", DEMO_BASE_MODEL),
+        ),
         "learning_rate": Param(
             0.00001,
             type="number",
             exclusiveMinimum=0,
             maximum=1,
             title="Learning rate",
-            description="learningRate",
+            description="How far each training step moves the weights. "
+            + hyperparameter_help("learningRate", DEMO_BASE_MODEL),
         ),
         "max_validation_loss": Param(
             1.5,
             type="number",
             exclusiveMinimum=0,
             title="Highest validation loss to promote",
-            description="A model above it is not promoted, whatever the champion's loss.",
+            description="A model above it is not promoted, whatever the champion's loss. The demo data "
+            f"covers the weeks of {DEMO_DATES}: trigger with a logical date among them.",
         ),
         "min_accuracy": Param(
             0.6,

@@ -44,3 +44,25 @@ def describe_progress(description: dict) -> str:
         if isinstance(details.get(key), dict) and details[key].get("status")
     ]
     return f"{status} ({', '.join(stages)})" if stages else status
+
+
+def format_elapsed(seconds: float) -> str:
+    """'42 s', '4 min 12 s', '2 h 05 min': a job's age as a log line shows it."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def progress_line(progress: str, elapsed: float | None = None) -> str:
+    """A progress log line that leads with the status and the time since submission, e.g.
+    ``InProgress after 4 min 12 s: validation Completed, training InProgress``.
+
+    The status comes first so that it stays readable in a log view that cuts long lines; the job is
+    named once, when it is submitted, not on every line.
+    """
+    status, _, stages = progress.partition(" (")
+    line = status + (f" after {format_elapsed(elapsed)}" if elapsed is not None else "")
+    return line + (f": {stages.removesuffix(')')}" if stages else "")

@@ -213,7 +213,7 @@ class BedrockCustomizationHook(LeasedClientHook):
                 continue
             progress = states.describe_progress(description)
             if progress != last_progress:
-                self.log.info("Job %s: %s after %.0f s", job_identifier, progress, time.time() - started)
+                self.log.info("%s", states.progress_line(progress, time.time() - started))
                 last_progress = progress
             if states.is_terminal(str(description.get("status"))):
                 return description

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bedrock_provider.core.names import sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
 AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
+HookT = TypeVar("HookT", bound=Any)
 
 
 class BedrockAwsMixin(OpenLineageMixin):
@@ -53,14 +54,25 @@ class BedrockAwsMixin(OpenLineageMixin):
     def hook(self) -> BedrockCustomizationHook:
         from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
-        return BedrockCustomizationHook(**self.aws_hook_kwargs())
+        return self._on_shared_connection(BedrockCustomizationHook(**self.aws_hook_kwargs()))
 
     @cached_property
     def s3_hook(self) -> S3Hook:
         """The Amazon provider's S3Hook on the same connection, made on first use."""
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        return S3Hook(**self.aws_hook_kwargs())
+        return self._on_shared_connection(S3Hook(**self.aws_hook_kwargs()))
+
+    def _on_shared_connection(self, hook: HookT) -> HookT:
+        """The connection is read once per task, not once per hook: both hooks take the same parameters,
+        and each reading fetches it again and logs "credentials retrieved" again."""
+        shared = self.__dict__.get("_aws_conn_config")
+        if shared is None:
+            self.__dict__["_aws_conn_config"] = hook.conn_config
+        else:
+            # conn_config is a cached_property of AwsGenericHook: setting it is what caching it does.
+            hook.conn_config = shared
+        return hook
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

@@ -20,9 +20,12 @@ from bedrock_provider.core.datasets import (
     Location,
     PreparedDataset,
     check_locations,
+    counted,
     is_data_file,
     local_files,
     local_opener,
+    missing_partition_message,
+    partition_parent,
     plan_dataset,
     prepare_dataset,
 )
@@ -182,13 +185,13 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             raise AirflowFailException(report.failure_message(outputs["report_uri"]))
         counts = report.counts
         self.log.info(
-            "%s records: %s training, %s validation, %s invalid dropped, %s duplicates%s; report at %s",
-            f"{counts['records']:,}",
+            "%s: %s training, %s validation, %s invalid dropped, %s %s; report at %s",
+            counted(counts["records"], "record"),
             f"{counts['training_records']:,}",
             f"{counts['validation_records']:,}",
             f"{counts['invalid']:,}",
-            f"{counts['duplicates']:,}",
-            " removed" if plan.remove_duplicates else " kept",
+            counted(counts["duplicates"], "duplicate"),
+            "removed" if plan.remove_duplicates else "kept",
             outputs["report_uri"],
         )
         self.log.info(
@@ -231,20 +234,33 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
                 if is_data_file(key) and not (excluded and key.startswith(excluded))
             )
             if not keys:
-                raise AirflowException(
-                    f"source_uri {source.uri}: no .jsonl, .jsonl.gz or .json files under this prefix"
+                parent = partition_parent(source.key)
+                siblings = s3.list_prefixes(bucket_name=source.bucket, prefix=parent, delimiter="/") or []
+                # Missing data is not transient: a retry a minute later finds the same nothing.
+                raise AirflowFailException(
+                    missing_partition_message(
+                        source.uri,
+                        f"s3://{source.bucket}/{parent}",
+                        [prefix[len(parent) :].rstrip("/") for prefix in siblings],
+                    )
                 )
             uris = [f"s3://{source.bucket}/{key}" for key in keys]
             return [(uri, self._s3_opener(uri)) for uri in uris]
         if os.path.isdir(source.uri):
             paths = local_files(source.uri, exclude=None if output.is_s3 else output.uri)
             if not paths:
-                raise AirflowException(
+                raise AirflowFailException(
                     f"source_uri {source.uri}: no .jsonl, .jsonl.gz or .json files in this directory"
                 )
             return [(path, local_opener(path)) for path in paths]
         if not os.path.isfile(source.uri):
-            raise AirflowException(f"source_uri {source.uri}: no such file or directory")
+            parent = os.path.dirname(source.uri.rstrip(os.sep))
+            siblings = sorted(os.listdir(parent)) if os.path.isdir(parent) else []
+            raise AirflowFailException(
+                missing_partition_message(source.uri, parent + os.sep, siblings)
+                if siblings
+                else f"source_uri {source.uri}: no such file or directory"
+            )
         return [(source.uri, local_opener(source.uri))]
 
     def _s3_opener(self, uri: str) -> Opener:

@@ -367,12 +367,14 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
 
         result["promoted"] = False
         result["champion_uri"] = settings.champion_uri if self.promote else None
+        # The numbers and the verdict first, then what follows from them (promotion, exports).
+        self._log_result(result)
         if gate.passed and self.promote:
             self._promote(store, settings, result, to_beat)
         if "summary" in artifacts:
             store.write(artifacts["summary"], _json_bytes(result), "application/json")
-
-        self._log_result(result)
+        for name, uri in artifacts.items():
+            self.log.info("Exported %s: %s", name, uri)
         self.record_lineage(metrics_lineage(result))
         self._emit_asset_events(context, result)
         if not gate.passed:
@@ -459,8 +461,6 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
                 validation["final_perplexity"],
                 validation["steps"],
             )
-        for name, uri in result["artifacts"].items():
-            self.log.info("Exported %s: %s", name, uri)
         self.log.info(
             "Gate %s", "passed" if result["passed"] else "failed: " + "; ".join(result["gate"]["reasons"])
         )

@@ -88,7 +88,7 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=self.result_value(description))
         if status in self.FAILURE_STATES or states.is_terminal(status):
             raise AirflowFailException(self.failure_message(description))
-        self.log.info("Job %s: %s", self.job_identifier, states.describe_progress(description))
+        self.log.info("%s", states.progress_line(states.describe_progress(description)))
         return PokeReturnValue(is_done=False)
 
     def result_value(self, description: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from bedrock_provider.core import states
 from bedrock_provider.core import watch as w
 from bedrock_provider.core.loops import PerLoop
 from bedrock_provider.core.retry import backoff_delay
@@ -276,9 +277,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         return event
 
     def _log_progress(self, state: w.Watch, progress: str) -> None:
-        self.log.info(
-            "Job %s: %s after %.0f s", self.job_identifier, progress, time.time() - state.started_at
-        )
+        self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
     async def on_kill(self) -> None:
         """Stop the job when a user kills the deferred task (Airflow 3.3 calls this)."""

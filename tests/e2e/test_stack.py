@@ -77,6 +77,7 @@ def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
     assert run["state"] == "success", task_states(api, MANUAL_DAG, run_id)
     assert run["conf"]["job_name"] == name
     assert task_states(api, MANUAL_DAG, run_id) == {
+        "check_request": "success",
         "service_role": "success",
         "customize": "success",
         "export_metrics": "success",

@@ -192,10 +192,38 @@ def test_bad_parameters_fail_before_any_aws_call() -> None:
 def test_missing_sources_say_what_is_missing(s3: Any, tmp_path: Path) -> None:
     with pytest.raises(AirflowException, match=r"cannot be read \(NoSuchKey\)"):
         operator(source_uri=f"s3://{BUCKET}/absent.jsonl", output_uri=f"s3://{BUCKET}/out/").execute({})
-    with pytest.raises(AirflowException, match="no .jsonl, .jsonl.gz or .json files under this prefix"):
+    with pytest.raises(AirflowException, match="no .jsonl, .jsonl.gz or .json files there"):
         operator(source_uri=f"s3://{BUCKET}/empty/", output_uri=f"s3://{BUCKET}/out/").execute({})
     with pytest.raises(AirflowException, match="no such file or directory"):
         operator(source_uri=str(tmp_path / "nope.jsonl"), output_uri=str(tmp_path / "out")).execute({})
+
+
+def test_a_missing_partition_fails_at_once_naming_the_partitions_that_exist(s3: Any, tmp_path: Path) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    for day in ("20250105", "20250112", "20250119"):
+        s3.put_object(Bucket=BUCKET, Key=f"raw/support/{day}/tickets.jsonl", Body=b'{"prompt": "a"}\n')
+    with pytest.raises(AirflowFailException) as caught:
+        operator(source_uri=f"s3://{BUCKET}/raw/support/20261126/", output_uri=f"s3://{BUCKET}/out/").execute(
+            {}
+        )
+    assert str(caught.value) == (
+        f"source_uri s3://{BUCKET}/raw/support/20261126/: no .jsonl, .jsonl.gz or .json files there. "
+        f"s3://{BUCKET}/raw/support/ holds 3 partitions: 20250105, 20250112, 20250119. Run for one of these "
+        "(for a DAG: a logical date among them, or a backfill over them)."
+    )
+    (tmp_path / "20250105").mkdir()
+    with pytest.raises(AirflowFailException, match=r"holds 1 partition: 20250105\."):
+        operator(source_uri=str(tmp_path / "20261126"), output_uri=str(tmp_path / "out")).execute({})
+
+
+def test_a_long_list_of_partitions_is_shortened() -> None:
+    from bedrock_provider.core.datasets import missing_partition_message
+
+    message = missing_partition_message(
+        "s3://b/raw/x/", "s3://b/raw/", [f"2025{week:04d}" for week in range(20)]
+    )
+    assert "holds 20 partitions: 20250000, 20250001, 20250002, 20250003, ..., 20250016," in message
 
 
 def test_nova_media_must_be_in_the_output_bucket(s3: Any) -> None:

@@ -185,8 +185,16 @@ def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> Non
     assert "amazon.titan-text-express-v1" in schemas["base_model_id"]["enum"]
     assert set(schemas["customization_type"]["enum"]) == {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}
     assert schemas["hyperparameters"]["type"] == "object"
-    undescribed = [name for name in params if not params.get_param(name).description]
-    assert undescribed == ["customization_type"], "the choices' labels describe it"
+    undescribed = [
+        name
+        for name in params
+        if not (params.get_param(name).description or schemas[name].get("description_md"))
+    ]
+    assert undescribed == []
+    assert (
+        "- **Amazon Nova Micro (128k)**: epochCount 1–5, learningRate 1e-06–0.0001"
+        in schemas["hyperparameters"]["description_md"]
+    )
 
 
 GOOD_CONF: dict[str, Any] = {
@@ -203,6 +211,15 @@ BAD_CONFS = [
     {"customization_type": "DISTILLATION"},
     {"hyperparameters": {}},
     {"hyperparameters": {"epochCount": True}},
+    {"hyperparameters": {"epochCount": 500}},
+    {"hyperparameters": [1, 2]},
+    {"hyperparameters": {"epochs": 2}},
+    {"job_name": "my retraining job"},
+    {"training_data_uri": "s3://bedrock-demo/raw/support/20250105/"},
+    {"output_data_uri": "s3://My_Bucket/out/"},
+    {"role_arn": "BedrockRole"},
+    {"job_tags": {"team": 5}},
+    {"max_validation_loss": 0},
     {"hyperparameters": "{'epochCount': 2}"},
     {"job_name": "2025-01-05"},
     {"job_name": "run_1"},

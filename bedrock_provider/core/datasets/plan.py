@@ -288,3 +288,35 @@ def _check_location(
 
 def is_data_file(name: str) -> bool:
     return name.lower().endswith(DATA_SUFFIXES)
+
+
+# Listed in full up to this many; beyond, the first and last few with the count.
+_PARTITIONS_LISTED = 8
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 duplicate', '2 duplicates', '1,204 records'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def partition_parent(key: str) -> str:
+    """The prefix that holds a partition: 'raw/support/' for 'raw/support/20261126/'."""
+    trimmed = key.rstrip("/")
+    return trimmed[: trimmed.rfind("/") + 1] if "/" in trimmed else ""
+
+
+def missing_partition_message(source_uri: str, parent_uri: str, partitions: list[str]) -> str:
+    """Why a source has no data, and which partitions beside it do exist (e.g. the dates a DAG can run)."""
+    message = f"source_uri {source_uri}: no .jsonl, .jsonl.gz or .json files there."
+    existing = sorted(name for name in partitions if name)
+    if not existing:
+        return message + f" Nothing is under {parent_uri} either."
+    if len(existing) > _PARTITIONS_LISTED:
+        half = _PARTITIONS_LISTED // 2
+        shown = ", ".join(existing[:half]) + ", ..., " + ", ".join(existing[-half:])
+    else:
+        shown = ", ".join(existing)
+    return (
+        f"{message} {parent_uri} holds {counted(len(existing), 'partition')}: "
+        f"{shown}. Run for one of these (for a DAG: a logical date among them, or a backfill over them)."
+    )
