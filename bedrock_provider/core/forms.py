@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bedrock_provider.core.hyperparameters import HyperparameterSpec, ModelFamily, family_for
+from bedrock_provider.core.catalog import HyperparameterSpec, ModelFamily, family_for
 
 
 def _families(model_ids: Iterable[str]) -> dict[str, ModelFamily]:

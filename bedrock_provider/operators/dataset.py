@@ -235,7 +235,9 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
             )
             if not keys:
                 parent = partition_parent(source.key)
-                siblings = s3.list_prefixes(bucket_name=source.bucket, prefix=parent, delimiter="/") or []
+                siblings = (
+                    self.s3_hook.list_prefixes(bucket_name=source.bucket, prefix=parent, delimiter="/") or []
+                )
                 # Missing data is not transient: a retry a minute later finds the same nothing.
                 raise AirflowFailException(
                     missing_partition_message(
