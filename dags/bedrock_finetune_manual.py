@@ -14,7 +14,7 @@ refuses a bad value and the REST API answers 400 to a bad ``conf``: no run (and 
 What one field cannot know is checked by ``check_request``, in seconds, before anything is
 submitted: the hyperparameters against the chosen model's own ranges, the model against the
 customization type, and a validation-loss limit without validation data (the job would train for
-hours, then fail the gate).
+hours, then fail the gate). ``service_role`` then makes sure the role exists and trusts Bedrock.
 
 The form's defaults point at the demo bucket of the local emulator (weekly partitions from
 2025-01-05 to 2025-02-09); the connection and the bucket the metrics go to come from the Variables of
