@@ -105,7 +105,7 @@ def trigger_log(stack: LocalStack, dag_id: str, run_id: str, triggerer_job: int 
 def wait_until_polled(stack: LocalStack, runs: list[str], dag_id: str = MANUAL_DAG) -> None:
     """Until each run's trigger has seen its job running: only a running trigger gets on_kill."""
     wait_for(
-        lambda: all(": InProgress" in trigger_log(stack, dag_id, run_id) for run_id in runs),
+        lambda: all("InProgress after" in trigger_log(stack, dag_id, run_id) for run_id in runs),
         DEFERRED_TIMEOUT,
         "the triggers to see their jobs running",
         0.5,

@@ -115,7 +115,7 @@ def wait_until_the_trigger_runs(stack: LocalStack, api: AirflowApi, dag_id: str,
     triggerer picks its trigger up just loses the trigger, and its job runs on.
     """
     api.wait_for_task_state(dag_id, run_id, "customize", {"deferred"}, timeout=DEFERRED_TIMEOUT)
-    wait_for_log(stack, dag_id, run_id, ": InProgress")
+    wait_for_log(stack, dag_id, run_id, "InProgress after")
 
 
 # -- crashes ---------------------------------------------------------------------------------------------
