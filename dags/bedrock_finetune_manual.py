@@ -209,8 +209,9 @@ with DAG(
             allOf=rules(pattern=S3_OBJECT_PATTERN),
             examples=DEMO_OBJECTS,
             title="Validation data",
-            description="S3 URI of one JSONL file held out for validation; another week of the demo data "
-            "will do. Empty: none (and no validation-loss limit).",
+            description="S3 URI of one JSONL file held out for validation, e.g. another week: "
+            f"s3://{DEMO_BUCKET}/raw/support/20250119/tickets.jsonl (the raw weeks 20250112 and 20250209 "
+            "hold an invalid record on purpose, which Bedrock's validation rejects). Empty: none.",
             section="Data",
         ),
         "output_data_uri": Param(

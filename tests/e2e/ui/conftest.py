@@ -91,6 +91,23 @@ def shoot(page: Any, screenshot_folder: Path, request: pytest.FixtureRequest) ->
     return take
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test leaves a screenshot of the page as it was."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None and _SCREENSHOT_FOLDERS:
+        name = re.sub(r"[^a-zA-Z0-9_-]+", "-", item.name).strip("-")
+        path = _SCREENSHOT_FOLDERS[0] / f"{name}-failed.png"
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except Exception as error:  # the browser itself may be what failed
+            report.sections.append(("screenshot", f"no screenshot: {error}"))
+        else:
+            report.sections.append(("screenshot", str(path)))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for folder in _SCREENSHOT_FOLDERS:
         terminalreporter.write_line(f"UI screenshots: {folder}")

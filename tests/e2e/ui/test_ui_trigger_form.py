@@ -53,6 +53,10 @@ def test_the_form_at_its_defaults_triggers_a_run_that_defers_then_succeeds(
     dialog = open_trigger_dialog(page, stack.api_url, MANUAL_DAG)
     shoot("trigger-dialog")
     expect(trigger_button(dialog)).to_be_enabled()
+    open_section(dialog, "Model")
+    expect(dialog.get_by_text("Amazon Nova Micro (128k)").last).to_be_visible()
+    shoot("trigger-form-model")  # docs/trigger-form.png
+    expect(trigger_button(dialog)).to_be_enabled()
 
     trigger_button(dialog).click()
     run = new_run(api, MANUAL_DAG, before)
@@ -74,7 +78,8 @@ def test_edited_values_reach_the_job_which_is_seen_deferred_then_successful(
 ) -> None:
     api, emulator = stack.api, stack.emulator
     name = unique_name("ui-edited")
-    validation = f"s3://{stack.bucket}/raw/support/20250112/tickets.jsonl"
+    # A raw week Bedrock's validation accepts (20250112 and 20250209 hold an invalid record on purpose).
+    validation = f"s3://{stack.bucket}/raw/support/20250119/tickets.jsonl"
     before = run_ids(api, MANUAL_DAG)
     dialog = open_trigger_dialog(page, stack.api_url, MANUAL_DAG)
     fill_json(dialog, "Model", "hyperparameters", {"epochCount": 1, "learningRate": 0.00002})
