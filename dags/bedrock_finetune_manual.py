@@ -142,7 +142,7 @@ with DAG(
             values_display=BASE_MODELS,
             title="Base model",
             description="The foundation model to customize. Each one's hyperparameter ranges are in the "
-            "table under Hyperparameters.",
+            "list under Hyperparameters.",
             section="Model",
         ),
         "customization_type": Param(
