@@ -29,6 +29,7 @@ from bedrock_provider.core.loops import PerLoop
 from bedrock_provider.core.retry import backoff_delay
 from bedrock_provider.core.watch import job_event
 from bedrock_provider.hooks import aws_hook_kwargs
+from bedrock_provider.triggers.task_state import DEFERRED, task_instance_state
 
 __all__ = ["BedrockModelCustomizationTrigger", "job_event"]
 
@@ -280,7 +281,17 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
     async def on_kill(self) -> None:
-        """Stop the job when a user kills the deferred task (Airflow 3.3 calls this)."""
+        """Stop the job when a user kills the deferred task (Airflow 3.3 calls this).
+
+        Airflow calls it too when the trigger moved to another triggerer; the task is then still
+        deferred, waiting there, and its job goes on.
+        """
+        if await task_instance_state(self) == DEFERRED:
+            self.log.info(
+                "Trigger moved to another triggerer; the task still waits there and job %s keeps running",
+                self.job_identifier,
+            )
+            return
         if not self.stop_job_on_kill:
             self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_identifier)
             return

@@ -169,3 +169,52 @@ def test_on_kill_stops_the_job_only_when_asked(monkeypatch, stop, expected):
     monkeypatch.setattr(trigger, "hook", lambda: hook)
     asyncio.run(trigger.on_kill())
     assert hook.stopped == expected
+
+
+class FakeComms:
+    """The triggerer's channel to its supervisor: answers GetTaskStates with one state."""
+
+    def __init__(self, state: str | None, fail: bool = False) -> None:
+        self.state, self.fail, self.asked = state, fail, []
+
+    async def asend(self, message):
+        self.asked.append(message)
+        if self.fail:
+            raise ConnectionError("supervisor gone")
+        from types import SimpleNamespace
+
+        key = "customize" if message.map_index < 0 else f"customize_{message.map_index}"
+        return SimpleNamespace(task_states={message.run_ids[0]: {key: self.state}})
+
+
+@pytest.mark.parametrize(
+    ("state", "map_index", "fail", "expected"),
+    [
+        # The trigger moved to another triggerer: the task still waits there.
+        ("deferred", -1, False, []),
+        ("deferred", 3, False, []),
+        # A user marked the task failed.
+        ("failed", -1, False, [ARN]),
+        ("failed", 3, False, [ARN]),
+        # The state cannot be read: a user's kill is what on_kill means.
+        (None, -1, True, [ARN]),
+    ],
+)
+def test_on_kill_keeps_the_job_of_a_trigger_that_moved_between_triggerers(
+    monkeypatch, state, map_index, fail, expected
+):
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time import task_runner
+
+    comms = FakeComms(state, fail)
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", comms, raising=False)
+    hook = ScriptedHook([job("InProgress")])
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN)
+    trigger.task_instance = SimpleNamespace(dag_id="d", run_id="r", task_id="customize", map_index=map_index)
+    monkeypatch.setattr(trigger, "hook", lambda: hook)
+    asyncio.run(trigger.on_kill())
+    assert hook.stopped == expected
+    assert [(m.dag_id, m.task_ids, m.run_ids, m.map_index) for m in comms.asked] == [
+        ("d", ["customize"], ["r"], map_index)
+    ]
