@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException
 from bedrock_provider.core.deployment import (
     ON_DEMAND,
     OWNER_TAG,
+    PROVISIONED,
     DeploymentRequest,
     ValidDeployment,
     deployment_result,
@@ -21,6 +22,7 @@ from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Pr
 from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.resources import ResourceKind
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.costs import provisioned_throughput_cost
 from bedrock_provider.operators.customization import check_wait_settings, task_identity
 from bedrock_provider.operators.waiting import ResourceWaitMixin
 
@@ -45,6 +47,11 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
     :param poll_interval: seconds between status checks.
     :param max_wait: give up waiting after this many seconds; None waits as long as it takes.
     :param delete_on_kill: when the task is killed while the deployment is not yet ready, delete it.
+    :param max_hourly_cost: budget in USD per hour for a provisioned throughput: its hourly price
+        (model units x the base model's price for the commitment) is logged before it is created, and
+        a higher (or unknown) one is refused before any Create call. None: no budget.
+    :param price_overrides: prices for the base model, e.g. ``{"provisioned_per_hour": 20.5}``, over
+        the catalog's and the connection's ``bedrock_prices`` extra.
 
     Exactly once: the Create call carries the task instance's token (dag_id, task_id, run_id,
     map_index), and the deployment is tagged with it. A retry, a cleared task or a re-run adopts a
@@ -63,9 +70,11 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         "commitment_duration",
         "tags",
         "description",
+        "max_hourly_cost",
+        "price_overrides",
         *AWS_TEMPLATE_FIELDS,
     )
-    template_fields_renderers = {"tags": "json"}
+    template_fields_renderers = {"tags": "json", "price_overrides": "json"}
     ui_color = "#e4f0e8"
 
     def __init__(
@@ -83,6 +92,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         poll_interval: float = 30,
         max_wait: float | None = None,
         delete_on_kill: bool = True,
+        max_hourly_cost: float | str | None = None,
+        price_overrides: dict[str, Any] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -103,6 +114,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.delete_on_kill = delete_on_kill
+        self.max_hourly_cost = max_hourly_cost
+        self.price_overrides = price_overrides
         self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.deployment_arn: str | None = None
         self._kind: ResourceKind | None = None
@@ -122,7 +135,20 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         request = self.build_request().validate()
         started_at = time.time()
         owner = task_identity(context).client_request_token()
-        model_arn = self._model_arn(request.model_identifier)
+        model = self._model(request.model_identifier)
+        model_arn = str(model["modelArn"])
+        if request.mode == PROVISIONED:
+            # Logged, and refused above max_hourly_cost, before anything is created.
+            hourly = provisioned_throughput_cost(
+                self,
+                str(model.get("baseModelArn") or model_arn),
+                request.model_units,
+                request.commitment_duration,
+                self.max_hourly_cost,
+                self.price_overrides,
+                self.log,
+            )
+            context["ti"].xcom_push(key="estimated_hourly_cost", value=hourly)
         description, adopted = self._create_or_adopt(request, model_arn, owner)
         kind = request.kind
         self._kind = kind
@@ -157,7 +183,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         )
         return result
 
-    def _model_arn(self, model_identifier: str) -> str:
+    def _model(self, model_identifier: str) -> dict[str, Any]:
         model = self.resource_hook.find_custom_model(model_identifier)
         if model is None:
             raise InvalidInputError(
@@ -171,7 +197,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
                     )
                 ],
             )
-        return str(model["modelArn"])
+        return model
 
     def _create_or_adopt(
         self, request: ValidDeployment, model_arn: str, owner: str

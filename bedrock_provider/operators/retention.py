@@ -18,6 +18,7 @@ from bedrock_provider.core.retention import (
     plan_retention,
 )
 from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.costs import storage_saved
 from bedrock_provider.operators.waiting import ResourceWaitMixin
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
     :param dry_run: log and return what would be deleted, deleting nothing.
 
     Returns ``{"kept": [arn...], "deleted": [arn...], "deleted_deployments": [arn...],
-    "skipped": [{"arn", "reason"}], "dry_run"}``.
+    "skipped": [{"arn", "reason"}], "dry_run", "storage_saved_per_month"}``: the last is the monthly
+    storage the deleted models no longer cost (``{"usd", ...}``, usd None where a price is unknown).
     """
 
     template_fields: Sequence[str] = (
@@ -92,7 +94,8 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
                 tags[arn] = hook.list_tags(arn)
             return tags[arn]
 
-        plan = plan_retention(hook.custom_models(settings.model_name_prefix), settings, tags_of)
+        models = hook.custom_models(settings.model_name_prefix)
+        plan = plan_retention(models, settings, tags_of)
         result: dict[str, Any] = {
             "kept": list(plan.kept),
             "deleted": [],
@@ -115,6 +118,10 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
             len(result["deleted"]),
             len(result["deleted_deployments"]),
             len(result["skipped"]),
+        )
+        base_models = {str(model.get("modelArn")): str(model.get("baseModelArn") or "") for model in models}
+        result["storage_saved_per_month"] = storage_saved(
+            self, [base_models.get(arn) or arn for arn in result["deleted"]], self.log
         )
         self.record_lineage(retention_lineage(result))
         return result

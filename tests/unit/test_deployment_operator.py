@@ -176,3 +176,27 @@ def test_throttling_and_server_errors_are_waited_through(emu: BedrockEmulator) -
     assert result["status"] == "Active"
     assert sum(emu.fault_counts().values()) > 0
     until(lambda: emu.post_training_counts()["deployments"] == 1)
+
+
+def test_provisioned_throughput_price_is_logged_and_its_budget_refuses_before_any_create(
+    emu: BedrockEmulator,
+) -> None:
+    trained_model(emu)
+    create = "CreateProvisionedModelThroughput"
+    # Titan Text Express's hourly price is not in the catalog: with a budget, that is a refusal.
+    with pytest.raises(AirflowException, match=r"hourly price is unknown.*provisioned_per_hour"):
+        deploy(mode="provisioned", max_hourly_cost=100).execute(context(task_id="deploy"))
+    priced = {"provisioned_per_hour": 20.5}
+    with pytest.raises(
+        AirflowException, match=r"2 model unit\(s\) x \$20.50 an hour.*max_hourly_cost=\$30.00"
+    ):
+        deploy(mode="provisioned", model_units=2, max_hourly_cost=30, price_overrides=priced).execute(
+            context(task_id="deploy")
+        )
+    assert emu.request_count(create) == 0
+    ctx = context(task_id="deploy")
+    result = deploy(mode="provisioned", model_units=2, max_hourly_cost="50", price_overrides=priced).execute(
+        ctx
+    )
+    assert result["status"] == "InService" and emu.request_count(create) == 1
+    assert ctx["ti"].xcom["estimated_hourly_cost"]["usd"] == 41.0

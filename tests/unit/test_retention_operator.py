@@ -124,3 +124,13 @@ def test_plan_ignores_names_that_only_contain_the_prefix() -> None:
     ]
     plan = plan_retention(summaries, RetentionSettings.check("support-bot-", 1, {}), lambda arn: {})
     assert plan.kept == ["b"] and plan.deleted == ["a"]
+
+
+def test_the_storage_the_deletions_save_is_reported(emu: BedrockEmulator) -> None:
+    family(emu)
+    result = retention(keep_last=2, dry_run=True).execute(context())
+    saved = result["storage_saved_per_month"]
+    # Two Titan Text Express models at $1.95 a month each (the catalog's price, with its source).
+    assert len(result["deleted"]) == 2
+    assert saved["usd"] == pytest.approx(3.90) and saved["quantity"] == 2
+    assert saved["price_source"] == "https://aws.amazon.com/bedrock/pricing/"
