@@ -23,22 +23,34 @@ EXAMPLES = {
     "bedrock_hyperparameter_sweep.py": "bedrock_hyperparameter_sweep",
 }
 HEAVY_MODULES = ("boto3", "botocore", "aiobotocore", "moto", "matplotlib", "pandas", "numpy")
-# "Well under a second", measured in a fresh interpreter where the first file also pays for importing
-# the provider's operator modules.
-MAX_PARSE_SECONDS = 0.8
+# "Well under a second" of CPU, measured in a fresh interpreter where the first file also pays for
+# importing the provider's operator modules. CPU time, not wall time: what a file costs the
+# dag-processor, whatever else the machine is doing.
+MAX_PARSE_CPU_SECONDS = 0.8
 
 PARSE_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     from pathlib import Path
     import airflow.sdk  # Airflow itself is the baseline: what the DAG files add is measured
-    from airflow.dag_processing.dagbag import BundleDagBag
+    from airflow.dag_processing.dagbag import BundleDagBag, DagBag
 
+    cpu_seconds = {}
+    process_file = DagBag.process_file
+
+    def timed_process_file(self, filepath, *args, **kwargs):
+        started = time.process_time()
+        try:
+            return process_file(self, filepath, *args, **kwargs)
+        finally:
+            cpu_seconds[Path(filepath).name] = time.process_time() - started
+
+    DagBag.process_file = timed_process_file
     folder = Path(sys.argv[1])
     bag = BundleDagBag(dag_folder=str(folder), bundle_path=folder)
     print(json.dumps({
         "errors": {Path(path).name: error for path, error in bag.import_errors.items()},
-        "seconds": {stat.file.split("/")[-1]: stat.duration.total_seconds() for stat in bag.dagbag_stats},
+        "cpu_seconds": cpu_seconds,
         "dags": {Path(stat.file).name: json.loads(stat.dags.replace("'", '"')) for stat in bag.dagbag_stats},
         "heavy": sorted(name for name in sys.modules if name.split(".")[0] in sys.argv[2].split(",")),
     }))
@@ -86,7 +98,7 @@ def test_every_example_parses_without_import_errors(parsed: dict[str, Any]) -> N
 
 @pytest.mark.parametrize("file_name", sorted(EXAMPLES))
 def test_each_file_parses_well_under_a_second(parsed: dict[str, Any], file_name: str) -> None:
-    assert parsed["seconds"][file_name] < MAX_PARSE_SECONDS, parsed["seconds"]
+    assert parsed["cpu_seconds"][file_name] < MAX_PARSE_CPU_SECONDS, parsed["cpu_seconds"]
 
 
 def test_parsing_imports_nothing_heavy(parsed: dict[str, Any]) -> None:
