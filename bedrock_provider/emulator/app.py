@@ -296,6 +296,12 @@ class BedrockMiddleware:
                 self.backend.reset()
                 self.post_training.reset()
                 return _respond(start_response, 200, {})
+            if method == "POST" and name == "end-job":
+                identifier = _json_body(Request(environ).get_data()).get("job")
+                if not isinstance(identifier, str) or not identifier:
+                    raise ValueError(f"job must be a job name or ARN, got {identifier!r}")
+                self.backend.end_job(identifier)
+                return _respond(start_response, 200, {})
             if method == "GET" and name == "jobs":
                 return _respond(
                     start_response,

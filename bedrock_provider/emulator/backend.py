@@ -243,6 +243,22 @@ class CustomizationBackend:
             self._notify(job)
             self._advance(job, now)
 
+    def end_job(self, identifier: str) -> None:
+        """End an InProgress job now, with the outcome its tags ask for (an emulator control).
+
+        The job's duration becomes the time it has run so far, so it ends exactly as if it had been
+        created with that duration: the same checks, artifacts, custom model and events. Tests use a
+        long ``emulator:duration`` and this to decide when a job ends, instead of racing a short one.
+        """
+        with self.lock:
+            job = self._find_job(identifier)
+            now = self.clock()
+            self._advance(job, now)
+            if job.status != "InProgress":
+                raise ValueError(f"job {job.name} is {job.status}; only an InProgress job can be ended")
+            job.duration = max(now - job.created, 0.0)
+            self._advance(job, now)
+
     def list_jobs(self, params: Mapping[str, str]) -> dict[str, Any]:
         status = params.get("statusEquals")
         if status is not None and status not in JOB_STATUSES:

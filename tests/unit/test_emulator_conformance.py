@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from bedrock_provider.core.roles import ensure_service_role
 from bedrock_provider.emulator import BedrockEmulator
+from bedrock_provider.emulator.client import EmulatorClient, EmulatorError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
 REGION = "us-east-1"
@@ -445,6 +446,20 @@ def check_faults(ctx: Ctx) -> None:
         ctx.refused(lambda: ctx.bedrock.list_custom_models(), "ThrottlingException", 429)
     finally:
         ctx.emu.set_fault_rates()
+
+
+def check_end_job(ctx: Ctx) -> None:
+    tags = [{"key": "emulator:duration", "value": "3600"}]
+    job = ctx.bedrock.create_model_customization_job(**ctx.args(jobTags=tags))["jobArn"]
+    assert ctx.bedrock.get_model_customization_job(jobIdentifier=job)["status"] == "InProgress"
+    before_end = time.time()
+    EmulatorClient(ctx.emu.endpoint_url).end_job(job)
+    ended = ctx.bedrock.get_model_customization_job(jobIdentifier=job)
+    assert ended["status"] == "Completed"
+    assert ended["endTime"].timestamp() >= before_end - 0.001
+    ctx.bedrock.get_custom_model(modelIdentifier=ended["outputModelArn"])
+    with pytest.raises(EmulatorError, match="only an InProgress job can be ended"):
+        EmulatorClient(ctx.emu.endpoint_url).end_job(job)
 
 
 # --------------------------------------------------------------------- after training
