@@ -54,6 +54,24 @@ MAX_UNCLAIMED_RECEIVES = 5
 SAFETY_INTERVAL_WITHOUT_QUEUE = 60.0
 
 
+# ------------------------------------------------------------------------------- wait settings
+
+
+def check_wait_settings(
+    poll_interval: object, max_wait: object, interval_name: str = "poll_interval"
+) -> None:
+    """Wait settings are plain numbers fixed in the DAG file: checked when the DAG is parsed."""
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
+        raise ValueError(f"{interval_name}={poll_interval!r}: must be a number of seconds greater than 0")
+    if max_wait is not None and (
+        isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or max_wait <= 0
+    ):
+        raise ValueError(
+            f"max_wait={max_wait!r}: must be a number of seconds greater than 0, or None to wait as long as "
+            "the job runs"
+        )
+
+
 # --------------------------------------------------------------------------------------- events
 
 

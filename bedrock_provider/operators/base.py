@@ -1,11 +1,22 @@
-"""What every operator and sensor of this provider shares: the AWS connection and the name filter."""
+"""What every operator and sensor of this provider shares, written once.
+
+The shape is the Amazon provider's AwsBaseOperator and AwsBaseSensor: the four connection parameters
+taken by one constructor, ``aws_template_fields``, and a ``hook`` made from ``aws_hook_class`` on
+first use. Unlike there, the hook class is named by its import path, so that a DAG file that only
+builds operators imports no AWS SDK. Also here: the helpers the waiting operators and sensors share
+(task identity, the customization trigger, the trigger's event, failure messages).
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bedrock_provider.core.names import sanitize_name
+from airflow.sdk import BaseOperator, BaseSensorOperator
+from airflow.sdk.exceptions import AirflowException
+
+from bedrock_provider.core import states
+from bedrock_provider.core.names import TaskIdentity, sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
 from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.lineage import OpenLineageMixin
@@ -14,11 +25,21 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import DAG, Context
+    from airflow.triggers.base import BaseTrigger
 
     from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
 AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
 HookT = TypeVar("HookT", bound=Any)
+
+# One default for every waiting operator and sensor of this provider: wait in the triggerer. The
+# Amazon-named drop-in classes keep the Amazon provider's ([operators] default_deferrable).
+DEFERRABLE_DEFAULT = True
+
+
+def aws_template_fields(*fields: str) -> tuple[str, ...]:
+    """A class's templated fields followed by the connection's (the Amazon provider's helper's role)."""
+    return (*fields, *AWS_TEMPLATE_FIELDS)
 
 
 class BedrockAwsMixin(OpenLineageMixin):
@@ -30,31 +51,22 @@ class BedrockAwsMixin(OpenLineageMixin):
     The hook (and with it boto3) is imported on first use, not when a DAG file is parsed.
     """
 
+    # The import path of the hook ``hook`` makes; a path, not the class, so nothing is imported here.
+    aws_hook_class: str = "bedrock_provider.hooks.customization.BedrockCustomizationHook"
     aws_conn_id: str | None
     region_name: str | None
     verify: bool | str | None
     botocore_config: dict[str, Any] | None
-
-    def _init_aws(
-        self,
-        aws_conn_id: str | None,
-        region_name: str | None,
-        verify: bool | str | None,
-        botocore_config: dict[str, Any] | None,
-    ) -> None:
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
 
     def aws_hook_kwargs(self) -> dict[str, Any]:
         return aws_hook_kwargs(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
 
     @cached_property
     def hook(self) -> BedrockCustomizationHook:
-        from bedrock_provider.hooks.customization import BedrockCustomizationHook
+        from airflow.sdk.module_loading import import_string
 
-        return self._on_shared_connection(BedrockCustomizationHook(**self.aws_hook_kwargs()))
+        hook: BedrockCustomizationHook = import_string(self.aws_hook_class)(**self.aws_hook_kwargs())
+        return self._on_shared_connection(hook)
 
     @cached_property
     def s3_hook(self) -> S3Hook:
@@ -101,3 +113,96 @@ class BedrockAwsMixin(OpenLineageMixin):
 def with_bedrock_filters(env: jinja2.Environment) -> jinja2.Environment:
     env.filters.setdefault("bedrock_name", sanitize_name)
     return env
+
+
+def _connection_init(
+    self: Any,
+    *,
+    aws_conn_id: str | None = "aws_default",
+    region_name: str | None = None,
+    verify: bool | str | None = None,
+    botocore_config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """The constructor of both base classes. Each class must have it as its own ``__init__``: Airflow
+    applies ``default_args`` and checks ``.partial()`` arguments by the signature of the ``__init__``
+    each class defines, so a constructor inherited from the mixin would ignore ``default_args``."""
+    super(BedrockAwsMixin, self).__init__(**kwargs)
+    self.aws_conn_id = aws_conn_id
+    self.region_name = region_name
+    self.verify = verify
+    self.botocore_config = botocore_config
+
+
+class BedrockBaseOperator(BedrockAwsMixin, BaseOperator):
+    """Base of this provider's operators: ``aws_conn_id``, ``region_name``, ``verify`` and
+    ``botocore_config`` as in the Amazon provider, a lazy ``hook``, ``s3_hook`` and ``artifacts``, and
+    the ``bedrock_name`` filter in templates."""
+
+    __init__ = _connection_init
+
+
+class BedrockBaseSensor(BedrockAwsMixin, BaseSensorOperator):
+    """Base of this provider's sensors; the same as BedrockBaseOperator's."""
+
+    __init__ = _connection_init
+
+
+# ------------------------------------------------------------------- shared by the waiting tasks
+
+
+def task_identity(context: Context) -> TaskIdentity:
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return TaskIdentity(
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        map_index=-1 if map_index is None else int(map_index),
+    )
+
+
+def failure_text(event_or_result: dict[str, Any]) -> str:
+    name = event_or_result.get("job_name") or event_or_result.get("job_arn")
+    status = event_or_result.get("status")
+    message = event_or_result.get("failure_message") or event_or_result.get("message")
+    if status == states.STOPPED:
+        return f"Bedrock job {name} was Stopped" + (f": {message}" if message else " before it completed")
+    if status == states.FAILED:
+        return f"Bedrock job {name} Failed: {message or 'Bedrock gave no failure message'}"
+    return f"Waiting for Bedrock job {name} ended with {status}: {message}"
+
+
+def customization_trigger(
+    task: Any,
+    job_identifier: str,
+    poll_interval: float,
+    max_wait: float | None,
+    started_at: float | None = None,
+) -> BaseTrigger:
+    """The trigger that waits for a customization job, with the task's push-mode, kill and connection
+    settings (``events_queue_url``, ``safety_poll_interval``, ``stop_job_on_kill``)."""
+    from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
+
+    return BedrockModelCustomizationTrigger(
+        job_identifier=job_identifier,
+        poll_interval=poll_interval,
+        max_wait=max_wait,
+        stop_job_on_kill=task.stop_job_on_kill,
+        started_at=started_at,
+        events_queue_url=task.events_queue_url or None,
+        safety_poll_interval=task.safety_poll_interval,
+        **task.aws_trigger_kwargs(),
+    )
+
+
+def trigger_event(event: dict[str, Any] | None) -> dict[str, Any]:
+    """The trigger's event; one that carries no status (a trigger that failed) is refused."""
+    if not event or "status" not in event:
+        raise AirflowException(f"The trigger returned no usable event: {event!r}")
+    return event
+
+
+def wait_ended_early(event: dict[str, Any]) -> bool:
+    """The wait gave up (max_wait passed) or could not go on (an error), before the job ended."""
+    return event["status"] in (states.TIMEOUT, states.ERROR)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
@@ -19,55 +18,26 @@ from bedrock_provider.core.amazon_compat import (
     with_api_kwargs,
 )
 from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL, check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import (
+    DEFERRABLE_DEFAULT,
+    BedrockBaseOperator,
+    aws_template_fields,
+    customization_trigger,
+    failure_text,
+    task_identity,
+    trigger_event,
+    wait_ended_early,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 ESTIMATED_COST = "estimated_cost"
-
-
-def check_wait_settings(
-    poll_interval: object, max_wait: object, interval_name: str = "poll_interval"
-) -> None:
-    """Wait settings are plain numbers fixed in the DAG file: checked when the DAG is parsed."""
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
-        raise ValueError(f"{interval_name}={poll_interval!r}: must be a number of seconds greater than 0")
-    if max_wait is not None and (
-        isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or max_wait <= 0
-    ):
-        raise ValueError(
-            f"max_wait={max_wait!r}: must be a number of seconds greater than 0, or None to wait as long as "
-            "the job runs"
-        )
-
-
-def task_identity(context: Context) -> TaskIdentity:
-    ti = context["ti"]
-    map_index = getattr(ti, "map_index", -1)
-    return TaskIdentity(
-        dag_id=ti.dag_id,
-        task_id=ti.task_id,
-        run_id=ti.run_id,
-        map_index=-1 if map_index is None else int(map_index),
-    )
-
-
-def failure_text(event_or_result: dict[str, Any]) -> str:
-    name = event_or_result.get("job_name") or event_or_result.get("job_arn")
-    status = event_or_result.get("status")
-    message = event_or_result.get("failure_message") or event_or_result.get("message")
-    if status == states.STOPPED:
-        return f"Bedrock job {name} was Stopped" + (f": {message}" if message else " before it completed")
-    if status == states.FAILED:
-        return f"Bedrock job {name} Failed: {message or 'Bedrock gave no failure message'}"
-    return f"Waiting for Bedrock job {name} ended with {status}: {message}"
 
 
 # Bedrock's answer when the account already runs as many customization jobs as its quota allows.
@@ -76,7 +46,7 @@ QUOTA_EXCEEDED = "ServiceQuotaExceededException"
 DEFAULT_MAX_QUOTA_WAIT = 24 * 3600.0
 
 
-class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
+class BedrockModelCustomizationOperator(BedrockBaseOperator):
     """Submit an Amazon Bedrock model customization job once per task instance and wait for it.
 
     The parameters it shares with the Amazon provider's BedrockCustomizeModelOperator mean the same,
@@ -132,7 +102,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         Amazon provider.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "job_name",
         "custom_model_name",
         "role_arn",
@@ -152,7 +122,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         "max_estimated_cost",
         "training_tokens",
         "price_overrides",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {
         "hyperparameters": "json",
@@ -184,7 +153,7 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         customization_job_kwargs: dict[str, Any] | None = None,
         if_job_exists: str = "reattach",
         wait_for_completion: bool = True,
-        deferrable: bool = True,
+        deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,
         max_wait: float | None = None,
         stop_job_on_kill: bool = True,
@@ -194,10 +163,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         max_estimated_cost: float | str | None = None,
         training_tokens: int | str | None = None,
         price_overrides: dict[str, Any] | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -232,7 +197,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self.max_estimated_cost = max_estimated_cost
         self.training_tokens = training_tokens
         self.price_overrides = price_overrides
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
         self._quota_wait_started: float | None = None
 
@@ -302,7 +266,9 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
                 f" for at most {self.max_wait} s" if self.max_wait else "",
             )
             self.defer(
-                trigger=self._trigger(submitted.job_arn, started_at),
+                trigger=customization_trigger(
+                    self, submitted.job_arn, self.poll_interval, self.max_wait, started_at
+                ),
                 method_name="execute_complete",
             )
         if not states.is_terminal(status):
@@ -375,31 +341,16 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self._quota_wait_started = quota_wait_started
         return self.execute(context)
 
-    def _trigger(self, job_arn: str, started_at: float) -> Any:
-        from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
-
-        return BedrockModelCustomizationTrigger(
-            job_identifier=job_arn,
-            poll_interval=self.poll_interval,
-            max_wait=self.max_wait,
-            stop_job_on_kill=self.stop_job_on_kill,
-            started_at=started_at,
-            events_queue_url=self.events_queue_url or None,
-            safety_poll_interval=self.safety_poll_interval,
-            **self.aws_trigger_kwargs(),
-        )
-
     def result_value(self, result: dict[str, Any]) -> Any:
         """What the task returns (its XCom): the job's summary dict."""
         return result
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
-        if not event or "status" not in event:
-            raise AirflowException(f"The trigger returned no usable event: {event!r}")
+        event = trigger_event(event)
         self.job_arn = event.get("job_arn")
         ti = context["ti"]
         estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
-        if event["status"] in (states.TIMEOUT, states.ERROR):
+        if wait_ended_early(event):
             BedrockCustomModelLink.persist(context, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
             result["message"] = event.get("message")

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core.datasets import (
@@ -33,13 +32,13 @@ from bedrock_provider.core.datasets.formats import CONSERVATIVE_CHARS_PER_TOKEN
 from bedrock_provider.core.datasets.prepare import Opener
 from bedrock_provider.core.datasets.reader import BinaryReadable
 from bedrock_provider.core.lineage import prepare_lineage
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
+class BedrockPrepareDatasetOperator(BedrockBaseOperator):
     """Validate, clean and split training data into the files a Bedrock customization job reads.
 
     Reads every source as a stream (never a whole file in memory), checks each record against the
@@ -80,7 +79,7 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         tokenizer ships with Bedrock. Errors use Bedrock's documented quota of 6 per token.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "source_uri",
         "output_uri",
         "customization_type",
@@ -92,7 +91,6 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         "remove_duplicates",
         "max_errors_listed",
         "chars_per_token",
-        *AWS_TEMPLATE_FIELDS,
     )
     ui_color = "#d5e8d4"
 
@@ -110,10 +108,6 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         remove_duplicates: bool | str = False,
         max_errors_listed: int | str = 20,
         chars_per_token: float | str = CONSERVATIVE_CHARS_PER_TOKEN,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the result is also its own XCom, so that prepare.output["training_data_uri"]
@@ -131,7 +125,6 @@ class BedrockPrepareDatasetOperator(BedrockAwsMixin, BaseOperator):
         self.remove_duplicates = remove_duplicates
         self.max_errors_listed = max_errors_listed
         self.chars_per_token = chars_per_token
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     def plan(self) -> tuple[DatasetPlan, list[Location], Location]:
         """The rendered parameters, checked: raises InvalidInputError before any AWS call."""

@@ -6,7 +6,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core.deployment import (
@@ -21,7 +20,7 @@ from bedrock_provider.core.deployment import (
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.resources import ResourceKind
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import DEFERRABLE_DEFAULT, BedrockBaseOperator, aws_template_fields
 from bedrock_provider.operators.costs import provisioned_throughput_cost
 from bedrock_provider.operators.customization import check_wait_settings, task_identity
 from bedrock_provider.operators.waiting import ResourceWaitMixin
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
+class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     """Deploy a custom model so that bedrock-runtime and evaluation jobs can invoke it.
 
     :param model_identifier: the custom model's ARN or name (e.g. the customization task's
@@ -62,7 +61,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
     that bedrock-runtime and evaluation jobs take.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "model_identifier",
         "deployment_name",
         "mode",
@@ -72,7 +71,6 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         "description",
         "max_hourly_cost",
         "price_overrides",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"tags": "json", "price_overrides": "json"}
     ui_color = "#e4f0e8"
@@ -88,16 +86,12 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         tags: dict[str, str] | list[dict[str, str]] | None = None,
         description: str | None = None,
         wait_for_completion: bool = True,
-        deferrable: bool = True,
+        deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 30,
         max_wait: float | None = None,
         delete_on_kill: bool = True,
         max_hourly_cost: float | str | None = None,
         price_overrides: dict[str, Any] | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -116,7 +110,6 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockAwsMixin, BaseO
         self.delete_on_kill = delete_on_kill
         self.max_hourly_cost = max_hourly_cost
         self.price_overrides = price_overrides
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.deployment_arn: str | None = None
         self._kind: ResourceKind | None = None
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core.deployment import OWNER_TAG
@@ -24,7 +23,7 @@ from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import DEFERRABLE_DEFAULT, BedrockBaseOperator, aws_template_fields
 from bedrock_provider.operators.customization import check_wait_settings, task_identity
 from bedrock_provider.operators.gate import on_gate_failure
 from bedrock_provider.operators.waiting import ResourceWaitMixin
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 IF_JOB_DIFFERS = ("fail", "resubmit")
 
 
-class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
+class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     """Evaluate a deployed model with an automated Bedrock evaluation job, and gate on its scores.
 
     :param job_name: evaluation job name: lowercase letters, digits and '-' (at most 63).
@@ -63,7 +62,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
     "status", "scores": {metric: mean score}, "passed", "gate", "results_uri", "model_identifier"}``.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "job_name",
         "role_arn",
         "model_identifier",
@@ -76,7 +75,6 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
         "max_scores",
         "on_gate_failure",
         "job_tags",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"min_scores": "json", "max_scores": "json", "job_tags": "json"}
     ui_color = "#f4ece4"
@@ -97,15 +95,11 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
         on_gate_failure: str = "fail",
         job_tags: dict[str, str] | list[dict[str, str]] | None = None,
         wait_for_completion: bool = True,
-        deferrable: bool = True,
+        deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,
         max_wait: float | None = None,
         stop_job_on_kill: bool = True,
         if_job_differs: str = "fail",
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -131,7 +125,6 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOpe
         if if_job_differs not in IF_JOB_DIFFERS:
             raise ValueError(f"if_job_differs={if_job_differs!r}: must be one of {', '.join(IF_JOB_DIFFERS)}")
         self.if_job_differs = if_job_differs
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn: str | None = None
 
     def build_request(self) -> EvaluationRequest:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, BaseOperator
+from airflow.sdk import Asset
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.lineage import metrics_lineage
@@ -35,7 +35,7 @@ from bedrock_provider.core.metrics import (
 from bedrock_provider.core.results import job_id_from_arn
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 from bedrock_provider.operators.artifacts import ArtifactStore, local_path
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
 from bedrock_provider.operators.gate import ON_GATE_FAILURE_CHOICES, on_gate_failure
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def _json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
-class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
+class BedrockExportMetricsOperator(BedrockBaseOperator):
     """Export a completed customization job's training and validation metrics and gate on them.
 
     Reads step_wise_training_metrics.csv and validation_metrics.csv from the job's output location,
@@ -143,7 +143,7 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
     ``passed`` and ``promoted``.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "job_identifier",
         "destination_uri",
         "max_training_loss",
@@ -154,7 +154,6 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         "champion_tag",
         "champion_policy",
         "data_date",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"champion_tag": "json"}
     ui_color = "#eef6e4"
@@ -175,10 +174,6 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         champion_tag: dict[str, str] | None = None,
         champion_policy: str = "newest_data",
         data_date: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -204,7 +199,6 @@ class BedrockExportMetricsOperator(BedrockAwsMixin, BaseOperator):
         self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
         self.champion_policy = champion_policy
         self.data_date = data_date
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     # -- input ---------------------------------------------------------------------------------------
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.lineage import retention_lineage
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
@@ -17,7 +15,7 @@ from bedrock_provider.core.retention import (
     carries,
     plan_retention,
 )
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
+from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
 from bedrock_provider.operators.costs import storage_saved
 from bedrock_provider.operators.waiting import ResourceWaitMixin
 
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, BaseOperator):
+class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockBaseOperator):
     """Delete the custom models of one family beyond the newest ``keep_last``; keep the champion.
 
     :param model_name_prefix: the family: custom models whose name starts with it (at least 3
@@ -47,12 +45,11 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
     storage the deleted models no longer cost (``{"usd", ...}``, usd None where a price is unknown).
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "model_name_prefix",
         "keep_last",
         "keep_tags",
         "undeploy_models",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"keep_tags": "json", "undeploy_models": "json"}
     ui_color = "#f0e4e4"
@@ -66,10 +63,6 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         delete_deployments: bool = True,
         undeploy_models: list[str] | None = None,
         dry_run: bool = False,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -80,7 +73,6 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockAwsMixin, Ba
         self.undeploy_models = undeploy_models
         # BaseOperator.dry_run() is a method of its own: the parameter is kept under another name.
         self.retention_dry_run = dry_run
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:
         settings = RetentionSettings.check(

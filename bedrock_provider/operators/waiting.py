@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class ResourceWaitMixin:
-    """For operators that also have BedrockAwsMixin (the connection) and set poll_interval, max_wait
+    """For operators on BedrockBaseOperator (the connection) and set poll_interval, max_wait
     and deferrable."""
 
     poll_interval: float

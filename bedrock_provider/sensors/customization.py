@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
@@ -14,16 +14,23 @@ from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
 from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.results import job_result, json_safe
-from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL, check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
-from bedrock_provider.operators.base import AWS_TEMPLATE_FIELDS, BedrockAwsMixin
-from bedrock_provider.operators.customization import check_wait_settings, failure_text
+from bedrock_provider.operators.base import (
+    DEFERRABLE_DEFAULT,
+    BedrockBaseSensor,
+    aws_template_fields,
+    customization_trigger,
+    failure_text,
+    trigger_event,
+    wait_ended_early,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
+class BedrockModelCustomizationSensor(BedrockBaseSensor):
     """Wait until a model customization job ends; fail with Bedrock's failureMessage if it does not complete.
 
     :param job_identifier: job name or ARN (templated, e.g. from another task's XCom).
@@ -38,7 +45,7 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
     Returns (XCom) the job's description, with datetimes as ISO strings.
     """
 
-    template_fields: Sequence[str] = ("job_identifier", "events_queue_url", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("job_identifier", "events_queue_url")
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
     # The statuses the sensor succeeds and fails on; any other end (e.g. Stopped when it is not listed
@@ -51,14 +58,10 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         *,
         job_identifier: str,
         poke_interval: float = 60,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool = DEFERRABLE_DEFAULT,
         stop_job_on_kill: bool = False,
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
@@ -68,7 +71,6 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         self.stop_job_on_kill = stop_job_on_kill
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
-        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
 
     def _check_identifier(self) -> str:
         identifier = self.job_identifier
@@ -117,29 +119,20 @@ class BedrockModelCustomizationSensor(BedrockAwsMixin, BaseSensorOperator):
         result = self.poke(context)
         if result.is_done:
             return result.xcom_value
-        from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
-
         # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
         BedrockCustomModelLink.persist(context, None)
 
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
         self.defer(
-            trigger=BedrockModelCustomizationTrigger(
-                job_identifier=self._check_identifier(),
-                poll_interval=float(self.poke_interval),
-                max_wait=float(timeout) if timeout else None,
-                stop_job_on_kill=self.stop_job_on_kill,
-                events_queue_url=self.events_queue_url or None,
-                safety_poll_interval=self.safety_poll_interval,
-                **self.aws_trigger_kwargs(),
+            trigger=customization_trigger(
+                self, self._check_identifier(), float(self.poke_interval), float(timeout) if timeout else None
             ),
             method_name="execute_complete",
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
-        if not event or "status" not in event:
-            raise AirflowException(f"The trigger returned no usable event: {event!r}")
-        if event["status"] in (states.TIMEOUT, states.ERROR):
+        event = trigger_event(event)
+        if wait_ended_early(event):
             raise AirflowException(failure_text(event))
         description = self.hook.describe_job(str(event.get("job_arn") or self.job_identifier))
         result = self._done(context, description)
@@ -168,7 +161,7 @@ class BedrockCustomizeModelCompletedSensor(BedrockModelCustomizationSensor):
     SUCCESS_STATES: Collection[str] = (states.COMPLETED,)
     FAILURE_MESSAGE = "Bedrock model customization job sensor failed."
 
-    template_fields: Sequence[str] = ("job_name", "events_queue_url", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("job_name", "events_queue_url")
 
     def __init__(
         self,

@@ -255,8 +255,7 @@ def test_the_report_line_names_the_total_and_its_factors() -> None:
 class Connected(BedrockAwsMixin):
     """What the retention and deploy operators pass: an object with the AWS connection."""
 
-    def __init__(self) -> None:
-        self._init_aws(CONN_ID, None, None, None)
+    aws_conn_id, region_name, verify, botocore_config = CONN_ID, None, None, None
 
 
 class Log:

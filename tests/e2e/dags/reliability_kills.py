@@ -14,7 +14,8 @@ from typing import Any
 
 from airflow.sdk import DAG
 
-from bedrock_provider.operators.customization import BedrockModelCustomizationOperator, task_identity
+from bedrock_provider.operators.base import task_identity
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 
 # The stack seeds the demo bucket with weekly partitions of sample data.
 BUCKET = "bedrock-demo"

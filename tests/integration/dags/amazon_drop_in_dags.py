@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
-from bedrock_provider.operators.customization import BedrockCustomizeModelOperator, task_identity
+from bedrock_provider.operators.base import task_identity
+from bedrock_provider.operators.customization import BedrockCustomizeModelOperator
 from bedrock_provider.sensors.customization import BedrockCustomizeModelCompletedSensor
 from tests.integration.job_args import JOB_ARGS
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG
 
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.operators.customization import BedrockModelCustomizationOperator, task_identity
+from bedrock_provider.operators.base import task_identity
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.sensors.customization import BedrockModelCustomizationSensor
 from tests.integration.job_args import JOB_ARGS
 

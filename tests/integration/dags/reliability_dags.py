@@ -10,7 +10,8 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from bedrock_provider.operators.customization import BedrockModelCustomizationOperator, task_identity
+from bedrock_provider.operators.base import task_identity
+from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 
 BUCKET = "bedrock-it"
 ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockCustomization"
