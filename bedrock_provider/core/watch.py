@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from bedrock_provider.core import states
-from bedrock_provider.core.retry import backoff_delay
+from bedrock_provider.core.retry import retry_delay
 
 # What Bedrock publishes to EventBridge (the "Model Customization Job State Change" event).
 EVENT_SOURCE = "aws.bedrock"
@@ -35,8 +35,6 @@ EVENT_PATTERN: dict[str, Any] = {
 
 # ListModelCustomizationJobs' largest page: one call answers for up to this many running jobs.
 LIST_PAGE_SIZE = 1000
-# Transient failures of the list back off up to this long, however short the interval.
-MAX_BACKOFF_SECONDS = 300.0
 # In push mode polling is only the safety net for a lost event.
 DEFAULT_SAFETY_POLL_INTERVAL = 600.0
 # When the list is refused (e.g. the role lacks bedrock:ListModelCustomizationJobs), try it again
@@ -220,6 +218,7 @@ class Watch:
     max_wait: float | None = None
     description: dict[str, Any] | None = None
     last_progress: str | None = field(default=None, repr=False)
+    failures: int = field(default=0, repr=False)
 
     def remaining(self, now: float | None = None) -> float | None:
         if self.max_wait is None:
@@ -271,8 +270,27 @@ class Watch:
         self.last_progress = line
         return line
 
+    def last_status(self) -> str | None:
+        """The job's status as last seen: described, or in a shared list's progress line."""
+        if self.description and self.description.get("status"):
+            return str(self.description["status"])
+        return self.last_progress.split(" ", 1)[0] if self.last_progress else None
+
     def timeout_event(self) -> dict[str, Any]:
         return timeout_event(self.job_identifier, self.description, self.max_wait)
+
+    def next_poll(self, poll_interval: float, failed: bool) -> float:
+        """Seconds until a wait that describes its own job (the worker's blocking wait, a trigger
+        outside a shared stream) asks again: the interval after an answer, backoff after a transient
+        failure, never past the deadline."""
+        if failed:
+            self.failures += 1
+            delay = retry_delay(self.failures, poll_interval)
+        else:
+            self.failures = 0
+            delay = float(poll_interval)
+        remaining = self.remaining()
+        return delay if remaining is None else max(0.0, min(delay, remaining))
 
 
 # -------------------------------------------------------------------------- the shared list loop
@@ -303,7 +321,7 @@ class ListSchedule:
 
     def transient_failure(self) -> float:
         self.failures += 1
-        return backoff_delay(self.failures, base=min(self.interval, 5.0), cap=MAX_BACKOFF_SECONDS)
+        return retry_delay(self.failures, self.interval)
 
     def refused(self, now: float) -> float:
         self.failures = 0

@@ -189,36 +189,34 @@ class BedrockCustomizationHook(LeasedClientHook):
     ) -> Description:
         """Block until the job ends, logging each change of progress; transient errors back off.
 
-        Returns the final description; raises TimeoutError when max_wait passes first.
+        The same wait as the trigger's (core.watch.Watch): returns the final description; raises
+        TimeoutError when max_wait passes first.
         """
         from bedrock_provider.core import states
-        from bedrock_provider.core.retry import backoff_delay
+        from bedrock_provider.core.watch import Watch
 
-        started = started_at if started_at is not None else time.time()
-        failures = 0
-        last_progress = None
+        state = Watch(
+            job_identifier, started_at=time.time() if started_at is None else started_at, max_wait=max_wait
+        )
         while True:
             try:
                 description = self.describe_job(job_identifier)
-                failures = 0
             except Exception as error:
                 if not is_transient_error(error):
                     raise
-                failures += 1
-                delay = backoff_delay(failures, base=min(poll_interval, 5.0), cap=300.0)
+                delay = state.next_poll(poll_interval, failed=True)
                 self.log.warning(
                     "Describing job %s failed (%s); retrying in %.1f s", job_identifier, error, delay
                 )
-                time.sleep(delay)
-                continue
-            progress = states.describe_progress(description)
-            if progress != last_progress:
-                self.log.info("%s", states.progress_line(progress, time.time() - started))
-                last_progress = progress
-            if states.is_terminal(str(description.get("status"))):
-                return description
-            if max_wait is not None and time.time() - started >= max_wait:
+            else:
+                event, progress = state.on_description(description)
+                if progress is not None:
+                    self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
+                if event is not None:
+                    return description
+                delay = state.next_poll(poll_interval, failed=False)
+            if state.expired():
                 raise TimeoutError(
-                    f"Job {job_identifier} still {description.get('status')} after max_wait={max_wait} s"
+                    f"Job {job_identifier} still {state.last_status()} after max_wait={max_wait} s"
                 )
-            time.sleep(poll_interval)
+            time.sleep(delay)

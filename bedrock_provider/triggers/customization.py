@@ -23,19 +23,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from bedrock_provider.core import states
-from bedrock_provider.core import watch as w
+from bedrock_provider.core import states, watch
 from bedrock_provider.core.loops import PerLoop
-from bedrock_provider.core.retry import backoff_delay
-from bedrock_provider.core.watch import job_event
+from bedrock_provider.core.retry import retry_delay
 from bedrock_provider.hooks import aws_hook_kwargs
+from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
 from bedrock_provider.triggers.task_state import DEFERRED, task_instance_state
-
-__all__ = ["BedrockModelCustomizationTrigger", "job_event"]
-
-# Transient failures back off up to this long between describes, however short poll_interval is.
-MAX_BACKOFF_SECONDS = w.MAX_BACKOFF_SECONDS
-DEFAULT_SAFETY_POLL_INTERVAL = w.DEFAULT_SAFETY_POLL_INTERVAL
 
 # The shared loops run once per group, outside any trigger, so they log under the module.
 log = logging.getLogger(__name__)
@@ -75,7 +68,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         botocore_config: dict[str, Any] | None = None,
         started_at: float | None = None,
         events_queue_url: str | None = None,
-        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
+        safety_poll_interval: float = watch.DEFAULT_SAFETY_POLL_INTERVAL,
     ) -> None:
         super().__init__()
         self.job_identifier = job_identifier
@@ -146,8 +139,8 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        """One loop per group, yielding forever: w.Snapshot every interval, and in push mode
-        w.StateChanges whenever the queue brings events for jobs this process watches.
+        """One loop per group, yielding forever: watch.Snapshot every interval, and in push mode
+        watch.StateChanges whenever the queue brings events for jobs this process watches.
 
         Errors never end it, so they never fail the waiting tasks: throttling and connection
         failures back off with jitter; a refused list turns into "unknown" snapshots that make each
@@ -180,15 +173,15 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                     if item is _TIMED_OUT:
                         yield TriggerEvent(state.timeout_event())
                         return
-                    if isinstance(item, w.Snapshot):
+                    if isinstance(item, watch.Snapshot):
                         step, progress = state.on_snapshot(item)
-                    elif isinstance(item, w.StateChanges):
+                    elif isinstance(item, watch.StateChanges):
                         step, progress = state.on_state_changes(item)
                     else:
                         continue
                     if progress is not None:
                         self._log_progress(state, progress)
-                    if step is w.Step.DESCRIBE:
+                    if step is watch.Step.DESCRIBE:
                         event = await self._describe_between_polls(hook, state)
                         if event is not None:
                             yield TriggerEvent(event)
@@ -213,25 +206,18 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         hook = self.hook()
         # The lease keeps the shared client open for the whole wait instead of per describe.
         async with hook.async_client():
-            failures = 0
             while True:
                 event, transient = await self._describe(hook, state)
                 if event is not None:
                     yield TriggerEvent(event)
                     return
-                if transient is None:
-                    failures = 0
-                    delay = float(self.poll_interval)
-                else:
-                    failures += 1
-                    delay = backoff_delay(
-                        failures, base=min(self.poll_interval, 5.0), cap=MAX_BACKOFF_SECONDS
-                    )
+                delay = state.next_poll(self.poll_interval, failed=transient is not None)
+                if transient is not None:
                     self.log.warning(
                         "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
                         self.job_identifier,
-                        _error_message(transient),
-                        failures,
+                        error_message(transient),
+                        state.failures,
                         delay,
                     )
                 if await _sleep_or_time_out(state, delay):
@@ -240,32 +226,30 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
     # -- shared by both ----------------------------------------------------------------------------
 
-    def _watch(self) -> w.Watch:
-        return w.Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
+    def _watch(self) -> watch.Watch:
+        return watch.Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
 
     async def _describe(
-        self, hook: Any, state: w.Watch
+        self, hook: Any, state: watch.Watch
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
         transient error that kept us from knowing (the caller decides when to ask again)."""
-        from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
-
         try:
             description = await hook.describe_job_async(self.job_identifier)
         except Exception as error:
             if is_not_found(error):
                 message = f"Job {self.job_identifier} not found: {error_message(error)}"
-                return w.error_event(self.job_identifier, state.description, message), None
+                return watch.error_event(self.job_identifier, state.description, message), None
             if not is_transient_error(error):
                 message = f"Describing job {self.job_identifier} failed: {error_message(error)}"
-                return w.error_event(self.job_identifier, state.description, message), None
+                return watch.error_event(self.job_identifier, state.description, message), None
             return None, error
         event, progress = state.on_description(description)
         if progress is not None:
             self._log_progress(state, progress)
         return event, None
 
-    async def _describe_between_polls(self, hook: Any, state: w.Watch) -> dict[str, Any] | None:
+    async def _describe_between_polls(self, hook: Any, state: watch.Watch) -> dict[str, Any] | None:
         """Describe from a shared stream: a transient failure just waits for the next snapshot or
         event, which is the shared loop's own cadence and backoff."""
         event, transient = await self._describe(hook, state)
@@ -273,11 +257,11 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
             self.log.warning(
                 "Describing job %s failed (%s); asking again at the next check",
                 self.job_identifier,
-                _error_message(transient),
+                error_message(transient),
             )
         return event
 
-    def _log_progress(self, state: w.Watch, progress: str) -> None:
+    def _log_progress(self, state: watch.Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
     async def on_kill(self) -> None:
@@ -314,13 +298,7 @@ def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _error_message(error: BaseException) -> str:
-    from bedrock_provider.hooks.errors import error_message
-
-    return error_message(error)
-
-
-async def _sleep_or_time_out(state: w.Watch, seconds: float) -> bool:
+async def _sleep_or_time_out(state: watch.Watch, seconds: float) -> bool:
     """Sleep, but not past the deadline; True when the deadline has passed."""
     remaining = state.remaining()
     if remaining is not None and remaining <= 0:
@@ -329,7 +307,7 @@ async def _sleep_or_time_out(state: w.Watch, seconds: float) -> bool:
     return state.expired()
 
 
-async def _until_deadline(stream: AsyncIterator[Any], state: w.Watch) -> AsyncIterator[Any]:
+async def _until_deadline(stream: AsyncIterator[Any], state: watch.Watch) -> AsyncIterator[Any]:
     """The stream's items, then _TIMED_OUT once max_wait has passed, even while nothing arrives
     (the shared loop may be backing off from throttling for minutes)."""
     iterator = aiter(stream)
@@ -357,17 +335,15 @@ class _Lister:
 
     def __init__(self, hook: Any, interval: float, stack: AsyncExitStack) -> None:
         self.hook = hook
-        self.schedule = w.ListSchedule(interval)
+        self.schedule = watch.ListSchedule(interval)
         self._stack = stack
         self._leased = False
 
-    async def tick(self) -> tuple[w.Snapshot | None, float]:
+    async def tick(self) -> tuple[watch.Snapshot | None, float]:
         """The snapshot to broadcast (None after a transient failure) and the seconds until the next tick."""
-        from bedrock_provider.hooks.errors import error_message, is_transient_error
-
         started = time.time()
         if not self.schedule.should_list(started):
-            return w.Snapshot.unknown(started), self.schedule.skipped(started, time.time())
+            return watch.Snapshot.unknown(started), self.schedule.skipped(started, time.time())
         was_denied = self.schedule.denied
         try:
             if not self._leased:
@@ -375,7 +351,7 @@ class _Lister:
                 await self._stack.enter_async_context(self.hook.async_client())
                 self._leased = True
             summaries = await self.hook.list_jobs_async(
-                statusEquals="InProgress", maxResults=w.LIST_PAGE_SIZE
+                statusEquals="InProgress", maxResults=watch.LIST_PAGE_SIZE
             )
         except Exception as error:
             if is_transient_error(error):
@@ -394,12 +370,12 @@ class _Lister:
                 "own job until it works again; grant bedrock:ListModelCustomizationJobs to share one "
                 "list. Next try in %.0f s",
                 error_message(error),
-                w.LIST_RETRY_WHEN_DENIED,
+                watch.LIST_RETRY_WHEN_DENIED,
             )
-            return w.Snapshot.unknown(started), delay
+            return watch.Snapshot.unknown(started), delay
         if was_denied:
             log.info("Listing running customization jobs works again; waits share one list")
-        snapshot = w.Snapshot.from_summaries(summaries, started)
+        snapshot = watch.Snapshot.from_summaries(summaries, started)
         log.debug("Shared list: %d running jobs", len(summaries))
         return snapshot, self.schedule.listed(started, time.time())
 
@@ -417,7 +393,7 @@ async def _list_loop(
 
 
 async def _receive_loop(
-    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any], watchers: w.Watchers
+    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any], watchers: watch.Watchers
 ) -> AsyncIterator[Any]:
     """Long-poll the events queue; list every safety interval in case an event is lost.
 
@@ -425,10 +401,8 @@ async def _receive_loop(
     with a describe, so the message is only a hint and needs no acknowledgement beyond that.
     Messages nobody here watches are left for another triggerer process, then dropped.
     """
-    from bedrock_provider.hooks.errors import error_message, is_transient_error
-
     queue_url = str(kwargs["events_queue_url"])
-    safety = float(kwargs.get("safety_poll_interval") or DEFAULT_SAFETY_POLL_INTERVAL)
+    safety = float(kwargs.get("safety_poll_interval") or watch.DEFAULT_SAFETY_POLL_INTERVAL)
     queue_hook = cls.make_queue_hook(kwargs)
     async with AsyncExitStack() as stack:
         lister = _Lister(cls.make_hook(kwargs), safety, stack)
@@ -442,18 +416,18 @@ async def _receive_loop(
                 if snapshot is not None:
                     yield snapshot
                 if queue_failures:
-                    delay = min(delay, w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                    delay = min(delay, watch.SAFETY_INTERVAL_WITHOUT_QUEUE)
                 next_list_at = time.time() + delay
             try:
                 if not queue_leased:
                     await stack.enter_async_context(queue_hook.async_client())
                     queue_leased = True
                 messages = await queue_hook.receive_async(
-                    queue_url, w.receive_wait_seconds(time.time(), next_list_at), w.RELEASE_SECONDS
+                    queue_url, watch.receive_wait_seconds(time.time(), next_list_at), watch.RELEASE_SECONDS
                 )
             except Exception as error:
                 queue_failures += 1
-                delay = backoff_delay(queue_failures, base=1.0, cap=w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                delay = retry_delay(queue_failures, 1.0, cap=watch.SAFETY_INTERVAL_WITHOUT_QUEUE)
                 level = logging.WARNING if is_transient_error(error) else logging.ERROR
                 log.log(
                     level,
@@ -462,25 +436,25 @@ async def _receive_loop(
                     queue_url,
                     error_message(error),
                     queue_failures,
-                    min(safety, w.SAFETY_INTERVAL_WITHOUT_QUEUE),
+                    min(safety, watch.SAFETY_INTERVAL_WITHOUT_QUEUE),
                     delay,
                 )
-                next_list_at = min(next_list_at, time.time() + w.SAFETY_INTERVAL_WITHOUT_QUEUE)
+                next_list_at = min(next_list_at, time.time() + watch.SAFETY_INTERVAL_WITHOUT_QUEUE)
                 await asyncio.sleep(delay)
                 continue
             queue_failures = 0
-            delivered: list[w.StateChange] = []
+            delivered: list[watch.StateChange] = []
             done: list[str] = []
             for message in messages:
-                change = w.parse_state_change(message.get("Body", ""))
+                change = watch.parse_state_change(message.get("Body", ""))
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-                verdict = w.disposition(change, watchers, receives)
+                verdict = watch.disposition(change, watchers, receives)
                 if verdict == "deliver" and change is not None:
                     delivered.append(change)
                 if verdict != "release":
                     done.append(message["ReceiptHandle"])
             if delivered:
-                yield w.StateChanges.of(delivered, time.time())
+                yield watch.StateChanges.of(delivered, time.time())
             if done:
                 try:
                     await queue_hook.delete_async(queue_url, done)
@@ -493,8 +467,8 @@ async def _receive_loop(
 
 # The waits each receive loop serves, by shared stream key and event loop: a receive loop hands over
 # only the messages its own waits claim.
-_WATCHERS: PerLoop[w.Watchers] = PerLoop(w.Watchers)
+_WATCHERS: PerLoop[watch.Watchers] = PerLoop(watch.Watchers)
 
 
-def _watchers_for(key: Hashable) -> w.Watchers:
+def _watchers_for(key: Hashable) -> watch.Watchers:
     return _WATCHERS.get(key)

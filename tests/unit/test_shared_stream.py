@@ -195,8 +195,8 @@ def sqs(monkeypatch: pytest.MonkeyPatch) -> FakeSqs:
 
 @pytest.fixture(autouse=True)
 def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bedrock_provider.core.watch.backoff_delay", lambda *a, **k: 0.01)
-    monkeypatch.setattr("bedrock_provider.triggers.customization.backoff_delay", lambda *a, **k: 0.01)
+    monkeypatch.setattr("bedrock_provider.core.watch.retry_delay", lambda *a, **k: 0.01)
+    monkeypatch.setattr("bedrock_provider.triggers.customization.retry_delay", lambda *a, **k: 0.01)
 
 
 def trigger(job: str, **kwargs: Any) -> BedrockModelCustomizationTrigger:

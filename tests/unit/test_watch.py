@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedrock_provider.core import watch as w
+from bedrock_provider.core.retry import MAX_BACKOFF_SECONDS
 
 ARN = (
     "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abcdefabcdef"
@@ -145,7 +146,7 @@ def test_transient_failures_back_off_with_jitter_up_to_the_cap():
     schedule = w.ListSchedule(interval=5.0)
     delays = [schedule.transient_failure() for _ in range(12)]
     assert 2.5 <= delays[0] <= 5.0
-    assert max(delays) <= w.MAX_BACKOFF_SECONDS
+    assert max(delays) <= MAX_BACKOFF_SECONDS
     assert max(delays[6:]) > 60
     assert schedule.listed(0.0, 0.0) == 5.0 and schedule.failures == 0
 
@@ -266,3 +267,22 @@ def test_the_first_snapshot_after_the_end_ends_the_wait(
     assert fired_at is not None
     assert fired_at >= ended
     assert fired_at < max(ended, joined) + interval + 1e-9
+
+
+def test_a_standalone_wait_polls_at_its_interval_backs_off_on_failures_and_stops_at_the_deadline():
+    """Watch.next_poll is the cadence of both the worker's blocking wait and a trigger's own loop."""
+    random.seed(3)
+    state = w.Watch("job", started_at=1_000.0, max_wait=None)
+    assert state.next_poll(60.0, failed=False) == 60.0
+    first = state.next_poll(60.0, failed=True)
+    assert 2.5 <= first <= 5.0  # the first retry comes soon, whatever the interval
+    later = [state.next_poll(60.0, failed=True) for _ in range(10)]
+    assert max(later) <= MAX_BACKOFF_SECONDS and state.failures == 11
+    assert state.next_poll(60.0, failed=False) == 60.0 and state.failures == 0
+
+    import time
+
+    deadline = w.Watch("job", started_at=time.time(), max_wait=2.0)
+    assert 0.0 < deadline.next_poll(60.0, failed=False) <= 2.0
+    expired = w.Watch("job", started_at=time.time() - 10, max_wait=2.0)
+    assert expired.next_poll(60.0, failed=True) == 0.0
