@@ -9,12 +9,12 @@ Pure Python: no Airflow, no botocore.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_provider.core import states
+from bedrock_provider.core.watch import TimedWait
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def resource_event(
 
 
 @dataclass
-class ResourceWatch:
+class ResourceWatch(TimedWait):
     """One wait's view of its resource: deadline, last status seen, and the event to end with."""
 
     kind: ResourceKind
@@ -165,15 +165,7 @@ class ResourceWatch:
     max_wait: float | None = None
     description: dict[str, Any] | None = None
     last_status: str | None = None
-
-    def remaining(self, now: float | None = None) -> float | None:
-        if self.max_wait is None:
-            return None
-        return self.max_wait - ((time.time() if now is None else now) - self.started_at)
-
-    def expired(self, now: float | None = None) -> bool:
-        remaining = self.remaining(now)
-        return remaining is not None and remaining <= 0
+    failures: int = field(default=0, repr=False)
 
     def on_description(self, description: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """The event to fire when the resource is ready or failed, and its status when it changed."""

@@ -209,16 +209,14 @@ class Step(Enum):
     DESCRIBE = "describe"
 
 
-@dataclass
-class Watch:
-    """One trigger's view of its job while it waits on what the shared loops broadcast."""
+class TimedWait:
+    """The deadline and rhythm of one wait, whatever it waits for (a job here, a deployment or an
+    evaluation in core/resources.py): the worker's blocking wait and a trigger's own loop both ask it
+    how long to sleep."""
 
-    job_identifier: str
     started_at: float
-    max_wait: float | None = None
-    description: dict[str, Any] | None = None
-    last_progress: str | None = field(default=None, repr=False)
-    failures: int = field(default=0, repr=False)
+    max_wait: float | None
+    failures: int
 
     def remaining(self, now: float | None = None) -> float | None:
         if self.max_wait is None:
@@ -228,6 +226,31 @@ class Watch:
     def expired(self, now: float | None = None) -> bool:
         remaining = self.remaining(now)
         return remaining is not None and remaining <= 0
+
+    def next_poll(self, poll_interval: float, failed: bool) -> float:
+        """Seconds until a wait that describes its own resource (the worker's blocking wait, a trigger
+        outside a shared stream) asks again: the interval after an answer, backoff after a transient
+        failure, never past the deadline."""
+        if failed:
+            self.failures += 1
+            delay = retry_delay(self.failures, poll_interval)
+        else:
+            self.failures = 0
+            delay = float(poll_interval)
+        remaining = self.remaining()
+        return delay if remaining is None else max(0.0, min(delay, remaining))
+
+
+@dataclass
+class Watch(TimedWait):
+    """One trigger's view of its job while it waits on what the shared loops broadcast."""
+
+    job_identifier: str
+    started_at: float
+    max_wait: float | None = None
+    description: dict[str, Any] | None = None
+    last_progress: str | None = field(default=None, repr=False)
+    failures: int = field(default=0, repr=False)
 
     def on_snapshot(self, snapshot: Snapshot) -> tuple[Step, str | None]:
         """A job the list shows running needs nothing; any other may have ended and is described.
@@ -279,18 +302,6 @@ class Watch:
     def timeout_event(self) -> dict[str, Any]:
         return timeout_event(self.job_identifier, self.description, self.max_wait)
 
-    def next_poll(self, poll_interval: float, failed: bool) -> float:
-        """Seconds until a wait that describes its own job (the worker's blocking wait, a trigger
-        outside a shared stream) asks again: the interval after an answer, backoff after a transient
-        failure, never past the deadline."""
-        if failed:
-            self.failures += 1
-            delay = retry_delay(self.failures, poll_interval)
-        else:
-            self.failures = 0
-            delay = float(poll_interval)
-        remaining = self.remaining()
-        return delay if remaining is None else max(0.0, min(delay, remaining))
 
 
 # -------------------------------------------------------------------------- the shared list loop

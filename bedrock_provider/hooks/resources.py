@@ -13,14 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from bedrock_provider.core.resources import ResourceKind, ResourceWatch
-from bedrock_provider.core.retry import backoff_delay
 from bedrock_provider.hooks.customization import LeasedClientHook
 from bedrock_provider.hooks.errors import error_code, is_not_found, is_transient_error
 
 Description = dict[str, Any]
 
-# Transient failures back off up to this long, however short the poll interval.
-MAX_BACKOFF_SECONDS = 300.0
 
 
 def _strip(response: dict[str, Any]) -> Description:
@@ -99,21 +96,18 @@ class BedrockResourceHook(LeasedClientHook):
         Returns the final description; raises TimeoutError when max_wait passes first.
         """
         watch = ResourceWatch(kind, identifier, started_at or time.time(), max_wait)
-        failures = 0
         while True:
             try:
                 description = self.describe(kind, identifier)
-                failures = 0
             except Exception as error:
                 if not is_transient_error(error):
                     raise
-                failures += 1
-                delay = backoff_delay(failures, base=min(poll_interval, 5.0), cap=MAX_BACKOFF_SECONDS)
+                delay = watch.next_poll(poll_interval, failed=True)
                 self.log.warning(
                     "Describing %s %s failed (%s); retrying in %.1f s", kind.label, identifier, error, delay
                 )
             else:
-                delay = poll_interval
+                delay = watch.next_poll(poll_interval, failed=False)
                 event, changed = watch.on_description(description)
                 if changed is not None:
                     self.log.info(
@@ -125,10 +119,9 @@ class BedrockResourceHook(LeasedClientHook):
                     )
                 if event is not None:
                     return description
-            remaining = watch.remaining()
-            if remaining is not None and remaining <= 0:
+            if watch.expired():
                 raise TimeoutError(watch.timeout_event()["message"])
-            time.sleep(delay if remaining is None else min(delay, remaining))
+            time.sleep(delay)
 
     async def describe_async(self, kind: ResourceKind, identifier: str) -> Description:
         async with self.async_client() as client:

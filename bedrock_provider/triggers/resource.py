@@ -19,10 +19,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from bedrock_provider.core.resources import ResourceWatch, kind_of
-from bedrock_provider.core.retry import backoff_delay
 from bedrock_provider.hooks import aws_hook_kwargs
-
-MAX_BACKOFF_SECONDS = 300.0
 
 
 class BedrockResourceTrigger(BaseTrigger):
@@ -95,9 +92,7 @@ class BedrockResourceTrigger(BaseTrigger):
         hook = self.hook()
         # The lease keeps the shared client open for the whole wait instead of per describe.
         async with hook.async_client():
-            failures = 0
             while True:
-                delay = float(self.poll_interval)
                 try:
                     description = await hook.describe_async(kind, self.identifier)
                 except Exception as error:
@@ -106,18 +101,17 @@ class BedrockResourceTrigger(BaseTrigger):
                         message = f"The {kind.label} {self.identifier} {what}: {error_message(error)}"
                         yield TriggerEvent(watch.error_event(message))
                         return
-                    failures += 1
-                    delay = backoff_delay(failures, base=min(delay, 5.0), cap=MAX_BACKOFF_SECONDS)
+                    delay = watch.next_poll(self.poll_interval, failed=True)
                     self.log.warning(
                         "Describing %s %s failed (%s, attempt %d); retrying in %.1f s",
                         kind.label,
                         self.identifier,
                         error_message(error),
-                        failures,
+                        watch.failures,
                         delay,
                     )
                 else:
-                    failures = 0
+                    delay = watch.next_poll(self.poll_interval, failed=False)
                     event, changed = watch.on_description(description)
                     if changed is not None:
                         self.log.info(
@@ -130,11 +124,10 @@ class BedrockResourceTrigger(BaseTrigger):
                     if event is not None:
                         yield TriggerEvent(event)
                         return
-                remaining = watch.remaining()
-                if remaining is not None and remaining <= 0:
+                if watch.expired():
                     yield TriggerEvent(watch.timeout_event())
                     return
-                await asyncio.sleep(delay if remaining is None else min(delay, remaining))
+                await asyncio.sleep(delay)
 
     async def on_kill(self) -> None:
         """Airflow 3.3 calls this when a user kills the deferred task: clean up a resource not ready yet."""
