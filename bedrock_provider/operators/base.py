@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bedrock_provider.core.names import sanitize_name
+from bedrock_provider.core.names import run_job_name, sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
 from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.lineage import OpenLineageMixin
@@ -91,13 +91,35 @@ class BedrockAwsMixin(OpenLineageMixin):
         return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]
 
     def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        """Render with the ``bedrock_name`` filter, so that
-        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"`` works with no DAG setup (the task runner
-        passes the DAG's own environment)."""
+        """Render with the ``bedrock_name`` and ``bedrock_job_name`` filters, so that
+        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup (the task runner passes the DAG's own
+        environment)."""
         env = with_bedrock_filters(jinja_env or self.get_template_env())
         super().render_template_fields(context, env)  # type: ignore[misc]
 
 
+def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
+    """Jinja filter: ``{{ ti | bedrock_job_name }}`` (or ``{{ ti | bedrock_job_name('support-bot') }}``).
+
+    A valid job and model name, unique per DAG run, task and map index, the same on every try, with
+    no logical date needed; see bedrock_provider.core.names.run_job_name.
+    """
+    missing = [key for key in ("dag_id", "task_id", "run_id") if not getattr(task_instance, key, None)]
+    if missing:
+        raise ValueError(
+            f"bedrock_job_name takes the task instance, as in '{{{{ ti | bedrock_job_name }}}}'; got "
+            f"{type(task_instance).__name__} without {', '.join(missing)}"
+        )
+    return run_job_name(
+        str(task_instance.dag_id),
+        str(task_instance.task_id),
+        str(task_instance.run_id),
+        getattr(task_instance, "map_index", -1),
+        prefix,
+    )
+
+
 def with_bedrock_filters(env: jinja2.Environment) -> jinja2.Environment:
     env.filters.setdefault("bedrock_name", sanitize_name)
+    env.filters.setdefault("bedrock_job_name", bedrock_job_name)
     return env
