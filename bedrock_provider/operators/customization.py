@@ -20,10 +20,11 @@ from bedrock_provider.core.amazon_compat import (
     max_wait_for,
     with_api_kwargs,
 )
+from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.kill import kill_decision, stop_actions
 from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
+from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest, non_finite_problems
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
 from bedrock_provider.core.watch import (
@@ -282,6 +283,17 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         stop_actions(stop_job_on_kill)  # refused here, where the DAG is parsed
+        not_finite = non_finite_problems(
+            {
+                "hyperparameters": hyperparameters,
+                "vpc_config": vpc_config,
+                "job_tags": job_tags,
+                "custom_model_tags": custom_model_tags,
+                "customization_job_kwargs": customization_job_kwargs,
+            }
+        )
+        if not_finite:
+            raise InvalidInputError("Invalid Bedrock model customization request", not_finite)
         self.stop_job_on_kill = stop_job_on_kill
         if (
             isinstance(max_quota_wait, bool)
