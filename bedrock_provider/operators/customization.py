@@ -56,12 +56,13 @@ def deployment_namespace() -> str:
     configured = str(conf.get("bedrock", "deployment_namespace", fallback="") or "").strip()
     if configured:
         return configured
-    try:
-        stored = Variable.get(NAMESPACE_VARIABLE, default=None)
-    except ImportError:
+    from airflow.sdk.execution_time import task_runner
+
+    if getattr(task_runner, "SUPERVISOR_COMMS", None) is None:
         # Not in a task (a script or a unit test calling execute()): there is no metadata DB, so no
         # deployment to tell apart.
         return ""
+    stored = Variable.get(NAMESPACE_VARIABLE, default=None)
     if stored:
         return str(stored)
     Variable.set(
@@ -363,7 +364,6 @@ class BedrockModelCustomizationOperator(BedrockAwsMixin, BaseOperator):
         )
 
     def execute(self, context: Context) -> Any:
-        check_if_job_exists(self.if_job_exists)  # rendered now; refused before any AWS call
         self._check_job_name_is_stable()
         request = self.build_request().validate()
         for warning in request.warnings:
