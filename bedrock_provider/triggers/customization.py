@@ -14,8 +14,10 @@ shared client.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import AsyncExitStack
@@ -171,8 +173,10 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                 yield item
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        await self._prepare_for_kill()
         state = self._watch()
         failures = w.FailureRun(self.max_failure_duration)
+        await load_hook_modules()
         connection = _Connection(self.hook())
         watchers = _watchers_for(self.shared_stream_key()) if self.events_queue_url else None
         if watchers is not None:
@@ -231,8 +235,10 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                 self.job_identifier,
                 self.poll_interval,
             )
+        await self._prepare_for_kill()
         state = self._watch()
         failures = w.FailureRun(self.max_failure_duration)
+        await load_hook_modules()
         connection = _Connection(self.hook())
         try:
             # The lease keeps the shared client open for the whole wait instead of per describe.
@@ -323,6 +329,12 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
     def _log_progress(self, state: w.Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
+    async def _prepare_for_kill(self) -> None:
+        if stop_actions(self.stop_job_on_kill):
+            from bedrock_provider.triggers.user_action import warm_up
+
+            await warm_up(getattr(self, "task_instance", None))
+
     async def on_kill(self) -> None:
         """Airflow 3.3 calls this when a user marks the deferred task failed or succeeded, or clears
         it (and when the trigger moves to another triggerer). The task instance's state tells which;
@@ -339,6 +351,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         if not stop:
             self.log.info("Task killed; job %s left running: %s", self.job_identifier, why)
             return
+        await load_hook_modules()
         stopped = await self.hook().stop_job_async(self.job_identifier)
         if stopped:
             self.log.info("Task killed; stop requested for job %s (%s)", self.job_identifier, why)
@@ -347,6 +360,17 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+# Importing them loads boto3, botocore and the Amazon provider: 0.3-0.7 s that, on the triggerer's
+# event loop, Airflow reports as "async thread was blocked". Imported in a thread instead.
+_HOOK_MODULES = ("bedrock_provider.hooks.customization", "bedrock_provider.hooks.events_queue")
+
+
+async def load_hook_modules() -> None:
+    """Import the hook modules off the event loop (once; later calls find them loaded)."""
+    if all(name in sys.modules for name in _HOOK_MODULES):
+        return
+    await asyncio.to_thread(lambda: [importlib.import_module(name) for name in _HOOK_MODULES])
 
 
 def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -480,6 +504,7 @@ class _Lister:
 async def _list_loop(
     cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any]
 ) -> AsyncIterator[Any]:
+    await load_hook_modules()
     async with AsyncExitStack() as stack:
         lister = _Lister(cls.make_hook(kwargs), float(kwargs["poll_interval"]), stack)
         while True:
@@ -501,6 +526,7 @@ async def _receive_loop(
 
     queue_url = str(kwargs["events_queue_url"])
     safety = float(kwargs.get("safety_poll_interval") or DEFAULT_SAFETY_POLL_INTERVAL)
+    await load_hook_modules()
     queue_hook = cls.make_queue_hook(kwargs)
     async with AsyncExitStack() as stack:
         lister = _Lister(cls.make_hook(kwargs), safety, stack)

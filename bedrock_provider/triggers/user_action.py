@@ -15,9 +15,14 @@ from bedrock_provider.core.kill import action_from_state
 
 log = logging.getLogger(__name__)
 
-# How long a kill waits for the state before leaving the job running (Airflow gives on_kill 30 s).
-STATE_LOOKUP_TIMEOUT = 10.0
+# How long a kill waits for the state before leaving the job running: Airflow gives on_kill 30 s, and
+# the stop call needs some of them.
+STATE_LOOKUP_TIMEOUT = 20.0
+# The triggerer's first call of this kind starts its in-process execution API: 20 s and more on a busy
+# machine. A wait makes that call when it starts (warm_up), so no kill pays for it.
+WARM_UP_TIMEOUT = 120.0
 _UNKNOWN = object()
+_warmed_up = False
 
 
 def _map_index(task_instance: Any) -> int:
@@ -55,6 +60,29 @@ def _action(state: object, task_instance: Any) -> str | None:
         log.warning("No state found for %s; treating the kill as no user action", task_instance)
         return None
     return action_from_state(state)
+
+
+async def warm_up(task_instance: Any) -> None:
+    """Read this task instance's state once per process, in the background, so the channel is ready
+    (and fast) by the time a user's action kills a wait."""
+    global _warmed_up
+    comms = _comms()
+    if _warmed_up or task_instance is None or comms is None or not hasattr(comms, "asend"):
+        return
+    _warmed_up = True
+
+    async def ask() -> None:
+        try:
+            await asyncio.wait_for(comms.asend(_states_request(task_instance)), WARM_UP_TIMEOUT)
+        except Exception as error:
+            log.debug("Warming up the task-state lookup failed: %s", error)
+
+    task = asyncio.get_running_loop().create_task(ask())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 async def user_action_async(task_instance: Any) -> str | None:

@@ -252,3 +252,29 @@ def test_shared_list_failures_end_a_wait_after_its_max_failure_duration():
     events = asyncio.run(first())
     assert len(events) == 1 and events[0]["status"] == "error"
     assert "connection refused" in events[0]["message"]
+
+
+def test_the_trigger_imports_its_hook_modules_off_the_event_loop(monkeypatch):
+    """Importing the hooks loads boto3 and the Amazon provider: 0.3-0.7 s the triggerer reported as a
+    blocked event loop when the first trigger made its hook."""
+    import sys
+
+    from bedrock_provider.triggers import customization as triggers
+
+    loaded = {name: sys.modules[name] for name in triggers._HOOK_MODULES}
+    imported_in: list[str] = []
+
+    def import_module(name):
+        imported_in.append(threading.current_thread().name)
+        return loaded[name]
+
+    for name in loaded:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(triggers.importlib, "import_module", import_module)
+
+    async def load() -> str:
+        await triggers.load_hook_modules()
+        return threading.current_thread().name
+
+    loop_thread = asyncio.run(load())
+    assert imported_in and loop_thread not in imported_in
