@@ -28,8 +28,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CREATE = "CreateModelCustomizationJob"
 STOP = "StopModelCustomizationJob"
 TASK = "customize"
-# Long enough to act on the task while the job runs; the runs that wait for the end still finish fast.
-JOB_SECONDS = 25.0
+# Long enough to act on the task while the job runs, even when the session's first trigger starts
+# slowly on a loaded machine; the runs that wait for the end still finish in a minute.
+JOB_SECONDS = 60.0
 
 
 def clear_task(api: AirflowApi, dag_id: str, run_id: str, task_id: str) -> Any:
@@ -90,6 +91,7 @@ def test_mark_succeeded_leaves_the_job_running(stack, api, emulator, trigger_man
 def test_the_triggerer_loop_is_never_blocked_by_client_creation(stack: LocalStack):
     """Airflow warns when a trigger blocks the triggerer's event loop past 0.2 s; botocore loading its
     service model on the loop did, when the first client was made."""
+    trigger_logs = list((stack.logs_dir / "airflow").rglob("*.log.trigger.*.log"))
+    assert trigger_logs, "the triggerer ran triggers in this session"
     log = (stack.logs_dir / "triggerer.log").read_text(errors="replace")
-    assert "Trigger fired event" in log, "the triggerer ran triggers in this session"
     assert "async thread was blocked" not in log
