@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.lineage import metrics_lineage
