@@ -19,6 +19,7 @@ CUSTOM_MODEL_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?)+")
 _NOT_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9]+")
 _RETRY_SUFFIX = re.compile(r"^(?P<base>.+)-r(?P<attempt>[2-9]|[1-9][0-9]+)$")
 _RETRY_DIGEST_LENGTH = 6
+_SEPARATORS = "-_.+"
 
 JOB_NAME_CHARACTERS = "letters, digits, '-', '+' and '.' (starting with a letter or digit)"
 CUSTOM_MODEL_NAME_CHARACTERS = "letters, digits, and single '-' or '_' between them"
@@ -120,10 +121,12 @@ def attempt_name(base: str, attempt: int) -> str:
     if attempt == 1:
         return base
     suffix = f"-r{attempt}"
-    if len(base) + len(suffix) <= MAX_NAME_LENGTH:
+    # A base ending in a separator ('-', '_', '.', '+') would make two in a row, which custom model
+    # names may not have: such a base takes the digest form too.
+    if len(base) + len(suffix) <= MAX_NAME_LENGTH and not base.endswith(tuple(_SEPARATORS)):
         return base + suffix
     digest = "-" + _short_digest(base, _RETRY_DIGEST_LENGTH)
-    return base[: MAX_NAME_LENGTH - len(digest) - len(suffix)].rstrip("-_.+") + digest + suffix
+    return base[: MAX_NAME_LENGTH - len(digest) - len(suffix)].rstrip(_SEPARATORS) + digest + suffix
 
 
 def attempt_of(name: str, base: str) -> int | None:
