@@ -51,6 +51,23 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "config": {
+            "bedrock": {
+                "description": "Amazon Bedrock model customization (airflow-provider-bedrock).",
+                "options": {
+                    "deployment_namespace": {
+                        "description": "Tells this Airflow deployment's jobs from those of other "
+                        "deployments on the same AWS account and region; part of every "
+                        "clientRequestToken. Empty: the Airflow Variable bedrock_deployment_namespace, "
+                        "created with a random value by the first task.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "prod-eu",
+                        "default": "",
+                    },
+                },
+            }
+        },
         "extra-links": [
             "bedrock_provider.links.BedrockCustomizationJobLink",
             "bedrock_provider.links.BedrockCustomModelLink",

@@ -161,7 +161,7 @@ with DAG(
         "hyperparameters": Param(
             DEFAULT_HYPERPARAMETERS,
             title="Hyperparameters",
-            description_md="A JSON object of numbers, e.g. `{\"epochCount\": 2, \"learningRate\": 0.00001}`; "
+            description_md='A JSON object of numbers, e.g. `{"epochCount": 2, "learningRate": 0.00001}`; '
             "leave a name out for Bedrock's default. Ranges per model (checked before the job is "
             "submitted):\n\n" + hyperparameter_ranges_markdown(BASE_MODELS),
             section="Model",

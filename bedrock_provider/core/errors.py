@@ -38,3 +38,8 @@ class InvalidInputError(ValueError):
 
 class JobConflictError(RuntimeError):
     """A job of the requested name exists and is not this task's, or if_job_exists='fail'."""
+
+
+class JobWaitError(RuntimeError):
+    """Waiting for a job gave up: every call about it failed for max_failure_duration (the job itself
+    may still be running)."""

@@ -32,5 +32,11 @@ class PerLoop(Generic[T]):
             entry = self._entries[(key, id(loop))] = (loop, self._factory())
         return entry[1]
 
+    def replace(self, key: Hashable) -> T:
+        """A fresh value for ``key`` in the running loop; holders of the old one keep it."""
+        loop = asyncio.get_running_loop()
+        entry = self._entries[(key, id(loop))] = (loop, self._factory())
+        return entry[1]
+
     def __len__(self) -> int:
         return len(self._entries)

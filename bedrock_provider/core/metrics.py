@@ -14,6 +14,13 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from bedrock_provider.core import states
+from bedrock_provider.core.metric_series import (
+    ChartSample,
+    EpochBoundaries,
+    MetricRow,
+    RowSpool,
+    merged_step_rows,
+)
 from bedrock_provider.core.results import job_id_from_arn
 
 # Layout of a job's output, from "Analyze the results of a model customization job":
@@ -152,14 +159,6 @@ def metrics_locations(description: Mapping[str, Any]) -> MetricsLocations:
 # -- parsing -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MetricRow:
-    step: int
-    epoch: int | float
-    loss: float
-    perplexity: float | None
-
-
 @dataclass
 class _Accumulator:
     """A file's summary, built one row at a time so it never needs the rows twice."""
@@ -208,12 +207,20 @@ class _Accumulator:
 
 @dataclass
 class MetricsSeries:
-    """One parsed metrics file: its rows (in file order) and its summary."""
+    """One parsed metrics file, in memory bounded whatever its length (see metric_series): its
+    summary, a sample of its rows for the chart (``rows``, in file order), its epoch boundaries, and
+    all its rows spooled for the merged CSV. ``close()`` drops the spool."""
 
     kind: MetricsKind
     source: str
     rows: list[MetricRow]
     summary: dict[str, Any]
+    epoch_boundaries: list[float] = field(default_factory=list)
+    spool: RowSpool | None = None
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
 
 
 def perplexity_of(loss: float) -> float:
@@ -298,9 +305,25 @@ def parse_metrics(lines: Iterable[str], kind: MetricsKind, source: str) -> Itera
         epoch_value = _number(epoch_text, source, line, kind.epoch_column)
         epoch: int | float = int(epoch_value) if epoch_value.is_integer() else epoch_value
         loss = _number(cells[loss_at], source, line, kind.loss_column)
+        if loss < 0:
+            raise MetricsFileError(
+                source,
+                f"{cells[loss_at].strip()!r} is a negative loss; a cross-entropy loss is never below 0, so "
+                "this is not a loss Bedrock wrote (the wrong file or column?)",
+                line,
+                kind.loss_column,
+            )
         perplexity = None
         if perplexity_at is not None and cells[perplexity_at].strip():
             perplexity = _number(cells[perplexity_at], source, line, perplexity_name, allow_infinite=True)
+            if perplexity < 0:
+                raise MetricsFileError(
+                    source,
+                    f"{cells[perplexity_at].strip()!r} is a negative perplexity; perplexity is exp(loss), "
+                    "never below 0",
+                    line,
+                    perplexity_name,
+                )
         rows += 1
         yield MetricRow(step, epoch, loss, perplexity)
     if rows == 0:
@@ -308,13 +331,29 @@ def parse_metrics(lines: Iterable[str], kind: MetricsKind, source: str) -> Itera
 
 
 def read_metrics(lines: Iterable[str], kind: MetricsKind, source: str) -> MetricsSeries:
-    """Parse a metrics file and summarize it in the same pass."""
+    """Parse a metrics file and summarize it in the same pass, keeping a bounded sample for the chart
+    and the rows spooled (memory, then disk) for the merged CSV."""
     accumulator = _Accumulator()
-    rows: list[MetricRow] = []
-    for row in parse_metrics(lines, kind, source):
-        accumulator.add(row)
-        rows.append(row)
-    return MetricsSeries(kind=kind, source=source, rows=rows, summary=accumulator.summary())
+    sample = ChartSample()
+    boundaries = EpochBoundaries()
+    spool = RowSpool()
+    try:
+        for row in parse_metrics(lines, kind, source):
+            accumulator.add(row)
+            sample.add(row)
+            boundaries.add(row)
+            spool.add(row)
+    except BaseException:
+        spool.close()
+        raise
+    return MetricsSeries(
+        kind=kind,
+        source=source,
+        rows=sample.rows,
+        summary=accumulator.summary(),
+        epoch_boundaries=boundaries.positions,
+        spool=spool,
+    )
 
 
 # -- merged per-step CSV -----------------------------------------------------------------------------
@@ -331,23 +370,21 @@ MERGED_COLUMNS = (
 
 def merged_rows(training: MetricsSeries, validation: MetricsSeries | None) -> Iterator[tuple[Any, ...]]:
     """One row per step of either file, in step order; blank where a file has no value at that step."""
-    by_step: dict[int, list[Any]] = {}
-    for offset, series in ((0, training), (2, validation)):
-        if series is None:
-            continue
-        for row in series.rows:
-            merged = by_step.setdefault(row.step, [row.epoch, "", "", "", ""])
-            merged[1 + offset] = row.loss
-            merged[2 + offset] = "" if row.perplexity is None else row.perplexity
-    for step in sorted(by_step):
-        yield (step, *by_step[step])
+    if training.spool is None:
+        raise ValueError(f"the rows of {training.source} were not kept (read it with read_metrics)")
+    return merged_step_rows(training.spool, validation.spool if validation is not None else None)
+
+
+def write_merged_csv(training: MetricsSeries, validation: MetricsSeries | None, out: IO[str]) -> None:
+    """The merged per-step CSV, written one row at a time."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MERGED_COLUMNS)
+    writer.writerows(merged_rows(training, validation))
 
 
 def merged_csv(training: MetricsSeries, validation: MetricsSeries | None) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(MERGED_COLUMNS)
-    writer.writerows(merged_rows(training, validation))
+    write_merged_csv(training, validation, out)
     return out.getvalue()
 
 
@@ -408,6 +445,11 @@ def champion_record(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class InvalidBaselineError(ValueError):
+    """The champion's summary holds a loss no model could have (nan, infinite, negative): a model can
+    never beat it, and its numbers cannot go to XCom (JSON has no nan)."""
+
+
 def check_baseline(baseline: object, source: str) -> dict[str, Any]:
     """A champion summary must at least carry the training final loss; anything else is an error."""
     if not isinstance(baseline, dict):
@@ -421,6 +463,13 @@ def check_baseline(baseline: object, source: str) -> dict[str, Any]:
             raise ValueError(
                 f"baseline {source} has no number at {part}.final_loss: it must be a summary JSON "
                 "written by BedrockExportMetricsOperator (summary.json or the champion file)"
+            )
+        if not math.isfinite(final) or final < 0:
+            raise InvalidBaselineError(
+                f"baseline {source} is broken: {part}.final_loss is {final!r}, which no model can have (a "
+                "loss is a finite number, at least 0), so no model could ever beat it. Fix or delete the "
+                "file, or set on_invalid_baseline='ignore' to compare against no champion until one is "
+                "promoted."
             )
     return baseline
 
@@ -450,6 +499,7 @@ def evaluate_gate(
     baseline_uri: str | None = None,
     data_date: str | None = None,
     champion_policy: str = "newest_data",
+    no_baseline_note: str = "no champion yet",
 ) -> GateOutcome:
     """Apply the thresholds and the champion comparison to a job's summaries.
 
@@ -497,7 +547,7 @@ def evaluate_gate(
     if baseline_uri:
         if baseline is None:
             checks.append(
-                {"check": "baseline", "uri": baseline_uri, "passed": True, "note": "no champion yet"}
+                {"check": "baseline", "uri": baseline_uri, "passed": True, "note": no_baseline_note}
             )
         else:
             champion_validation = baseline.get("validation")
@@ -552,16 +602,6 @@ def evaluate_gate(
 # -- the chart ---------------------------------------------------------------------------------------
 
 
-def _epoch_boundaries(rows: list[MetricRow]) -> list[float]:
-    """x positions between the last step of one epoch and the first step of the next."""
-    ordered = sorted(rows, key=lambda row: row.step)
-    return [
-        (before.step + after.step) / 2
-        for before, after in zip(ordered, ordered[1:], strict=False)
-        if after.epoch != before.epoch
-    ]
-
-
 def render_loss_chart(
     training: MetricsSeries,
     validation: MetricsSeries | None,
@@ -606,7 +646,7 @@ def render_loss_chart(
             linewidth=1.2,
             label="validation loss",
         )
-    for index, boundary in enumerate(_epoch_boundaries(training.rows)):
+    for index, boundary in enumerate(training.epoch_boundaries):
         axes.axvline(
             boundary,
             color="grey",

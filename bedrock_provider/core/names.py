@@ -18,6 +18,8 @@ CUSTOM_MODEL_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?)+")
 # single '-' is valid for both, so the sanitizer produces only that.
 _NOT_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9]+")
 _RETRY_SUFFIX = re.compile(r"^(?P<base>.+)-r(?P<attempt>[2-9]|[1-9][0-9]+)$")
+_RETRY_DIGEST_LENGTH = 6
+_SEPARATORS = "-_.+"
 
 JOB_NAME_CHARACTERS = "letters, digits, '-', '+' and '.' (starting with a letter or digit)"
 CUSTOM_MODEL_NAME_CHARACTERS = "letters, digits, and single '-' or '_' between them"
@@ -109,38 +111,126 @@ def sanitize_name(value: object, max_length: int = MAX_NAME_LENGTH) -> str:
 def attempt_name(base: str, attempt: int) -> str:
     """Name of the ``attempt``-th job of a family: ``base``, ``base-r2``, ``base-r3``...
 
-    The base is shortened when the suffix would make the name longer than Bedrock allows.
+    When ``base-rN`` would be longer than Bedrock allows, the base is cut and a digest of the whole
+    base goes before the suffix (``<cut base>-<digest>-rN``): two long bases that differ only at the
+    end keep distinct retry names, a base that itself ends in ``-r2`` never names its own retry, and
+    ``attempt_of`` maps any retry name back to its base and attempt.
     """
     if attempt < 1:
         raise ValueError(f"attempt must be at least 1, got {attempt}")
     if attempt == 1:
         return base
     suffix = f"-r{attempt}"
-    return base[: MAX_NAME_LENGTH - len(suffix)].rstrip("-_.+") + suffix
+    # A base ending in a separator ('-', '_', '.', '+') would make two in a row, which custom model
+    # names may not have: such a base takes the digest form too.
+    if len(base) + len(suffix) <= MAX_NAME_LENGTH and not base.endswith(tuple(_SEPARATORS)):
+        return base + suffix
+    digest = "-" + _short_digest(base, _RETRY_DIGEST_LENGTH)
+    return base[: MAX_NAME_LENGTH - len(digest) - len(suffix)].rstrip(_SEPARATORS) + digest + suffix
+
+
+def attempt_of(name: str, base: str) -> int | None:
+    """The attempt ``name`` is of ``base``'s family (1 for the base itself), or None if it is not one."""
+    if name == base:
+        return 1
+    _, attempt = parse_attempt(name)
+    return attempt if attempt > 1 and attempt_name(base, attempt) == name else None
 
 
 def parse_attempt(name: str) -> tuple[str, int]:
-    """Split ``base-rN`` into (base, N); a name without a retry suffix is attempt 1."""
+    """Split ``base-rN`` into (base, N); a name without a retry suffix is attempt 1.
+
+    For a retry name whose base was cut to fit (see attempt_name), the base returned is the cut one;
+    ``attempt_of`` checks a name against a known base exactly.
+    """
     match = _RETRY_SUFFIX.match(name)
     if match is None:
         return name, 1
     return match.group("base"), int(match.group("attempt"))
 
 
+# Names made by bedrock_job_name stay this short, so that every retry suffix fits without a cut.
+RUN_JOB_NAME_LENGTH = 55
+_RUN_DIGEST_LENGTH = 10
+
+
+def run_job_name(
+    dag_id: str, task_id: str, run_id: str, map_index: int | None = -1, prefix: str | None = None
+) -> str:
+    """A job (and custom model) name for one task instance of one DAG run: valid, unique and stable.
+
+    Readable parts (``prefix`` or the DAG id, then the run id) are followed by a digest of the whole
+    run identity (dag_id, task_id, run_id, map_index), so two runs, two tasks or two mapped instances
+    never share a name, every try of one task instance renders the same name, and no logical date is
+    needed (runs of Airflow 3 may have none). At most RUN_JOB_NAME_LENGTH characters, so a retry's
+    ``-rN`` fits without cutting anything.
+    """
+    identity = "\x1f".join([dag_id, task_id, run_id, str(-1 if map_index is None else map_index)])
+    digest = _short_digest(identity, _RUN_DIGEST_LENGTH)
+    head = sanitize_name(prefix if prefix else dag_id, 63)
+    run = _NOT_NAME_CHARACTERS.sub("-", run_id).strip("-")
+    room = RUN_JOB_NAME_LENGTH - len(digest) - 1
+    head = head[: min(len(head), max(room // 2, room - len(run) - 1))].rstrip("-")
+    readable = f"{head}-{run}"[:room].rstrip("-") if run else head
+    return f"{readable}-{digest}"
+
+
+NONE_TEXT = "None"
+
+
+def renders_none(value: object) -> bool:
+    """A field that is None, or the text a template renders for a None value ("None")."""
+    return value is None or (isinstance(value, str) and value.strip() == NONE_TEXT)
+
+
 @dataclass(frozen=True)
 class TaskIdentity:
-    """What makes a task instance's job its own: the same for every try of the same task instance."""
+    """What makes a task instance's job its own: the same for every try of the same task instance.
+
+    ``namespace`` tells Airflow deployments apart (see deployment_namespace in the operators): two
+    deployments sharing an AWS account and region compute the same run_id for the same schedule, and
+    must still never take each other's jobs for their own.
+    """
 
     dag_id: str
     task_id: str
     run_id: str
     map_index: int = -1
+    namespace: str = ""
 
-    def client_request_token(self, attempt: int = 1) -> str:
-        """Deterministic clientRequestToken of the ``attempt``-th job this task instance submits.
+    def owner_digest(self) -> str:
+        key = "\x1f".join([self.namespace, self.dag_id, self.task_id, self.run_id, str(self.map_index)])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:_OWNER_LENGTH]
 
-        try_number is deliberately not part of it: every try of one task instance must find the job
-        an earlier try submitted.
+    def client_request_token(self, job_name: str, request_fingerprint: str) -> str:
+        """Deterministic clientRequestToken of the job named ``job_name`` that this task instance submits.
+
+        ``airflow-<owner>-<name>-<request>``: the owner part (deployment and task instance, not the
+        try) lets every try find the job an earlier try submitted; the name part means a token is
+        never sent again under another job name (Bedrock would answer such a Create with the earlier
+        job, whatever its name); the request part means an edited request never gets the earlier
+        request's job back from a Create either.
         """
-        key = "\x1f".join([self.dag_id, self.task_id, self.run_id, str(self.map_index), str(attempt)])
-        return "airflow-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:48]
+        name_part = _short_digest(job_name, _NAME_PART_LENGTH)
+        request_part = hashlib.sha256(request_fingerprint.encode("utf-8")).hexdigest()[:_REQUEST_PART_LENGTH]
+        return f"{TOKEN_PREFIX}{self.owner_digest()}-{name_part}-{request_part}"
+
+    def owns(self, job_name: str, token: object) -> bool:
+        """Whether a job of this name carrying ``token`` was submitted by this task instance."""
+        if not isinstance(token, str):
+            return False
+        name_part = _short_digest(job_name, _NAME_PART_LENGTH)
+        return token.startswith(f"{TOKEN_PREFIX}{self.owner_digest()}-{name_part}-")
+
+    def describe(self) -> str:
+        where = f", namespace={self.namespace}" if self.namespace else ""
+        return (
+            f"dag_id={self.dag_id}, task_id={self.task_id}, run_id={self.run_id}, "
+            f"map_index={self.map_index}{where}"
+        )
+
+
+TOKEN_PREFIX = "airflow-"  # noqa: S105 - an idempotency token, not a secret
+_OWNER_LENGTH = 32
+_NAME_PART_LENGTH = 12
+_REQUEST_PART_LENGTH = 16

@@ -6,6 +6,8 @@ https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomiza
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,31 @@ from bedrock_provider.core.request_fields import (
     parse_validation_uris,
     parse_vpc_config,
 )
+
+
+def non_finite_problems(fields: Mapping[str, object]) -> list[Problem]:
+    """nan and inf anywhere in the given (dict or list) fields, as given in the DAG file.
+
+    Checked where the operator is built: Airflow renders templated fields to JSON, which has no nan,
+    and would otherwise fail with its own "Out of range float values are not JSON compliant".
+    """
+    problems: list[Problem] = []
+
+    def visit(value: object, where: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                Problem(where, value, "is not a finite number; Bedrock takes finite numbers (as strings)")
+            )
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                visit(item, f"{where}.{key}")
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                visit(item, f"{where}[{index}]")
+
+    for name, value in fields.items():
+        visit(value, name)
+    return problems
 
 
 @dataclass
@@ -166,6 +193,25 @@ class ValidatedRequest:
 
     def custom_model_name_for(self, attempt: int) -> str:
         return attempt_name(self.custom_model_name, attempt)
+
+    def fingerprint(self) -> str:
+        """Canonical text of what the job trains on and how: equal requests give equal text.
+
+        Names, tags and the token are left out; they do not change the model a job makes.
+        """
+        view = {
+            "baseModelIdentifier": self.base_model_id,
+            "customizationType": self.customization_type,
+            "roleArn": self.role_arn,
+            "trainingDataConfig": self.training_data_uri,
+            "validationDataConfig": list(self.validation_data_uris),
+            "outputDataConfig": self.output_data_uri,
+            "hyperParameters": self.hyperparameters,
+            "customModelKmsKeyId": self.custom_model_kms_key_id,
+            "vpcConfig": self.vpc_config,
+            "extra": self.extra,
+        }
+        return json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
 
     def create_kwargs(self, attempt: int, client_request_token: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

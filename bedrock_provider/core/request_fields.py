@@ -21,7 +21,8 @@ from bedrock_provider.core.catalog import (
     teacher_problem,
 )
 from bedrock_provider.core.errors import Problem
-from bedrock_provider.core.names import NameProblem, custom_model_name_problem, job_name_problem
+from bedrock_provider.core.json_depth import depth_message, too_deep
+from bedrock_provider.core.names import NameProblem, custom_model_name_problem, job_name_problem, renders_none
 
 ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 KMS_KEY_PATTERN = re.compile(
@@ -89,6 +90,9 @@ def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> di
     if isinstance(value, str):
         if not value.strip():
             return None
+        if too_deep(value):
+            problems.append(Problem(field_name, value, depth_message()))
+            return None
         parsed = _parse_literal(value)
         if isinstance(parsed, Mapping):
             return dict(parsed)
@@ -103,6 +107,16 @@ def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> di
 
 
 def check_text(value: object, field_name: str, problems: list[Problem]) -> str | None:
+    if renders_none(value):
+        problems.append(
+            Problem(
+                field_name,
+                value,
+                "is None: a template rendered None (e.g. a missing param or XCom gives the text "
+                "'None'), or no value was given; give it a value",
+            )
+        )
+        return None
     if not isinstance(value, str):
         problems.append(Problem(field_name, value, f"must be a string, got {type(value).__name__}"))
         return None
@@ -292,6 +306,16 @@ def parse_validation_uris(value: object, problems: list[Problem]) -> list[str]:
     """validation_data_uri: one S3 URI or a list of up to MAX_VALIDATORS; "" or None for none."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return []
+    if renders_none(value):
+        problems.append(
+            Problem(
+                "validation_data_uri",
+                value,
+                "is the text 'None': a template rendered None; give an S3 URI, or leave the parameter "
+                "out (None) for no validation data",
+            )
+        )
+        return []
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         problems.append(Problem("validation_data_uri", value, "must be an S3 URI or a list of them"))
@@ -310,6 +334,16 @@ def parse_validation_uris(value: object, problems: list[Problem]) -> list[str]:
 
 def check_kms_key(value: object, problems: list[Problem]) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if renders_none(value):
+        problems.append(
+            Problem(
+                "custom_model_kms_key_id",
+                value,
+                "is the text 'None': a template rendered None; give a KMS key, or leave the parameter "
+                "out (None) for AWS-owned encryption",
+            )
+        )
         return None
     if not isinstance(value, str) or KMS_KEY_PATTERN.fullmatch(value) is None:
         problems.append(

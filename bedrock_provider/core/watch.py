@@ -55,19 +55,38 @@ SAFETY_INTERVAL_WITHOUT_QUEUE = 60.0
 # ------------------------------------------------------------------------------- wait settings
 
 
-def check_wait_settings(
-    poll_interval: object, max_wait: object, interval_name: str = "poll_interval"
-) -> None:
-    """Wait settings are plain numbers fixed in the DAG file: checked when the DAG is parsed."""
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
-        raise ValueError(f"{interval_name}={poll_interval!r}: must be a number of seconds greater than 0")
-    if max_wait is not None and (
-        isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or max_wait <= 0
-    ):
-        raise ValueError(
-            f"max_wait={max_wait!r}: must be a number of seconds greater than 0, or None to wait as long as "
-            "the job runs"
+def seconds_problem(value: object, optional: bool = False) -> str | None:
+    """Why ``value`` is not a usable number of seconds (finite, greater than 0), or None if it is."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number of seconds, got {type(value).__name__}"
+    if not math.isfinite(value):
+        # nan compares false with everything (a poll loop that never sleeps, a deadline never
+        # reached); inf overflows the sleep. Neither is a wait anyone means.
+        return "must be a finite number of seconds" + (
+            " (None to wait as long as the job runs)" if optional else ""
         )
+    if value <= 0:
+        return "must be a number of seconds greater than 0"
+    return None
+
+
+def check_wait_settings(
+    poll_interval: object, max_wait: object, interval_name: str = "poll_interval", **optional: object
+) -> None:
+    """Wait settings are plain numbers fixed in the DAG file: checked where the DAG is parsed.
+
+    ``max_wait`` and the ``optional`` ones (e.g. safety_poll_interval, max_failure_duration) may be None.
+    """
+    problems = []
+    if (problem := seconds_problem(poll_interval)) is not None:
+        problems.append(f"{interval_name}={poll_interval!r}: {problem}")
+    for name, value in {"max_wait": max_wait, **optional}.items():
+        if (problem := seconds_problem(value, optional=True)) is not None:
+            problems.append(f"{name}={value!r}: {problem}")
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 # --------------------------------------------------------------------------------------- events
@@ -90,15 +109,30 @@ def job_event(
     return event
 
 
+def timeout_message(job_identifier: str, status: object, max_wait: float | None) -> str:
+    if not status:
+        return (
+            f"Job {job_identifier}: no status known yet after max_wait={max_wait} s (every call failed); "
+            "the job keeps running"
+        )
+    return (
+        f"Job {job_identifier} still {status} after max_wait={max_wait} s (its last known status); "
+        "the job keeps running"
+    )
+
+
 def timeout_event(
-    job_identifier: str, description: Mapping[str, Any] | None, max_wait: float | None
+    job_identifier: str,
+    description: Mapping[str, Any] | None,
+    max_wait: float | None,
+    last_status: str | None = None,
 ) -> dict[str, Any]:
-    status = (description or {}).get("status", "unknown")
+    status = (description or {}).get("status") or last_status
     return job_event(
         states.TIMEOUT,
         description,
         job_identifier,
-        message=f"Job {job_identifier} still {status} after max_wait={max_wait} s; the job keeps running",
+        message=timeout_message(job_identifier, status, max_wait),
     )
 
 
@@ -139,6 +173,19 @@ class Snapshot:
 
     def __len__(self) -> int:
         return 0 if self.progress is None else len(self.progress)
+
+
+@dataclass(frozen=True, slots=True)
+class ListFailure:
+    """The shared list has failed ``count`` times in a row since ``since``: each wait decides, by its
+    own max_failure_duration, whether to keep waiting."""
+
+    since: float
+    count: int
+    last_error: str
+
+    def failing_for(self, now: float | None = None) -> float:
+        return (time.time() if now is None else now) - self.since
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,8 +347,58 @@ class Watch(TimedWait):
         return self.last_progress.split(" ", 1)[0] if self.last_progress else None
 
     def timeout_event(self) -> dict[str, Any]:
-        return timeout_event(self.job_identifier, self.description, self.max_wait)
+        return timeout_event(self.job_identifier, self.description, self.max_wait, self.last_status())
 
+
+# ----------------------------------------------------------------------- runs of failing calls
+
+# After this many failing calls in a row, the connection is read again and a new client made: a
+# fixed endpoint or rotated credentials are picked up without restarting anything.
+RECONNECT_AFTER_FAILURES = 3
+# A wait whose calls have all failed for this long ends with an error event (the job may still run).
+DEFAULT_MAX_FAILURE_DURATION = 1800.0
+
+
+@dataclass
+class FailureRun:
+    """Consecutive failed calls of one wait: when to reconnect and when to give up (the backoff between
+    them is TimedWait.next_poll's)."""
+
+    max_duration: float | None = DEFAULT_MAX_FAILURE_DURATION
+    count: int = 0
+    since: float | None = None
+    last_error: str | None = None
+
+    def failed(self, message: str, now: float | None = None) -> None:
+        self.count += 1
+        self.last_error = message
+        if self.since is None:
+            self.since = time.time() if now is None else now
+
+    def succeeded(self) -> None:
+        self.count, self.since, self.last_error = 0, None, None
+
+    def should_reconnect(self) -> bool:
+        return self.count > 0 and self.count % RECONNECT_AFTER_FAILURES == 0
+
+    def duration(self, now: float | None = None) -> float:
+        return 0.0 if self.since is None else (time.time() if now is None else now) - self.since
+
+    def exhausted(self, now: float | None = None) -> bool:
+        return (
+            self.max_duration is not None
+            and self.since is not None
+            and self.duration(now) >= self.max_duration
+        )
+
+    def message(self, job_identifier: str, now: float | None = None) -> str:
+        return (
+            f"Every call to Bedrock about job {job_identifier} failed for {self.duration(now):.0f} s "
+            f"({self.count} in a row, max_failure_duration={self.max_duration} s), although the "
+            f"connection was read again every {RECONNECT_AFTER_FAILURES} failures; last error: "
+            f"{self.last_error}. Check the AWS connection's endpoint and credentials. The job itself "
+            "may still be running: look it up before starting another"
+        )
 
 
 # -------------------------------------------------------------------------- the shared list loop

@@ -8,6 +8,9 @@ the same connection and service shares one session and client.
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.loaders import JSONFileLoader
 
 from bedrock_provider.core.loops import PerLoop
 
@@ -31,6 +35,55 @@ def parse_timestamp(value: Any) -> Any:
     from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
     return botocore_parse_timestamp(value)
+
+
+# What botocore reads from disk (JSON, some of it compressed) to create a client: about 0.5 s the
+# first time, enough for the triggerer to warn that a trigger blocked its event loop.
+_CLIENT_DATA = ("endpoints", "partitions", "sdk-default-configuration", "_retry")
+
+
+class _PlainJSONFileLoader(JSONFileLoader):
+    """botocore's JSON file loader, parsing into plain dicts (ordered, like the OrderedDicts it makes).
+
+    endpoints.json (1.2 MB) took one C call of 0.3-0.5 s, holding the GIL the whole time, so the
+    event loop stalled even while a worker thread did the parsing. Plain dicts, and no cyclic GC
+    passes over the new objects, make it about 20 ms.
+    """
+
+    def _load_file(self, full_path: str, open_method: Any) -> Any:
+        if not os.path.isfile(full_path):
+            return None
+        with open_method(full_path, "rb") as file:
+            payload = file.read().decode("utf-8")
+        # The cyclic GC would run many times over the parse's new objects (none of them cyclic
+        # garbage), inside the same C call: most of its time.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return json.loads(payload)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+
+def load_client_data(session: Any, service: str) -> None:
+    """Load, into the session's caches, the data files botocore reads when it creates a client.
+
+    AwsBaseHook makes the session in a worker thread (get_async_conn), but aiobotocore creates the
+    client on the event loop, and would read these there. Read here, in the thread, the client's
+    creation on the loop finds them cached.
+    """
+    loader = session.get_component("data_loader")
+    loader.file_loader = _PlainJSONFileLoader()
+    for name in _CLIENT_DATA:
+        with suppress(Exception):  # a botocore release without one of them simply does not read it
+            loader.load_data(name)
+    with suppress(Exception):
+        session._get_internal_component("endpoint_resolver")
+    for kind in ("service-2", "endpoint-rule-set-1"):
+        with suppress(Exception):
+            # As aiobotocore asks, api_version included: the loader's cache keys on its arguments.
+            loader.load_service_model(service, kind, api_version=None)
 
 
 @dataclass
@@ -74,6 +127,11 @@ class _SharedAsyncClients:
                 with suppress(Exception):
                     await context.__aexit__(None, None, None)
 
+    def discard(self, hook: LeasedClientHook) -> None:
+        """Make the next lease of this connection (in the running loop) create a new client; the old
+        one closes when its last user returns it (each user's lease keeps its own client)."""
+        self._leases.replace(hook.client_key())
+
 
 shared_async_clients = _SharedAsyncClients()
 
@@ -95,6 +153,7 @@ class LeasedClientHook(AwsBaseHook):
         # (a blocking call on the triggerer's event loop), and its private attributes may change.
         config_key = repr(sorted(vars(config).items())) if config is not None else None
         self._client_settings = (region_name, repr(verify), config_key)
+        self._arguments: dict[str, Any] = {"region_name": region_name, "verify": verify, "config": config}
 
     def client_key(self) -> tuple[Any, ...]:
         """What makes two hooks' clients interchangeable: the service, the connection, the settings.
@@ -107,6 +166,13 @@ class LeasedClientHook(AwsBaseHook):
         """Lease the process-wide shared aiobotocore client of this connection (see _SharedAsyncClients)."""
         return shared_async_clients.lease(self)
 
+    def reconnected(self) -> Any:
+        """A new hook of the same arguments, which reads the connection again (an endpoint fixed or
+        credentials rotated since), and, in an event loop, no longer shares the old client."""
+        with suppress(RuntimeError):  # no running loop: a synchronous caller
+            shared_async_clients.discard(self)
+        return type(self)(aws_conn_id=self.aws_conn_id, **self._arguments)
+
     def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
         session: Any = super().get_session(region_name=region_name, deferrable=deferrable)
         if deferrable:
@@ -116,4 +182,5 @@ class LeasedClientHook(AwsBaseHook):
             session.get_component("response_parser_factory").set_parser_defaults(
                 timestamp_parser=parse_timestamp
             )
+            load_client_data(session, str(self.client_type))
         return session

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.submission import Description, plan_submission
+from bedrock_provider.core.submission import Description, Difference, plan_submission, request_differences
+from bedrock_provider.core.watch import DEFAULT_MAX_FAILURE_DURATION, FailureRun, Watch
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import (
+    error_message,
     is_job_name_taken,
     is_not_found,
-    is_transient_error,
+    is_retryable_failure,
     job_already_ended,
 )
 
@@ -35,6 +37,7 @@ class SubmittedJob:
     attempt: int
     adopted: bool
     reason: str
+    status: str = "InProgress"  # a new job's first status; an adopted job's as found
 
 
 class BedrockCustomizationHook(LeasedClientHook):
@@ -80,8 +83,15 @@ class BedrockCustomizationHook(LeasedClientHook):
         submitter takes the name between the plan and the Create, the plan is made again.
         """
         last_conflict: Exception | None = None
+        fingerprint = request.fingerprint()
         for _ in range(3):
-            plan = plan_submission(request.job_name, identity, if_job_exists, self.find_job)
+            plan = plan_submission(
+                request.job_name,
+                identity,
+                if_job_exists,
+                self.find_job,
+                lambda job: self.request_differences(job, request),
+            )
             if plan.action == "adopt":
                 existing = plan.existing or {}
                 self.log.info("Adopting job %s: %s", plan.job_name, plan.reason)
@@ -94,9 +104,10 @@ class BedrockCustomizationHook(LeasedClientHook):
                     attempt=plan.attempt,
                     adopted=True,
                     reason=plan.reason,
+                    status=str(existing.get("status")),
                 )
-            token = identity.client_request_token(plan.attempt)
-            kwargs = request.create_kwargs(plan.attempt, token)
+            job_name = request.job_name_for(plan.attempt)
+            kwargs = request.create_kwargs(plan.attempt, identity.client_request_token(job_name, fingerprint))
             self.log.info("Submitting job %s (%s)", plan.job_name, plan.reason)
             try:
                 response = self.client.create_model_customization_job(**kwargs)
@@ -117,6 +128,36 @@ class BedrockCustomizationHook(LeasedClientHook):
             f"Job name '{request.job_name}' kept being taken by another submitter while submitting: "
             f"{last_conflict}"
         )
+
+    def request_differences(self, job: Description, request: ValidatedRequest) -> list[Difference]:
+        """How an existing job differs from the request, resolving a custom model name or a KMS alias
+        through the API when a plain comparison cannot tell."""
+        return request_differences(job, request, self._custom_model_arns, self._kms_key_arn)
+
+    def _custom_model_arns(self, model_identifier: str) -> tuple[str, ...]:
+        """The ARN of a custom model given by name, and of the model it was built on."""
+        try:
+            model = self.get_custom_model(model_identifier)
+        except Exception as error:
+            self.log.warning("Could not resolve base model %s to compare with: %s", model_identifier, error)
+            return ()
+        return tuple(str(arn) for arn in (model.get("modelArn"), model.get("baseModelArn")) if arn)
+
+    def _kms_key_arn(self, key_identifier: str) -> str | None:
+        """The key ARN a KMS alias or key id stands for (kms:DescribeKey), or None if it cannot be read."""
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        try:
+            hook = AwsBaseHook(client_type="kms", aws_conn_id=self.aws_conn_id, **self._arguments)
+            return str(hook.conn.describe_key(KeyId=key_identifier)["KeyMetadata"]["Arn"])
+        except Exception as error:
+            self.log.warning(
+                "Could not resolve KMS key %s to compare with (grant kms:DescribeKey, or give the key "
+                "ARN): %s",
+                key_identifier,
+                error,
+            )
+            return None
 
     def stop_job(self, job_identifier: str) -> bool:
         """Ask Bedrock to stop the job; False when it had already ended (nothing to stop)."""
@@ -186,37 +227,59 @@ class BedrockCustomizationHook(LeasedClientHook):
         poll_interval: float,
         max_wait: float | None = None,
         started_at: float | None = None,
+        max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
     ) -> Description:
-        """Block until the job ends, logging each change of progress; transient errors back off.
+        """Block until the job ends, logging each change of progress; failing calls back off.
 
-        The same wait as the trigger's (core.watch.Watch): returns the final description; raises
-        TimeoutError when max_wait passes first.
+        The deadline is checked on every path and no sleep runs past it. When calls keep failing, the
+        connection is read again every few failures, and after ``max_failure_duration`` seconds of
+        nothing but failures the wait ends. Returns the final description; raises TimeoutError when
+        max_wait passes first, JobWaitError when the calls kept failing.
         """
         from bedrock_provider.core import states
-        from bedrock_provider.core.watch import Watch
+        from bedrock_provider.core.errors import JobWaitError
 
-        state = Watch(
-            job_identifier, started_at=time.time() if started_at is None else started_at, max_wait=max_wait
-        )
+        watch = Watch(job_identifier, started_at if started_at is not None else time.time(), max_wait)
+        failures = FailureRun(max_failure_duration)
+        hook: BedrockCustomizationHook = self
         while True:
             try:
-                description = self.describe_job(job_identifier)
+                description = hook.describe_job(job_identifier)
             except Exception as error:
-                if not is_transient_error(error):
+                if not is_retryable_failure(error):
                     raise
-                delay = state.next_poll(poll_interval, failed=True)
+                failures.failed(error_message(error))
+                if failures.exhausted():
+                    raise JobWaitError(failures.message(job_identifier)) from error
+                if failures.should_reconnect():
+                    self.log.warning(
+                        "Reading connection %s again after %d failed calls", self.aws_conn_id, failures.count
+                    )
+                    hook = hook.reconnected()
+                delay = watch.next_poll(poll_interval, failed=True)
                 self.log.warning(
-                    "Describing job %s failed (%s); retrying in %.1f s", job_identifier, error, delay
+                    "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
+                    job_identifier,
+                    error_message(error),
+                    failures.count,
+                    delay,
                 )
-            else:
-                event, progress = state.on_description(description)
-                if progress is not None:
-                    self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
-                if event is not None:
-                    return description
-                delay = state.next_poll(poll_interval, failed=False)
-            if state.expired():
-                raise TimeoutError(
-                    f"Job {job_identifier} still {state.last_status()} after max_wait={max_wait} s"
-                )
-            time.sleep(delay)
+                self._sleep_until_deadline(watch, delay)
+                continue
+            failures.succeeded()
+            event, progress = watch.on_description(description)
+            if progress is not None:
+                self.log.info("%s", states.progress_line(progress, time.time() - watch.started_at))
+            if event is not None:
+                return description
+            self._sleep_until_deadline(watch, watch.next_poll(poll_interval, failed=False))
+
+    @staticmethod
+    def _sleep_until_deadline(watch: Watch, seconds: float) -> None:
+        """Sleep ``seconds`` (Watch.next_poll keeps them within max_wait); raise TimeoutError (with the
+        last known status) once max_wait passed."""
+        if watch.expired():
+            raise TimeoutError(watch.timeout_event()["message"])
+        time.sleep(seconds)
+        if watch.expired():
+            raise TimeoutError(watch.timeout_event()["message"])

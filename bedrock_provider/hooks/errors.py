@@ -29,6 +29,20 @@ SERVER_ERROR_CODES = frozenset(
 # NoSuchKey, HeadObject a bare 404).
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NotFound", "404"})
 
+# Refusals of the caller's credentials that rotated or refreshed credentials fix: worth reading the
+# connection again and retrying, within a wait's max_failure_duration.
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+
 NAME_IN_USE_MESSAGE = "job name is currently in use"
 
 
@@ -86,3 +100,8 @@ def is_transient_error(error: BaseException) -> bool:
     except ImportError:  # pragma: no cover - aiobotocore brings aiohttp
         return False
     return isinstance(error, aiohttp.ClientError)
+
+
+def is_retryable_failure(error: BaseException) -> bool:
+    """Transient, or a refusal of credentials that reading the connection again may fix."""
+    return is_transient_error(error) or error_code(error) in CREDENTIAL_CODES

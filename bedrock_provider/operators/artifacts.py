@@ -6,13 +6,15 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from bedrock_provider.core.json_depth import depth_message, too_deep
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 
 if TYPE_CHECKING:
@@ -74,15 +76,29 @@ class ArtifactStore:
             if stream is None:
                 return None
             text = stream.read()
+        if too_deep(text):
+            raise ValueError(f"{uri} {depth_message()}: not a JSON file this provider wrote")
         try:
             return json.loads(text)
         except ValueError as error:
             raise ValueError(f"{uri} is not valid JSON: {error}") from error
 
-    def write(self, uri: str, data: bytes, content_type: str) -> None:
+    def is_prefix_with_objects(self, uri: str) -> bool:
+        """Whether ``uri`` + '/' is an S3 prefix with at least one object under it."""
+        if not is_s3_uri(uri) or uri.endswith("/"):
+            return False
+        bucket, key = split_s3_uri(uri)
+        listed = self._s3.list_objects_v2(Bucket=bucket, Prefix=key + "/", MaxKeys=1)
+        return bool(listed.get("KeyCount") or listed.get("Contents"))
+
+    def write(self, uri: str, data: bytes | IO[bytes], content_type: str) -> None:
+        """Write bytes, or a binary file read from its start (streamed, never held whole)."""
         if is_s3_uri(uri):
             bucket, key = split_s3_uri(uri)
-            self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+            if isinstance(data, bytes):
+                self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+            else:
+                self._s3.upload_fileobj(data, bucket, key, ExtraArgs={"ContentType": content_type})
             return
         path = local_path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +106,10 @@ class ArtifactStore:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(data)
+                if isinstance(data, bytes):
+                    out.write(data)
+                else:
+                    shutil.copyfileobj(data, out)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ builds operators imports no AWS SDK. Also here: the helpers the waiting operator
 
 from __future__ import annotations
 
+import uuid
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +17,7 @@ from airflow.sdk import BaseOperator, BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core import states
-from bedrock_provider.core.names import TaskIdentity, sanitize_name
+from bedrock_provider.core.names import TaskIdentity, run_job_name, sanitize_name
 from bedrock_provider.hooks import aws_hook_kwargs
 from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.lineage import OpenLineageMixin
@@ -103,15 +104,37 @@ class BedrockAwsMixin(OpenLineageMixin):
         return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]
 
     def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        """Render with the ``bedrock_name`` filter, so that
-        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"`` works with no DAG setup (the task runner
-        passes the DAG's own environment)."""
+        """Render with the ``bedrock_name`` and ``bedrock_job_name`` filters, so that
+        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup (the task runner passes the DAG's own
+        environment)."""
         env = with_bedrock_filters(jinja_env or self.get_template_env())
         super().render_template_fields(context, env)  # type: ignore[misc]
 
 
+def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
+    """Jinja filter: ``{{ ti | bedrock_job_name }}`` (or ``{{ ti | bedrock_job_name('support-bot') }}``).
+
+    A valid job and model name, unique per DAG run, task and map index, the same on every try, with
+    no logical date needed; see bedrock_provider.core.names.run_job_name.
+    """
+    missing = [key for key in ("dag_id", "task_id", "run_id") if not getattr(task_instance, key, None)]
+    if missing:
+        raise ValueError(
+            f"bedrock_job_name takes the task instance, as in '{{{{ ti | bedrock_job_name }}}}'; got "
+            f"{type(task_instance).__name__} without {', '.join(missing)}"
+        )
+    return run_job_name(
+        str(task_instance.dag_id),
+        str(task_instance.task_id),
+        str(task_instance.run_id),
+        getattr(task_instance, "map_index", -1),
+        prefix,
+    )
+
+
 def with_bedrock_filters(env: jinja2.Environment) -> jinja2.Environment:
     env.filters.setdefault("bedrock_name", sanitize_name)
+    env.filters.setdefault("bedrock_job_name", bedrock_job_name)
     return env
 
 
@@ -151,6 +174,39 @@ class BedrockBaseSensor(BedrockAwsMixin, BaseSensorOperator):
 # ------------------------------------------------------------------- shared by the waiting tasks
 
 
+# The Airflow Variable that holds this deployment's namespace when [bedrock] deployment_namespace is
+# not set: created once with a random value, it lives in the metadata DB, so it differs between two
+# deployments (staging, prod) that share an AWS account and region.
+NAMESPACE_VARIABLE = "bedrock_deployment_namespace"
+
+
+def deployment_namespace() -> str:
+    """This Airflow deployment's namespace for clientRequestTokens (see the README's "Exactly once")."""
+    from airflow.sdk import Variable
+    from airflow.sdk.configuration import conf
+
+    configured = str(conf.get("bedrock", "deployment_namespace", fallback="") or "").strip()
+    if configured:
+        return configured
+    from airflow.sdk.execution_time import task_runner
+
+    if getattr(task_runner, "SUPERVISOR_COMMS", None) is None:
+        # Not in a task (a script or a unit test calling execute()): there is no metadata DB, so no
+        # deployment to tell apart.
+        return ""
+    stored = Variable.get(NAMESPACE_VARIABLE, default=None)
+    if stored:
+        return str(stored)
+    Variable.set(
+        NAMESPACE_VARIABLE,
+        uuid.uuid4().hex,
+        description="Tells this Airflow deployment's Bedrock jobs from other deployments' (set once by "
+        "airflow-provider-bedrock; changing it makes running jobs look like strangers' to their retries)",
+    )
+    # Read back: when two first tasks raced, both go on with the value that was stored last.
+    return str(Variable.get(NAMESPACE_VARIABLE))
+
+
 def task_identity(context: Context) -> TaskIdentity:
     ti = context["ti"]
     map_index = getattr(ti, "map_index", -1)
@@ -159,6 +215,7 @@ def task_identity(context: Context) -> TaskIdentity:
         task_id=ti.task_id,
         run_id=ti.run_id,
         map_index=-1 if map_index is None else int(map_index),
+        namespace=deployment_namespace(),
     )
 
 
@@ -180,8 +237,9 @@ def customization_trigger(
     max_wait: float | None,
     started_at: float | None = None,
 ) -> BaseTrigger:
-    """The trigger that waits for a customization job, with the task's push-mode, kill and connection
-    settings (``events_queue_url``, ``safety_poll_interval``, ``stop_job_on_kill``)."""
+    """The trigger that waits for a customization job, with the task's push-mode, kill, failure and
+    connection settings (``events_queue_url``, ``safety_poll_interval``, ``stop_job_on_kill``,
+    ``max_failure_duration``)."""
     from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
     return BedrockModelCustomizationTrigger(
@@ -192,6 +250,7 @@ def customization_trigger(
         started_at=started_at,
         events_queue_url=task.events_queue_url or None,
         safety_poll_interval=task.safety_poll_interval,
+        max_failure_duration=task.max_failure_duration,
         **task.aws_trigger_kwargs(),
     )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,17 @@ from bedrock_provider.core.amazon_compat import (
     max_wait_for,
     with_api_kwargs,
 )
+from bedrock_provider.core.errors import InvalidInputError
+from bedrock_provider.core.kill import kill_decision, stop_actions
 from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
+from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest, non_finite_problems
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL, check_wait_settings
+from bedrock_provider.core.watch import (
+    DEFAULT_MAX_FAILURE_DURATION,
+    DEFAULT_SAFETY_POLL_INTERVAL,
+    check_wait_settings,
+)
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
@@ -32,12 +39,36 @@ from bedrock_provider.operators.base import (
     task_identity,
     trigger_event,
     wait_ended_early,
+    with_bedrock_filters,
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
 ESTIMATED_COST = "estimated_cost"
+
+
+class _OtherTry:
+    """The task instance as a template sees it on another try: only try_number differs."""
+
+    def __init__(self, ti: Any) -> None:
+        self._ti = ti
+        self.try_number = int(getattr(ti, "try_number", 1) or 1) + 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
+
+
+def name_on_another_try(operator: Any, raw_job_name: object, context: Context, env: Any) -> object:
+    """``job_name`` rendered again as the next try would render it (try_number + 1)."""
+    other = dict(context)
+    for key in ("ti", "task_instance"):
+        if key in other:
+            other[key] = _OtherTry(other[key])
+    if "try_number" in other:
+        other["try_number"] = getattr(other.get("ti"), "try_number", None)
+    return operator.render_template(raw_job_name, other, env)
 
 
 # Bedrock's answer when the account already runs as many customization jobs as its quota allows.
@@ -52,9 +83,9 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
     The parameters it shares with the Amazon provider's BedrockCustomizeModelOperator mean the same,
     so moving a DAG over is an import change.
 
-    :param job_name: name of the job (letters, digits, '-', '+', '.'; at most 63). Use the
-        ``bedrock_name`` filter to build one from anything, e.g.
-        ``"{{ dag.dag_id | bedrock_name }}-{{ ts_nodash }}"``.
+    :param job_name: name of the job (letters, digits, '-', '+', '.'; at most 63), the same on every
+        try. ``"{{ ti | bedrock_job_name }}"`` gives one unique per DAG run, task and map index; the
+        ``bedrock_name`` filter turns any text into a valid name.
     :param custom_model_name: name of the model the job creates (letters, digits, '-', '_').
     :param role_arn: IAM service role Bedrock assumes to read the data and write the output.
     :param base_model_id: the model to customize, e.g. ``amazon.titan-text-express-v1``.
@@ -71,16 +102,21 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
     :param custom_model_tags: tags of the custom model.
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters
         (``customizationConfig`` for distillation).
-    :param if_job_exists: "reattach" (adopt this task instance's own job; retry a failed one under
-        name-r2, name-r3...), "rename" (always submit under the next suffix), "fail", or
-        "reattach_or_rename" (as "reattach", but a job of the name that is not this task instance's
-        is stepped around with the next suffix instead of failing the task).
+    :param if_job_exists: "reattach" (adopt this task instance's own job when it was submitted for
+        the same request, fail naming the differences otherwise; retry a failed one under name-r2,
+        name-r3...), "resubmit_on_change" (as reattach, but a job whose request differs is replaced
+        by a fresh one under the next suffix), "rename" (always submit under the next suffix),
+        "fail", or "reattach_or_rename" (as "reattach", but a job of the name that is not this task
+        instance's, or ours for a different request, is stepped around with the next suffix).
     :param wait_for_completion: wait for the job to end; False returns once it is submitted.
     :param deferrable: wait in the triggerer, holding no worker slot.
     :param poll_interval: seconds between status checks.
     :param max_wait: give up waiting after this many seconds (the job keeps running); None waits as
         long as the job runs.
-    :param stop_job_on_kill: stop the job when the task is killed.
+    :param stop_job_on_kill: what a user's action on the waiting task does to the job: True (default)
+        stops it when the task is marked failed; a cleared task's next try adopts the running job and
+        a task marked succeeded leaves it to finish. False never stops it; a set of "mark_failed",
+        "clear", "mark_success" stops it on those.
     :param max_quota_wait: when Bedrock answers ServiceQuotaExceededException (the account already runs
         as many customization jobs as its quota allows, e.g. in a sweep), wait for a slot, checking
         every ``poll_interval`` seconds (deferred when ``deferrable``, holding no worker), for at most
@@ -98,6 +134,10 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
     :param price_overrides: prices for this task's model, laid over the catalog's and the
         connection's ``bedrock_prices`` extra, e.g. ``{"training_per_1k_tokens": 0.0085}`` (prices
         differ by region and change).
+    :param max_failure_duration: when every call about the job fails for this many seconds (an
+        endpoint down, credentials refused), the wait ends with an error; meanwhile the connection is
+        read again every few failures, so a fixed endpoint or rotated credentials are picked up.
+        None: retry as long as the wait lasts.
     :param aws_conn_id: Airflow AWS connection; region_name, verify and botocore_config as in the
         Amazon provider.
     """
@@ -156,17 +196,23 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,
         max_wait: float | None = None,
-        stop_job_on_kill: bool = True,
+        stop_job_on_kill: bool | Iterable[str] = True,
         max_quota_wait: float = DEFAULT_MAX_QUOTA_WAIT,
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         max_estimated_cost: float | str | None = None,
         training_tokens: int | str | None = None,
         price_overrides: dict[str, Any] | None = None,
+        max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_wait_settings(poll_interval, max_wait)
+        check_wait_settings(
+            poll_interval,
+            max_wait,
+            safety_poll_interval=safety_poll_interval,
+            max_failure_duration=max_failure_duration,
+        )
         if "{{" not in str(if_job_exists):  # a template is checked once rendered, before any AWS call
             check_if_job_exists(if_job_exists)
         self.job_name = job_name
@@ -188,17 +234,61 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.max_wait = max_wait
+        stop_actions(stop_job_on_kill)  # refused here, where the DAG is parsed
+        not_finite = non_finite_problems(
+            {
+                "hyperparameters": hyperparameters,
+                "vpc_config": vpc_config,
+                "job_tags": job_tags,
+                "custom_model_tags": custom_model_tags,
+                "customization_job_kwargs": customization_job_kwargs,
+            }
+        )
+        if not_finite:
+            raise InvalidInputError("Invalid Bedrock model customization request", not_finite)
         self.stop_job_on_kill = stop_job_on_kill
-        if max_quota_wait < 0:
-            raise ValueError(f"max_quota_wait={max_quota_wait!r}: must be 0 or more seconds")
+        if (
+            isinstance(max_quota_wait, bool)
+            or not isinstance(max_quota_wait, int | float)
+            or not math.isfinite(max_quota_wait)
+            or max_quota_wait < 0
+        ):
+            raise ValueError(
+                f"max_quota_wait={max_quota_wait!r}: must be a finite number of 0 or more seconds"
+            )
         self.max_quota_wait = max_quota_wait
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
         self.max_estimated_cost = max_estimated_cost
         self.training_tokens = training_tokens
         self.price_overrides = price_overrides
+        self.max_failure_duration = max_failure_duration
         self.job_arn: str | None = None
         self._quota_wait_started: float | None = None
+        self._task_instance: Any = None
+        self._job_name_on_another_try: object = None
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render, then check that job_name renders the same on the next try: a name with the try
+        number or the time in it would give each try a job of its own, running side by side."""
+        raw_job_name = self.job_name
+        super().render_template_fields(context, jinja_env)
+        self._job_name_on_another_try = None
+        if isinstance(raw_job_name, str) and "{" in raw_job_name:
+            env = with_bedrock_filters(jinja_env or self.get_template_env())
+            other = name_on_another_try(self, raw_job_name, context, env)
+            if other != self.job_name:
+                self._job_name_on_another_try = other
+
+    def _check_job_name_is_stable(self) -> None:
+        other = getattr(self, "_job_name_on_another_try", None)
+        if other is not None:
+            raise ValueError(
+                f"job_name={self.job_name!r}: renders {other!r} on the next try of this task instance, "
+                "so each try would submit a job of its own, running side by side. The name must be the "
+                "same on every try (no try_number, no current time): use e.g. "
+                "'{{ ti | bedrock_job_name }}'. Nothing was sent to AWS."
+            )
 
     def build_request(self) -> CustomizationRequest:
         return CustomizationRequest(
@@ -219,6 +309,7 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         )
 
     def execute(self, context: Context) -> Any:
+        self._check_job_name_is_stable()
         request = self.build_request().validate()
         for warning in request.warnings:
             self.log.warning("%s", warning)
@@ -233,6 +324,7 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         else:
             estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
 
+        self._task_instance = context["ti"]
         started_at = time.time()
         while True:
             try:
@@ -254,8 +346,9 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
                 job_result(self.hook.describe_job(submitted.job_arn), estimated_cost=estimated_cost)
             )
 
-        description = self.hook.describe_job(submitted.job_arn)
-        status = str(description.get("status"))
+        # The status as submitting saw it: no extra describe, whose failure would end the task
+        # outside the wait's retries and deadline.
+        status = submitted.status
         if not states.is_terminal(status) and self.deferrable:
             # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
             BedrockCustomModelLink.persist(context, None)
@@ -271,13 +364,19 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
                 ),
                 method_name="execute_complete",
             )
-        if not states.is_terminal(status):
+        if states.is_terminal(status):
+            description = self.hook.describe_job(submitted.job_arn)
+        else:
             try:
                 description = self.hook.wait_for_job(
-                    submitted.job_arn, self.poll_interval, self.max_wait, started_at=started_at
+                    submitted.job_arn,
+                    self.poll_interval,
+                    self.max_wait,
+                    started_at=started_at,
+                    max_failure_duration=self.max_failure_duration,
                 )
             except TimeoutError as error:
-                raise AirflowException(f"{error}; the job keeps running") from error
+                raise AirflowException(str(error)) from error
         return self._finish(context, job_result(description, estimated_cost=estimated_cost))
 
     def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
@@ -378,13 +477,23 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         raise AirflowException(message)
 
     def on_kill(self) -> None:
+        """The worker kills a blocking wait on mark-failed, mark-succeeded, clear, and on shutdown: the
+        task instance's state tells which, and the job is stopped only for the actions in
+        stop_job_on_kill (see bedrock_provider.core.kill)."""
         if not self.job_arn:
             return
-        if not self.stop_job_on_kill:
+        stop_on = stop_actions(self.stop_job_on_kill)
+        if not stop_on:
             self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_arn)
             return
+        from bedrock_provider.triggers.user_action import user_action
+
+        stop, why = kill_decision(user_action(getattr(self, "_task_instance", None)), stop_on)
+        if not stop:
+            self.log.info("Task killed; job %s left running: %s", self.job_arn, why)
+            return
         if self.hook.stop_job(self.job_arn):
-            self.log.info("Task killed; stop requested for job %s", self.job_arn)
+            self.log.info("Task killed; stop requested for job %s (%s)", self.job_arn, why)
 
 
 class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):

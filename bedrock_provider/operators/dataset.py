@@ -266,6 +266,11 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
             try:
                 with self.artifacts.open_binary(uri) as body:
                     if body is None:
+                        if self.artifacts.is_prefix_with_objects(uri):
+                            raise AirflowException(
+                                f"source {uri} is not an object, but a prefix with objects under it: add the "
+                                f"trailing '/' (source_uri='{uri}/') to read the files under it"
+                            )
                         raise AirflowException(f"source {uri} cannot be read (NoSuchKey): no such object")
                     yield body
             except AirflowException:

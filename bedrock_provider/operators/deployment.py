@@ -127,7 +127,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()
         started_at = time.time()
-        owner = task_identity(context).client_request_token()
+        # The task instance's token for this deployment name (see TaskIdentity.client_request_token).
+        owner = task_identity(context).client_request_token(request.deployment_name, request.mode)
         model = self._model(request.model_identifier)
         model_arn = str(model["modelArn"])
         if request.mode == PROVISIONED:

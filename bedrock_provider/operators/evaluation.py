@@ -221,7 +221,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
                 job_name,
                 listed,
             )
-        token = identity.client_request_token(attempt)
+        token = identity.client_request_token(job_name, "evaluation")
         self.log.info("Submitting evaluation job %s (%s)", job_name, plan.reason)
         response = hook.client.create_evaluation_job(**request.create_kwargs(job_name, token))
         return hook.describe(EVALUATION_JOB, str(response["jobArn"]))

@@ -5,19 +5,23 @@ from __future__ import annotations
 import io
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowFailException
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.lineage import metrics_lineage
+from bedrock_provider.core.metric_series import SPOOL_MEMORY_BYTES
 from bedrock_provider.core.metrics import (
     CHAMPION_POLICIES,
     TRAINING,
     VALIDATION,
+    InvalidBaselineError,
     MetricsKind,
     MetricsSeries,
     champion_record,
@@ -25,12 +29,12 @@ from bedrock_provider.core.metrics import (
     comparison_baseline,
     evaluate_gate,
     export_uris,
-    merged_csv,
     metrics_locations,
     parse_data_date,
     read_metrics,
     render_loss_chart,
     require_completed,
+    write_merged_csv,
 )
 from bedrock_provider.core.results import job_id_from_arn
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
@@ -41,6 +45,7 @@ from bedrock_provider.operators.gate import ON_GATE_FAILURE_CHOICES, on_gate_fai
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+ON_INVALID_BASELINE_CHOICES = ("fail", "ignore")
 DEFAULT_CHAMPION_TAG = {"stage": "champion"}
 
 
@@ -121,6 +126,9 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
     :param plot_size: (width, height) of the PNG in pixels.
     :param on_gate_failure: "fail" (the task fails with the reasons, without retries), "skip" (the task
         and what depends on it are skipped) or "record" (the task succeeds with ``passed`` False).
+    :param on_invalid_baseline: what a champion summary holding a loss no model can have (nan,
+        infinite, negative) does: "fail" (the task fails naming the file and the value, without
+        retries) or "ignore" (a warning, and the model is compared against no champion).
     :param promote: when the model passes, tag the custom model with ``champion_tag`` and write its
         summary to ``champion_uri``.
     :param champion_uri: where the champion summary JSON is written; defaults to ``baseline_uri``, so
@@ -169,6 +177,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         plot: bool = False,
         plot_size: tuple[int, int] = (1200, 600),
         on_gate_failure: str = "fail",
+        on_invalid_baseline: str = "fail",
         promote: bool = False,
         champion_uri: str | None = None,
         champion_tag: dict[str, str] | None = None,
@@ -194,6 +203,13 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         self.plot = plot
         self.plot_size = (width, height)
         self.on_gate_failure = on_gate_failure
+        if on_invalid_baseline not in ON_INVALID_BASELINE_CHOICES:
+            raise ValueError(
+                f"on_invalid_baseline={on_invalid_baseline!r}: must be one of "
+                f"{', '.join(ON_INVALID_BASELINE_CHOICES)}"
+            )
+        self.on_invalid_baseline = on_invalid_baseline
+        self._baseline_note = "no champion yet"
         self.promote = promote
         self.champion_uri = champion_uri
         self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
@@ -292,7 +308,9 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         if found is None:
             self.log.info("No champion at %s yet: nothing to compare against", settings.baseline_uri)
             return None
-        found = check_baseline(found, settings.baseline_uri)
+        found = self._checked_baseline(found, settings.baseline_uri)
+        if found is None:
+            return None
         to_beat = comparison_baseline(found, job_arn)
         if to_beat is not found:
             self.log.info(
@@ -302,8 +320,22 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
                 (to_beat or {}).get("job_name", "none"),
             )
             if to_beat is not None:
-                to_beat = check_baseline(dict(to_beat), f"{settings.baseline_uri} (previous_champion)")
+                to_beat = self._checked_baseline(
+                    dict(to_beat), f"{settings.baseline_uri} (previous_champion)"
+                )
         return to_beat
+
+    def _checked_baseline(self, baseline: object, source: str) -> dict[str, Any] | None:
+        """The baseline when it can be compared with; a broken one fails the task or, by the user's
+        choice (on_invalid_baseline="ignore"), is ignored: None, and the gate notes why."""
+        try:
+            return check_baseline(baseline, source)
+        except InvalidBaselineError as error:
+            if self.on_invalid_baseline != "ignore":
+                raise AirflowFailException(str(error)) from error
+            self.log.warning("%s Ignored (on_invalid_baseline='ignore'): no champion to beat.", error)
+            self._baseline_note = f"champion ignored (on_invalid_baseline='ignore'): {error}"
+            return None
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -321,8 +353,25 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
                 f"{description.get('jobName')} completes. Check the job's outputDataConfig.s3Uri and that "
                 "this connection may read it."
             )
-        validation = self._read_validation(store, locations.validation_candidates, description)
+        try:
+            validation = self._read_validation(store, locations.validation_candidates, description)
+            try:
+                return self._export(context, settings, description, store, training, validation)
+            finally:
+                if validation is not None:
+                    validation.close()
+        finally:
+            training.close()
 
+    def _export(
+        self,
+        context: Context,
+        settings: _Settings,
+        description: dict[str, Any],
+        store: ArtifactStore,
+        training: MetricsSeries,
+        validation: MetricsSeries | None,
+    ) -> dict[str, Any]:
         job_arn = str(description["jobArn"])
         job_name = str(description.get("jobName") or job_id_from_arn(job_arn))
         result: dict[str, Any] = {
@@ -346,6 +395,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
             baseline_uri=settings.baseline_uri,
             data_date=result["data_date"],
             champion_policy=str(self.champion_policy),
+            no_baseline_note=self._baseline_note,
         )
         result["gate"] = {**gate.as_dict(), "on_failure": self.on_gate_failure}
         result["passed"] = gate.passed
@@ -355,7 +405,13 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         )
         result["artifacts"] = artifacts
         if "metrics" in artifacts:
-            store.write(artifacts["metrics"], merged_csv(training, validation).encode(), "text/csv")
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as merged:
+                text = io.TextIOWrapper(merged, encoding="utf-8", newline="")
+                write_merged_csv(training, validation, text)
+                text.flush()
+                text.detach()  # the wrapper must not close the file it wraps
+                merged.seek(0)
+                store.write(artifacts["metrics"], merged, "text/csv")
         if "chart" in artifacts:
             store.write(artifacts["chart"], self._chart(training, validation, job_name), "image/png")
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
+from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import customization_lineage
+from bedrock_provider.core.names import renders_none
 from bedrock_provider.core.results import job_result, json_safe
-from bedrock_provider.core.watch import DEFAULT_SAFETY_POLL_INTERVAL, check_wait_settings
+from bedrock_provider.core.watch import (
+    DEFAULT_MAX_FAILURE_DURATION,
+    DEFAULT_SAFETY_POLL_INTERVAL,
+    check_wait_settings,
+)
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
@@ -23,7 +29,6 @@ from bedrock_provider.operators.base import (
     customization_trigger,
     failure_text,
     trigger_event,
-    wait_ended_early,
 )
 
 if TYPE_CHECKING:
@@ -39,7 +44,10 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
     :param mode: "poke" or "reschedule" when not deferrable.
     :param events_queue_url: in deferrable mode, an SQS queue of Bedrock's job state change events
         to wake on (see the operator and docs/push-mode.md); ``safety_poll_interval`` as there.
-    :param stop_job_on_kill: in deferrable mode, stop the job when a user kills the task. Off by default:
+    :param max_failure_duration: as the operator's: end the wait after this many seconds of nothing
+        but failing calls (the connection is read again every few failures meanwhile).
+    :param stop_job_on_kill: in deferrable mode, stop the job on these user actions (True: mark-failed;
+        or a set of "mark_failed", "clear", "mark_success"; see the operator). Off by default:
         the sensor watches a job it did not submit.
 
     Returns (XCom) the job's description, with datetimes as ISO strings.
@@ -59,21 +67,39 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
         job_identifier: str,
         poke_interval: float = 60,
         deferrable: bool = DEFERRABLE_DEFAULT,
-        stop_job_on_kill: bool = False,
+        stop_job_on_kill: bool | Iterable[str] = False,
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
+        max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
         **kwargs: Any,
     ) -> None:
+        # Checked before BaseSensorOperator sees them: it turns an infinite interval into an
+        # OverflowError and lets nan through.
+        timeout = kwargs.get("timeout", 60 * 60 * 24 * 7)
+        check_wait_settings(
+            poke_interval.total_seconds() if isinstance(poke_interval, timedelta) else poke_interval,
+            None,
+            "poke_interval",
+            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
+            safety_poll_interval=safety_poll_interval,
+            max_failure_duration=max_failure_duration,
+        )
         super().__init__(poke_interval=poke_interval, **kwargs)
-        check_wait_settings(self.poke_interval, None, "poke_interval")
         self.job_identifier = job_identifier
         self.deferrable = deferrable
+        stop_actions(stop_job_on_kill)  # refused here, where the DAG is parsed
         self.stop_job_on_kill = stop_job_on_kill
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
+        self.max_failure_duration = max_failure_duration
 
     def _check_identifier(self) -> str:
         identifier = self.job_identifier
+        if renders_none(identifier):
+            raise ValueError(
+                f"job_identifier={identifier!r}: is None: a template rendered None (e.g. an XCom the "
+                "upstream task did not push); give a job name or job ARN. Nothing was sent to AWS."
+            )
         if not isinstance(identifier, str) or not identifier.strip():
             raise ValueError(
                 f"job_identifier={identifier!r}: must be a job name or job ARN (did a template render to "
@@ -132,7 +158,10 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         event = trigger_event(event)
-        if wait_ended_early(event):
+        if event["status"] == states.TIMEOUT:
+            # Final, as in poke and reschedule mode: a retry would wait the whole timeout again.
+            raise AirflowSensorTimeout(failure_text(event))
+        if event["status"] == states.ERROR:
             raise AirflowException(failure_text(event))
         description = self.hook.describe_job(str(event.get("job_arn") or self.job_identifier))
         result = self._done(context, description)

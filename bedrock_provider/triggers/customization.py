@@ -14,21 +14,22 @@ shared client.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import AsyncExitStack
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from bedrock_provider.core import states, watch
+from bedrock_provider.core.kill import kill_decision, serializable_stop_actions, stop_actions
 from bedrock_provider.core.loops import PerLoop
 from bedrock_provider.core.retry import retry_delay
 from bedrock_provider.hooks import aws_hook_kwargs
-from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
-from bedrock_provider.triggers.task_state import DEFERRED, task_instance_state
 
 # The shared loops run once per group, outside any trigger, so they log under the module.
 log = logging.getLogger(__name__)
@@ -44,13 +45,19 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         for all the triggers of a triggerer that use the same connection and interval).
     :param max_wait: give up (event status "timeout") this many seconds after ``started_at``; None waits
         as long as the job runs.
-    :param stop_job_on_kill: stop the job when a user kills the deferred task (mark failed, clear).
+    :param stop_job_on_kill: when a user acts on the deferred task: True stops the job on mark-failed
+        only (a cleared task's next try adopts the job; mark-succeeded leaves it to finish), False
+        never stops it, or a set of "mark_failed", "clear", "mark_success" to stop on.
     :param started_at: epoch seconds the wait began; kept across triggerer restarts so max_wait holds.
     :param events_queue_url: SQS queue that an EventBridge rule feeds with Bedrock's "Model
         Customization Job State Change" events (see docs/push-mode.md). The trigger then learns of the
         job's end from its event within a second or two, and lists as a safety net only every
         ``safety_poll_interval``. Needs Airflow 3.3's shared streams; elsewhere the trigger polls.
     :param safety_poll_interval: seconds between safety lists in push mode.
+    :param max_failure_duration: when every call about the job fails (an endpoint down, credentials
+        refused) for this many seconds, end the wait with an "error" event; the connection is read
+        again every few failures meanwhile, so a fixed endpoint or rotated credentials are picked
+        up. None retries for as long as the wait lasts.
     """
 
     # A deferred task's trigger, not an asset watcher: it may run on the task's triggerer queue.
@@ -61,7 +68,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         job_identifier: str,
         poll_interval: float = 60,
         max_wait: float | None = None,
-        stop_job_on_kill: bool = True,
+        stop_job_on_kill: bool | Iterable[str] = True,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -69,12 +76,13 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         started_at: float | None = None,
         events_queue_url: str | None = None,
         safety_poll_interval: float = watch.DEFAULT_SAFETY_POLL_INTERVAL,
+        max_failure_duration: float | None = watch.DEFAULT_MAX_FAILURE_DURATION,
     ) -> None:
         super().__init__()
         self.job_identifier = job_identifier
         self.poll_interval = poll_interval
         self.max_wait = max_wait
-        self.stop_job_on_kill = stop_job_on_kill
+        self.stop_job_on_kill = serializable_stop_actions(stop_job_on_kill)
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.verify = verify
@@ -82,6 +90,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         self.started_at = started_at if started_at is not None else time.time()
         self.events_queue_url = events_queue_url or None
         self.safety_poll_interval = safety_poll_interval
+        self.max_failure_duration = max_failure_duration
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -98,6 +107,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                 "started_at": self.started_at,
                 "events_queue_url": self.events_queue_url,
                 "safety_poll_interval": self.safety_poll_interval,
+                "max_failure_duration": self.max_failure_duration,
             },
         )
 
@@ -155,41 +165,56 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                 yield item
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        await self._prepare_for_kill()
         state = self._watch()
-        hook = self.hook()
+        failures = watch.FailureRun(self.max_failure_duration)
+        await load_hook_modules()
+        connection = _Connection(self.hook())
         watchers = _watchers_for(self.shared_stream_key()) if self.events_queue_url else None
         if watchers is not None:
             watchers.add(self.job_identifier)
         try:
-            async with hook.async_client():
-                if watchers is not None:
-                    # An event sent before this trigger subscribed went to nobody: one describe now
-                    # covers a job that ended while the task was deferring or the triggerer restarting.
-                    event = await self._describe_between_polls(hook, state)
+            await connection.open()
+            if watchers is not None:
+                # An event sent before this trigger subscribed went to nobody: one describe now
+                # covers a job that ended while the task was deferring or the triggerer restarting.
+                event = await self._describe_between_polls(connection, state, failures)
+                if event is not None:
+                    yield TriggerEvent(event)
+                    return
+            async for item in _until_deadline(shared_stream, state):
+                if item is _TIMED_OUT:
+                    yield TriggerEvent(state.timeout_event())
+                    return
+                if isinstance(item, watch.ListFailure):
+                    if (
+                        self.max_failure_duration is not None
+                        and item.failing_for() >= self.max_failure_duration
+                    ):
+                        failures.failed(item.last_error, item.since)
+                        failures.count = item.count
+                        message = failures.message(self.job_identifier)
+                        yield TriggerEvent(watch.error_event(self.job_identifier, state.description, message))
+                        return
+                    continue
+                if isinstance(item, watch.Snapshot):
+                    step, progress = state.on_snapshot(item)
+                elif isinstance(item, watch.StateChanges):
+                    step, progress = state.on_state_changes(item)
+                else:
+                    continue
+                if progress is not None:
+                    self._log_progress(state, progress)
+                if step is watch.Step.DESCRIBE:
+                    event = await self._describe_between_polls(connection, state, failures)
                     if event is not None:
                         yield TriggerEvent(event)
                         return
-                async for item in _until_deadline(shared_stream, state):
-                    if item is _TIMED_OUT:
-                        yield TriggerEvent(state.timeout_event())
-                        return
-                    if isinstance(item, watch.Snapshot):
-                        step, progress = state.on_snapshot(item)
-                    elif isinstance(item, watch.StateChanges):
-                        step, progress = state.on_state_changes(item)
-                    else:
-                        continue
-                    if progress is not None:
-                        self._log_progress(state, progress)
-                    if step is watch.Step.DESCRIBE:
-                        event = await self._describe_between_polls(hook, state)
-                        if event is not None:
-                            yield TriggerEvent(event)
-                            return
-                    if state.expired():
-                        yield TriggerEvent(state.timeout_event())
-                        return
+                if state.expired():
+                    yield TriggerEvent(state.timeout_event())
+                    return
         finally:
+            await connection.close()
             if watchers is not None:
                 watchers.remove(self.job_identifier)
 
@@ -202,27 +227,46 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                 self.job_identifier,
                 self.poll_interval,
             )
+        await self._prepare_for_kill()
         state = self._watch()
-        hook = self.hook()
-        # The lease keeps the shared client open for the whole wait instead of per describe.
-        async with hook.async_client():
+        failures = watch.FailureRun(self.max_failure_duration)
+        await load_hook_modules()
+        connection = _Connection(self.hook())
+        try:
+            # The lease keeps the shared client open for the whole wait instead of per describe.
+            hook = await connection.open()
             while True:
-                event, transient = await self._describe(hook, state)
+                event, failure = await self._describe(hook, state)
                 if event is not None:
                     yield TriggerEvent(event)
                     return
-                delay = state.next_poll(self.poll_interval, failed=transient is not None)
-                if transient is not None:
+                if failure is None:
+                    failures.succeeded()
+                    delay = state.next_poll(self.poll_interval, failed=False)
+                else:
+                    failures.failed(_error_message(failure))
+                    if failures.exhausted():
+                        yield TriggerEvent(
+                            watch.error_event(
+                                self.job_identifier, state.description, failures.message(self.job_identifier)
+                            )
+                        )
+                        return
+                    if failures.should_reconnect():
+                        hook = await connection.reconnect(f"{failures.count} describes failed in a row")
+                    delay = state.next_poll(self.poll_interval, failed=True)
                     self.log.warning(
                         "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
                         self.job_identifier,
-                        error_message(transient),
-                        state.failures,
+                        _error_message(failure),
+                        failures.count,
                         delay,
                     )
                 if await _sleep_or_time_out(state, delay):
                     yield TriggerEvent(state.timeout_event())
                     return
+        finally:
+            await connection.close()
 
     # -- shared by both ----------------------------------------------------------------------------
 
@@ -234,13 +278,15 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
         transient error that kept us from knowing (the caller decides when to ask again)."""
+        from bedrock_provider.hooks.errors import error_message, is_not_found, is_retryable_failure
+
         try:
             description = await hook.describe_job_async(self.job_identifier)
         except Exception as error:
             if is_not_found(error):
                 message = f"Job {self.job_identifier} not found: {error_message(error)}"
                 return watch.error_event(self.job_identifier, state.description, message), None
-            if not is_transient_error(error):
+            if not is_retryable_failure(error):
                 message = f"Describing job {self.job_identifier} failed: {error_message(error)}"
                 return watch.error_event(self.job_identifier, state.description, message), None
             return None, error
@@ -249,44 +295,74 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
             self._log_progress(state, progress)
         return event, None
 
-    async def _describe_between_polls(self, hook: Any, state: watch.Watch) -> dict[str, Any] | None:
-        """Describe from a shared stream: a transient failure just waits for the next snapshot or
-        event, which is the shared loop's own cadence and backoff."""
-        event, transient = await self._describe(hook, state)
-        if transient is not None:
-            self.log.warning(
-                "Describing job %s failed (%s); asking again at the next check",
-                self.job_identifier,
-                error_message(transient),
+    async def _describe_between_polls(
+        self, connection: _Connection, state: watch.Watch, failures: watch.FailureRun
+    ) -> dict[str, Any] | None:
+        """Describe from a shared stream: a failure just waits for the next snapshot or event, which
+        is the shared loop's own cadence and backoff; a long run of them ends the wait."""
+        event, failure = await self._describe(connection.hook, state)
+        if failure is None:
+            failures.succeeded()
+            return event
+        failures.failed(_error_message(failure))
+        if failures.exhausted():
+            return watch.error_event(
+                self.job_identifier, state.description, failures.message(self.job_identifier)
             )
-        return event
+        if failures.should_reconnect():
+            await connection.reconnect(f"{failures.count} describes failed in a row")
+        self.log.warning(
+            "Describing job %s failed (%s); asking again at the next check",
+            self.job_identifier,
+            _error_message(failure),
+        )
+        return None
 
     def _log_progress(self, state: watch.Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
-    async def on_kill(self) -> None:
-        """Stop the job when a user kills the deferred task (Airflow 3.3 calls this).
+    async def _prepare_for_kill(self) -> None:
+        if stop_actions(self.stop_job_on_kill):
+            from bedrock_provider.triggers.user_action import warm_up
 
-        Airflow calls it too when the trigger moved to another triggerer; the task is then still
-        deferred, waiting there, and its job goes on.
-        """
-        if await task_instance_state(self) == DEFERRED:
-            self.log.info(
-                "Trigger moved to another triggerer; the task still waits there and job %s keeps running",
-                self.job_identifier,
-            )
-            return
-        if not self.stop_job_on_kill:
+            await warm_up(getattr(self, "task_instance", None))
+
+    async def on_kill(self) -> None:
+        """Airflow 3.3 calls this when a user marks the deferred task failed or succeeded, or clears
+        it (and when the trigger moves to another triggerer). The task instance's state tells which;
+        the job is stopped only for the actions in stop_job_on_kill (default: mark-failed). See
+        bedrock_provider.core.kill."""
+        stop_on = stop_actions(self.stop_job_on_kill)
+        if not stop_on:
             self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_identifier)
             return
+        from bedrock_provider.triggers.user_action import user_action_async
+
+        action = await user_action_async(getattr(self, "task_instance", None))
+        stop, why = kill_decision(action, stop_on)
+        if not stop:
+            self.log.info("Task killed; job %s left running: %s", self.job_identifier, why)
+            return
+        await load_hook_modules()
         stopped = await self.hook().stop_job_async(self.job_identifier)
         if stopped:
-            self.log.info("Task killed; stop requested for job %s", self.job_identifier)
+            self.log.info("Task killed; stop requested for job %s (%s)", self.job_identifier, why)
         else:
             self.log.info("Task killed; job %s had already ended, nothing to stop", self.job_identifier)
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+# Importing them loads boto3, botocore and the Amazon provider: 0.3-0.7 s that, on the triggerer's
+# event loop, Airflow reports as "async thread was blocked". Imported in a thread instead.
+_HOOK_MODULES = ("bedrock_provider.hooks.customization", "bedrock_provider.hooks.events_queue")
+
+
+async def load_hook_modules() -> None:
+    """Import the hook modules off the event loop (once; later calls find them loaded)."""
+    if all(name in sys.modules for name in _HOOK_MODULES):
+        return
+    await asyncio.to_thread(lambda: [importlib.import_module(name) for name in _HOOK_MODULES])
 
 
 def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -296,6 +372,12 @@ def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs.get("verify"),
         kwargs.get("botocore_config"),
     )
+
+
+def _error_message(error: BaseException) -> str:
+    from bedrock_provider.hooks.errors import error_message
+
+    return error_message(error)
 
 
 async def _sleep_or_time_out(state: watch.Watch, seconds: float) -> bool:
@@ -330,32 +412,61 @@ async def _until_deadline(stream: AsyncIterator[Any], state: watch.Watch) -> Asy
         yield item
 
 
+class _Connection:
+    """A hook and its lease of the shared client, which can be made again from a fresh read of the
+    connection (an endpoint fixed, credentials rotated) when calls keep failing."""
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+        self._lease = AsyncExitStack()
+        self._open = False
+
+    async def open(self) -> Any:
+        if not self._open:
+            await self._lease.enter_async_context(self.hook.async_client())
+            self._open = True
+        return self.hook
+
+    async def reconnect(self, reason: str) -> Any:
+        log.warning("Reading AWS connection %s again: %s", self.hook.aws_conn_id, reason)
+        await self.close()
+        self.hook = self.hook.reconnected()
+        return await self.open()
+
+    async def close(self) -> None:
+        await self._lease.aclose()
+        self._lease = AsyncExitStack()
+        self._open = False
+
+
 class _Lister:
     """The list half of a shared loop: one paginated ListModelCustomizationJobs per tick."""
 
     def __init__(self, hook: Any, interval: float, stack: AsyncExitStack) -> None:
-        self.hook = hook
+        self.connection = _Connection(hook)
         self.schedule = watch.ListSchedule(interval)
-        self._stack = stack
-        self._leased = False
+        self._first_failure: float | None = None
+        stack.push_async_callback(lambda: self.connection.close())
 
-    async def tick(self) -> tuple[watch.Snapshot | None, float]:
-        """The snapshot to broadcast (None after a transient failure) and the seconds until the next tick."""
+    async def tick(self) -> tuple[watch.Snapshot | watch.ListFailure, float]:
+        """What to broadcast (a snapshot, or the run of failures so far) and the seconds to the next tick."""
+        from bedrock_provider.hooks.errors import error_message, is_retryable_failure
+
         started = time.time()
         if not self.schedule.should_list(started):
             return watch.Snapshot.unknown(started), self.schedule.skipped(started, time.time())
         was_denied = self.schedule.denied
         try:
-            if not self._leased:
-                # Held for the loop's life so the client is not reopened between ticks.
-                await self._stack.enter_async_context(self.hook.async_client())
-                self._leased = True
-            summaries = await self.hook.list_jobs_async(
-                statusEquals="InProgress", maxResults=watch.LIST_PAGE_SIZE
-            )
+            # The lease is held for the loop's life so the client is not reopened between ticks.
+            hook = await self.connection.open()
+            summaries = await hook.list_jobs_async(statusEquals="InProgress", maxResults=watch.LIST_PAGE_SIZE)
         except Exception as error:
-            if is_transient_error(error):
+            if is_retryable_failure(error):
                 delay = self.schedule.transient_failure()
+                if self._first_failure is None:
+                    self._first_failure = started
+                if self.schedule.failures % watch.RECONNECT_AFTER_FAILURES == 0:
+                    await self.connection.reconnect(f"{self.schedule.failures} lists failed in a row")
                 log.warning(
                     "Listing running customization jobs failed (%s, attempt %d); waits keep waiting, "
                     "next try in %.1f s",
@@ -363,7 +474,8 @@ class _Lister:
                     self.schedule.failures,
                     delay,
                 )
-                return None, delay
+                failure = watch.ListFailure(self._first_failure, self.schedule.failures, error_message(error))
+                return failure, delay
             delay = self.schedule.refused(time.time())
             log.error(
                 "Listing running customization jobs was refused (%s). Each waiting trigger describes its "
@@ -373,6 +485,7 @@ class _Lister:
                 watch.LIST_RETRY_WHEN_DENIED,
             )
             return watch.Snapshot.unknown(started), delay
+        self._first_failure = None
         if was_denied:
             log.info("Listing running customization jobs works again; waits share one list")
         snapshot = watch.Snapshot.from_summaries(summaries, started)
@@ -383,12 +496,12 @@ class _Lister:
 async def _list_loop(
     cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any]
 ) -> AsyncIterator[Any]:
+    await load_hook_modules()
     async with AsyncExitStack() as stack:
         lister = _Lister(cls.make_hook(kwargs), float(kwargs["poll_interval"]), stack)
         while True:
-            snapshot, delay = await lister.tick()
-            if snapshot is not None:
-                yield snapshot
+            item, delay = await lister.tick()
+            yield item
             await asyncio.sleep(delay)
 
 
@@ -401,8 +514,11 @@ async def _receive_loop(
     with a describe, so the message is only a hint and needs no acknowledgement beyond that.
     Messages nobody here watches are left for another triggerer process, then dropped.
     """
+    from bedrock_provider.hooks.errors import error_message, is_transient_error
+
     queue_url = str(kwargs["events_queue_url"])
     safety = float(kwargs.get("safety_poll_interval") or watch.DEFAULT_SAFETY_POLL_INTERVAL)
+    await load_hook_modules()
     queue_hook = cls.make_queue_hook(kwargs)
     async with AsyncExitStack() as stack:
         lister = _Lister(cls.make_hook(kwargs), safety, stack)
@@ -412,9 +528,8 @@ async def _receive_loop(
         while True:
             now = time.time()
             if now >= next_list_at:
-                snapshot, delay = await lister.tick()
-                if snapshot is not None:
-                    yield snapshot
+                item, delay = await lister.tick()
+                yield item
                 if queue_failures:
                     delay = min(delay, watch.SAFETY_INTERVAL_WITHOUT_QUEUE)
                 next_list_at = time.time() + delay

@@ -203,7 +203,7 @@ def test_stop_job_on_kill_false_leaves_the_job_running(stack, api, emulator, sta
     assert emulator.request_count(STOP) == stops
 
 
-def test_task_marked_success_does_not_stop_a_job_that_already_completed(stack, api, emulator, start):
+def test_task_marked_success_does_not_stop_the_job(stack, api, emulator, start):
     dag_id = "reliability_e2e_slow_poll"
     stops = emulator.request_count(STOP)
     run_id, name = start(dag_id, duration=3)
@@ -214,7 +214,7 @@ def test_task_marked_success_does_not_stop_a_job_that_already_completed(stack, a
     )
 
     api.set_task_state(dag_id, run_id, "customize", "success")
-    wait_for_log(stack, dag_id, run_id, "had already ended, nothing to stop")
+    wait_for_log(stack, dag_id, run_id, "left running: the task was marked succeeded")
 
     assert job_status(emulator, name) == "Completed"
     assert emulator.request_count(STOP) == stops

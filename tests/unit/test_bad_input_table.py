@@ -212,19 +212,19 @@ TEMPLATE_CASES = [
         "render:role_arn-None",
         customize({"role": None}, role_arn="{{ params.role }}"),
         "role_arn",
-        "IAM role ARN",
+        "a template rendered None",
     ),
     Case(
         "render:training_data_uri-None",
         customize({"data": None}, training_data_uri="{{ params.data }}"),
         "training_data_uri",
-        "starting with 's3://'",
+        "a template rendered None",
     ),
     Case(
         "render:custom_model_kms_key_id-None",
         customize({"kms": None}, custom_model_kms_key_id="{{ params.kms }}"),
         "custom_model_kms_key_id",
-        "KMS key ARN",
+        "a template rendered None",
     ),
     Case(
         "render:customization_type-None",

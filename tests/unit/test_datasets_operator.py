@@ -283,3 +283,20 @@ def test_every_parameter_is_templated() -> None:
         "source_uri",
         "chars_per_token",
     }
+
+
+def test_an_s3_prefix_without_its_trailing_slash_is_told_to_add_it(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="raw/2025/part-1.jsonl", Body=GOOD)
+    with pytest.raises(AirflowException) as caught:
+        operator(source_uri=f"s3://{BUCKET}/raw/2025", output_uri=f"s3://{BUCKET}/out/").execute({})
+    assert f"add the trailing '/' (source_uri='s3://{BUCKET}/raw/2025/')" in str(caught.value)
+    assert keys(s3, "out/") == []
+
+
+def test_a_record_nested_deeper_than_json_parsers_go_says_so(s3: Any) -> None:
+    deep = b'{"prompt": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2000 + b', "completion": "x"}\n'
+    s3.put_object(Bucket=BUCKET, Key="raw/deep.jsonl", Body=GOOD + deep)
+    with pytest.raises(AirflowFailException) as caught:
+        operator(source_uri=f"s3://{BUCKET}/raw/deep.jsonl", output_uri=f"s3://{BUCKET}/deep/").execute({})
+    assert "nested deeper than 1024 levels" in str(caught.value)
+    assert "not valid JSON" not in str(caught.value)

@@ -382,7 +382,7 @@ def test_champion_record_keeps_what_a_comparison_needs():
 
 
 def test_epoch_boundaries_sit_between_epochs():
-    assert metrics._epoch_boundaries(parse(TRAINING_CSV).rows) == [2.5]
+    assert parse(TRAINING_CSV).epoch_boundaries == [2.5]
 
 
 def test_chart_is_a_png_of_the_requested_size():

@@ -409,3 +409,40 @@ def test_the_data_date_defaults_to_the_logical_date_and_is_checked(aws):
     with pytest.raises(InvalidInputError) as raised:
         operator(job_identifier=job, data_date="last week", champion_policy="newest").execute(context())
     assert raised.value.fields == ["champion_policy", "data_date"]
+
+
+# -- a broken champion: the user chooses ------------------------------------------------------------
+
+
+def broken_champion(aws, value: str) -> str:
+    uri = f"s3://{BUCKET}/champion-{value}.json"
+    body = '{"job_name": "old", "training": {"final_loss": %s}, "validation": null}' % value  # noqa: UP031
+    aws.s3.put_object(Bucket=BUCKET, Key=uri.rsplit("/", 1)[-1], Body=body.encode())
+    return uri
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-1.5"])
+def test_a_broken_champion_fails_the_task_naming_the_file_and_value(aws, value):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    job = make_job(aws, f"nan-champion-{value.lower().replace('.', '')}")
+    uri = broken_champion(aws, value)
+    with pytest.raises(AirflowFailException) as raised:
+        operator(job_identifier=job, baseline_uri=uri).execute(context())
+    assert uri in str(raised.value) and "training.final_loss" in str(raised.value)
+    assert "on_invalid_baseline='ignore'" in str(raised.value)
+
+
+def test_a_broken_champion_can_be_ignored_and_the_result_stays_json(aws):
+    job = make_job(aws, "nan-champion-ignored")
+    uri = broken_champion(aws, "NaN")
+    result = operator(job_identifier=job, baseline_uri=uri, on_invalid_baseline="ignore").execute(context())
+    assert result["passed"] is True
+    baseline_check = next(check for check in result["gate"]["checks"] if check["check"] == "baseline")
+    assert "champion ignored" in baseline_check["note"]
+    json.dumps(result, allow_nan=False)  # what XCom needs: no nan anywhere
+
+
+def test_on_invalid_baseline_is_checked_where_the_dag_is_parsed():
+    with pytest.raises(ValueError, match="on_invalid_baseline"):
+        operator(job_identifier="j", on_invalid_baseline="sometimes")

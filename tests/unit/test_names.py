@@ -8,11 +8,15 @@ from bedrock_provider.core.names import (
     CUSTOM_MODEL_NAME_PATTERN,
     JOB_NAME_PATTERN,
     MAX_NAME_LENGTH,
+    RUN_JOB_NAME_LENGTH,
     TaskIdentity,
     attempt_name,
+    attempt_of,
     custom_model_name_problem,
     job_name_problem,
     parse_attempt,
+    renders_none,
+    run_job_name,
     sanitize_name,
 )
 
@@ -94,6 +98,15 @@ def test_attempt_names_stay_valid_and_parse_back(value, attempt):
     if attempt > 1:
         assert name.endswith(f"-r{attempt}")
         assert parse_attempt(name)[1] == attempt
+        assert name != base
+    assert attempt_of(name, base) == attempt, "a retry name maps back to its base and attempt"
+
+
+@given(st.text(min_size=1, max_size=80), st.text(min_size=1, max_size=80), st.integers(2, 999))
+def test_distinct_bases_never_share_a_retry_name(first, second, attempt):
+    first, second = sanitize_name(first), sanitize_name(second)
+    if first != second:
+        assert attempt_name(first, attempt) != attempt_name(second, attempt)
 
 
 def test_attempt_one_is_the_name_itself():
@@ -102,15 +115,100 @@ def test_attempt_one_is_the_name_itself():
     assert parse_attempt("train-r12") == ("train", 12)
 
 
-def test_tokens_depend_on_the_task_instance_and_attempt_not_on_the_try():
-    identity = TaskIdentity("dag", "task", "scheduled__2024-01-01", -1)
-    token = identity.client_request_token(1)
-    assert token == TaskIdentity("dag", "task", "scheduled__2024-01-01", -1).client_request_token(1)
+def test_tokens_depend_on_the_task_instance_name_request_and_deployment_not_on_the_try():
+    identity = TaskIdentity("dag", "task", "scheduled__2024-01-01", -1, namespace="prod")
+    token = identity.client_request_token("job", "request")
+    same = TaskIdentity("dag", "task", "scheduled__2024-01-01", -1, namespace="prod")
+    assert token == same.client_request_token("job", "request")
     others = {
-        identity.client_request_token(2),
-        TaskIdentity("dag", "task", "scheduled__2024-01-02", -1).client_request_token(1),
-        TaskIdentity("dag", "task", "scheduled__2024-01-01", 0).client_request_token(1),
-        TaskIdentity("dag", "other", "scheduled__2024-01-01", -1).client_request_token(1),
+        identity.client_request_token("job-r2", "request"),
+        identity.client_request_token("job", "edited request"),
+        TaskIdentity("dag", "task", "scheduled__2024-01-01", -1, "staging").client_request_token(
+            "job", "request"
+        ),
+        TaskIdentity("dag", "task", "scheduled__2024-01-02", -1, "prod").client_request_token(
+            "job", "request"
+        ),
+        TaskIdentity("dag", "task", "scheduled__2024-01-01", 0, "prod").client_request_token(
+            "job", "request"
+        ),
+        TaskIdentity("dag", "other", "scheduled__2024-01-01", -1, "prod").client_request_token(
+            "job", "request"
+        ),
     }
-    assert token not in others and len(others) == 4
+    assert token not in others and len(others) == 6
     assert len(token) <= 256
+
+
+def test_a_token_is_owned_only_under_the_name_it_was_made_for():
+    me = TaskIdentity("dag", "task", "run", namespace="prod")
+    token = me.client_request_token("job", "request")
+    assert me.owns("job", token)
+    assert me.owns("job", me.client_request_token("job", "edited request"))
+    assert not me.owns("job-r2", token)
+    assert not TaskIdentity("dag", "task", "run", namespace="staging").owns("job", token)
+    assert not me.owns("job", None)
+
+
+# -- names from a run: bedrock_job_name ------------------------------------------------------------------
+
+
+@given(
+    dag_id=st.text(min_size=1, max_size=250),
+    task_id=st.text(min_size=1, max_size=250),
+    run_id=st.text(max_size=250),
+    map_index=st.integers(-1, 10**6),
+    attempt=st.integers(1, 100),
+)
+def test_run_job_names_are_always_valid_and_leave_room_for_retries(
+    dag_id, task_id, run_id, map_index, attempt
+):
+    name = run_job_name(dag_id, task_id, run_id, map_index)
+    assert len(name) <= RUN_JOB_NAME_LENGTH
+    retried = attempt_name(name, attempt)
+    assert job_name_problem(retried) is None and custom_model_name_problem(retried) is None
+    assert attempt == 1 or retried == f"{name}-r{attempt}", "a retry suffix fits without cutting the name"
+
+
+def test_run_job_names_are_unique_per_run_task_and_map_index_and_stable():
+    long_dag = "a_very_long_dag_identifier_for_the_support_bot_retraining_pipeline_v2"
+    run = "scheduled__2025-01-01T00:00:00+00:00"
+    name = run_job_name(long_dag, "train", run)
+    assert name == run_job_name(long_dag, "train", run)
+    others = {
+        run_job_name(long_dag, "train", "scheduled__2025-01-02T00:00:00+00:00"),
+        run_job_name(long_dag, "train", run, 0),
+        run_job_name(long_dag, "train", run, 1),
+        run_job_name(long_dag, "evaluate", run),
+        run_job_name(long_dag + "x", "train", run),
+    }
+    assert name not in others and len(others) == 5
+    # Runs without a logical date (Airflow 3 manual and asset-triggered runs) have a run_id all the same.
+    assert run_job_name("dag", "train", "manual__2025-01-01T10:00:00.123456+00:00")
+
+
+def test_bedrock_job_name_filter_renders_from_the_task_instance_in_any_operator_template():
+    from types import SimpleNamespace
+
+    from bedrock_provider.operators.base import bedrock_job_name, with_bedrock_filters
+
+    ti = SimpleNamespace(dag_id="dag", task_id="train", run_id="manual__1", map_index=-1)
+    import jinja2
+
+    env = with_bedrock_filters(jinja2.Environment(autoescape=False))  # noqa: S701 - names, not HTML
+    assert env.from_string("{{ ti | bedrock_job_name }}").render(ti=ti) == run_job_name(
+        "dag", "train", "manual__1"
+    )
+    assert env.from_string("{{ ti | bedrock_job_name('bot') }}").render(ti=ti).startswith("bot-manual-1-")
+    with pytest.raises(ValueError, match="takes the task instance"):
+        bedrock_job_name("2025-01-01")
+
+
+@pytest.mark.parametrize("value", [None, "None", " None "])
+def test_none_renders_are_recognized(value):
+    assert renders_none(value)
+
+
+@pytest.mark.parametrize("value", ["", "none-job", "Nonesuch", "NONE"])
+def test_other_text_is_not_a_none_render(value):
+    assert not renders_none(value)

@@ -233,7 +233,8 @@ def validate_or_explain(fields: dict[str, Any]) -> dict[str, Any] | None:
             assert str(problem) in str(error)
         assert "nothing was sent to AWS" in str(error)
         return None
-    return request.create_kwargs(2, TaskIdentity("dag", "task", "run").client_request_token(2))
+    token = TaskIdentity("dag", "task", "run").client_request_token(request.job_name_for(2), "x")
+    return request.create_kwargs(2, token)
 
 
 # -- properties -----------------------------------------------------------------------------------------
@@ -274,7 +275,9 @@ def test_sanitized_names_and_their_retries_match_bedrocks_patterns(value, max_le
     attempt=st.integers(1, 100),
 )
 def test_client_request_tokens_match_the_idempotency_token_shape(dag_id, task_id, run_id, map_index, attempt):
-    token = TaskIdentity(dag_id, task_id, run_id, map_index).client_request_token(attempt)
+    token = TaskIdentity(dag_id, task_id, run_id, map_index, namespace=run_id[:5]).client_request_token(
+        attempt_name(sanitize_name(task_id or "x"), attempt), dag_id
+    )
     shape = _input_shape().members["clientRequestToken"]
     assert not _shape_violations(token, shape, "clientRequestToken"), token
 

@@ -20,7 +20,7 @@ GOOD = {
 # (overrides, field the error must name, fragment of the message)
 BAD_INPUTS = [
     ({"job_name": ""}, "job_name", "must not be empty"),
-    ({"job_name": None}, "job_name", "must be a string"),
+    ({"job_name": None}, "job_name", "a template rendered None"),
     ({"job_name": "has space"}, "job_name", "' ' at position 4"),
     ({"job_name": "under_score"}, "job_name", "'_' at position 6"),
     ({"job_name": "-lead"}, "job_name", "must start with a letter or digit"),

@@ -161,9 +161,16 @@ class FakeHook:
     receive_async = EventsQueueHook.receive_async
     delete_async = EventsQueueHook.delete_async
 
+    aws_conn_id = "aws_default"
+
     def __init__(self, client: Any) -> None:
         self.client = client
         self.leases = 0
+        self.reconnects = 0
+
+    def reconnected(self) -> FakeHook:
+        self.reconnects += 1
+        return self
 
     @asynccontextmanager
     async def async_client(self) -> Any:

@@ -27,10 +27,18 @@ def job(status: str, **extra):
 
 
 class ScriptedHook:
+    aws_conn_id = "aws_default"
+
     def __init__(self, script):
         self.script = list(script)
         self.calls = 0
         self.stopped = []
+        self.reconnects = 0
+
+    def reconnected(self):
+        """The same script goes on: what changes on a reconnect is counted."""
+        self.reconnects += 1
+        return self
 
     def async_client(self):
         return contextlib.nullcontext()
@@ -162,10 +170,37 @@ def test_max_wait_counts_from_started_at_across_restarts(monkeypatch):
     assert hook.calls == 1
 
 
-@pytest.mark.parametrize(("stop", "expected"), [(True, [ARN]), (False, [])])
-def test_on_kill_stops_the_job_only_when_asked(monkeypatch, stop, expected):
+@pytest.mark.parametrize(
+    ("stop", "state", "expected"),
+    [
+        (True, "failed", [ARN]),  # marked failed: the user gave up on the work
+        (True, None, []),  # cleared: the next try adopts the job
+        (True, "scheduled", []),  # cleared, and already scheduled again
+        (True, "success", []),  # marked succeeded: the job is left to finish
+        (True, "deferred", []),  # not a user action: the trigger moved to another triggerer
+        (True, LookupError, []),  # the state cannot be read: stopping cannot be undone
+        (False, "failed", []),
+        (["mark_failed", "clear", "mark_success"], None, [ARN]),
+        (["mark_failed", "clear", "mark_success"], "success", [ARN]),
+        ({"clear"}, "failed", []),
+    ],
+)
+def test_on_kill_stops_the_job_only_for_the_actions_asked(monkeypatch, stop, state, expected):
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time import task_runner
+
+    class Comms:
+        async def asend(self, request):
+            assert request.dag_id == "dag" and request.run_ids == ["run"] and request.task_ids == ["train"]
+            if state is LookupError:
+                raise LookupError("no such task instance")
+            return SimpleNamespace(task_states={"run": {"train": state}})
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
     hook = ScriptedHook([job("InProgress")])
     trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, stop_job_on_kill=stop)
+    trigger.task_instance = SimpleNamespace(dag_id="dag", task_id="train", run_id="run", map_index=-1)
     monkeypatch.setattr(trigger, "hook", lambda: hook)
     asyncio.run(trigger.on_kill())
     assert hook.stopped == expected
@@ -196,8 +231,8 @@ class FakeComms:
         # A user marked the task failed.
         ("failed", -1, False, [ARN]),
         ("failed", 3, False, [ARN]),
-        # The state cannot be read: a user's kill is what on_kill means.
-        (None, -1, True, [ARN]),
+        # The state cannot be read: a stop cannot be undone, so the job is left running (and logged).
+        (None, -1, True, []),
     ],
 )
 def test_on_kill_keeps_the_job_of_a_trigger_that_moved_between_triggerers(
@@ -218,3 +253,43 @@ def test_on_kill_keeps_the_job_of_a_trigger_that_moved_between_triggerers(
     assert [(m.dag_id, m.task_ids, m.run_ids, m.map_index) for m in comms.asked] == [
         ("d", ["customize"], ["r"], map_index)
     ]
+
+
+def test_a_mapped_task_instance_is_looked_up_by_its_map_index(monkeypatch):
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time import task_runner
+
+    from bedrock_provider.triggers.user_action import user_action_async
+
+    class Comms:
+        async def asend(self, request):
+            assert request.map_index == 3
+            return SimpleNamespace(task_states={"run": {"train_3": "failed", "train_4": "success"}})
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    ti = SimpleNamespace(dag_id="dag", task_id="train", run_id="run", map_index=3)
+    assert asyncio.run(user_action_async(ti)) == "mark_failed"
+    assert asyncio.run(user_action_async(None)) is None
+
+
+@pytest.mark.parametrize("value", [{"mark_faild"}, "sometimes", 3])
+def test_stop_job_on_kill_is_checked_where_the_dag_is_parsed(value):
+    from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+
+    with pytest.raises(ValueError, match="stop_job_on_kill"):
+        BedrockModelCustomizationOperator(
+            task_id="t",
+            job_name="j",
+            custom_model_name="m",
+            role_arn="r",
+            base_model_id="b",
+            training_data_uri="s3://b/t.jsonl",
+            output_data_uri="s3://b/o/",
+            stop_job_on_kill=value,
+        )
+
+
+def test_stop_job_on_kill_survives_serialization_as_a_list():
+    trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, stop_job_on_kill={"clear", "mark_failed"})
+    assert trigger.serialize()[1]["stop_job_on_kill"] == ["clear", "mark_failed"]

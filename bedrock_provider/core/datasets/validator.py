@@ -40,6 +40,7 @@ from bedrock_provider.core.datasets.reader import (
     iter_batches,
 )
 from bedrock_provider.core.datasets.report import DatasetReport, SourceSummary
+from bedrock_provider.core.json_depth import ORJSON_MAX_DEPTH
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -570,6 +571,13 @@ def _json_problem(line: bytes, exc: orjson.JSONDecodeError, last_unterminated: b
     """A JSON syntax error explained for the mistakes real files make."""
     reason = str(exc).split(": line ", 1)[0]
     column = exc.colno
+    if "depth limit" in reason:
+        return (
+            "json-depth",
+            f"the record is nested deeper than {ORJSON_MAX_DEPTH} levels (at column {column}): valid JSON "
+            "perhaps, but no Bedrock record nests like that (a prompt and a completion, or a list of "
+            "messages)",
+        )
     stripped = line.strip()
     # A CR can stand in JSON only as white space between tokens, so one inside a line that fails
     # to parse is a line end: the whole file uses CR alone.
