@@ -30,6 +30,8 @@ STOPPED = {"Stopping", "Stopped"}
 # loaded machine too (deferring six tasks may then take half a minute).
 WAIT_JOB_SECONDS = 45
 HA_JOB_SECONDS = 90
+# What a trigger logs once it has seen its job running ("InProgress after 19 s: validation ...").
+TRIGGER_SAW_JOB_RUNNING = "InProgress after"
 DEFERRED_TIMEOUT = 120.0
 # Airflow fails the task of a lost worker after [scheduler] task_instance_heartbeat_timeout (30 s here).
 LOST_WORKER_TIMEOUT = 240.0
@@ -106,7 +108,7 @@ def trigger_log(stack: LocalStack, dag_id: str, run_id: str, triggerer_job: int 
 def wait_until_polled(stack: LocalStack, runs: list[str], dag_id: str = MANUAL_DAG) -> None:
     """Until each run's trigger has seen its job running: only a running trigger gets on_kill."""
     wait_for(
-        lambda: all("InProgress after" in trigger_log(stack, dag_id, run_id) for run_id in runs),
+        lambda: all(TRIGGER_SAW_JOB_RUNNING in trigger_log(stack, dag_id, run_id) for run_id in runs),
         DEFERRED_TIMEOUT,
         "the triggers to see their jobs running",
         0.5,
@@ -137,7 +139,9 @@ def triggerer_job_ids(stack: LocalStack) -> dict[str, int]:
 def wait_until_run_by(stack: LocalStack, runs: list[str], triggerer: str, job_id: int) -> None:
     """Until ``triggerer`` has run each run's trigger: its own trigger log shows the job's status."""
     wait_for(
-        lambda: all(": InProgress" in trigger_log(stack, MANUAL_DAG, run_id, job_id) for run_id in runs),
+        lambda: all(
+            TRIGGER_SAW_JOB_RUNNING in trigger_log(stack, MANUAL_DAG, run_id, job_id) for run_id in runs
+        ),
         DEFERRED_TIMEOUT,
         f"{triggerer} to run every trigger",
         0.5,
