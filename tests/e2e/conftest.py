@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from demo.seed import DAG_SETTINGS, DEMO_DATA, s3_client
 from demo.stack import AirflowApi, LocalStack, StackError
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +34,23 @@ POLL_INTERVAL = 1.0
 RUN_TIMEOUT = 180.0
 MANUAL_DAG = "bedrock_finetune_manual"
 E2E_DAGS = Path(__file__).resolve().parent / "dags"
+
+
+# Weeks of training data only the e2e tests train on (after the demo's six): tests that need weeks of
+# their own take them from here (test_stack.unused_weeks), leaving the demo's weeks to the tests and
+# the UI checks that name them.
+E2E_WEEKS = tuple(datetime(2025, 2, 16, tzinfo=UTC) + timedelta(weeks=index) for index in range(5))
+
+
+def seed_e2e_weeks(local: LocalStack) -> None:
+    """Upload the demo's last week of data again as each of E2E_WEEKS' partitions."""
+    if local.emulator_url is None:
+        raise StackError("the emulator is not running")
+    source = sorted(DEMO_DATA.glob("*.jsonl"))[-1]
+    s3 = s3_client(local.emulator_url, local.region)
+    for week in E2E_WEEKS:
+        key = f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
+        s3.upload_file(str(source), local.bucket, key)
 
 
 def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
@@ -47,6 +66,7 @@ def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
     try:
         local.start()
         local.seed_demo_data()
+        seed_e2e_weeks(local)
     except StackError as error:
         local.stop()
         pytest.fail(f"the {local.executor} stack did not start: {error}\n{local.logs_hint()}", pytrace=False)

@@ -4,14 +4,14 @@ Params refused before a run exists, and a triggerer killed mid-wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from demo.seed import DAG_SETTINGS, DEMO_DATA, DUMMY_CREDENTIALS
+from demo.seed import DAG_SETTINGS, DUMMY_CREDENTIALS
 from demo.stack import AirflowApi, ApiError, LocalStack
-from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT, jobs_for
+from tests.e2e.conftest import E2E_WEEKS, MANUAL_DAG, RUN_TIMEOUT, jobs_for
 
 pytestmark = pytest.mark.e2e
 
@@ -130,12 +130,9 @@ def test_invalid_params_are_refused_before_a_run_exists(
 
 
 def unused_weeks(api: AirflowApi, emulator: Any, count: int) -> list[datetime]:
-    """``count`` consecutive weeks of the demo data that no run of the retraining DAG and no job has
-    used yet (the demo, the UI tests and earlier tests train on some of them)."""
-    weeks = [
-        datetime.strptime(path.stem, "%Y-%m-%d").replace(tzinfo=UTC)
-        for path in sorted(DEMO_DATA.glob("*.jsonl"))
-    ]
+    """``count`` consecutive weeks of the e2e tests' own data that no run of the retraining DAG and no
+    job has used yet (the demo's weeks are left to the tests and UI checks that name them)."""
+    weeks = list(E2E_WEEKS)
     used = {run["logical_date"][:10] for run in api.dag_runs(RETRAINING) if run.get("logical_date")}
     for first in range(len(weeks) - count + 1):
         window = weeks[first : first + count]
@@ -145,7 +142,7 @@ def unused_weeks(api: AirflowApi, emulator: Any, count: int) -> list[datetime]:
         ):
             return window
     pytest.fail(
-        f"no {count} consecutive weeks of {DEMO_DATA} are left untrained; runs exist for {sorted(used)}"
+        f"no {count} consecutive weeks of E2E_WEEKS are left untrained; runs exist for {sorted(used)}"
     )
 
 
@@ -284,7 +281,7 @@ def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_
     # Earlier tests crowned champions with random losses: start these weeks from no champion.
     _client(stack, "s3").delete_object(Bucket=stack.bucket, Key=DAG_SETTINGS.CHAMPION_KEY)
 
-    turned_down = datetime(2025, 2, 2, tzinfo=UTC)
+    turned_down, week = unused_weeks(api, stack.emulator, 2)
     run_id = str(api.trigger(RETRAINING, logical_date=turned_down, conf={"min_accuracy": 0.99})["dag_run_id"])
     run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
     states = task_states(api, RETRAINING, run_id)
@@ -295,9 +292,8 @@ def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_
     assert api.xcom(RETRAINING, run_id, "retire")["deleted_deployments"] == [
         api.xcom(RETRAINING, run_id, "deploy_candidate")["deployment_arn"]
     ]
-    assert "support-bot-20250202" not in _deployments(stack)
+    assert f"support-bot-{turned_down:%Y%m%d}" not in _deployments(stack)
 
-    week = datetime(2025, 2, 9, tzinfo=UTC)
     run_id = str(api.trigger(RETRAINING, logical_date=week)["dag_run_id"])
     api.wait_for_task_state(RETRAINING, run_id, "deploy_candidate", {"deferred"}, timeout=RUN_TIMEOUT)
     run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
@@ -310,4 +306,6 @@ def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_
         evaluation["model_identifier"] == api.xcom(RETRAINING, run_id, "deploy_candidate")["deployment_arn"]
     )
     assert api.xcom(RETRAINING, run_id, "promote")["promoted"] is True
-    assert _deployments(stack)["support-bot-20250209"]["status"] == "Active", "the champion stays deployed"
+    assert _deployments(stack)[f"support-bot-{week:%Y%m%d}"]["status"] == "Active", (
+        "the champion stays deployed"
+    )
