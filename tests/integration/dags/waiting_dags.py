@@ -1,13 +1,11 @@
-"""DAGs for the waiting cases: deadlines in blocking mode while Bedrock fails, and sensor timeouts."""
+"""Airflow DAGs for the waiting cases: deadlines in blocking mode while Bedrock fails, and sensor
+timeouts. (The word Airflow above is what lets the DagBag's safe mode read this file.)"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from airflow.sdk import DAG
-
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.sensors.customization import BedrockModelCustomizationSensor
+from tests.integration.job_args import manual_dag
 
 BUCKET = "bedrock-it"
 JOB = "{{ dag_run.conf['job_name'] }}"
@@ -23,27 +21,17 @@ REQUEST = {
 }
 
 
-def _dag(dag_id: str, retries: int = 0) -> DAG:
-    return DAG(
-        dag_id,
-        schedule=None,
-        start_date=datetime(2024, 1, 1),
-        catchup=False,
-        default_args={"retries": retries, "retry_delay": timedelta(seconds=0)},
-    )
-
-
-with _dag("it_wait_blocking_deadline"):
+with manual_dag("it_wait_blocking_deadline"):
     BedrockModelCustomizationOperator(
         task_id="train", deferrable=False, poll_interval=30, max_wait=3, **REQUEST
     )
 
-with _dag("it_wait_blocking_deadline_fast_poll"):
+with manual_dag("it_wait_blocking_deadline_fast_poll"):
     BedrockModelCustomizationOperator(
         task_id="train", deferrable=False, poll_interval=1, max_wait=5, **REQUEST
     )
 
-with _dag("it_wait_sensor_timeout_deferrable", retries=2):
+with manual_dag("it_wait_sensor_timeout_deferrable", retries=2):
     BedrockModelCustomizationSensor(
         task_id="wait",
         job_identifier="{{ dag_run.conf['job_identifier'] }}",
