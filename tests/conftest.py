@@ -48,3 +48,17 @@ if "BEDROCK_PROVIDER_TEST_HOME" not in os.environ:
         )
         os.environ["AIRFLOW__OPENLINEAGE__SELECTIVE_ENABLE"] = "True"
         os.environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "bedrock-provider-tests"
+
+
+def pytest_runtest_setup(item: object) -> None:
+    """Refuse to start a test while an earlier one left a running event loop on this thread: every
+    asyncio.run() in it would fail with a message that points nowhere near the fixture that leaked."""
+    import asyncio
+
+    leaked = asyncio._get_running_loop()
+    in_browser_tier = Path(str(getattr(item, "fspath", ""))).parent.name == "ui"
+    if leaked is not None and not in_browser_tier:
+        raise RuntimeError(
+            f"an earlier test or fixture left {leaked!r} running on this thread (a sync Playwright "
+            "session not closed, or a loop run by hand): close it where it was opened"
+        )

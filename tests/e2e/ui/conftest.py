@@ -46,7 +46,11 @@ def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while sync_playwright is open its event loop stays the thread's running
+# loop, so every asyncio.run() in a later tier (the triggers' tests, dag.test() running a trigger
+# inline) would fail with "cannot be called from a running event loop". Closing it when this package
+# ends gives the thread back.
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (system-packages.txt)", pytrace=False)
