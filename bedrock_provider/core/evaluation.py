@@ -22,7 +22,7 @@ from typing import Any
 
 from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.metrics import ON_GATE_FAILURE_CHOICES, GateOutcome
+from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES, GateOutcome
 from bedrock_provider.core.request_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {

@@ -4,6 +4,7 @@ connection (the Amazon provider's S3Hook), and absolute local paths."""
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import shutil
@@ -15,14 +16,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from bedrock_provider.core.json_depth import depth_message, too_deep
-from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+from bedrock_provider.core.metric_series import SPOOL_MEMORY_BYTES
+from bedrock_provider.core.s3 import is_s3_uri, local_path, split_s3_uri
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-
-def local_path(uri: str) -> Path:
-    return Path(uri.removeprefix("file://"))
 
 
 class ArtifactStore:
@@ -114,6 +112,16 @@ class ArtifactStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def write_text(self, uri: str, write: Callable[[IO[str]], None], content_type: str) -> None:
+        """Write the UTF-8 text ``write`` produces, spooled (memory, then disk), never held whole."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spooled:
+            text = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
+            write(text)
+            text.flush()
+            text.detach()  # the wrapper must not close the file it wraps
+            spooled.seek(0)
+            self.write(uri, spooled, content_type)
 
     def publish(self, path: str, uri: str) -> None:
         """Put a finished local file at ``uri``: uploaded (replacing), or moved into place."""

@@ -2,105 +2,43 @@
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 from airflow.sdk.exceptions import AirflowFailException
 
-from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.lineage import metrics_lineage
-from bedrock_provider.core.metric_series import SPOOL_MEMORY_BYTES
-from bedrock_provider.core.metrics import (
-    CHAMPION_POLICIES,
-    TRAINING,
-    VALIDATION,
+from bedrock_provider.core.loss_chart import loss_chart_png
+from bedrock_provider.core.metrics_export import (
+    DEFAULT_CHAMPION_TAG,
+    ExportSettings,
+    asset_event_extra,
+    check_export_settings,
+    check_on_invalid_baseline,
+    job_result,
+    on_gate_failure_problem,
+    run_data_date,
+    summary_json,
+)
+from bedrock_provider.core.metrics_gate import (
     InvalidBaselineError,
-    MetricsKind,
-    MetricsSeries,
     champion_record,
     check_baseline,
     comparison_baseline,
     evaluate_gate,
-    export_uris,
-    metrics_locations,
-    parse_data_date,
-    read_metrics,
-    render_loss_chart,
-    require_completed,
-    write_merged_csv,
 )
-from bedrock_provider.core.results import job_id_from_arn
-from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
-from bedrock_provider.operators.artifacts import ArtifactStore, local_path
+from bedrock_provider.core.metrics_location import export_uris, metrics_locations, require_completed
+from bedrock_provider.core.metrics_parsing import TRAINING, VALIDATION, MetricsKind
+from bedrock_provider.core.metrics_summary import MetricsSeries, read_metrics, write_merged_csv
+from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
-from bedrock_provider.operators.gate import ON_GATE_FAILURE_CHOICES, on_gate_failure
+from bedrock_provider.operators.gate import on_gate_failure
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-ON_INVALID_BASELINE_CHOICES = ("fail", "ignore")
-DEFAULT_CHAMPION_TAG = {"stage": "champion"}
-
-
-def _uri_problem(field: str, value: object) -> Problem | None:
-    if not isinstance(value, str) or not value.strip():
-        return Problem(field, value, "must be an s3://bucket/prefix URI or an absolute local path")
-    if is_s3_uri(value):
-        if not split_s3_uri(value)[0]:
-            return Problem(field, value, "names no bucket; use s3://bucket/prefix")
-        return None
-    if value.startswith("file://") or value.startswith("/"):
-        return None if local_path(value).is_absolute() else Problem(field, value, "must be absolute")
-    return Problem(
-        field,
-        value,
-        "must be an s3://bucket/prefix URI or an absolute local path (a relative path would depend on "
-        "the worker's working directory)",
-    )
-
-
-def _on_gate_failure_problem(value: object) -> Problem | None:
-    if value in ON_GATE_FAILURE_CHOICES:
-        return None
-    return Problem("on_gate_failure", value, f"must be one of {', '.join(ON_GATE_FAILURE_CHOICES)}")
-
-
-def _loss_limit(field: str, value: object, problems: list[Problem]) -> float | None:
-    """A loss threshold: a positive number, or its text when it came from a template."""
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number <= 0:
-        problems.append(Problem(field, value, "must be a positive number (a loss), or None for no limit"))
-        return None
-    return number
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """The operator's rendered parameters, checked."""
-
-    job_identifier: str
-    destination_uri: str | None
-    max_training_loss: float | None
-    max_validation_loss: float | None
-    baseline_uri: str | None
-    champion_uri: str | None
-    champion_tag: dict[str, str]
-
-
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
 class BedrockExportMetricsOperator(BedrockBaseOperator):
@@ -187,7 +125,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         # A literal choice is checked when the DAG is parsed; a template once it is rendered.
-        problem = None if "{{" in str(on_gate_failure) else _on_gate_failure_problem(on_gate_failure)
+        problem = None if "{{" in str(on_gate_failure) else on_gate_failure_problem(on_gate_failure)
         if problem:
             raise ValueError(str(problem))
         width, height = plot_size
@@ -203,12 +141,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         self.plot = plot
         self.plot_size = (width, height)
         self.on_gate_failure = on_gate_failure
-        if on_invalid_baseline not in ON_INVALID_BASELINE_CHOICES:
-            raise ValueError(
-                f"on_invalid_baseline={on_invalid_baseline!r}: must be one of "
-                f"{', '.join(ON_INVALID_BASELINE_CHOICES)}"
-            )
-        self.on_invalid_baseline = on_invalid_baseline
+        self.on_invalid_baseline = check_on_invalid_baseline(on_invalid_baseline)
         self._baseline_note = "no champion yet"
         self.promote = promote
         self.champion_uri = champion_uri
@@ -218,61 +151,21 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
 
     # -- input ---------------------------------------------------------------------------------------
 
-    def _settings(self) -> _Settings:
+    def _settings(self) -> ExportSettings:
         """The rendered parameters, every problem reported at once and before any AWS call."""
-        problems: list[Problem] = []
-        if not isinstance(self.job_identifier, str) or not self.job_identifier.strip():
-            problems.append(Problem("job_identifier", self.job_identifier, "must be a job name or ARN"))
-        uris: dict[str, str | None] = {}
-        for name in ("destination_uri", "baseline_uri", "champion_uri"):
-            value = getattr(self, name)
-            uris[name] = None if value in (None, "") else value
-            problem = None if uris[name] is None else _uri_problem(name, value)
-            if problem:
-                problems.append(problem)
-        max_training = _loss_limit("max_training_loss", self.max_training_loss, problems)
-        max_validation = _loss_limit("max_validation_loss", self.max_validation_loss, problems)
-        problem = _on_gate_failure_problem(self.on_gate_failure)
-        if problem:
-            problems.append(problem)
-        if self.champion_policy not in CHAMPION_POLICIES:
-            problems.append(
-                Problem(
-                    "champion_policy", self.champion_policy, f"must be one of {', '.join(CHAMPION_POLICIES)}"
-                )
-            )
-        try:
-            parse_data_date(self.data_date)
-        except ValueError as error:
-            problems.append(Problem("data_date", self.data_date, str(error).split(": ", 1)[-1]))
-        if self.plot and uris["destination_uri"] is None:
-            problems.append(
-                Problem("destination_uri", None, "plot=True needs a destination_uri for loss.png")
-            )
-        champion_uri = uris["champion_uri"] or uris["baseline_uri"]
-        if self.promote and champion_uri is None:
-            problems.append(
-                Problem("champion_uri", None, "promote=True needs champion_uri or baseline_uri to write to")
-            )
-        tag = self.champion_tag
-        if (
-            not isinstance(tag, dict)
-            or not tag
-            or not all(isinstance(key, str) and key and isinstance(value, str) for key, value in tag.items())
-        ):
-            problems.append(
-                Problem("champion_tag", tag, "must be a non-empty dict of string keys and values")
-            )
-        if problems:
-            raise InvalidInputError("BedrockExportMetricsOperator", problems)
-        return _Settings(
-            job_identifier=self.job_identifier.strip(),
-            destination_uri=uris["destination_uri"],
-            max_training_loss=max_training,
-            max_validation_loss=max_validation,
-            baseline_uri=uris["baseline_uri"],
-            champion_uri=champion_uri,
-            champion_tag=dict(tag),
+        return check_export_settings(
+            job_identifier=self.job_identifier,
+            destination_uri=self.destination_uri,
+            baseline_uri=self.baseline_uri,
+            champion_uri=self.champion_uri,
+            max_training_loss=self.max_training_loss,
+            max_validation_loss=self.max_validation_loss,
+            on_gate_failure=self.on_gate_failure,
+            champion_policy=self.champion_policy,
+            data_date=self.data_date,
+            champion_tag=self.champion_tag,
+            plot=self.plot,
+            promote=self.promote,
         )
 
     # -- reading -------------------------------------------------------------------------------------
@@ -300,7 +193,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
             self.log.info("Job %s had no validation data: no validation metrics", description.get("jobName"))
         return None
 
-    def _baseline(self, store: ArtifactStore, settings: _Settings, job_arn: str) -> Any:
+    def _baseline(self, store: ArtifactStore, settings: ExportSettings, job_arn: str) -> Any:
         """The champion summary this model must beat, or None when there is none (yet)."""
         if not settings.baseline_uri:
             return None
@@ -366,26 +259,16 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
     def _export(
         self,
         context: Context,
-        settings: _Settings,
+        settings: ExportSettings,
         description: dict[str, Any],
         store: ArtifactStore,
         training: MetricsSeries,
         validation: MetricsSeries | None,
     ) -> dict[str, Any]:
-        job_arn = str(description["jobArn"])
-        job_name = str(description.get("jobName") or job_id_from_arn(job_arn))
-        result: dict[str, Any] = {
-            "job_arn": job_arn,
-            "job_name": job_name,
-            "custom_model_arn": description.get("outputModelArn"),
-            "custom_model_name": description.get("outputModelName"),
-            "training": training.summary,
-            "validation": validation.summary if validation else None,
-            "sources": {"training": training.source, "validation": validation.source if validation else None},
-        }
-
+        result = job_result(description, training, validation)
+        job_name = result["job_name"]
         result["data_date"] = self._data_date(context)
-        to_beat = self._baseline(store, settings, job_arn)
+        to_beat = self._baseline(store, settings, result["job_arn"])
         gate = evaluate_gate(
             training.summary,
             validation.summary if validation else None,
@@ -405,15 +288,12 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         )
         result["artifacts"] = artifacts
         if "metrics" in artifacts:
-            with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as merged:
-                text = io.TextIOWrapper(merged, encoding="utf-8", newline="")
-                write_merged_csv(training, validation, text)
-                text.flush()
-                text.detach()  # the wrapper must not close the file it wraps
-                merged.seek(0)
-                store.write(artifacts["metrics"], merged, "text/csv")
+            store.write_text(
+                artifacts["metrics"], partial(write_merged_csv, training, validation), "text/csv"
+            )
         if "chart" in artifacts:
-            store.write(artifacts["chart"], self._chart(training, validation, job_name), "image/png")
+            chart = loss_chart_png(training, validation, title=f"Loss of {job_name}", size=self.plot_size)
+            store.write(artifacts["chart"], chart, "image/png")
 
         result["promoted"] = False
         result["champion_uri"] = settings.champion_uri if self.promote else None
@@ -422,7 +302,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         if gate.passed and self.promote:
             self._promote(store, settings, result, to_beat)
         if "summary" in artifacts:
-            store.write(artifacts["summary"], _json_bytes(result), "application/json")
+            store.write(artifacts["summary"], summary_json(result), "application/json")
         for name, uri in artifacts.items():
             self.log.info("Exported %s: %s", name, uri)
         self.record_lineage(metrics_lineage(result))
@@ -433,25 +313,11 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
 
     def _data_date(self, context: Context) -> str | None:
         """The data_date given, or the run's logical date, or (a run without one) its run date."""
-        given = parse_data_date(self.data_date)
-        if given is not None:
-            return given
-        logical = context.get("logical_date")
-        if logical is None:
-            dag_run = context.get("dag_run")
-            logical = getattr(dag_run, "run_after", None)
-        return parse_data_date(logical)
-
-    def _chart(self, training: MetricsSeries, validation: MetricsSeries | None, job_name: str) -> bytes:
-        out = io.BytesIO()
-        width, height = self.plot_size
-        render_loss_chart(
-            training, validation, out, title=f"Loss of {job_name}", width_px=width, height_px=height
-        )
-        return out.getvalue()
+        run_after = getattr(context.get("dag_run"), "run_after", None)
+        return run_data_date(self.data_date, context.get("logical_date"), run_after)
 
     def _promote(
-        self, store: ArtifactStore, settings: _Settings, result: dict[str, Any], to_beat: Any
+        self, store: ArtifactStore, settings: ExportSettings, result: dict[str, Any], to_beat: Any
     ) -> None:
         model_arn = result.get("custom_model_arn")
         if not model_arn:
@@ -467,7 +333,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         result["previous_champion"] = champion_record(to_beat) if to_beat else None
         champion = dict(result)
         assert settings.champion_uri is not None  # noqa: S101 - _settings requires it with promote
-        store.write(settings.champion_uri, _json_bytes(champion), "application/json")
+        store.write(settings.champion_uri, summary_json(champion), "application/json")
         self.log.info(
             "Promoted %s: tagged %s with %s; champion summary written to %s",
             result["job_name"],
@@ -519,19 +385,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
         outlets = [outlet for outlet in self.outlets if isinstance(outlet, Asset)]
         if not outlets:
             return
-        extra = {
-            key: result.get(key)
-            for key in (
-                "job_arn",
-                "job_name",
-                "custom_model_arn",
-                "training",
-                "validation",
-                "artifacts",
-                "passed",
-                "promoted",
-            )
-        }
+        extra = asset_event_extra(result)
         for outlet in outlets:
             context["outlet_events"][outlet].extra = extra
 
