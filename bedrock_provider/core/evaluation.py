@@ -24,6 +24,7 @@ from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES, GateOutcome
 from bedrock_provider.core.request_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
+from bedrock_provider.core.values import known_entries, number_or_nan
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     "Generation": ("Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity"),
@@ -257,6 +258,9 @@ class ValidEvaluation:
         ]
 
 
+_SCORES_SHAPE = 'must be a dict of metric to score, e.g. {"Builtin.Accuracy": 0.7}'
+
+
 def _scores(value: Any, field: str, metrics: tuple[str, ...], problems: list[Problem]) -> dict[str, float]:
     if value is None:
         return {}
@@ -264,27 +268,16 @@ def _scores(value: Any, field: str, metrics: tuple[str, ...], problems: list[Pro
         try:
             value = json.loads(value)
         except ValueError:
-            problems.append(
-                Problem(field, value, 'must be a dict of metric to score, e.g. {"Builtin.Accuracy": 0.7}')
-            )
+            problems.append(Problem(field, value, _SCORES_SHAPE))
             return {}
     if not isinstance(value, Mapping):
-        problems.append(
-            Problem(field, value, 'must be a dict of metric to score, e.g. {"Builtin.Accuracy": 0.7}')
-        )
+        problems.append(Problem(field, value, _SCORES_SHAPE))
         return {}
     out: dict[str, float] = {}
-    for metric, limit in value.items():
-        if metric not in metrics:
-            problems.append(
-                Problem(f"{field}[{metric!r}]", limit, f"is not a metric of this job: {', '.join(metrics)}")
-            )
-            continue
-        try:
-            number = float(limit)
-        except (TypeError, ValueError):
-            number = math.nan
-        if isinstance(limit, bool) or not math.isfinite(number):
+    unknown = f"is not a metric of this job: {', '.join(metrics)}"
+    for metric, limit in known_entries(value, metrics, lambda key: f"{field}[{key!r}]", unknown, problems):
+        number = number_or_nan(limit)
+        if not math.isfinite(number):
             problems.append(Problem(f"{field}[{metric!r}]", limit, "must be a finite number"))
             continue
         out[str(metric)] = number

@@ -5,6 +5,7 @@ Pure logic: the operator renders its templates, hands the values here, and does 
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from bedrock_provider.core.metrics_gate import CHAMPION_POLICIES, ON_GATE_FAILUR
 from bedrock_provider.core.metrics_summary import MetricsSeries
 from bedrock_provider.core.results import job_id_from_arn
 from bedrock_provider.core.s3 import is_s3_uri, local_path, split_s3_uri
+from bedrock_provider.core.values import number_or_nan
 
 ON_INVALID_BASELINE_CHOICES = ("fail", "ignore")
 DEFAULT_CHAMPION_TAG = {"stage": "champion"}
@@ -97,6 +99,10 @@ def check_export_settings(
     )
 
 
+# The operator's parameters check_export_settings reads, by name: the operator hands over each one.
+EXPORT_PARAMETERS = tuple(inspect.signature(check_export_settings).parameters)
+
+
 def _checked_uris(values: Mapping[str, object], problems: list[Problem]) -> dict[str, str | None]:
     """Each URI parameter as given, None when left empty; a bad one is a problem."""
     uris: dict[str, str | None] = {}
@@ -156,10 +162,7 @@ def _loss_limit(field: str, value: object, problems: list[Problem]) -> float | N
     """A loss threshold: a positive number, or its text when it came from a template."""
     if value is None or value == "":
         return None
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
+    number = number_or_nan(value)
     if not math.isfinite(number) or number <= 0:
         problems.append(Problem(field, value, "must be a positive number (a loss), or None for no limit"))
         return None

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.values import parse_number
+from bedrock_provider.core.values import known_entries, parse_number
 
 PRICING_URL = "https://aws.amazon.com/bedrock/pricing/"
 # The day these prices were read. AWS's page renders its tables in the browser; they were read from
@@ -203,12 +203,10 @@ def parse_overrides(overrides: object, where: str, today: str | None = None) -> 
         )
         raise InvalidInputError("Price overrides", problems)
     parsed: dict[str, Price] = {}
-    for name, value in overrides.items():
-        if name not in PRICE_FIELDS:
-            problems.append(
-                Problem(f"{where}.{name}", value, f"is not a price; the prices are {', '.join(PRICE_FIELDS)}")
-            )
-            continue
+    unknown = f"is not a price; the prices are {', '.join(PRICE_FIELDS)}"
+    for name, value in known_entries(
+        overrides, PRICE_FIELDS, lambda key: f"{where}.{key}", unknown, problems
+    ):
         price = _override_price(str(name), value, where, today, problems)
         if price is not None:
             parsed[str(name)] = price

@@ -7,6 +7,8 @@ of raising, so that a caller reports every bad parameter at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any
 
 from bedrock_provider.core.errors import Problem
 
@@ -56,3 +58,30 @@ def parse_flag(value: object, name: str, problems: list[Problem]) -> bool:
         return value.strip().lower() == "true"
     problems.append(Problem(name, value, "must be True or False (or a template rendering to one)"))
     return False
+
+
+def number_or_nan(value: object) -> float:
+    """The number a value (or the text of one) stands for; nan for anything else, a boolean included,
+    so that one ``math.isfinite`` check refuses them all."""
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def known_entries(
+    mapping: Mapping[Any, Any],
+    known: Collection[str],
+    name_of: Callable[[Any], str],
+    unknown_message: str,
+    problems: list[Problem],
+) -> Iterator[tuple[Any, Any]]:
+    """The entries of ``mapping`` whose key is one of ``known``; each other entry is a Problem named
+    ``name_of(key)``, appended as the entries are walked, so problems keep the mapping's order."""
+    for key, value in mapping.items():
+        if key in known:
+            yield key, value
+        else:
+            problems.append(Problem(name_of(key), value, unknown_message))

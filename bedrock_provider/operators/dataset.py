@@ -29,6 +29,7 @@ from bedrock_provider.core.datasets import (
     prepare_dataset,
 )
 from bedrock_provider.core.datasets.formats import CONSERVATIVE_CHARS_PER_TOKEN
+from bedrock_provider.core.datasets.plan import PLAN_PARAMETERS
 from bedrock_provider.core.datasets.prepare import Opener
 from bedrock_provider.core.datasets.reader import BinaryReadable
 from bedrock_provider.core.lineage import prepare_lineage
@@ -128,17 +129,7 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
 
     def plan(self) -> tuple[DatasetPlan, list[Location], Location]:
         """The rendered parameters, checked: raises InvalidInputError before any AWS call."""
-        plan = plan_dataset(
-            customization_type=self.customization_type,
-            base_model_id=self.base_model_id,
-            format=self.format,
-            validation_split=self.validation_split,
-            seed=self.seed,
-            max_invalid_fraction=self.max_invalid_fraction,
-            remove_duplicates=self.remove_duplicates,
-            max_errors_listed=self.max_errors_listed,
-            chars_per_token=self.chars_per_token,
-        )
+        plan = plan_dataset(**{name: getattr(self, name) for name in PLAN_PARAMETERS})
         sources, output = check_locations(self.source_uri, self.output_uri)
         return plan, sources, output
 

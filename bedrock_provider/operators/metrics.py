@@ -14,6 +14,7 @@ from bedrock_provider.core.lineage import metrics_lineage
 from bedrock_provider.core.loss_chart import loss_chart_png
 from bedrock_provider.core.metrics_export import (
     DEFAULT_CHAMPION_TAG,
+    EXPORT_PARAMETERS,
     ExportSettings,
     asset_event_extra,
     check_export_settings,
@@ -153,20 +154,7 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
 
     def _settings(self) -> ExportSettings:
         """The rendered parameters, every problem reported at once and before any AWS call."""
-        return check_export_settings(
-            job_identifier=self.job_identifier,
-            destination_uri=self.destination_uri,
-            baseline_uri=self.baseline_uri,
-            champion_uri=self.champion_uri,
-            max_training_loss=self.max_training_loss,
-            max_validation_loss=self.max_validation_loss,
-            on_gate_failure=self.on_gate_failure,
-            champion_policy=self.champion_policy,
-            data_date=self.data_date,
-            champion_tag=self.champion_tag,
-            plot=self.plot,
-            promote=self.promote,
-        )
+        return check_export_settings(**{name: getattr(self, name) for name in EXPORT_PARAMETERS})
 
     # -- reading -------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ call, with every problem listed at once.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import Callable
@@ -160,6 +161,11 @@ def plan_dataset(
         max_errors_listed=listed if listed is not None else 20,
         chars_per_token=per_token or CONSERVATIVE_CHARS_PER_TOKEN,
     )
+
+
+# The operator's parameters plan_dataset reads, by name: the operator hands over each one, so a
+# parameter added here cannot be silently left at its default.
+PLAN_PARAMETERS = tuple(inspect.signature(plan_dataset).parameters)
 
 
 def _check_customization_type(value: object, problems: list[Problem]) -> str:
