@@ -1,5 +1,5 @@
-"""Keyset pagination of the List operations: a token names the last item served, so pages stay right
-while jobs are created between two calls."""
+"""The List operations' filters and keyset pagination: a token names the last item served, so pages
+stay right while jobs are created between two calls."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from bedrock_provider.emulator.errors import validation_error
+from bedrock_provider.emulator.validation import parse_time
 
 T = TypeVar("T")
 DEFAULT_MAX_RESULTS = 100
@@ -54,3 +56,40 @@ def _decode_token(token: str) -> tuple[float, int]:
         raise validation_error(
             f"Invalid nextToken {token!r}: pass the nextToken of the previous page."
         ) from None
+
+
+def status_filter(params: Mapping[str, str], statuses: tuple[str, ...]) -> str | None:
+    """The statusEquals filter, one of the resource's statuses, or None."""
+    status = params.get("statusEquals")
+    if status is not None and status not in statuses:
+        raise validation_error(f"Invalid statusEquals {status!r}: expected one of {', '.join(statuses)}.")
+    return status
+
+
+def name_matches(name: str, params: Mapping[str, str]) -> bool:
+    """The nameContains filter: case-insensitive, and everything matches when it is not given."""
+    contains = params.get("nameContains")
+    return not contains or contains.lower() in name.lower()
+
+
+@dataclass(frozen=True)
+class CreatedWindow:
+    """The creation-time filters of a List (both bounds exclusive), checked before anything is listed."""
+
+    after: float | None
+    before: float | None
+
+    @classmethod
+    def of(cls, params: Mapping[str, str], after: str, before: str) -> CreatedWindow:
+        return cls(parse_time(params, after), parse_time(params, before))
+
+    def holds(self, created: float) -> bool:
+        return (self.after is None or created > self.after) and (self.before is None or created < self.before)
+
+
+def page_answer(key: str, items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    """A List operation's answer: the page under ``key``, and nextToken when there is more."""
+    out: dict[str, Any] = {key: items}
+    if token is not None:
+        out["nextToken"] = token
+    return out

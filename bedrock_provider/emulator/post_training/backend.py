@@ -1,32 +1,28 @@
-"""The lifecycle of deployments, provisioned throughput and evaluation jobs, and Bedrock's refusals.
+"""The API of deployments, provisioned throughput and evaluation jobs, over one emulated account and region.
 
-Shares the customization backend's lock, so "delete a custom model" and "deploy it" never race: a
-custom model that a deployment or a provisioned throughput still serves cannot be deleted
-(ConflictException), and only a deployed model (an Active deployment, an InService provisioned
-throughput) or a foundation model can be evaluated.
-
-An evaluation job writes its results as Bedrock documents them (see ``results``).
+Shares the customization backend's lock, so "delete a custom model" and "deploy it" never race; what
+Bedrock refuses across resources is in ``refusals``, how each resource moves along the clock in
+``lifecycle``. An evaluation job writes its results as Bedrock documents them (see ``results``).
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-import string
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from bedrock_provider.emulator.backend import (
-    CUSTOM_MODEL_ARN_RE,
-    FOUNDATION_MODEL_ARN_RE,
-    MODEL_ID_RE,
-    CustomizationBackend,
+from bedrock_provider.emulator.arns import (
+    DEPLOYMENT_ARN_RE,
+    EVALUATION_JOB_ARN_RE,
+    PROVISIONED_ARN_RE,
 )
+from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.errors import BedrockError, not_found, validation_error
-from bedrock_provider.emulator.models import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUTCOME, CustomModel
-from bedrock_provider.emulator.paging import paginate
-from bedrock_provider.emulator.post_training import validation as checks
+from bedrock_provider.emulator.models import CustomModel
+from bedrock_provider.emulator.paging import CreatedWindow, name_matches, page_answer, paginate, status_filter
+from bedrock_provider.emulator.post_training import lifecycle, refusals
+from bedrock_provider.emulator.post_training.creation import ResourceCreation
 from bedrock_provider.emulator.post_training.models import (
     DEPLOYMENT_STATUSES,
     EVALUATION_STATUSES,
@@ -36,22 +32,32 @@ from bedrock_provider.emulator.post_training.models import (
     Lifecycle,
     ProvisionedThroughput,
 )
-from bedrock_provider.emulator.post_training.results import check_score_tags, write_results
+from bedrock_provider.emulator.post_training.validation import check_evaluation_job
+from bedrock_provider.emulator.store import ResourceTable
+from bedrock_provider.emulator.tagging import add_tags, remove_tags
 from bedrock_provider.emulator.training import ObjectStore
-from bedrock_provider.emulator.validation import MAX_TAGS, decode_tag_value, float_tag, parse_time
 
 log = logging.getLogger(__name__)
 
-DEPLOYMENT_OUTCOMES = ("Completed", "Active", "InService", "Failed")
-EVALUATION_OUTCOMES = ("Completed", "Failed", "Stopped")
-DEFAULT_DEPLOYMENT_FAILURE = "The deployment could not be created because of an internal error. Try again."
-DEFAULT_EVALUATION_FAILURE = "An internal error occurred while running the evaluation job. Retry the job."
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-
-R = TypeVar("R", Deployment, ProvisionedThroughput, EvaluationJob)
+_NOT_FOUND_HINT = "Check the name or ARN and the region."
 
 
-class PostTrainingBackend:
+class Listed(Protocol):
+    """What a List operation reads of a resource."""
+
+    arn: str
+    name: str
+    status: str
+    seq: int
+    life: Lifecycle
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+L = TypeVar("L", bound=Listed)
+
+
+class PostTrainingBackend(ResourceCreation):
     """Deployments, provisioned throughput and evaluation jobs of one emulated account and region."""
 
     def __init__(
@@ -72,10 +78,16 @@ class PostTrainingBackend:
         self._clock = clock
         self.lock = customization.lock
         self._seq = 0
-        self.deployments: dict[str, Deployment] = {}
-        self.throughputs: dict[str, ProvisionedThroughput] = {}
-        self.evaluation_jobs: dict[str, EvaluationJob] = {}
-        self._tokens: dict[tuple[str, str], str] = {}
+        self.deployments: ResourceTable[Deployment] = ResourceTable(
+            "custom model deployment", _NOT_FOUND_HINT, arn_pattern=DEPLOYMENT_ARN_RE
+        )
+        # UpdateProvisionedModelThroughput renames, so names are searched rather than indexed.
+        self.throughputs: ResourceTable[ProvisionedThroughput] = ResourceTable(
+            "provisioned throughput", _NOT_FOUND_HINT, names="scanned", arn_pattern=PROVISIONED_ARN_RE
+        )
+        self.evaluation_jobs: ResourceTable[EvaluationJob] = ResourceTable(
+            "evaluation job", "Check the ARN and the region.", arn_pattern=EVALUATION_JOB_ARN_RE
+        )
         customization.add_delete_guard(self._refuse_model_in_use)
 
     # ----------------------------------------------------------------- housekeeping
@@ -85,7 +97,6 @@ class PostTrainingBackend:
             self.deployments.clear()
             self.throughputs.clear()
             self.evaluation_jobs.clear()
-            self._tokens.clear()
 
     def tick(self) -> None:
         with self.lock:
@@ -101,68 +112,35 @@ class PostTrainingBackend:
 
     def owns_arn(self, arn: str) -> bool:
         return bool(
-            checks.DEPLOYMENT_ARN_RE.match(arn)
-            or checks.PROVISIONED_ARN_RE.match(arn)
-            or checks.EVALUATION_JOB_ARN_RE.match(arn)
+            DEPLOYMENT_ARN_RE.match(arn) or PROVISIONED_ARN_RE.match(arn) or EVALUATION_JOB_ARN_RE.match(arn)
         )
 
     def tag_target(self, arn: str) -> dict[str, str]:
         """The tags of a resource kept here (TagResource, UntagResource, ListTagsForResource)."""
         with self.lock:
             for table in (self.deployments, self.throughputs, self.evaluation_jobs):
-                resource = table.get(arn)
-                if resource is not None:
-                    return resource.tags
+                if arn in table:
+                    return table.require(arn).tags
         raise not_found(f"The resource {arn} was not found. Check the ARN and the region.")
 
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
         with self.lock:
-            target = self.tag_target(arn)
-            if len({**target, **tags}) > MAX_TAGS:
-                raise BedrockError(
-                    "TooManyTagsException", f"Resource {arn} would have more than {MAX_TAGS} tags.", 400
-                )
-            target.update(tags)
+            add_tags(self.tag_target(arn), arn, tags)
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
         with self.lock:
-            target = self.tag_target(arn)
-            for key in keys:
-                target.pop(key, None)
+            remove_tags(self.tag_target(arn), keys)
 
     # ----------------------------------------------------------------- deployments
 
     def create_deployment(self, body: Mapping[str, Any]) -> str:
-        request = checks.check_deployment(body)
+        """CreateCustomModelDeployment on a request that passed validation."""
         with self.lock:
-            replay = self._replay("deployment", request["token"], self.deployments)
-            if replay is not None:
-                return replay
-            model = self._custom_model(request["model_arn"], "modelArn")
-            if not CUSTOM_MODEL_ARN_RE.match(request["model_arn"]):
-                raise validation_error(
-                    f"Invalid modelArn {request['model_arn']!r}: expected the ARN of a custom model "
-                    f"(such as {model.arn})."
-                )
-            if any(d.name == request["name"] for d in self.deployments.values()):
-                raise validation_error(
-                    f"A custom model deployment named {request['name']} already exists. Choose another "
-                    "modelDeploymentName or delete that deployment."
-                )
-            now = self._clock()
-            deployment = Deployment(
-                seq=self._next_seq(),
-                arn=self._arn("custom-model-deployment", self._new_id()),
-                name=request["name"],
-                model_arn=model.arn,
-                description=request["description"],
-                client_request_token=request["token"],
-                life=self._life(request["tags"], now, DEPLOYMENT_OUTCOMES, DEFAULT_DEPLOYMENT_FAILURE),
-                tags=request["tags"],
+            deployment, created = self.deployments.create(
+                body.get("clientRequestToken"), lambda: self._new_deployment(body)
             )
-            self.deployments[deployment.arn] = deployment
-            self._remember("deployment", request["token"], deployment.arn)
-            log.info("created deployment %s of %s", deployment.name, model.arn)
+            if created:
+                log.info("created deployment %s of %s", deployment.name, deployment.model_arn)
             return deployment.arn
 
     def get_deployment(self, identifier: str) -> dict[str, Any]:
@@ -171,8 +149,7 @@ class PostTrainingBackend:
 
     def delete_deployment(self, identifier: str) -> None:
         with self.lock:
-            deployment = self._deployment(identifier)
-            del self.deployments[deployment.arn]
+            self.deployments.remove(self._deployment(identifier))
 
     def update_deployment(self, identifier: str, body: Mapping[str, Any]) -> str:
         with self.lock:
@@ -186,60 +163,32 @@ class PostTrainingBackend:
             model_arn = body.get("modelArn")
             if not isinstance(model_arn, str) or not model_arn:
                 raise validation_error("modelArn is required and must be a non-empty string.")
-            model = self._custom_model(model_arn, "modelArn")
-            now = self._clock()
+            model = refusals.served_custom_model(self.customization, model_arn, "modelArn")
             deployment.pending_model_arn = model.arn
             deployment.update_status = "Updating"
-            deployment.life.started = now
-            deployment.life.done = False
-            deployment.life.last_modified = now
+            lifecycle.restart(deployment.life, self._clock())
             return deployment.arn
 
     def list_deployments(self, params: Mapping[str, str]) -> dict[str, Any]:
-        status = self._status_filter(params, DEPLOYMENT_STATUSES)
-        with self.lock:
-            self._advance_all()
-            items = [
-                d
-                for d in self.deployments.values()
-                if (status is None or d.status == status)
-                and _name_matches(d.name, params)
-                and params.get("modelArnEquals") in (None, d.model_arn)
-                and _created_between(d.life.created, params, "createdAfter", "createdBefore")
-            ]
-            page, token = paginate(items, params, key=lambda d: (d.life.created, d.seq))
-            return _page("modelDeploymentSummaries", [d.summary() for d in page], token)
+        return self._list(
+            self.deployments,
+            params,
+            DEPLOYMENT_STATUSES,
+            ("createdAfter", "createdBefore"),
+            "modelDeploymentSummaries",
+            lambda item: params.get("modelArnEquals") in (None, item.model_arn),
+        )
 
     # ----------------------------------------------------------------- provisioned throughput
 
     def create_throughput(self, body: Mapping[str, Any]) -> str:
-        request = checks.check_throughput(body)
+        """CreateProvisionedModelThroughput on a request that passed validation."""
         with self.lock:
-            replay = self._replay("throughput", request["token"], self.throughputs)
-            if replay is not None:
-                return replay
-            model_arn, foundation_arn = self._throughput_model(request["model_id"], "modelId")
-            if any(t.name == request["name"] for t in self.throughputs.values()):
-                raise validation_error(
-                    f"A provisioned throughput named {request['name']} already exists. Choose another "
-                    "provisionedModelName or delete that provisioned throughput."
-                )
-            now = self._clock()
-            throughput = ProvisionedThroughput(
-                seq=self._next_seq(),
-                arn=self._arn("provisioned-model", self._new_id()),
-                name=request["name"],
-                model_arn=model_arn,
-                foundation_model_arn=foundation_arn,
-                model_units=request["units"],
-                commitment=request["commitment"],
-                client_request_token=request["token"],
-                life=self._life(request["tags"], now, DEPLOYMENT_OUTCOMES, DEFAULT_DEPLOYMENT_FAILURE),
-                tags=request["tags"],
+            throughput, created = self.throughputs.create(
+                body.get("clientRequestToken"), lambda: self._new_throughput(body)
             )
-            self.throughputs[throughput.arn] = throughput
-            self._remember("throughput", request["token"], throughput.arn)
-            log.info("created provisioned throughput %s of %s", throughput.name, model_arn)
+            if created:
+                log.info("created provisioned throughput %s of %s", throughput.name, throughput.model_arn)
             return throughput.arn
 
     def get_throughput(self, identifier: str) -> dict[str, Any]:
@@ -261,7 +210,9 @@ class PostTrainingBackend:
             if name is not None:
                 throughput.desired_name = str(name)
             if model_id is not None:
-                model_arn, foundation_arn = self._throughput_model(str(model_id), "desiredModelId")
+                model_arn, foundation_arn = refusals.throughput_model(
+                    self.customization, str(model_id), "desiredModelId"
+                )
                 if foundation_arn != throughput.foundation_model_arn:
                     raise validation_error(
                         f"desiredModelId {model_id} is built on {foundation_arn}, but provisioned "
@@ -269,11 +220,8 @@ class PostTrainingBackend:
                         "provisioned throughput can only move to a model of the same base model."
                     )
                 throughput.desired_model_arn = model_arn
-            now = self._clock()
             throughput.status = "Updating"
-            throughput.life.started = now
-            throughput.life.done = False
-            throughput.life.last_modified = now
+            lifecycle.restart(throughput.life, self._clock())
 
     def delete_throughput(self, identifier: str) -> None:
         with self.lock:
@@ -286,70 +234,28 @@ class PostTrainingBackend:
                     "commitment that has not ended; it can be deleted once the commitment term is over.",
                     400,
                 )
-            del self.throughputs[throughput.arn]
+            self.throughputs.remove(throughput)
 
     def list_throughputs(self, params: Mapping[str, str]) -> dict[str, Any]:
-        status = self._status_filter(params, THROUGHPUT_STATUSES)
-        with self.lock:
-            self._advance_all()
-            items = [
-                t
-                for t in self.throughputs.values()
-                if (status is None or t.status == status)
-                and _name_matches(t.name, params)
-                and params.get("modelArnEquals") in (None, t.model_arn)
-                and _created_between(t.life.created, params, "creationTimeAfter", "creationTimeBefore")
-            ]
-            page, token = paginate(items, params, key=lambda t: (t.life.created, t.seq))
-            return _page("provisionedModelSummaries", [t.summary() for t in page], token)
+        return self._list(
+            self.throughputs,
+            params,
+            THROUGHPUT_STATUSES,
+            ("creationTimeAfter", "creationTimeBefore"),
+            "provisionedModelSummaries",
+            lambda item: params.get("modelArnEquals") in (None, item.model_arn),
+        )
 
     # ----------------------------------------------------------------- evaluation jobs
 
     def create_evaluation_job(self, body: Mapping[str, Any]) -> str:
-        request = checks.check_evaluation_job(body)
+        request = check_evaluation_job(body)
         with self.lock:
-            replay = self._replay("evaluation", request["token"], self.evaluation_jobs)
-            if replay is not None:
-                return replay
-            if any(j.name == request["name"] for j in self.evaluation_jobs.values()):
-                raise BedrockError(
-                    "ConflictException",
-                    f"An evaluation job named {request['name']} already exists. Choose another jobName.",
-                    400,
-                )
-            role_problem = self.customization.account.role_problem(request["role"])
-            if role_problem is not None:
-                raise validation_error(role_problem)
-            models = request["inference_config"]["models"]
-            for index, model in enumerate(models):
-                self._check_evaluated_model(
-                    model["bedrockModel"]["modelIdentifier"],
-                    f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
-                )
-            tags = request["tags"]
-            check_score_tags(tags)
-            now = self._clock()
-            job_id = self._new_id()
-            job = EvaluationJob(
-                seq=self._next_seq(),
-                arn=self._arn("evaluation-job", job_id),
-                job_id=job_id,
-                name=request["name"],
-                description=request["description"],
-                role_arn=request["role"],
-                client_request_token=request["token"],
-                kms_key_id=request["kms_key_id"],
-                evaluation_config=request["evaluation_config"],
-                inference_config=request["inference_config"],
-                output_data_config=dict(request["output"]),
-                application_type=request["application"],
-                life=self._life(tags, now, EVALUATION_OUTCOMES, DEFAULT_EVALUATION_FAILURE, evaluation=True),
-                tags=tags,
-                end_outcome=tags.get(TAG_OUTCOME, "Completed"),
+            job, created = self.evaluation_jobs.create(
+                request["token"], lambda: self._new_evaluation_job(request)
             )
-            self.evaluation_jobs[job.arn] = job
-            self._remember("evaluation", request["token"], job.arn)
-            log.info("created evaluation job %s", job.name)
+            if created:
+                log.info("created evaluation job %s", job.name)
             return job.arn
 
     def get_evaluation_job(self, identifier: str) -> dict[str, Any]:
@@ -371,269 +277,67 @@ class PostTrainingBackend:
             job.life.last_modified = now
 
     def list_evaluation_jobs(self, params: Mapping[str, str]) -> dict[str, Any]:
-        status = self._status_filter(params, EVALUATION_STATUSES)
-        with self.lock:
-            self._advance_all()
-            items = [
-                j
-                for j in self.evaluation_jobs.values()
-                if (status is None or j.status == status)
-                and _name_matches(j.name, params)
-                and params.get("applicationTypeEquals") in (None, j.application_type)
-                and _created_between(j.life.created, params, "creationTimeAfter", "creationTimeBefore")
-            ]
-            page, token = paginate(items, params, key=lambda j: (j.life.created, j.seq))
-            return _page("jobSummaries", [j.summary() for j in page], token)
+        return self._list(
+            self.evaluation_jobs,
+            params,
+            EVALUATION_STATUSES,
+            ("creationTimeAfter", "creationTimeBefore"),
+            "jobSummaries",
+            lambda item: params.get("applicationTypeEquals") in (None, item.application_type),
+        )
 
-    # ----------------------------------------------------------------- lifecycle
+    # ----------------------------------------------------------------- lifecycle and lookups
 
     def _advance_all(self) -> None:
         now = self._clock()
-        for deployment in self.deployments.values():
-            self._advance_deployment(deployment, now)
-        for throughput in self.throughputs.values():
-            self._advance_throughput(throughput, now)
-        for job in self.evaluation_jobs.values():
-            self._advance_evaluation(job, now)
-
-    def _advance_deployment(self, deployment: Deployment, now: float) -> None:
-        life = deployment.life
-        if not life.due(now):
-            return
-        life.done = True
-        life.last_modified = life.ends_at()
-        if deployment.update_status == "Updating":
-            deployment.model_arn = deployment.pending_model_arn or deployment.model_arn
-            deployment.update_status = "UpdateCompleted"
-            return
-        deployment.status = "Active" if life.succeeds else "Failed"
-
-    def _advance_throughput(self, throughput: ProvisionedThroughput, now: float) -> None:
-        life = throughput.life
-        if not life.due(now):
-            return
-        life.done = True
-        life.last_modified = life.ends_at()
-        if throughput.status == "Updating":
-            throughput.model_arn = throughput.desired_model_arn or throughput.model_arn
-            throughput.name = throughput.desired_name or throughput.name
-            throughput.desired_model_arn = throughput.desired_name = None
-            throughput.status = "InService"
-            return
-        throughput.status = "InService" if life.succeeds else "Failed"
-
-    def _advance_evaluation(self, job: EvaluationJob, now: float) -> None:
-        if job.status == "Stopping":
-            requested = job.stop_requested if job.stop_requested is not None else now
-            if now >= requested + self.stop_delay:
-                job.status = "Stopped"
-                job.life.done = True
-                job.life.last_modified = requested + self.stop_delay
-            return
-        if job.status != "InProgress" or not job.life.due(now):
-            return
-        job.life.done = True
-        job.life.last_modified = job.life.ends_at()
-        if job.end_outcome == "Stopped":
-            job.status = "Stopped"
-            return
-        problem = None if job.life.succeeds else (job.life.failure_message or DEFAULT_EVALUATION_FAILURE)
-        if problem is None:
-            try:
-                problem = write_results(job, self.objects)
-            except Exception as exc:
-                log.exception("writing the results of evaluation job %s failed", job.arn)
-                problem = f"Internal error writing the evaluation results: {exc}"
-        if problem is not None:
-            job.status = "Failed"
-            job.failure_messages = [problem]
-            log.info("evaluation job %s Failed: %s", job.name, problem)
-            return
-        job.status = "Completed"
-        log.info("evaluation job %s Completed", job.name)
-
-    # ----------------------------------------------------------------- refusals and lookups
+        for deployment in self.deployments:
+            lifecycle.advance_deployment(deployment, now)
+        for throughput in self.throughputs:
+            lifecycle.advance_throughput(throughput, now)
+        for job in self.evaluation_jobs:
+            lifecycle.advance_evaluation(job, now, self.stop_delay, self.objects)
 
     def _refuse_model_in_use(self, model: CustomModel) -> None:
-        for deployment in self.deployments.values():
-            if model.arn in (deployment.model_arn, deployment.pending_model_arn):
-                raise BedrockError(
-                    "ConflictException",
-                    f"The custom model {model.name} can't be deleted because custom model deployment "
-                    f"{deployment.name} ({deployment.arn}) uses it. Delete the deployment first.",
-                    400,
-                )
-        for throughput in self.throughputs.values():
-            if model.arn in (throughput.model_arn, throughput.desired_model_arn):
-                raise BedrockError(
-                    "ConflictException",
-                    f"The custom model {model.name} can't be deleted because provisioned throughput "
-                    f"{throughput.name} ({throughput.arn}) uses it. Delete the provisioned throughput first.",
-                    400,
-                )
-
-    def _check_evaluated_model(self, identifier: str, field_name: str) -> None:
-        self._advance_all()
-        if checks.DEPLOYMENT_ARN_RE.match(identifier):
-            deployment = self.deployments.get(identifier)
-            if deployment is None:
-                raise not_found(f"The custom model deployment {identifier} ({field_name}) was not found.")
-            if deployment.status != "Active":
-                raise validation_error(
-                    f"The custom model deployment {deployment.name} ({field_name}) is {deployment.status}; "
-                    "a model can be evaluated once its deployment is Active."
-                )
-            return
-        if checks.PROVISIONED_ARN_RE.match(identifier):
-            throughput = self.throughputs.get(identifier)
-            if throughput is None:
-                raise not_found(f"The provisioned throughput {identifier} ({field_name}) was not found.")
-            if throughput.status not in ("InService", "Updating"):
-                raise validation_error(
-                    f"The provisioned throughput {throughput.name} ({field_name}) is {throughput.status}; "
-                    "a model can be evaluated once its provisioned throughput is InService."
-                )
-            return
-        model = self.customization.find_custom_model(identifier)
-        if model is not None or CUSTOM_MODEL_ARN_RE.match(identifier):
-            raise validation_error(
-                f"{field_name} {identifier} is a custom model, which cannot be invoked until it is "
-                "deployed. Create a custom model deployment (or a provisioned throughput) for it and "
-                "evaluate the deployment's ARN."
-            )
-        if not (FOUNDATION_MODEL_ARN_RE.match(identifier) or MODEL_ID_RE.match(identifier)):
-            raise validation_error(
-                f"Invalid {field_name} {identifier!r}: expected a foundation model id or ARN, a custom model "
-                "deployment ARN or a provisioned throughput ARN."
-            )
-
-    def _custom_model(self, identifier: str, field_name: str) -> CustomModel:
-        model = self.customization.find_custom_model(identifier)
-        if model is None:
-            raise not_found(
-                f"The custom model {identifier} ({field_name}) was not found. Check the model name or ARN "
-                f"and the region ({self.customization.region})."
-            )
-        return model
-
-    def _throughput_model(self, identifier: str, field_name: str) -> tuple[str, str]:
-        """(model ARN, foundation model ARN) of what a provisioned throughput serves."""
-        match = FOUNDATION_MODEL_ARN_RE.match(identifier)
-        if match or (
-            MODEL_ID_RE.match(identifier) and self.customization.find_custom_model(identifier) is None
-        ):
-            model_id = match.group("model") if match else identifier
-            home = self.customization
-            arn = f"arn:{home.partition}:bedrock:{home.region}::foundation-model/{model_id}"
-            return arn, arn
-        model = self._custom_model(identifier, field_name)
-        return model.arn, model.job.base_model_arn
+        refusals.refuse_model_in_use(model, self.deployments, self.throughputs)
 
     def _deployment(self, identifier: str) -> Deployment:
         self._advance_all()
-        return _lookup(self.deployments, identifier, "custom model deployment", checks.DEPLOYMENT_ARN_RE)
+        return self.deployments.require(identifier)
 
     def _throughput(self, identifier: str) -> ProvisionedThroughput:
         self._advance_all()
-        return _lookup(self.throughputs, identifier, "provisioned throughput", checks.PROVISIONED_ARN_RE)
+        return self.throughputs.require(identifier)
 
     def _evaluation_job(self, identifier: str) -> EvaluationJob:
-        if not checks.EVALUATION_JOB_ARN_RE.match(identifier):
+        if not EVALUATION_JOB_ARN_RE.match(identifier):
             raise validation_error(
                 f"Invalid jobIdentifier {identifier!r}: GetEvaluationJob takes the job's ARN "
                 "(arn:aws:bedrock:REGION:ACCOUNT:evaluation-job/ID); find it by name with ListEvaluationJobs."
             )
         self._advance_all()
-        job = self.evaluation_jobs.get(identifier)
-        if job is None:
-            raise not_found(f"The evaluation job {identifier} was not found. Check the ARN and the region.")
-        return job
+        return self.evaluation_jobs.require(identifier)
 
-    @staticmethod
-    def _status_filter(params: Mapping[str, str], statuses: tuple[str, ...]) -> str | None:
-        status = params.get("statusEquals")
-        if status is not None and status not in statuses:
-            raise validation_error(f"Invalid statusEquals {status!r}: expected one of {', '.join(statuses)}.")
-        return status
-
-    # ----------------------------------------------------------------- creation helpers
-
-    def _life(
+    def _list(
         self,
-        tags: Mapping[str, str],
-        now: float,
-        outcomes: tuple[str, ...],
-        default_failure: str,
-        evaluation: bool = False,
-    ) -> Lifecycle:
-        outcome = tags.get(TAG_OUTCOME)
-        if outcome is not None and outcome not in outcomes:
-            raise validation_error(
-                f"Invalid tag {TAG_OUTCOME}={outcome!r}: expected one of {', '.join(outcomes)}."
-            )
-        duration = float_tag(tags, TAG_DURATION)
-        if duration is None:
-            duration = self.evaluation_duration if evaluation else self.deployment_duration
-        failed = outcome == "Failed"
-        return Lifecycle(
-            created=now,
-            duration=duration,
-            succeeds=not failed,
-            failure_message=(decode_tag_value(tags.get(TAG_FAILURE_MESSAGE) or "") or default_failure)
-            if failed
-            else None,
-            last_modified=now,
-            started=now,
-        )
-
-    def _replay(self, kind: str, token: str | None, table: Mapping[str, Any]) -> str | None:
-        """A Create whose clientRequestToken was seen before returns the earlier resource, as AWS does."""
-        if token is None:
-            return None
-        arn = self._tokens.get((kind, token))
-        return arn if arn is not None and arn in table else None
-
-    def _remember(self, kind: str, token: str | None, arn: str) -> None:
-        if token is not None:
-            self._tokens[(kind, token)] = arn
-
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def _arn(self, kind: str, resource_id: str) -> str:
-        home = self.customization
-        return f"arn:{home.partition}:bedrock:{home.region}:{home.account_id}:{kind}/{resource_id}"
-
-    def _new_id(self) -> str:
-        taken = {*self.deployments, *self.throughputs, *self.evaluation_jobs}
-        while True:
-            candidate = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
-            if not any(arn.endswith("/" + candidate) for arn in taken):
-                return candidate
-
-
-def _lookup(table: Mapping[str, R], identifier: str, what: str, arn_pattern: Any) -> R:
-    found = table.get(identifier)
-    if found is None and not arn_pattern.match(identifier):
-        found = next((item for item in table.values() if item.name == identifier), None)
-    if found is None:
-        raise not_found(f"The {what} {identifier} was not found. Check the name or ARN and the region.")
-    return found
-
-
-def _name_matches(name: str, params: Mapping[str, str]) -> bool:
-    contains = params.get("nameContains")
-    return not contains or contains.lower() in name.lower()
-
-
-def _created_between(created: float, params: Mapping[str, str], after: str, before: str) -> bool:
-    low, high = parse_time(params, after), parse_time(params, before)
-    return (low is None or created > low) and (high is None or created < high)
-
-
-def _page(key: str, items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {key: items}
-    if token is not None:
-        out["nextToken"] = token
-    return out
+        table: ResourceTable[L],
+        params: Mapping[str, str],
+        statuses: tuple[str, ...],
+        created_params: tuple[str, str],
+        answer_key: str,
+        matches: Callable[[L], bool],
+    ) -> dict[str, Any]:
+        """A List operation: its status, name and creation-time filters, ``matches`` for the rest."""
+        status = status_filter(params, statuses)
+        created = CreatedWindow.of(params, *created_params)
+        with self.lock:
+            self._advance_all()
+            items = [
+                item
+                for item in table
+                if (status is None or item.status == status)
+                and name_matches(item.name, params)
+                and matches(item)
+                and created.holds(item.life.created)
+            ]
+            page, token = paginate(items, params, key=lambda item: (item.life.created, item.seq))
+            return page_answer(answer_key, [item.summary() for item in page], token)

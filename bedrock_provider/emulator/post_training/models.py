@@ -45,16 +45,22 @@ class Lifecycle:
         return self.started + self.duration
 
 
-@dataclass
-class Deployment:
+@dataclass(kw_only=True)
+class PostTrainingResource:
+    """What every resource after training has: its identity, the token that created it, its lifecycle."""
+
     seq: int
     arn: str
     name: str
-    model_arn: str
-    description: str | None
     client_request_token: str | None
     life: Lifecycle
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Deployment(PostTrainingResource):
+    model_arn: str
+    description: str | None
     status: str = "Creating"
     # An UpdateCustomModelDeployment in progress: the model it moves to.
     pending_model_arn: str | None = None
@@ -94,18 +100,12 @@ class Deployment:
         return out
 
 
-@dataclass
-class ProvisionedThroughput:
-    seq: int
-    arn: str
-    name: str
+@dataclass(kw_only=True)
+class ProvisionedThroughput(PostTrainingResource):
     model_arn: str
     foundation_model_arn: str
     model_units: int
     commitment: str | None
-    client_request_token: str | None
-    life: Lifecycle
-    tags: dict[str, str] = field(default_factory=dict)
     status: str = "Creating"
     desired_model_arn: str | None = None
     desired_name: str | None = None
@@ -141,22 +141,16 @@ class ProvisionedThroughput:
         return out
 
 
-@dataclass
-class EvaluationJob:
-    seq: int
-    arn: str
+@dataclass(kw_only=True)
+class EvaluationJob(PostTrainingResource):
     job_id: str
-    name: str
     description: str | None
     role_arn: str
-    client_request_token: str | None
     kms_key_id: str | None
     evaluation_config: dict[str, Any]
     inference_config: dict[str, Any]
     output_data_config: dict[str, Any]
     application_type: str
-    life: Lifecycle
-    tags: dict[str, str] = field(default_factory=dict)
     status: str = "InProgress"
     failure_messages: list[str] = field(default_factory=list)
     stop_requested: float | None = None

@@ -80,6 +80,7 @@ class PostTrainingResponses:
     def create_custom_model_deployment(
         self, identifier: str | None, body: dict[str, Any], params: Params
     ) -> Answer:
+        check_input("CreateCustomModelDeployment", body)
         return 202, {"customModelDeploymentArn": self.backend.create_deployment(body)}
 
     def get_custom_model_deployment(
@@ -112,6 +113,7 @@ class PostTrainingResponses:
     def create_provisioned_model_throughput(
         self, identifier: str | None, body: dict[str, Any], params: Params
     ) -> Answer:
+        check_input("CreateProvisionedModelThroughput", body)
         return 201, {"provisionedModelArn": self.backend.create_throughput(body)}
 
     def get_provisioned_model_throughput(

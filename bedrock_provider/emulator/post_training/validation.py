@@ -1,4 +1,4 @@
-"""Requests for deployments, provisioned throughput and evaluation jobs, checked as Bedrock checks them.
+"""Requests for evaluation jobs, checked as Bedrock checks them.
 
 Every constraint of Bedrock's service model (patterns, lengths, enums, required members) is checked by
 ``validation.check_input`` from botocore's model; what the model cannot say follows here.
@@ -7,48 +7,14 @@ Every constraint of Bedrock's service model (patterns, lengths, enums, required 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from bedrock_provider.emulator.arns import DEPLOYMENT_ARN_RE
 from bedrock_provider.emulator.errors import validation_error
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
-DEPLOYMENT_ARN_RE = re.compile(
-    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model-deployment/[a-z0-9]{12}$"
-)
-PROVISIONED_ARN_RE = re.compile(
-    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:provisioned-model/[a-z0-9]{12}$"
-)
-EVALUATION_JOB_ARN_RE = re.compile(
-    r"^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:evaluation-job/[a-z0-9]{12}$"
-)
 BUILTIN_DATASET_PREFIX = "Builtin."
-
-
-def check_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
-    """CreateCustomModelDeployment's request."""
-    check_input("CreateCustomModelDeployment", body)
-    return {
-        "name": str(body["modelDeploymentName"]),
-        "model_arn": str(body["modelArn"]),
-        "description": body.get("description"),
-        "token": body.get("clientRequestToken"),
-        "tags": tag_dict(body.get("tags"), "tags"),
-    }
-
-
-def check_throughput(body: Mapping[str, Any]) -> dict[str, Any]:
-    """CreateProvisionedModelThroughput's request."""
-    check_input("CreateProvisionedModelThroughput", body)
-    return {
-        "name": str(body["provisionedModelName"]),
-        "model_id": str(body["modelId"]),
-        "units": int(body["modelUnits"]),
-        "commitment": body.get("commitmentDuration"),
-        "token": body.get("clientRequestToken"),
-        "tags": tag_dict(body.get("tags"), "tags"),
-    }
 
 
 def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,160 @@
+"""Create's checks and the new resource, for deployments, provisioned throughput and evaluation jobs.
+
+Mixed into ``PostTrainingBackend``, which calls these under its lock through ``ResourceTable.create``
+once a clientRequestToken turned out to be new.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bedrock_provider.emulator.arns import CUSTOM_MODEL_ARN_RE
+from bedrock_provider.emulator.backend import CustomizationBackend
+from bedrock_provider.emulator.errors import BedrockError, validation_error
+from bedrock_provider.emulator.models import TAG_OUTCOME
+from bedrock_provider.emulator.post_training import lifecycle, refusals
+from bedrock_provider.emulator.post_training.models import (
+    Deployment,
+    EvaluationJob,
+    Lifecycle,
+    ProvisionedThroughput,
+)
+from bedrock_provider.emulator.post_training.results import check_score_tags
+from bedrock_provider.emulator.store import ResourceTable
+from bedrock_provider.emulator.validation import tag_dict
+
+
+class ResourceCreation(ABC):
+    """The Create half of the post-training backend: what it checks, and what it builds."""
+
+    customization: CustomizationBackend
+    deployments: ResourceTable[Deployment]
+    throughputs: ResourceTable[ProvisionedThroughput]
+    evaluation_jobs: ResourceTable[EvaluationJob]
+    deployment_duration: float
+    evaluation_duration: float
+    _seq: int
+    _clock: Callable[[], float]
+
+    @abstractmethod
+    def _advance_all(self) -> None:
+        """Bring every resource up to the clock: an evaluation names models as they are now."""
+
+    def _new_deployment(self, body: Mapping[str, Any]) -> Deployment:
+        name, model_arn = str(body["modelDeploymentName"]), str(body["modelArn"])
+        model = refusals.served_custom_model(self.customization, model_arn, "modelArn")
+        if not CUSTOM_MODEL_ARN_RE.match(model_arn):
+            raise validation_error(
+                f"Invalid modelArn {model_arn!r}: expected the ARN of a custom model (such as {model.arn})."
+            )
+        if self.deployments.named(name) is not None:
+            raise validation_error(
+                f"A custom model deployment named {name} already exists. Choose another "
+                "modelDeploymentName or delete that deployment."
+            )
+        tags = tag_dict(body.get("tags"), "tags")
+        return Deployment(
+            seq=self._next_seq(),
+            arn=self._new_arn("custom-model-deployment"),
+            name=name,
+            model_arn=model.arn,
+            description=body.get("description"),
+            client_request_token=body.get("clientRequestToken"),
+            life=self._deployment_life(tags),
+            tags=tags,
+        )
+
+    def _new_throughput(self, body: Mapping[str, Any]) -> ProvisionedThroughput:
+        name = str(body["provisionedModelName"])
+        model_arn, foundation_arn = refusals.throughput_model(
+            self.customization, str(body["modelId"]), "modelId"
+        )
+        if self.throughputs.named(name) is not None:
+            raise validation_error(
+                f"A provisioned throughput named {name} already exists. Choose another "
+                "provisionedModelName or delete that provisioned throughput."
+            )
+        tags = tag_dict(body.get("tags"), "tags")
+        return ProvisionedThroughput(
+            seq=self._next_seq(),
+            arn=self._new_arn("provisioned-model"),
+            name=name,
+            model_arn=model_arn,
+            foundation_model_arn=foundation_arn,
+            model_units=int(body["modelUnits"]),
+            commitment=body.get("commitmentDuration"),
+            client_request_token=body.get("clientRequestToken"),
+            life=self._deployment_life(tags),
+            tags=tags,
+        )
+
+    def _new_evaluation_job(self, request: Mapping[str, Any]) -> EvaluationJob:
+        if self.evaluation_jobs.named(request["name"]) is not None:
+            raise BedrockError(
+                "ConflictException",
+                f"An evaluation job named {request['name']} already exists. Choose another jobName.",
+                400,
+            )
+        role_problem = self.customization.account.role_problem(request["role"])
+        if role_problem is not None:
+            raise validation_error(role_problem)
+        for index, model in enumerate(request["inference_config"]["models"]):
+            self._advance_all()
+            refusals.check_evaluated_model(
+                model["bedrockModel"]["modelIdentifier"],
+                f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
+                self.deployments,
+                self.throughputs,
+                self.customization,
+            )
+        tags = request["tags"]
+        check_score_tags(tags)
+        life = lifecycle.new_lifecycle(
+            tags,
+            self._clock(),
+            lifecycle.EVALUATION_OUTCOMES,
+            lifecycle.DEFAULT_EVALUATION_FAILURE,
+            self.evaluation_duration,
+        )
+        job_id = self._new_id()
+        return EvaluationJob(
+            seq=self._next_seq(),
+            arn=self.customization.arns.arn("evaluation-job", job_id),
+            job_id=job_id,
+            name=request["name"],
+            description=request["description"],
+            role_arn=request["role"],
+            client_request_token=request["token"],
+            kms_key_id=request["kms_key_id"],
+            evaluation_config=request["evaluation_config"],
+            inference_config=request["inference_config"],
+            output_data_config=dict(request["output"]),
+            application_type=request["application"],
+            life=life,
+            tags=tags,
+            end_outcome=tags.get(TAG_OUTCOME, "Completed"),
+        )
+
+    def _deployment_life(self, tags: Mapping[str, str]) -> Lifecycle:
+        """The lifecycle of a new deployment or provisioned throughput, as its tags ask."""
+        return lifecycle.new_lifecycle(
+            tags,
+            self._clock(),
+            lifecycle.DEPLOYMENT_OUTCOMES,
+            lifecycle.DEFAULT_DEPLOYMENT_FAILURE,
+            self.deployment_duration,
+        )
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _new_id(self) -> str:
+        return self.customization.arns.new_id(
+            [*self.deployments.arns(), *self.throughputs.arns(), *self.evaluation_jobs.arns()]
+        )
+
+    def _new_arn(self, kind: str) -> str:
+        return self.customization.arns.arn(kind, self._new_id())
