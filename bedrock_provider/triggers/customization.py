@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import logging
 import sys
 import time
@@ -25,19 +24,24 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from bedrock_provider.core import states, watch
+from bedrock_provider.core import push_mode, states, watch
+from bedrock_provider.core.deadline import TIMED_OUT, sleep_or_time_out, until_deadline
+from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
+from bedrock_provider.core.job_events import error_event
 from bedrock_provider.core.kill import kill_decision, serializable_stop_actions, stop_actions
-from bedrock_provider.core.loops import PerLoop
+from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.retry import retry_delay
-from bedrock_provider.hooks import aws_hook_kwargs
+from bedrock_provider.core.snapshots import ListFailure, Snapshot
+from bedrock_provider.core.watch import Step, Watch
+from bedrock_provider.triggers.base import BedrockAwsTrigger, hook_kwargs
+from bedrock_provider.triggers.hook_lease import HookLease
+from bedrock_provider.triggers.shared_list import SharedLister, list_loop
 
-# The shared loops run once per group, outside any trigger, so they log under the module.
+# The receive loop runs once per group, outside any trigger, so it logs under the module.
 log = logging.getLogger(__name__)
 
-_TIMED_OUT = object()
 
-
-class BedrockModelCustomizationTrigger(BaseEventTrigger):
+class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
     """Wait for a model customization job to end, then fire one event.
 
     :param job_identifier: job name or ARN.
@@ -62,6 +66,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
 
     # A deferred task's trigger, not an asset watcher: it may run on the task's triggerer queue.
     supports_triggerer_queue = True
+    aws_hook_class = "bedrock_provider.hooks.customization.BedrockCustomizationHook"
 
     def __init__(
         self,
@@ -75,58 +80,26 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         botocore_config: dict[str, Any] | None = None,
         started_at: float | None = None,
         events_queue_url: str | None = None,
-        safety_poll_interval: float = watch.DEFAULT_SAFETY_POLL_INTERVAL,
-        max_failure_duration: float | None = watch.DEFAULT_MAX_FAILURE_DURATION,
+        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
+        max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, botocore_config=botocore_config
+        )
         self.job_identifier = job_identifier
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.stop_job_on_kill = serializable_stop_actions(stop_job_on_kill)
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
         self.started_at = started_at if started_at is not None else time.time()
         self.events_queue_url = events_queue_url or None
         self.safety_poll_interval = safety_poll_interval
         self.max_failure_duration = max_failure_duration
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "job_identifier": self.job_identifier,
-                "poll_interval": self.poll_interval,
-                "max_wait": self.max_wait,
-                "stop_job_on_kill": self.stop_job_on_kill,
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
-                "started_at": self.started_at,
-                "events_queue_url": self.events_queue_url,
-                "safety_poll_interval": self.safety_poll_interval,
-                "max_failure_duration": self.max_failure_duration,
-            },
-        )
-
-    # -- hooks ------------------------------------------------------------------------------------
-
-    @classmethod
-    def make_hook(cls, kwargs: dict[str, Any]) -> Any:
-        from bedrock_provider.hooks.customization import BedrockCustomizationHook
-
-        return BedrockCustomizationHook(**_connection_args(kwargs))
-
     @classmethod
     def make_queue_hook(cls, kwargs: dict[str, Any]) -> Any:
         from bedrock_provider.hooks.events_queue import EventsQueueHook
 
-        return EventsQueueHook(**_connection_args(kwargs))
-
-    def hook(self) -> Any:
-        return self.make_hook(self.serialize()[1])
+        return EventsQueueHook(**hook_kwargs(kwargs))
 
     # -- shared streams (Airflow 3.3's triggerer) -------------------------------------------------
 
@@ -136,77 +109,67 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         The job is not part of the key: one list answers for every running job. In push mode the
         queue and the safety interval are, since the group's loop receives from that queue.
         """
-        base = (
-            "bedrock-customization",
-            self.aws_conn_id,
-            self.region_name,
-            repr(self.verify),
-            json.dumps(self.botocore_config, sort_keys=True, default=repr),
-        )
+        base = ("bedrock-customization", *self.connection_key())
         if self.events_queue_url:
             return (*base, "push", self.events_queue_url, float(self.safety_poll_interval))
         return (*base, "poll", float(self.poll_interval))
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        """One loop per group, yielding forever: watch.Snapshot every interval, and in push mode
-        watch.StateChanges whenever the queue brings events for jobs this process watches.
+        """One loop per group, yielding forever: a Snapshot every interval, and in push mode
+        StateChanges whenever the queue brings events for jobs this process watches.
 
         Errors never end it, so they never fail the waiting tasks: throttling and connection
         failures back off with jitter; a refused list turns into "unknown" snapshots that make each
         trigger describe its own job.
         """
+        await load_hook_modules()
         if kwargs.get("events_queue_url"):
-            watchers = _watchers_for(cls(**kwargs).shared_stream_key())
+            watchers = push_mode.watchers_for(cls(**kwargs).shared_stream_key())
             async for item in _receive_loop(cls, kwargs, watchers):
                 yield item
         else:
-            async for item in _list_loop(cls, kwargs):
+            async for item in list_loop(cls.make_hook(kwargs), float(kwargs["poll_interval"])):
                 yield item
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         await self._prepare_for_kill()
         state = self._watch()
-        failures = watch.FailureRun(self.max_failure_duration)
+        failures = FailureRun(self.max_failure_duration)
         await load_hook_modules()
-        connection = _Connection(self.hook())
-        watchers = _watchers_for(self.shared_stream_key()) if self.events_queue_url else None
+        lease = HookLease(self.hook())
+        watchers = push_mode.watchers_for(self.shared_stream_key()) if self.events_queue_url else None
         if watchers is not None:
             watchers.add(self.job_identifier)
         try:
-            await connection.open()
+            await lease.open()
             if watchers is not None:
                 # An event sent before this trigger subscribed went to nobody: one describe now
                 # covers a job that ended while the task was deferring or the triggerer restarting.
-                event = await self._describe_between_polls(connection, state, failures)
+                event = await self._describe_between_polls(lease, state, failures)
                 if event is not None:
                     yield TriggerEvent(event)
                     return
-            async for item in _until_deadline(shared_stream, state):
-                if item is _TIMED_OUT:
+            async for item in until_deadline(shared_stream, state):
+                if item is TIMED_OUT:
                     yield TriggerEvent(state.timeout_event())
                     return
-                if isinstance(item, watch.ListFailure):
-                    if (
-                        self.max_failure_duration is not None
-                        and item.failing_for() >= self.max_failure_duration
-                    ):
-                        failures.failed(item.last_error, item.since)
-                        failures.count = item.count
+                if isinstance(item, ListFailure):
+                    if failures.outlasted_by(item.since, item.count, item.last_error):
                         message = failures.message(self.job_identifier)
-                        yield TriggerEvent(watch.error_event(self.job_identifier, state.description, message))
+                        yield TriggerEvent(error_event(self.job_identifier, state.description, message))
                         return
                     continue
-                if isinstance(item, watch.Snapshot):
+                if isinstance(item, Snapshot):
                     step, progress = state.on_snapshot(item)
-                elif isinstance(item, watch.StateChanges):
+                elif isinstance(item, push_mode.StateChanges):
                     step, progress = state.on_state_changes(item)
                 else:
                     continue
                 if progress is not None:
                     self._log_progress(state, progress)
-                if step is watch.Step.DESCRIBE:
-                    event = await self._describe_between_polls(connection, state, failures)
+                if step is Step.DESCRIBE:
+                    event = await self._describe_between_polls(lease, state, failures)
                     if event is not None:
                         yield TriggerEvent(event)
                         return
@@ -214,7 +177,7 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
                     yield TriggerEvent(state.timeout_event())
                     return
         finally:
-            await connection.close()
+            await lease.close()
             if watchers is not None:
                 watchers.remove(self.job_identifier)
 
@@ -229,52 +192,44 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
             )
         await self._prepare_for_kill()
         state = self._watch()
-        failures = watch.FailureRun(self.max_failure_duration)
+        failures = FailureRun(self.max_failure_duration)
         await load_hook_modules()
-        connection = _Connection(self.hook())
+        lease = HookLease(self.hook())
         try:
             # The lease keeps the shared client open for the whole wait instead of per describe.
-            hook = await connection.open()
+            await lease.open()
             while True:
-                event, failure = await self._describe(hook, state)
-                if event is not None:
-                    yield TriggerEvent(event)
-                    return
+                event, failure = await self._describe(lease.hook, state)
                 if failure is None:
                     failures.succeeded()
                     delay = state.next_poll(self.poll_interval, failed=False)
                 else:
-                    failures.failed(_error_message(failure))
-                    if failures.exhausted():
-                        yield TriggerEvent(
-                            watch.error_event(
-                                self.job_identifier, state.description, failures.message(self.job_identifier)
-                            )
-                        )
-                        return
-                    if failures.should_reconnect():
-                        hook = await connection.reconnect(f"{failures.count} describes failed in a row")
+                    event = await self._describe_failed(lease, state, failures, failure)
                     delay = state.next_poll(self.poll_interval, failed=True)
-                    self.log.warning(
-                        "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
-                        self.job_identifier,
-                        _error_message(failure),
-                        failures.count,
-                        delay,
-                    )
-                if await _sleep_or_time_out(state, delay):
+                    if event is None:
+                        self.log.warning(
+                            "Describing job %s failed (%s, attempt %d); retrying in %.1f s",
+                            self.job_identifier,
+                            failures.last_error,
+                            failures.count,
+                            delay,
+                        )
+                if event is not None:
+                    yield TriggerEvent(event)
+                    return
+                if await sleep_or_time_out(state, delay):
                     yield TriggerEvent(state.timeout_event())
                     return
         finally:
-            await connection.close()
+            await lease.close()
 
     # -- shared by both ----------------------------------------------------------------------------
 
-    def _watch(self) -> watch.Watch:
-        return watch.Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
+    def _watch(self) -> Watch:
+        return Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
 
     async def _describe(
-        self, hook: Any, state: watch.Watch
+        self, hook: Any, state: Watch
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
         transient error that kept us from knowing (the caller decides when to ask again)."""
@@ -285,42 +240,50 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
         except Exception as error:
             if is_not_found(error):
                 message = f"Job {self.job_identifier} not found: {error_message(error)}"
-                return watch.error_event(self.job_identifier, state.description, message), None
+                return error_event(self.job_identifier, state.description, message), None
             if not is_retryable_failure(error):
                 message = f"Describing job {self.job_identifier} failed: {error_message(error)}"
-                return watch.error_event(self.job_identifier, state.description, message), None
+                return error_event(self.job_identifier, state.description, message), None
             return None, error
         event, progress = state.on_description(description)
         if progress is not None:
             self._log_progress(state, progress)
         return event, None
 
+    async def _describe_failed(
+        self, lease: HookLease, state: Watch, failures: FailureRun, failure: BaseException
+    ) -> dict[str, Any] | None:
+        """Count a transient describe failure: the error event once failures have lasted
+        max_failure_duration, and meanwhile a fresh read of the connection every few of them."""
+        from bedrock_provider.hooks.errors import error_message
+
+        failures.failed(error_message(failure))
+        if failures.exhausted():
+            return error_event(self.job_identifier, state.description, failures.message(self.job_identifier))
+        if failures.should_reconnect():
+            await lease.reconnect(f"{failures.count} describes failed in a row")
+        return None
+
     async def _describe_between_polls(
-        self, connection: _Connection, state: watch.Watch, failures: watch.FailureRun
+        self, lease: HookLease, state: Watch, failures: FailureRun
     ) -> dict[str, Any] | None:
         """Describe from a shared stream: a failure just waits for the next snapshot or event, which
         is the shared loop's own cadence and backoff; a long run of them ends the wait."""
-        event, failure = await self._describe(connection.hook, state)
+        event, failure = await self._describe(lease.hook, state)
         if failure is None:
             failures.succeeded()
             return event
-        failures.failed(_error_message(failure))
-        if failures.exhausted():
-            return watch.error_event(
-                self.job_identifier, state.description, failures.message(self.job_identifier)
+        event = await self._describe_failed(lease, state, failures, failure)
+        if event is None:
+            self.log.warning(
+                "Describing job %s failed (%s); asking again at the next check",
+                self.job_identifier,
+                failures.last_error,
             )
-        if failures.should_reconnect():
-            await connection.reconnect(f"{failures.count} describes failed in a row")
-        self.log.warning(
-            "Describing job %s failed (%s); asking again at the next check",
-            self.job_identifier,
-            _error_message(failure),
-        )
-        return None
+        return event
 
-    def _log_progress(self, state: watch.Watch, progress: str) -> None:
+    def _log_progress(self, state: Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
-
     async def _prepare_for_kill(self) -> None:
         if stop_actions(self.stop_job_on_kill):
             from bedrock_provider.triggers.user_action import warm_up
@@ -351,8 +314,6 @@ class BedrockModelCustomizationTrigger(BaseEventTrigger):
             self.log.info("Task killed; job %s had already ended, nothing to stop", self.job_identifier)
 
 
-# ------------------------------------------------------------------------------------ helpers
-
 # Importing them loads boto3, botocore and the Amazon provider: 0.3-0.7 s that, on the triggerer's
 # event loop, Airflow reports as "async thread was blocked". Imported in a thread instead.
 _HOOK_MODULES = ("bedrock_provider.hooks.customization", "bedrock_provider.hooks.events_queue")
@@ -365,148 +326,8 @@ async def load_hook_modules() -> None:
     await asyncio.to_thread(lambda: [importlib.import_module(name) for name in _HOOK_MODULES])
 
 
-def _connection_args(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return aws_hook_kwargs(
-        kwargs.get("aws_conn_id", "aws_default"),
-        kwargs.get("region_name"),
-        kwargs.get("verify"),
-        kwargs.get("botocore_config"),
-    )
-
-
-def _error_message(error: BaseException) -> str:
-    from bedrock_provider.hooks.errors import error_message
-
-    return error_message(error)
-
-
-async def _sleep_or_time_out(state: watch.Watch, seconds: float) -> bool:
-    """Sleep, but not past the deadline; True when the deadline has passed."""
-    remaining = state.remaining()
-    if remaining is not None and remaining <= 0:
-        return True
-    await asyncio.sleep(seconds if remaining is None else min(seconds, remaining))
-    return state.expired()
-
-
-async def _until_deadline(stream: AsyncIterator[Any], state: watch.Watch) -> AsyncIterator[Any]:
-    """The stream's items, then _TIMED_OUT once max_wait has passed, even while nothing arrives
-    (the shared loop may be backing off from throttling for minutes)."""
-    iterator = aiter(stream)
-    while True:
-        remaining = state.remaining()
-        if remaining is not None and remaining <= 0:
-            yield _TIMED_OUT
-            return
-        scope = asyncio.timeout(remaining)
-        try:
-            async with scope:
-                item = await anext(iterator)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            if not scope.expired():
-                raise
-            yield _TIMED_OUT
-            return
-        yield item
-
-
-class _Connection:
-    """A hook and its lease of the shared client, which can be made again from a fresh read of the
-    connection (an endpoint fixed, credentials rotated) when calls keep failing."""
-
-    def __init__(self, hook: Any) -> None:
-        self.hook = hook
-        self._lease = AsyncExitStack()
-        self._open = False
-
-    async def open(self) -> Any:
-        if not self._open:
-            await self._lease.enter_async_context(self.hook.async_client())
-            self._open = True
-        return self.hook
-
-    async def reconnect(self, reason: str) -> Any:
-        log.warning("Reading AWS connection %s again: %s", self.hook.aws_conn_id, reason)
-        await self.close()
-        self.hook = self.hook.reconnected()
-        return await self.open()
-
-    async def close(self) -> None:
-        await self._lease.aclose()
-        self._lease = AsyncExitStack()
-        self._open = False
-
-
-class _Lister:
-    """The list half of a shared loop: one paginated ListModelCustomizationJobs per tick."""
-
-    def __init__(self, hook: Any, interval: float, stack: AsyncExitStack) -> None:
-        self.connection = _Connection(hook)
-        self.schedule = watch.ListSchedule(interval)
-        self._first_failure: float | None = None
-        stack.push_async_callback(lambda: self.connection.close())
-
-    async def tick(self) -> tuple[watch.Snapshot | watch.ListFailure, float]:
-        """What to broadcast (a snapshot, or the run of failures so far) and the seconds to the next tick."""
-        from bedrock_provider.hooks.errors import error_message, is_retryable_failure
-
-        started = time.time()
-        if not self.schedule.should_list(started):
-            return watch.Snapshot.unknown(started), self.schedule.skipped(started, time.time())
-        was_denied = self.schedule.denied
-        try:
-            # The lease is held for the loop's life so the client is not reopened between ticks.
-            hook = await self.connection.open()
-            summaries = await hook.list_jobs_async(statusEquals="InProgress", maxResults=watch.LIST_PAGE_SIZE)
-        except Exception as error:
-            if is_retryable_failure(error):
-                delay = self.schedule.transient_failure()
-                if self._first_failure is None:
-                    self._first_failure = started
-                if self.schedule.failures % watch.RECONNECT_AFTER_FAILURES == 0:
-                    await self.connection.reconnect(f"{self.schedule.failures} lists failed in a row")
-                log.warning(
-                    "Listing running customization jobs failed (%s, attempt %d); waits keep waiting, "
-                    "next try in %.1f s",
-                    error_message(error),
-                    self.schedule.failures,
-                    delay,
-                )
-                failure = watch.ListFailure(self._first_failure, self.schedule.failures, error_message(error))
-                return failure, delay
-            delay = self.schedule.refused(time.time())
-            log.error(
-                "Listing running customization jobs was refused (%s). Each waiting trigger describes its "
-                "own job until it works again; grant bedrock:ListModelCustomizationJobs to share one "
-                "list. Next try in %.0f s",
-                error_message(error),
-                watch.LIST_RETRY_WHEN_DENIED,
-            )
-            return watch.Snapshot.unknown(started), delay
-        self._first_failure = None
-        if was_denied:
-            log.info("Listing running customization jobs works again; waits share one list")
-        snapshot = watch.Snapshot.from_summaries(summaries, started)
-        log.debug("Shared list: %d running jobs", len(summaries))
-        return snapshot, self.schedule.listed(started, time.time())
-
-
-async def _list_loop(
-    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any]
-) -> AsyncIterator[Any]:
-    await load_hook_modules()
-    async with AsyncExitStack() as stack:
-        lister = _Lister(cls.make_hook(kwargs), float(kwargs["poll_interval"]), stack)
-        while True:
-            item, delay = await lister.tick()
-            yield item
-            await asyncio.sleep(delay)
-
-
 async def _receive_loop(
-    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any], watchers: watch.Watchers
+    cls: type[BedrockModelCustomizationTrigger], kwargs: dict[str, Any], watchers: push_mode.Watchers
 ) -> AsyncIterator[Any]:
     """Long-poll the events queue; list every safety interval in case an event is lost.
 
@@ -517,11 +338,10 @@ async def _receive_loop(
     from bedrock_provider.hooks.errors import error_message, is_transient_error
 
     queue_url = str(kwargs["events_queue_url"])
-    safety = float(kwargs.get("safety_poll_interval") or watch.DEFAULT_SAFETY_POLL_INTERVAL)
-    await load_hook_modules()
+    safety = float(kwargs.get("safety_poll_interval") or DEFAULT_SAFETY_POLL_INTERVAL)
     queue_hook = cls.make_queue_hook(kwargs)
     async with AsyncExitStack() as stack:
-        lister = _Lister(cls.make_hook(kwargs), safety, stack)
+        lister = SharedLister(cls.make_hook(kwargs), safety, stack)
         queue_leased = False
         queue_failures = 0
         next_list_at = 0.0
@@ -537,9 +357,8 @@ async def _receive_loop(
                 if not queue_leased:
                     await stack.enter_async_context(queue_hook.async_client())
                     queue_leased = True
-                messages = await queue_hook.receive_async(
-                    queue_url, watch.receive_wait_seconds(time.time(), next_list_at), watch.RELEASE_SECONDS
-                )
+                wait_seconds = push_mode.receive_wait_seconds(time.time(), next_list_at)
+                messages = await queue_hook.receive_async(queue_url, wait_seconds, watch.RELEASE_SECONDS)
             except Exception as error:
                 queue_failures += 1
                 delay = retry_delay(queue_failures, 1.0, cap=watch.SAFETY_INTERVAL_WITHOUT_QUEUE)
@@ -558,18 +377,9 @@ async def _receive_loop(
                 await asyncio.sleep(delay)
                 continue
             queue_failures = 0
-            delivered: list[watch.StateChange] = []
-            done: list[str] = []
-            for message in messages:
-                change = watch.parse_state_change(message.get("Body", ""))
-                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-                verdict = watch.disposition(change, watchers, receives)
-                if verdict == "deliver" and change is not None:
-                    delivered.append(change)
-                if verdict != "release":
-                    done.append(message["ReceiptHandle"])
+            delivered, done = push_mode.sort_messages(messages, watchers)
             if delivered:
-                yield watch.StateChanges.of(delivered, time.time())
+                yield push_mode.StateChanges.of(delivered, time.time())
             if done:
                 try:
                     await queue_hook.delete_async(queue_url, done)
@@ -578,12 +388,3 @@ async def _receive_loop(
                     log.warning(
                         "Deleting %d messages from %s failed: %s", len(done), queue_url, error_message(error)
                     )
-
-
-# The waits each receive loop serves, by shared stream key and event loop: a receive loop hands over
-# only the messages its own waits claim.
-_WATCHERS: PerLoop[watch.Watchers] = PerLoop(watch.Watchers)
-
-
-def _watchers_for(key: Hashable) -> watch.Watchers:
-    return _WATCHERS.get(key)

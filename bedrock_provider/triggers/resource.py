@@ -16,13 +16,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from bedrock_provider.core.resources import ResourceWatch, kind_of
-from bedrock_provider.hooks import aws_hook_kwargs
+from bedrock_provider.triggers.base import BedrockAwsTrigger
 
 
-class BedrockResourceTrigger(BaseTrigger):
+class BedrockResourceTrigger(BedrockAwsTrigger):
     """Wait for a Bedrock resource of any kind, then fire one event.
 
     :param kind: a key of ``bedrock_provider.core.resources.KINDS``, e.g. "custom_model_deployment".
@@ -33,6 +33,8 @@ class BedrockResourceTrigger(BaseTrigger):
         throughput) or stop (jobs) the resource if it is not ready yet.
     :param started_at: epoch seconds the wait began, kept across triggerer restarts.
     """
+
+    aws_hook_class = "bedrock_provider.hooks.resources.BedrockResourceHook"
 
     def __init__(
         self,
@@ -47,87 +49,65 @@ class BedrockResourceTrigger(BaseTrigger):
         botocore_config: dict[str, Any] | None = None,
         started_at: float | None = None,
     ) -> None:
-        super().__init__()
         kind_of(kind)
+        super().__init__(
+            aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, botocore_config=botocore_config
+        )
         self.kind = kind
         self.identifier = identifier
         self.poll_interval = poll_interval
         self.max_wait = max_wait
         self.cleanup_on_kill = cleanup_on_kill
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
         self.started_at = started_at if started_at is not None else time.time()
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "kind": self.kind,
-                "identifier": self.identifier,
-                "poll_interval": self.poll_interval,
-                "max_wait": self.max_wait,
-                "cleanup_on_kill": self.cleanup_on_kill,
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
-                "started_at": self.started_at,
-            },
-        )
-
-    def hook(self) -> Any:
-        from bedrock_provider.hooks.resources import BedrockResourceHook
-
-        return BedrockResourceHook(
-            **aws_hook_kwargs(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
-        )
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
-
-        kind = kind_of(self.kind)
-        watch = ResourceWatch(kind, self.identifier, self.started_at, self.max_wait)
+        watch = ResourceWatch(kind_of(self.kind), self.identifier, self.started_at, self.max_wait)
         hook = self.hook()
         # The lease keeps the shared client open for the whole wait instead of per describe.
         async with hook.async_client():
             while True:
-                try:
-                    description = await hook.describe_async(kind, self.identifier)
-                except Exception as error:
-                    if is_not_found(error) or not is_transient_error(error):
-                        what = "not found" if is_not_found(error) else "could not be described"
-                        message = f"The {kind.label} {self.identifier} {what}: {error_message(error)}"
-                        yield TriggerEvent(watch.error_event(message))
-                        return
-                    delay = watch.next_poll(self.poll_interval, failed=True)
-                    self.log.warning(
-                        "Describing %s %s failed (%s, attempt %d); retrying in %.1f s",
-                        kind.label,
-                        self.identifier,
-                        error_message(error),
-                        watch.failures,
-                        delay,
-                    )
-                else:
-                    delay = watch.next_poll(self.poll_interval, failed=False)
-                    event, changed = watch.on_description(description)
-                    if changed is not None:
-                        self.log.info(
-                            "%s %s: %s after %.0f s",
-                            kind.label.capitalize(),
-                            self.identifier,
-                            changed,
-                            time.time() - self.started_at,
-                        )
-                    if event is not None:
-                        yield TriggerEvent(event)
-                        return
-                if watch.expired():
-                    yield TriggerEvent(watch.timeout_event())
+                event, delay = await self._describe(hook, watch)
+                if event is None and watch.expired():
+                    event = watch.timeout_event()
+                if event is not None:
+                    yield TriggerEvent(event)
                     return
                 await asyncio.sleep(delay)
+
+    async def _describe(self, hook: Any, watch: ResourceWatch) -> tuple[dict[str, Any] | None, float]:
+        """Describe the resource once: the event to end with (it is ready or failed, or cannot be
+        described), and the seconds until the next describe (backing off after a transient failure)."""
+        from bedrock_provider.hooks.errors import error_message, is_not_found, is_transient_error
+
+        kind = watch.kind
+        try:
+            description = await hook.describe_async(kind, self.identifier)
+        except Exception as error:
+            if is_not_found(error) or not is_transient_error(error):
+                what = "not found" if is_not_found(error) else "could not be described"
+                message = f"The {kind.label} {self.identifier} {what}: {error_message(error)}"
+                return watch.error_event(message), 0.0
+            delay = watch.next_poll(self.poll_interval, failed=True)
+            self.log.warning(
+                "Describing %s %s failed (%s, attempt %d); retrying in %.1f s",
+                kind.label,
+                self.identifier,
+                error_message(error),
+                watch.failures,
+                delay,
+            )
+            return None, delay
+        delay = watch.next_poll(self.poll_interval, failed=False)
+        event, changed = watch.on_description(description)
+        if changed is not None:
+            self.log.info(
+                "%s %s: %s after %.0f s",
+                kind.label.capitalize(),
+                self.identifier,
+                changed,
+                time.time() - self.started_at,
+            )
+        return event, delay
 
     async def on_kill(self) -> None:
         """Airflow 3.3 calls this when a user kills the deferred task: clean up a resource not ready yet."""
