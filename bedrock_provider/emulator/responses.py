@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.validation import check_input
 
 Answer = tuple[int, dict[str, Any]]
+# An operation's method: (identifier from the path, JSON body, query parameters) -> its answer.
+OperationMethod = Callable[[str | None, dict[str, Any], dict[str, str]], Answer]
+Backend = TypeVar("Backend")
 # Query-string members the model types as integers or booleans arrive as text.
 _INTEGER_PARAMS = frozenset({"maxResults"})
 
@@ -33,19 +36,19 @@ def _typed(params: Mapping[str, str]) -> dict[str, Any]:
     return typed
 
 
-class BedrockResponses:
-    """The API operations, over one backend."""
+class OperationResponses(Generic[Backend]):
+    """API operations over one backend, each a method named after its operation."""
 
-    def __init__(self, backend: CustomizationBackend) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def operation_method(
-        self, operation: str
-    ) -> Callable[[str | None, dict[str, Any], dict[str, str]], Answer]:
-        method: Callable[[str | None, dict[str, Any], dict[str, str]], Answer] = getattr(
-            self, _snake(operation)
-        )
+    def operation_method(self, operation: str) -> OperationMethod:
+        method: OperationMethod = getattr(self, _snake(operation))
         return method
+
+
+class BedrockResponses(OperationResponses[CustomizationBackend]):
+    """The model customization operations: jobs, custom models and their tags."""
 
     # ----------------------------------------------------------------- model customization jobs
 

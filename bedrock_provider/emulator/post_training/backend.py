@@ -55,6 +55,7 @@ class Listed(Protocol):
 
 
 L = TypeVar("L", bound=Listed)
+R = TypeVar("R", Deployment, ProvisionedThroughput, EvaluationJob)
 
 
 class PostTrainingBackend(ResourceCreation):
@@ -135,13 +136,8 @@ class PostTrainingBackend(ResourceCreation):
 
     def create_deployment(self, body: Mapping[str, Any]) -> str:
         """CreateCustomModelDeployment on a request that passed validation."""
-        with self.lock:
-            deployment, created = self.deployments.create(
-                body.get("clientRequestToken"), lambda: self._new_deployment(body)
-            )
-            if created:
-                log.info("created deployment %s of %s", deployment.name, deployment.model_arn)
-            return deployment.arn
+        token = body.get("clientRequestToken")
+        return self._create(self.deployments, token, lambda: self._new_deployment(body))
 
     def get_deployment(self, identifier: str) -> dict[str, Any]:
         with self.lock:
@@ -164,7 +160,7 @@ class PostTrainingBackend(ResourceCreation):
             if not isinstance(model_arn, str) or not model_arn:
                 raise validation_error("modelArn is required and must be a non-empty string.")
             model = refusals.served_custom_model(self.customization, model_arn, "modelArn")
-            deployment.pending_model_arn = model.arn
+            deployment.next_model_arn = model.arn
             deployment.update_status = "Updating"
             lifecycle.restart(deployment.life, self._clock())
             return deployment.arn
@@ -183,13 +179,8 @@ class PostTrainingBackend(ResourceCreation):
 
     def create_throughput(self, body: Mapping[str, Any]) -> str:
         """CreateProvisionedModelThroughput on a request that passed validation."""
-        with self.lock:
-            throughput, created = self.throughputs.create(
-                body.get("clientRequestToken"), lambda: self._new_throughput(body)
-            )
-            if created:
-                log.info("created provisioned throughput %s of %s", throughput.name, throughput.model_arn)
-            return throughput.arn
+        token = body.get("clientRequestToken")
+        return self._create(self.throughputs, token, lambda: self._new_throughput(body))
 
     def get_throughput(self, identifier: str) -> dict[str, Any]:
         with self.lock:
@@ -219,7 +210,7 @@ class PostTrainingBackend(ResourceCreation):
                         f"throughput {throughput.name} serves {throughput.foundation_model_arn}: a "
                         "provisioned throughput can only move to a model of the same base model."
                     )
-                throughput.desired_model_arn = model_arn
+                throughput.next_model_arn = model_arn
             throughput.status = "Updating"
             lifecycle.restart(throughput.life, self._clock())
 
@@ -250,13 +241,7 @@ class PostTrainingBackend(ResourceCreation):
 
     def create_evaluation_job(self, body: Mapping[str, Any]) -> str:
         request = check_evaluation_job(body)
-        with self.lock:
-            job, created = self.evaluation_jobs.create(
-                request["token"], lambda: self._new_evaluation_job(request)
-            )
-            if created:
-                log.info("created evaluation job %s", job.name)
-            return job.arn
+        return self._create(self.evaluation_jobs, request["token"], lambda: self._new_evaluation_job(request))
 
     def get_evaluation_job(self, identifier: str) -> dict[str, Any]:
         with self.lock:
@@ -316,6 +301,14 @@ class PostTrainingBackend(ResourceCreation):
             )
         self._advance_all()
         return self.evaluation_jobs.require(identifier)
+
+    def _create(self, table: ResourceTable[R], token: str | None, build: Callable[[], R]) -> str:
+        """A Create: the ARN of the resource ``build`` makes, or of the one this token made before."""
+        with self.lock:
+            resource, created = table.create(token, build)
+            if created:
+                log.info("created %s %s (%s)", table.kind, resource.name, resource.arn)
+            return resource.arn
 
     def _list(
         self,

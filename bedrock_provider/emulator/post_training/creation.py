@@ -18,7 +18,6 @@ from bedrock_provider.emulator.post_training import lifecycle, refusals
 from bedrock_provider.emulator.post_training.models import (
     Deployment,
     EvaluationJob,
-    Lifecycle,
     ProvisionedThroughput,
 )
 from bedrock_provider.emulator.post_training.results import check_score_tags
@@ -49,21 +48,12 @@ class ResourceCreation(ABC):
             raise validation_error(
                 f"Invalid modelArn {model_arn!r}: expected the ARN of a custom model (such as {model.arn})."
             )
-        if self.deployments.named(name) is not None:
-            raise validation_error(
-                f"A custom model deployment named {name} already exists. Choose another "
-                "modelDeploymentName or delete that deployment."
-            )
-        tags = tag_dict(body.get("tags"), "tags")
+        _refuse_name_in_use(self.deployments, name, "modelDeploymentName", "deployment")
         return Deployment(
-            seq=self._next_seq(),
-            arn=self._new_arn("custom-model-deployment"),
+            **self._new_served_model_fields("custom-model-deployment", body),
             name=name,
             model_arn=model.arn,
             description=body.get("description"),
-            client_request_token=body.get("clientRequestToken"),
-            life=self._deployment_life(tags),
-            tags=tags,
         )
 
     def _new_throughput(self, body: Mapping[str, Any]) -> ProvisionedThroughput:
@@ -71,23 +61,14 @@ class ResourceCreation(ABC):
         model_arn, foundation_arn = refusals.throughput_model(
             self.customization, str(body["modelId"]), "modelId"
         )
-        if self.throughputs.named(name) is not None:
-            raise validation_error(
-                f"A provisioned throughput named {name} already exists. Choose another "
-                "provisionedModelName or delete that provisioned throughput."
-            )
-        tags = tag_dict(body.get("tags"), "tags")
+        _refuse_name_in_use(self.throughputs, name, "provisionedModelName", "provisioned throughput")
         return ProvisionedThroughput(
-            seq=self._next_seq(),
-            arn=self._new_arn("provisioned-model"),
+            **self._new_served_model_fields("provisioned-model", body),
             name=name,
             model_arn=model_arn,
             foundation_model_arn=foundation_arn,
             model_units=int(body["modelUnits"]),
             commitment=body.get("commitmentDuration"),
-            client_request_token=body.get("clientRequestToken"),
-            life=self._deployment_life(tags),
-            tags=tags,
         )
 
     def _new_evaluation_job(self, request: Mapping[str, Any]) -> EvaluationJob:
@@ -137,15 +118,23 @@ class ResourceCreation(ABC):
             end_outcome=tags.get(TAG_OUTCOME, "Completed"),
         )
 
-    def _deployment_life(self, tags: Mapping[str, str]) -> Lifecycle:
-        """The lifecycle of a new deployment or provisioned throughput, as its tags ask."""
-        return lifecycle.new_lifecycle(
-            tags,
-            self._clock(),
-            lifecycle.DEPLOYMENT_OUTCOMES,
-            lifecycle.DEFAULT_DEPLOYMENT_FAILURE,
-            self.deployment_duration,
-        )
+    def _new_served_model_fields(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What a new deployment or provisioned throughput has of every resource, its tags asking how
+        it ends and when."""
+        tags = tag_dict(body.get("tags"), "tags")
+        return {
+            "seq": self._next_seq(),
+            "arn": self._new_arn(kind),
+            "client_request_token": body.get("clientRequestToken"),
+            "life": lifecycle.new_lifecycle(
+                tags,
+                self._clock(),
+                lifecycle.DEPLOYMENT_OUTCOMES,
+                lifecycle.DEFAULT_DEPLOYMENT_FAILURE,
+                self.deployment_duration,
+            ),
+            "tags": tags,
+        }
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -158,3 +147,15 @@ class ResourceCreation(ABC):
 
     def _new_arn(self, kind: str) -> str:
         return self.customization.arns.arn(kind, self._new_id())
+
+
+def _refuse_name_in_use(
+    table: ResourceTable[Deployment] | ResourceTable[ProvisionedThroughput],
+    name: str,
+    field_name: str,
+    what: str,
+) -> None:
+    if table.named(name) is not None:
+        raise validation_error(
+            f"A {table.kind} named {name} already exists. Choose another {field_name} or delete that {what}."
+        )

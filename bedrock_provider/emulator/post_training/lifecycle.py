@@ -78,7 +78,7 @@ def advance_deployment(deployment: Deployment, now: float) -> None:
     if not _end_transition(deployment.life, now):
         return
     if deployment.update_status == "Updating":
-        deployment.model_arn = deployment.pending_model_arn or deployment.model_arn
+        deployment.model_arn = deployment.next_model_arn or deployment.model_arn
         deployment.update_status = "UpdateCompleted"
         return
     deployment.status = "Active" if deployment.life.succeeds else "Failed"
@@ -88,9 +88,9 @@ def advance_throughput(throughput: ProvisionedThroughput, now: float) -> None:
     if not _end_transition(throughput.life, now):
         return
     if throughput.status == "Updating":
-        throughput.model_arn = throughput.desired_model_arn or throughput.model_arn
+        throughput.model_arn = throughput.next_model_arn or throughput.model_arn
         throughput.name = throughput.desired_name or throughput.name
-        throughput.desired_model_arn = throughput.desired_name = None
+        throughput.next_model_arn = throughput.desired_name = None
         throughput.status = "InService"
         return
     throughput.status = "InService" if throughput.life.succeeds else "Failed"

@@ -58,12 +58,22 @@ class PostTrainingResource:
 
 
 @dataclass(kw_only=True)
-class Deployment(PostTrainingResource):
+class ServingResource(PostTrainingResource):
+    """A resource that serves a model: a custom model deployment or a provisioned throughput."""
+
     model_arn: str
-    description: str | None
     status: str = "Creating"
-    # An UpdateCustomModelDeployment in progress: the model it moves to.
-    pending_model_arn: str | None = None
+    # An update in progress: the model it moves to.
+    next_model_arn: str | None = None
+
+    def served_model_arns(self) -> tuple[str, str | None]:
+        """The model served, and the one an update in progress moves to."""
+        return self.model_arn, self.next_model_arn
+
+
+@dataclass(kw_only=True)
+class Deployment(ServingResource):
+    description: str | None
     update_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +89,7 @@ class Deployment(PostTrainingResource):
             out["description"] = self.description
         if self.update_status is not None:
             out["updateDetails"] = {
-                "modelArn": self.pending_model_arn or self.model_arn,
+                "modelArn": self.next_model_arn or self.model_arn,
                 "updateStatus": self.update_status,
             }
         if self.status == "Failed" and self.life.failure_message:
@@ -101,13 +111,10 @@ class Deployment(PostTrainingResource):
 
 
 @dataclass(kw_only=True)
-class ProvisionedThroughput(PostTrainingResource):
-    model_arn: str
+class ProvisionedThroughput(ServingResource):
     foundation_model_arn: str
     model_units: int
     commitment: str | None
-    status: str = "Creating"
-    desired_model_arn: str | None = None
     desired_name: str | None = None
 
     def commitment_expiration(self) -> float | None:
@@ -122,7 +129,7 @@ class ProvisionedThroughput(PostTrainingResource):
             "provisionedModelName": self.name,
             "provisionedModelArn": self.arn,
             "modelArn": self.model_arn,
-            "desiredModelArn": self.desired_model_arn or self.model_arn,
+            "desiredModelArn": self.next_model_arn or self.model_arn,
             "foundationModelArn": self.foundation_model_arn,
             "status": self.status,
             "creationTime": iso(self.life.created),

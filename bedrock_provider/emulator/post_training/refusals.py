@@ -27,22 +27,20 @@ def refuse_model_in_use(
     deployments: ResourceTable[Deployment],
     throughputs: ResourceTable[ProvisionedThroughput],
 ) -> None:
-    for deployment in deployments:
-        if model.arn in (deployment.model_arn, deployment.pending_model_arn):
-            raise BedrockError(
-                "ConflictException",
-                f"The custom model {model.name} can't be deleted because custom model deployment "
-                f"{deployment.name} ({deployment.arn}) uses it. Delete the deployment first.",
-                400,
-            )
-    for throughput in throughputs:
-        if model.arn in (throughput.model_arn, throughput.desired_model_arn):
-            raise BedrockError(
-                "ConflictException",
-                f"The custom model {model.name} can't be deleted because provisioned throughput "
-                f"{throughput.name} ({throughput.arn}) uses it. Delete the provisioned throughput first.",
-                400,
-            )
+    """Bedrock refuses to delete a custom model that a deployment or a provisioned throughput serves."""
+    servers: list[tuple[ResourceTable[Deployment] | ResourceTable[ProvisionedThroughput], str]] = [
+        (deployments, "the deployment"),
+        (throughputs, "the provisioned throughput"),
+    ]
+    for table, to_delete in servers:
+        for server in table:
+            if model.arn in server.served_model_arns():
+                raise BedrockError(
+                    "ConflictException",
+                    f"The custom model {model.name} can't be deleted because {table.kind} "
+                    f"{server.name} ({server.arn}) uses it. Delete {to_delete} first.",
+                    400,
+                )
 
 
 def check_evaluated_model(

@@ -7,11 +7,10 @@ still percent-encoded path and passes the identifier decoded.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from bedrock_provider.emulator.post_training.backend import PostTrainingBackend
-from bedrock_provider.emulator.responses import _typed
+from bedrock_provider.emulator.responses import OperationResponses, _typed
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
 Answer = tuple[int, dict[str, Any]]
@@ -58,22 +57,11 @@ OPERATIONS = frozenset(operation for _, _, operation in ROUTES)
 TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
 
 
-class PostTrainingResponses:
+class PostTrainingResponses(OperationResponses[PostTrainingBackend]):
     """The API operations after training, over one backend: (HTTP status, JSON body) each.
 
     Each method checks its input against Bedrock's service model first (``check_input``).
     """
-
-    def __init__(self, backend: PostTrainingBackend) -> None:
-        self.backend = backend
-
-    def operation_method(
-        self, operation: str
-    ) -> Callable[[str | None, dict[str, Any], dict[str, str]], Answer]:
-        method: Callable[[str | None, dict[str, Any], dict[str, str]], Answer] = getattr(
-            self, re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
-        )
-        return method
 
     # -- custom model deployments -------------------------------------------------------------------
 
