@@ -10,7 +10,7 @@ deleted model or deployment carries OpenLineage's lifecycleStateChange DROP.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attr
 from airflow.providers.common.compat.openlineage.facet import (
@@ -31,26 +31,31 @@ PRODUCER = f"https://pypi.org/project/airflow-provider-bedrock/{__version__}"
 SCHEMA = "urn:airflow-provider-bedrock:openlineage"
 
 
+class _BedrockFacetSchema:
+    """The schema URL of this provider's facets, named after the facet."""
+
+    __slots__ = ()
+    _schema_name: ClassVar[str]
+
+    @classmethod
+    def _get_schema(cls) -> str:
+        return f"{SCHEMA}:{cls._schema_name}"
+
+
 @attr.define
-class BedrockRunFacet(RunFacet):
+class BedrockRunFacet(_BedrockFacetSchema, RunFacet):
     """What Bedrock did in this run: the job or resource ARN and its settings or results."""
 
+    _schema_name = "BedrockRunFacet"
     facts: dict[str, Any] = attr.field(factory=dict)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return f"{SCHEMA}:BedrockRunFacet"
 
 
 @attr.define
-class BedrockDatasetFacet(DatasetFacet):
+class BedrockDatasetFacet(_BedrockFacetSchema, DatasetFacet):
     """What made a Bedrock resource: e.g. a custom model's job ARN and hyperparameters."""
 
+    _schema_name = "BedrockDatasetFacet"
     facts: dict[str, Any] = attr.field(factory=dict)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return f"{SCHEMA}:BedrockDatasetFacet"
 
 
 def operator_lineage(step: StepLineage) -> OperatorLineage:

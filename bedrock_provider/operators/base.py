@@ -10,6 +10,8 @@ builds operators imports no AWS SDK. Also here: the helpers the waiting operator
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
 HookT = TypeVar("HookT", bound=Any)
+RequestT = TypeVar("RequestT")
 
 # One default for every waiting operator and sensor of this provider: wait in the triggerer. The
 # Amazon-named drop-in classes keep the Amazon provider's ([operators] default_deferrable).
@@ -92,13 +95,27 @@ class BedrockAwsMixin(OpenLineageMixin):
         """S3 (through s3_hook) and local file I/O."""
         return ArtifactStore(lambda: self.s3_hook)
 
-    def aws_trigger_kwargs(self) -> dict[str, Any]:
-        return {
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-            "verify": self.verify,
-            "botocore_config": self.botocore_config,
+    def keep_arguments(self, arguments: Mapping[str, Any], *names: str, **renamed: str) -> None:
+        """Keep constructor arguments as attributes of the same names, where Airflow renders the
+        templated ones: ``self.keep_arguments(locals(), "job_name", "role_arn")`` in an ``__init__``.
+        ``renamed`` gives the argument of an attribute named otherwise (``evaluation_task_type="task_type"``).
+        """
+        for name in names:
+            setattr(self, name, arguments[renamed.get(name, name)])
+
+    def request_from_attributes(self, request_class: type[RequestT], **given: Any) -> RequestT:
+        """A request dataclass filled from this task's (rendered) attributes of the same names; ``given``
+        sets the fields the task keeps under another name. The connection's settings are not the
+        request's: a field named like one (``region_name``) keeps its default."""
+        taken = {
+            field.name: getattr(self, field.name)
+            for field in fields(request_class)  # type: ignore[arg-type]
+            if field.init and field.name not in given and field.name not in AWS_TEMPLATE_FIELDS
         }
+        return request_class(**taken, **given)
+
+    def aws_trigger_kwargs(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in AWS_TEMPLATE_FIELDS}
 
     def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
         return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]

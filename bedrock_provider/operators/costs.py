@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from bedrock_provider.core.cost import CostEstimate, TokenCount
     from bedrock_provider.core.pricing import ModelPrices
     from bedrock_provider.core.request import ValidatedRequest
     from bedrock_provider.operators.base import BedrockAwsMixin
+    from bedrock_provider.operators.base import BedrockBaseOperator as _OperatorBase
+else:
+    _OperatorBase = object
+
+# The XCom key of a customization task's estimate, besides its place in the task's result.
+ESTIMATED_COST = "estimated_cost"
 
 
 def connection_prices(hook: Any, aws_conn_id: str | None) -> object:
@@ -150,6 +158,44 @@ def log_estimate(log: Any, estimate: CostEstimate) -> None:
     for warning in estimate.warnings:
         log.warning("%s", warning)
     log.info("Cost: %s", estimate.describe())
+
+
+class CostEstimateMixin(_OperatorBase):
+    """The customization operator's estimate and budget (``max_estimated_cost``, ``training_tokens``,
+    ``price_overrides``): made once per try, before the Create call, and kept in its own XCom."""
+
+    max_estimated_cost: float | str | None
+    training_tokens: int | str | None
+    price_overrides: dict[str, Any] | None
+
+    def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
+        """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
+        before any Create call. Returns the ``estimated_cost`` of the XCom."""
+        from bedrock_provider.core.cost import check_training_budget, parse_budget
+
+        try:
+            budget = parse_budget(self.max_estimated_cost, "max_estimated_cost")
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from error
+        estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides)
+        log_estimate(self.log, estimate)
+        refuse_over_budget(check_training_budget, estimate, budget)
+        return estimate.to_xcom()
+
+    def estimate_once(self, context: Context, request: ValidatedRequest, *, resuming: bool) -> Any:
+        """The estimate of this try: made and pushed to its own XCom, or, when the task is resuming
+        (back from a quota wait), read back from there."""
+        if resuming:
+            return self.stored_estimate(context)
+        estimated_cost = self.estimate_cost(request)
+        # Its own XCom too: it outlives a deferral (execute_complete and a return from a quota wait
+        # read it back) and a sweep or a report can read it without the job's result.
+        context["ti"].xcom_push(key=ESTIMATED_COST, value=estimated_cost)
+        return estimated_cost
+
+    def stored_estimate(self, context: Context) -> Any:
+        ti = context["ti"]
+        return ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
 
 
 def estimate_sweep(

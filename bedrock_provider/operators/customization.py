@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import (
@@ -21,7 +19,7 @@ from bedrock_provider.core.amazon_compat import (
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.kill import kill_decision, stop_actions
 from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest, non_finite_problems
+from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
 from bedrock_provider.core.watch import (
@@ -39,45 +37,42 @@ from bedrock_provider.operators.base import (
     task_identity,
     trigger_event,
     wait_ended_early,
-    with_bedrock_filters,
 )
+from bedrock_provider.operators.costs import CostEstimateMixin
+from bedrock_provider.operators.quota import DEFAULT_MAX_QUOTA_WAIT, QuotaWaitMixin, check_max_quota_wait
+from bedrock_provider.operators.stable_name import StableJobNameMixin
+from bedrock_provider.operators.waiting import WAIT_SETTINGS
 
 if TYPE_CHECKING:
-    import jinja2
     from airflow.sdk import Context
 
-ESTIMATED_COST = "estimated_cost"
+# The templated parameters of the job, kept as attributes of the same names.
+JOB_FIELDS = (
+    "job_name",
+    "custom_model_name",
+    "role_arn",
+    "base_model_id",
+    "training_data_uri",
+    "output_data_uri",
+    "hyperparameters",
+    "validation_data_uri",
+    "customization_type",
+    "custom_model_kms_key_id",
+    "vpc_config",
+    "job_tags",
+    "custom_model_tags",
+    "customization_job_kwargs",
+    "if_job_exists",
+    "events_queue_url",
+    "max_estimated_cost",
+    "training_tokens",
+    "price_overrides",
+)
 
 
-class _OtherTry:
-    """The task instance as a template sees it on another try: only try_number differs."""
-
-    def __init__(self, ti: Any) -> None:
-        self._ti = ti
-        self.try_number = int(getattr(ti, "try_number", 1) or 1) + 1
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ti, name)
-
-
-def name_on_another_try(operator: Any, raw_job_name: object, context: Context, env: Any) -> object:
-    """``job_name`` rendered again as the next try would render it (try_number + 1)."""
-    other = dict(context)
-    for key in ("ti", "task_instance"):
-        if key in other:
-            other[key] = _OtherTry(other[key])
-    if "try_number" in other:
-        other["try_number"] = getattr(other.get("ti"), "try_number", None)
-    return operator.render_template(raw_job_name, other, env)
-
-
-# Bedrock's answer when the account already runs as many customization jobs as its quota allows.
-QUOTA_EXCEEDED = "ServiceQuotaExceededException"
-# A sweep's points wait their turn: a job runs for hours, so a day is a bound, not a nuisance.
-DEFAULT_MAX_QUOTA_WAIT = 24 * 3600.0
-
-
-class BedrockModelCustomizationOperator(BedrockBaseOperator):
+class BedrockModelCustomizationOperator(
+    StableJobNameMixin, QuotaWaitMixin, CostEstimateMixin, BedrockBaseOperator
+):
     """Submit an Amazon Bedrock model customization job once per task instance and wait for it.
 
     The parameters it shares with the Amazon provider's BedrockCustomizeModelOperator mean the same,
@@ -142,27 +137,7 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         Amazon provider.
     """
 
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "custom_model_name",
-        "role_arn",
-        "base_model_id",
-        "training_data_uri",
-        "output_data_uri",
-        "hyperparameters",
-        "validation_data_uri",
-        "customization_type",
-        "custom_model_kms_key_id",
-        "vpc_config",
-        "job_tags",
-        "custom_model_tags",
-        "customization_job_kwargs",
-        "if_job_exists",
-        "events_queue_url",
-        "max_estimated_cost",
-        "training_tokens",
-        "price_overrides",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*JOB_FIELDS)
     template_fields_renderers = {
         "hyperparameters": "json",
         "vpc_config": "json",
@@ -173,6 +148,12 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
     }
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
+    # Set by self.keep_arguments in __init__ (with JOB_FIELDS); declared for the type checker.
+    if_job_exists: str
+    wait_for_completion: bool
+    max_wait: float | None
+    stop_job_on_kill: bool | Iterable[str]
+    max_failure_duration: float | None
 
     def __init__(
         self,
@@ -215,25 +196,6 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         )
         if "{{" not in str(if_job_exists):  # a template is checked once rendered, before any AWS call
             check_if_job_exists(if_job_exists)
-        self.job_name = job_name
-        self.custom_model_name = custom_model_name
-        self.role_arn = role_arn
-        self.base_model_id = base_model_id
-        self.training_data_uri = training_data_uri
-        self.output_data_uri = output_data_uri
-        self.hyperparameters = hyperparameters
-        self.validation_data_uri = validation_data_uri
-        self.customization_type = customization_type
-        self.custom_model_kms_key_id = custom_model_kms_key_id
-        self.vpc_config = vpc_config
-        self.job_tags = job_tags
-        self.custom_model_tags = custom_model_tags
-        self.customization_job_kwargs = customization_job_kwargs
-        self.if_job_exists = if_job_exists
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.max_wait = max_wait
         stop_actions(stop_job_on_kill)  # refused here, where the DAG is parsed
         not_finite = non_finite_problems(
             {
@@ -246,67 +208,14 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
         )
         if not_finite:
             raise InvalidInputError("Invalid Bedrock model customization request", not_finite)
-        self.stop_job_on_kill = stop_job_on_kill
-        if (
-            isinstance(max_quota_wait, bool)
-            or not isinstance(max_quota_wait, int | float)
-            or not math.isfinite(max_quota_wait)
-            or max_quota_wait < 0
-        ):
-            raise ValueError(
-                f"max_quota_wait={max_quota_wait!r}: must be a finite number of 0 or more seconds"
-            )
-        self.max_quota_wait = max_quota_wait
-        self.events_queue_url = events_queue_url
-        self.safety_poll_interval = safety_poll_interval
-        self.max_estimated_cost = max_estimated_cost
-        self.training_tokens = training_tokens
-        self.price_overrides = price_overrides
-        self.max_failure_duration = max_failure_duration
+        check_max_quota_wait(max_quota_wait)
+        self.keep_arguments(locals(), *JOB_FIELDS, *WAIT_SETTINGS, "stop_job_on_kill", "max_quota_wait")
+        self.keep_arguments(locals(), "safety_poll_interval", "max_failure_duration")
         self.job_arn: str | None = None
-        self._quota_wait_started: float | None = None
         self._task_instance: Any = None
-        self._job_name_on_another_try: object = None
-
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        """Render, then check that job_name renders the same on the next try: a name with the try
-        number or the time in it would give each try a job of its own, running side by side."""
-        raw_job_name = self.job_name
-        super().render_template_fields(context, jinja_env)
-        self._job_name_on_another_try = None
-        if isinstance(raw_job_name, str) and "{" in raw_job_name:
-            env = with_bedrock_filters(jinja_env or self.get_template_env())
-            other = name_on_another_try(self, raw_job_name, context, env)
-            if other != self.job_name:
-                self._job_name_on_another_try = other
-
-    def _check_job_name_is_stable(self) -> None:
-        other = getattr(self, "_job_name_on_another_try", None)
-        if other is not None:
-            raise ValueError(
-                f"job_name={self.job_name!r}: renders {other!r} on the next try of this task instance, "
-                "so each try would submit a job of its own, running side by side. The name must be the "
-                "same on every try (no try_number, no current time): use e.g. "
-                "'{{ ti | bedrock_job_name }}'. Nothing was sent to AWS."
-            )
 
     def build_request(self) -> CustomizationRequest:
-        return CustomizationRequest(
-            job_name=self.job_name,
-            custom_model_name=self.custom_model_name,
-            role_arn=self.role_arn,
-            base_model_id=self.base_model_id,
-            training_data_uri=self.training_data_uri,
-            output_data_uri=self.output_data_uri,
-            hyperparameters=self.hyperparameters,
-            validation_data_uri=self.validation_data_uri,
-            customization_type=self.customization_type,
-            custom_model_kms_key_id=self.custom_model_kms_key_id,
-            vpc_config=self.vpc_config,
-            job_tags=self.job_tags,
-            custom_model_tags=self.custom_model_tags,
-            customization_job_kwargs=self.customization_job_kwargs,
-        )
+        return self.request_from_attributes(CustomizationRequest)
 
     def execute(self, context: Context) -> Any:
         self._check_job_name_is_stable()
@@ -315,23 +224,13 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
             self.log.warning("%s", warning)
         # The estimate reads the training file: every parameter is checked before that first AWS call.
         check_if_job_exists(self.if_job_exists)
-        ti = context["ti"]
-        if self._quota_wait_started is None:
-            estimated_cost = self.estimate_cost(request)
-            # Its own XCom too: it outlives a deferral (execute_complete and a return from a quota wait
-            # read it back) and a sweep or a report can read it without the job's result.
-            ti.xcom_push(key=ESTIMATED_COST, value=estimated_cost)
-        else:
-            estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
+        estimated_cost = self.estimate_once(context, request, resuming=self.resuming_from_quota_wait)
 
         self._task_instance = context["ti"]
         started_at = time.time()
-        while True:
-            try:
-                submitted = self.hook.submit_job(request, task_identity(context), self.if_job_exists)
-                break
-            except Exception as error:
-                self._wait_for_quota_slot(error)
+        submitted = self.submit_when_quota_allows(
+            lambda: self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+        )
         self.job_arn = submitted.job_arn
         BedrockCustomizationJobLink.persist(context, submitted.job_arn)
         self.log.info(
@@ -379,67 +278,6 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
                 raise AirflowException(str(error)) from error
         return self._finish(context, job_result(description, estimated_cost=estimated_cost))
 
-    def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
-        """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
-        before any Create call. Returns the ``estimated_cost`` of the XCom."""
-        from bedrock_provider.core.cost import check_training_budget, parse_budget
-        from bedrock_provider.operators.costs import estimate_job_cost, log_estimate, refuse_over_budget
-
-        try:
-            budget = parse_budget(self.max_estimated_cost, "max_estimated_cost")
-        except ValueError as error:
-            raise AirflowFailException(str(error)) from error
-        estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides)
-        log_estimate(self.log, estimate)
-        refuse_over_budget(check_training_budget, estimate, budget)
-        return estimate.to_xcom()
-
-    def _wait_for_quota_slot(self, error: Exception) -> None:
-        """Wait for a slot when Bedrock's concurrent-jobs quota is full; re-raise any other error.
-
-        Deferrable: defer on a timer and come back to ``resume_after_quota_wait`` (no worker held).
-        Otherwise: sleep here and return, so the caller submits again.
-        """
-        from bedrock_provider.hooks.errors import error_code, error_message
-
-        if error_code(error) != QUOTA_EXCEEDED:
-            raise error
-        if self._quota_wait_started is None:
-            self._quota_wait_started = time.time()
-        waited = time.time() - self._quota_wait_started
-        if waited + self.poll_interval > self.max_quota_wait:
-            raise AirflowException(
-                "Bedrock's quota of concurrent customization jobs is still full after waiting "
-                f"{waited:.0f} s (max_quota_wait={self.max_quota_wait:g} s): {error_message(error)}. "
-                "Raise the quota in Service Quotas, run fewer jobs at once (max_active_tis_per_dag), "
-                "or raise max_quota_wait."
-            ) from error
-        self.log.warning(
-            "Bedrock's quota of concurrent customization jobs is full (%s); submitting %s again in %s s "
-            "(waited %.0f s of at most %g s)",
-            error_message(error),
-            self.job_name,
-            self.poll_interval,
-            waited,
-            self.max_quota_wait,
-        )
-        if self.deferrable:
-            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
-
-            self.defer(
-                trigger=TimeDeltaTrigger(timedelta(seconds=self.poll_interval)),
-                method_name="resume_after_quota_wait",
-                kwargs={"quota_wait_started": self._quota_wait_started},
-            )
-        time.sleep(self.poll_interval)
-
-    def resume_after_quota_wait(
-        self, context: Context, event: Any = None, quota_wait_started: float | None = None
-    ) -> Any:
-        """Back from a wait for a quota slot: submit again (the same token, so never twice)."""
-        self._quota_wait_started = quota_wait_started
-        return self.execute(context)
-
     def result_value(self, result: dict[str, Any]) -> Any:
         """What the task returns (its XCom): the job's summary dict."""
         return result
@@ -447,8 +285,7 @@ class BedrockModelCustomizationOperator(BedrockBaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         event = trigger_event(event)
         self.job_arn = event.get("job_arn")
-        ti = context["ti"]
-        estimated_cost = ti.xcom_pull(task_ids=ti.task_id, key=ESTIMATED_COST, map_indexes=ti.map_index)
+        estimated_cost = self.stored_estimate(context)
         if wait_ended_early(event):
             BedrockCustomModelLink.persist(context, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}

@@ -20,13 +20,31 @@ from bedrock_provider.core.deployment import (
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.resources import ResourceKind
-from bedrock_provider.operators.base import DEFERRABLE_DEFAULT, BedrockBaseOperator, aws_template_fields
+from bedrock_provider.core.watch import check_wait_settings
+from bedrock_provider.operators.base import (
+    DEFERRABLE_DEFAULT,
+    BedrockBaseOperator,
+    aws_template_fields,
+    task_identity,
+)
 from bedrock_provider.operators.costs import provisioned_throughput_cost
-from bedrock_provider.operators.customization import check_wait_settings, task_identity
-from bedrock_provider.operators.waiting import ResourceWaitMixin
+from bedrock_provider.operators.waiting import WAIT_SETTINGS, ResourceWaitMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+# The templated parameters, kept as attributes of the same names.
+DEPLOYMENT_FIELDS = (
+    "model_identifier",
+    "deployment_name",
+    "mode",
+    "model_units",
+    "commitment_duration",
+    "tags",
+    "description",
+    "max_hourly_cost",
+    "price_overrides",
+)
 
 
 class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
@@ -61,19 +79,15 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     that bedrock-runtime and evaluation jobs take.
     """
 
-    template_fields: Sequence[str] = aws_template_fields(
-        "model_identifier",
-        "deployment_name",
-        "mode",
-        "model_units",
-        "commitment_duration",
-        "tags",
-        "description",
-        "max_hourly_cost",
-        "price_overrides",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*DEPLOYMENT_FIELDS)
     template_fields_renderers = {"tags": "json", "price_overrides": "json"}
     ui_color = "#e4f0e8"
+    # Set by self.keep_arguments in __init__; declared for the type checker.
+    mode: str
+    max_hourly_cost: float | str | None
+    price_overrides: dict[str, Any] | None
+    wait_for_completion: bool
+    delete_on_kill: bool
 
     def __init__(
         self,
@@ -96,33 +110,12 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_wait_settings(poll_interval, max_wait)
-        self.model_identifier = model_identifier
-        self.deployment_name = deployment_name
-        self.mode = mode
-        self.model_units = model_units
-        self.commitment_duration = commitment_duration
-        self.tags = tags
-        self.description = description
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.max_wait = max_wait
-        self.delete_on_kill = delete_on_kill
-        self.max_hourly_cost = max_hourly_cost
-        self.price_overrides = price_overrides
+        self.keep_arguments(locals(), *DEPLOYMENT_FIELDS, *WAIT_SETTINGS, "delete_on_kill")
         self.deployment_arn: str | None = None
         self._kind: ResourceKind | None = None
 
     def build_request(self) -> DeploymentRequest:
-        return DeploymentRequest(
-            model_identifier=self.model_identifier,
-            deployment_name=self.deployment_name,
-            mode=self.mode,
-            model_units=self.model_units,
-            commitment_duration=self.commitment_duration,
-            tags=self.tags,
-            description=self.description,
-        )
+        return self.request_from_attributes(DeploymentRequest)
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()

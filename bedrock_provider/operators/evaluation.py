@@ -23,15 +23,35 @@ from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
-from bedrock_provider.operators.base import DEFERRABLE_DEFAULT, BedrockBaseOperator, aws_template_fields
-from bedrock_provider.operators.customization import check_wait_settings, task_identity
+from bedrock_provider.core.watch import check_wait_settings
+from bedrock_provider.operators.base import (
+    DEFERRABLE_DEFAULT,
+    BedrockBaseOperator,
+    aws_template_fields,
+    task_identity,
+)
 from bedrock_provider.operators.gate import on_gate_failure
-from bedrock_provider.operators.waiting import ResourceWaitMixin
+from bedrock_provider.operators.waiting import WAIT_SETTINGS, ResourceWaitMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 IF_JOB_DIFFERS = ("fail", "resubmit")
+# The templated parameters, kept as attributes of the same names (task_type as evaluation_task_type).
+EVALUATION_FIELDS = (
+    "job_name",
+    "role_arn",
+    "model_identifier",
+    "evaluation_task_type",
+    "output_uri",
+    "dataset_uri",
+    "dataset_name",
+    "metric_names",
+    "min_scores",
+    "max_scores",
+    "on_gate_failure",
+    "job_tags",
+)
 
 
 class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
@@ -62,22 +82,13 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     "status", "scores": {metric: mean score}, "passed", "gate", "results_uri", "model_identifier"}``.
     """
 
-    template_fields: Sequence[str] = aws_template_fields(
-        "job_name",
-        "role_arn",
-        "model_identifier",
-        "evaluation_task_type",
-        "output_uri",
-        "dataset_uri",
-        "dataset_name",
-        "metric_names",
-        "min_scores",
-        "max_scores",
-        "on_gate_failure",
-        "job_tags",
-    )
+    template_fields: Sequence[str] = aws_template_fields(*EVALUATION_FIELDS)
     template_fields_renderers = {"min_scores": "json", "max_scores": "json", "job_tags": "json"}
     ui_color = "#f4ece4"
+    # Set by self.keep_arguments in __init__; declared for the type checker.
+    evaluation_task_type: str
+    wait_for_completion: bool
+    stop_job_on_kill: bool
 
     def __init__(
         self,
@@ -104,44 +115,21 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_wait_settings(poll_interval, max_wait)
-        self.job_name = job_name
-        self.role_arn = role_arn
-        self.model_identifier = model_identifier
         # BaseOperator.task_type is the operator's class name: the parameter is kept under another name.
-        self.evaluation_task_type = task_type
-        self.output_uri = output_uri
-        self.dataset_uri = dataset_uri
-        self.dataset_name = dataset_name
-        self.metric_names = metric_names
-        self.min_scores = min_scores
-        self.max_scores = max_scores
-        self.on_gate_failure = on_gate_failure
-        self.job_tags = job_tags
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.max_wait = max_wait
-        self.stop_job_on_kill = stop_job_on_kill
+        self.keep_arguments(
+            locals(),
+            *EVALUATION_FIELDS,
+            *WAIT_SETTINGS,
+            "stop_job_on_kill",
+            evaluation_task_type="task_type",
+        )
         if if_job_differs not in IF_JOB_DIFFERS:
             raise ValueError(f"if_job_differs={if_job_differs!r}: must be one of {', '.join(IF_JOB_DIFFERS)}")
         self.if_job_differs = if_job_differs
         self.job_arn: str | None = None
 
     def build_request(self) -> EvaluationRequest:
-        return EvaluationRequest(
-            job_name=self.job_name,
-            role_arn=self.role_arn,
-            model_identifier=self.model_identifier,
-            task_type=self.evaluation_task_type,
-            output_uri=self.output_uri,
-            dataset_uri=self.dataset_uri,
-            dataset_name=self.dataset_name,
-            metric_names=self.metric_names,
-            min_scores=self.min_scores,
-            max_scores=self.max_scores,
-            on_gate_failure=self.on_gate_failure,
-            job_tags=self.job_tags,
-        )
+        return self.request_from_attributes(EvaluationRequest, task_type=self.evaluation_task_type)
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()

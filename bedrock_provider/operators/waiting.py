@@ -18,6 +18,9 @@ from bedrock_provider.core.resources import ResourceKind, kind_of
 if TYPE_CHECKING:
     from bedrock_provider.hooks.resources import BedrockResourceHook
 
+# The parameters of every operator that waits for what it created.
+WAIT_SETTINGS = ("wait_for_completion", "deferrable", "poll_interval", "max_wait")
+
 
 class ResourceWaitMixin:
     """For operators on BedrockBaseOperator (the connection) and set poll_interval, max_wait
