@@ -18,9 +18,9 @@ from dataclasses import replace
 from typing import Any
 
 from bedrock_provider.core import states
+from bedrock_provider.core.common_fields import parse_mapping
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.request import CustomizationRequest
-from bedrock_provider.core.request_fields import parse_mapping
 from bedrock_provider.core.values import parse_flag
 
 # Amazon's defaults, kept so that a DAG that relied on them polls at the same pace.

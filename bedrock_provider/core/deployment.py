@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock_provider.core.common_fields import parse_tags
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.request_fields import parse_tags
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
 
 ON_DEMAND = "on_demand"

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock_provider.core.common_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
 from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES, GateOutcome
-from bedrock_provider.core.request_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
 from bedrock_provider.core.values import known_entries, number_or_nan
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {

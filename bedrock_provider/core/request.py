@@ -1,6 +1,7 @@
 """CustomizationRequest: validates a whole CreateModelCustomizationJob request and builds the call.
 
-Each field is checked by its own function in request_fields.py; constraints follow the API reference:
+Each field is checked by its own function in request_fields.py (or common_fields.py, for the fields every
+Bedrock request shares); constraints follow the API reference:
 https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_provider.core.common_fields import check_role_arn, check_s3_uri, parse_mapping, parse_tags
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.hyperparameters import normalize_hyperparameters
 from bedrock_provider.core.names import attempt_name
@@ -22,11 +24,7 @@ from bedrock_provider.core.request_fields import (
     check_job_name,
     check_kms_key,
     check_model_and_type,
-    check_role_arn,
-    check_s3_uri,
     parse_api_kwargs,
-    parse_mapping,
-    parse_tags,
     parse_validation_uris,
     parse_vpc_config,
 )

@@ -1,4 +1,5 @@
-"""The fields of a CreateModelCustomizationJob request, each checked by one function.
+"""The fields of a CreateModelCustomizationJob request, each checked by one function (the fields every
+Bedrock request shares, such as S3 URIs, tags and role ARNs, are checked in common_fields.py).
 
 Every check appends Problems naming the field (and returns None, or an empty value) instead of
 raising, so that CustomizationRequest.validate reports every bad field at once. Constraints follow
@@ -8,8 +9,6 @@ https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomiza
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,17 +19,13 @@ from bedrock_provider.core.catalog import (
     check_base_model,
     teacher_problem,
 )
+from bedrock_provider.core.common_fields import check_s3_uri, check_text, parse_mapping
 from bedrock_provider.core.errors import Problem
-from bedrock_provider.core.json_depth import depth_message, too_deep
 from bedrock_provider.core.names import NameProblem, custom_model_name_problem, job_name_problem, renders_none
 
-ROLE_ARN_PATTERN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 KMS_KEY_PATTERN = re.compile(
     r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
-)
-S3_URI_PATTERN = re.compile(
-    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
 )
 # A foundation model id or ARN, a custom model ARN, or a custom model name (to keep training it).
 BASE_MODEL_PATTERN = re.compile(
@@ -41,8 +36,6 @@ BASE_MODEL_PATTERN = re.compile(
     r"|(([0-9a-zA-Z][_-]?)+)"
 )
 VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]{1,32}")
-TAG_PATTERN = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
-MAX_TAGS = 200
 MAX_VALIDATORS = 10
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
@@ -68,138 +61,6 @@ _NAMED_API_PARAMETERS = {
     "clientRequestToken": "(derived from the task instance)",
 }
 EXTRA_API_PARAMETERS = ("customizationConfig",)
-
-
-def _parse_literal(text: str) -> object:
-    """A rendered template holding a dict or list: JSON, or the Python literal Jinja renders it to."""
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text.strip())
-        except (ValueError, SyntaxError, RecursionError, MemoryError):
-            continue
-    return text
-
-
-def parse_mapping(value: object, field_name: str, problems: list[Problem]) -> dict[str, Any] | None:
-    """A dict, or a rendered template holding one (JSON, or a Python literal such as ``{{ params.x }}``
-    renders to when the DAG does not render native objects)."""
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str):
-        if not value.strip():
-            return None
-        if too_deep(value):
-            problems.append(Problem(field_name, value, depth_message()))
-            return None
-        parsed = _parse_literal(value)
-        if isinstance(parsed, Mapping):
-            return dict(parsed)
-        problems.append(
-            Problem(
-                field_name, value, "must be a dict (or a JSON object); the text given does not parse as one"
-            )
-        )
-        return None
-    problems.append(Problem(field_name, value, f"must be a dict, got {type(value).__name__}"))
-    return None
-
-
-def check_text(value: object, field_name: str, problems: list[Problem]) -> str | None:
-    if renders_none(value):
-        problems.append(
-            Problem(
-                field_name,
-                value,
-                "is None: a template rendered None (e.g. a missing param or XCom gives the text "
-                "'None'), or no value was given; give it a value",
-            )
-        )
-        return None
-    if not isinstance(value, str):
-        problems.append(Problem(field_name, value, f"must be a string, got {type(value).__name__}"))
-        return None
-    if not value.strip():
-        problems.append(Problem(field_name, value, "must not be empty (did a template render to nothing?)"))
-        return None
-    if value != value.strip():
-        problems.append(Problem(field_name, value, "has leading or trailing white space; remove it"))
-        return None
-    return value
-
-
-def check_s3_uri(
-    value: object, field_name: str, problems: list[Problem], *, file: bool = False
-) -> str | None:
-    text = check_text(value, field_name, problems)
-    if text is None:
-        return None
-    if not text.startswith("s3://"):
-        problems.append(Problem(field_name, text, "must be an S3 URI starting with 's3://'"))
-        return None
-    if S3_URI_PATTERN.fullmatch(text) is None:
-        problems.append(
-            Problem(
-                field_name,
-                text,
-                "is not an S3 URI Bedrock accepts: a lowercase bucket name of 3-63 letters, digits, '.' "
-                "and '-', then a key of letters, digits and -!_*'(). separated by '/' (no spaces)",
-            )
-        )
-        return None
-    if file and (text.endswith("/") or text.count("/") < 3):
-        problems.append(
-            Problem(field_name, text, "must point at a file (e.g. s3://bucket/train.jsonl), not a prefix")
-        )
-        return None
-    return text
-
-
-def parse_tags(value: object, field_name: str, problems: list[Problem]) -> list[dict[str, str]]:
-    """Tags as a dict, or as Bedrock's list of {"key", "value"}; returned in Bedrock's shape."""
-    if value is None or (isinstance(value, str) and value.strip().startswith(("{", "["))):
-        value = _parse_literal(value) if isinstance(value, str) else value
-    if value is None or value == "":
-        return []
-    pairs: list[tuple[object, object]] = []
-    if isinstance(value, Mapping):
-        pairs = list(value.items())
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            if isinstance(item, Mapping) and set(item) == {"key", "value"}:
-                pairs.append((item["key"], item["value"]))
-            else:
-                problems.append(
-                    Problem(f"{field_name}[{index}]", item, "must be a dict with exactly 'key' and 'value'")
-                )
-    else:
-        problems.append(
-            Problem(field_name, value, f"must be a dict of tag names to values, got {type(value).__name__}")
-        )
-        return []
-    if len(pairs) > MAX_TAGS:
-        problems.append(Problem(field_name, f"{len(pairs)} tags", f"Bedrock allows at most {MAX_TAGS} tags"))
-    tags = []
-    for key, tag_value in pairs:
-        where = f"{field_name}[{key!r}]"
-        if not isinstance(key, str) or not 1 <= len(key) <= 128 or TAG_PATTERN.fullmatch(key) is None:
-            problems.append(Problem(where, key, "tag keys must be 1-128 letters, digits, spaces or ._:/=+@-"))
-            continue
-        if key.lower().startswith("aws:"):
-            problems.append(Problem(where, key, "tag keys starting with 'aws:' are reserved by AWS"))
-            continue
-        if isinstance(tag_value, bool) or not isinstance(tag_value, str | int | float):
-            problems.append(Problem(where, tag_value, "tag values must be strings (numbers are converted)"))
-            continue
-        text = str(tag_value)
-        if len(text) > 256 or TAG_PATTERN.fullmatch(text) is None:
-            problems.append(
-                Problem(where, tag_value, "tag values must be 0-256 letters, digits, spaces or ._:/=+@-")
-            )
-            continue
-        tags.append({"key": key, "value": text})
-    return tags
 
 
 def parse_vpc_config(value: object, problems: list[Problem]) -> dict[str, list[str]] | None:
@@ -247,19 +108,6 @@ def _check_name(
         problems.append(Problem(field_name, name, problem.message))
         return None
     return name
-
-
-def check_role_arn(value: object, problems: list[Problem]) -> str | None:
-    role_arn = check_text(value, "role_arn", problems)
-    if role_arn is not None and (len(role_arn) > 2048 or ROLE_ARN_PATTERN.fullmatch(role_arn) is None):
-        problems.append(
-            Problem(
-                "role_arn",
-                role_arn,
-                "must be an IAM role ARN like 'arn:aws:iam::123456789012:role/BedrockCustomization'",
-            )
-        )
-    return role_arn
 
 
 def check_base_model_id(value: object, problems: list[Problem]) -> str | None:

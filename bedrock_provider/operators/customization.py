@@ -232,7 +232,7 @@ class BedrockModelCustomizationOperator(
             lambda: self.hook.submit_job(request, task_identity(context), self.if_job_exists)
         )
         self.job_arn = submitted.job_arn
-        BedrockCustomizationJobLink.persist(context, submitted.job_arn)
+        BedrockCustomizationJobLink.persist(context, self, submitted.job_arn)
         self.log.info(
             "%s job %s (%s) for custom model %s",
             "Adopted" if submitted.adopted else "Submitted",
@@ -250,7 +250,7 @@ class BedrockModelCustomizationOperator(
         status = submitted.status
         if not states.is_terminal(status) and self.deferrable:
             # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
-            BedrockCustomModelLink.persist(context, None)
+            BedrockCustomModelLink.persist(context, self, None)
             self.log.info(
                 "Deferring: the triggerer checks job %s every %s s%s",
                 submitted.job_name,
@@ -287,7 +287,7 @@ class BedrockModelCustomizationOperator(
         self.job_arn = event.get("job_arn")
         estimated_cost = self.stored_estimate(context)
         if wait_ended_early(event):
-            BedrockCustomModelLink.persist(context, None)
+            BedrockCustomModelLink.persist(context, self, None)
             result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
             result["message"] = event.get("message")
             result["estimated_cost"] = estimated_cost
@@ -297,7 +297,7 @@ class BedrockModelCustomizationOperator(
         return self._finish(context, job_result(description, estimated_cost=estimated_cost))
 
     def _finish(self, context: Context, result: dict[str, Any]) -> Any:
-        BedrockCustomModelLink.persist(context, result.get("custom_model_arn"))
+        BedrockCustomModelLink.persist(context, self, result.get("custom_model_arn"))
         if result["status"] == states.COMPLETED:
             self.record_lineage(customization_lineage(result))
             self.log.info(

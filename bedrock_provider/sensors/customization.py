@@ -109,9 +109,9 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
 
     def _done(self, context: Context, description: dict[str, Any]) -> PokeReturnValue:
         status = str(description.get("status"))
-        BedrockCustomizationJobLink.persist(context, description.get("jobArn"))
+        BedrockCustomizationJobLink.persist(context, self, description.get("jobArn"))
         if status in self.SUCCESS_STATES:
-            BedrockCustomModelLink.persist(context, description.get("outputModelArn"))
+            BedrockCustomModelLink.persist(context, self, description.get("outputModelArn"))
             self.record_lineage(customization_lineage(job_result(description)))
             return PokeReturnValue(is_done=True, xcom_value=self.result_value(description))
         if status in self.FAILURE_STATES or states.is_terminal(status):
@@ -146,7 +146,7 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
         if result.is_done:
             return result.xcom_value
         # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
-        BedrockCustomModelLink.persist(context, None)
+        BedrockCustomModelLink.persist(context, self, None)
 
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
         self.defer(

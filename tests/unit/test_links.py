@@ -37,3 +37,82 @@ def test_the_model_link_follows_the_partition() -> None:
 def test_without_an_arn_the_link_opens_the_consoles_list(value: object) -> None:
     for link_class in (BedrockCustomizationJobLink, BedrockCustomModelLink):
         assert link(link_class, value) == "https://console.aws.amazon.com/bedrock/home#/custom-models"
+
+
+# -- BaseAwsLink's shape: a link never breaks the page or the task -------------------------------------
+
+
+def test_an_error_resolving_the_link_gives_an_empty_link_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = mock.patch("bedrock_provider.links.XCom.get_value", side_effect=RuntimeError("metadata DB away"))
+    with broken, caplog.at_level("WARNING", logger="bedrock_provider.links"):
+        for link_class in (BedrockCustomizationJobLink, BedrockCustomModelLink):
+            assert link_class().get_link(mock.Mock(), ti_key=mock.Mock()) == ""
+    assert "could not be resolved" in caplog.text
+    assert "metadata DB away" in caplog.text
+
+
+def test_an_unknown_partition_gives_the_consoles_list() -> None:
+    assert link(BedrockCustomModelLink, "arn:aws-xx:bedrock:r:1:custom-model/x") == (
+        "https://console.aws.amazon.com/bedrock/home#/custom-models"
+    )
+
+
+def _operator(do_xcom_push: bool = True) -> mock.Mock:
+    operator = mock.Mock()
+    operator.do_xcom_push = do_xcom_push
+    return operator
+
+
+@pytest.mark.parametrize("link_class", [BedrockCustomizationJobLink, BedrockCustomModelLink])
+def test_persist_stores_the_arn_under_the_links_key(link_class: Any) -> None:
+    ti = mock.Mock()
+    link_class.persist({"ti": ti}, _operator(), JOB_ARN)
+    ti.xcom_push.assert_called_once_with(key=link_class.key, value=JOB_ARN)
+
+
+@pytest.mark.parametrize("link_class", [BedrockCustomizationJobLink, BedrockCustomModelLink])
+def test_persist_stores_nothing_when_the_operator_pushes_no_xcom(link_class: Any) -> None:
+    ti = mock.Mock()
+    link_class.persist({"ti": ti}, _operator(do_xcom_push=False), JOB_ARN)
+    ti.xcom_push.assert_not_called()
+
+
+def test_a_failure_to_store_the_link_is_logged_and_never_fails_the_task() -> None:
+    ti = mock.Mock()
+    ti.xcom_push.side_effect = RuntimeError("XCom backend refused")
+    operator = _operator()
+    BedrockCustomizationJobLink.persist({"ti": ti}, operator, JOB_ARN)
+    operator.log.warning.assert_called_once()
+    assert "could not be stored" in operator.log.warning.call_args.args[0]
+
+
+@pytest.mark.parametrize("do_xcom_push", [True, False])
+def test_the_operator_stores_its_links_only_when_it_pushes_xcom(do_xcom_push: bool) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    from tests.unit.test_quota_wait import _operator as customization_operator
+
+    operator = customization_operator(do_xcom_push=do_xcom_push)
+    ti = mock.Mock()
+    with pytest.raises(AirflowException, match="Failed"):
+        operator._finish({"ti": ti}, {"status": "Failed", "job_name": "job", "custom_model_arn": MODEL_ARN})
+    pushed_keys = {call.kwargs["key"] for call in ti.xcom_push.call_args_list}
+    assert (BedrockCustomModelLink.key in pushed_keys) is do_xcom_push
+
+
+@pytest.mark.parametrize("do_xcom_push", [True, False])
+def test_the_sensor_stores_its_links_only_when_it_pushes_xcom(do_xcom_push: bool) -> None:
+    from bedrock_provider.sensors.customization import BedrockModelCustomizationSensor
+
+    sensor = BedrockModelCustomizationSensor(
+        task_id="watch", job_identifier=JOB_ARN, deferrable=False, do_xcom_push=do_xcom_push
+    )
+    ti = mock.Mock()
+    sensor._done({"ti": ti}, {"status": "Completed", "jobArn": JOB_ARN, "outputModelArn": MODEL_ARN})
+    pushed = {call.kwargs["key"]: call.kwargs["value"] for call in ti.xcom_push.call_args_list}
+    if do_xcom_push:
+        assert pushed == {BedrockCustomizationJobLink.key: JOB_ARN, BedrockCustomModelLink.key: MODEL_ARN}
+    else:
+        assert pushed == {}
