@@ -36,7 +36,7 @@ e2e-under-load: $(STAMP) system-packages
 	bash scripts/e2e-under-load.sh
 
 test: system-packages lint
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 tests
 
 # make demo DEMO_ARGS=--keep leaves the stack running (UI and API); make demo-stop stops it.
 # make demo DEMO_ARGS="--executor celery" runs it on the CeleryExecutor (Redis, two workers, two triggerers).
