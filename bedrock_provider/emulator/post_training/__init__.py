@@ -1,8 +1,10 @@
 """What comes after training, emulated: custom model deployments, provisioned throughput, evaluation jobs.
 
 Split the way moto splits a service: ``models`` (resources and their response shapes),
-``validation`` (requests checked against Bedrock's service model), ``backend`` (the lifecycle and
-Bedrock's refusals) and ``responses`` (one method per API operation).
+``validation`` (requests checked against Bedrock's service model), ``backend`` (the API),
+``creation`` (Create's checks and the new resource), ``lifecycle`` (each resource along the clock),
+``refusals`` (what Bedrock refuses across resources), ``results`` (evaluation results) and
+``responses`` (one method per API operation).
 """
 
 from __future__ import annotations

@@ -24,12 +24,13 @@ from bedrock_provider.emulator.paging import CreatedWindow, name_matches, page_a
 from bedrock_provider.emulator.post_training import lifecycle, refusals
 from bedrock_provider.emulator.post_training.creation import ResourceCreation
 from bedrock_provider.emulator.post_training.models import (
-    DEPLOYMENT_STATUSES,
-    EVALUATION_STATUSES,
-    THROUGHPUT_STATUSES,
+    DEPLOYMENT_LISTING,
+    EVALUATION_LISTING,
+    THROUGHPUT_LISTING,
     Deployment,
     EvaluationJob,
     Lifecycle,
+    Listing,
     ProvisionedThroughput,
 )
 from bedrock_provider.emulator.post_training.validation import check_evaluation_job
@@ -166,14 +167,7 @@ class PostTrainingBackend(ResourceCreation):
             return deployment.arn
 
     def list_deployments(self, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._list(
-            self.deployments,
-            params,
-            DEPLOYMENT_STATUSES,
-            ("createdAfter", "createdBefore"),
-            "modelDeploymentSummaries",
-            lambda item: params.get("modelArnEquals") in (None, item.model_arn),
-        )
+        return self._list(self.deployments, params, DEPLOYMENT_LISTING)
 
     # ----------------------------------------------------------------- provisioned throughput
 
@@ -228,14 +222,7 @@ class PostTrainingBackend(ResourceCreation):
             self.throughputs.remove(throughput)
 
     def list_throughputs(self, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._list(
-            self.throughputs,
-            params,
-            THROUGHPUT_STATUSES,
-            ("creationTimeAfter", "creationTimeBefore"),
-            "provisionedModelSummaries",
-            lambda item: params.get("modelArnEquals") in (None, item.model_arn),
-        )
+        return self._list(self.throughputs, params, THROUGHPUT_LISTING)
 
     # ----------------------------------------------------------------- evaluation jobs
 
@@ -262,14 +249,7 @@ class PostTrainingBackend(ResourceCreation):
             job.life.last_modified = now
 
     def list_evaluation_jobs(self, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._list(
-            self.evaluation_jobs,
-            params,
-            EVALUATION_STATUSES,
-            ("creationTimeAfter", "creationTimeBefore"),
-            "jobSummaries",
-            lambda item: params.get("applicationTypeEquals") in (None, item.application_type),
-        )
+        return self._list(self.evaluation_jobs, params, EVALUATION_LISTING)
 
     # ----------------------------------------------------------------- lifecycle and lookups
 
@@ -310,18 +290,11 @@ class PostTrainingBackend(ResourceCreation):
                 log.info("created %s %s (%s)", table.kind, resource.name, resource.arn)
             return resource.arn
 
-    def _list(
-        self,
-        table: ResourceTable[L],
-        params: Mapping[str, str],
-        statuses: tuple[str, ...],
-        created_params: tuple[str, str],
-        answer_key: str,
-        matches: Callable[[L], bool],
-    ) -> dict[str, Any]:
-        """A List operation: its status, name and creation-time filters, ``matches`` for the rest."""
-        status = status_filter(params, statuses)
-        created = CreatedWindow.of(params, *created_params)
+    def _list(self, table: ResourceTable[L], params: Mapping[str, str], listing: Listing) -> dict[str, Any]:
+        """A List operation: the resources that pass its filters, a page of their summaries."""
+        status = status_filter(params, listing.statuses)
+        created = CreatedWindow.of(params, listing.created_after, listing.created_before)
+        equals = [(params.get(param), attribute) for param, attribute in listing.equals]
         with self.lock:
             self._advance_all()
             items = [
@@ -329,8 +302,8 @@ class PostTrainingBackend(ResourceCreation):
                 for item in table
                 if (status is None or item.status == status)
                 and name_matches(item.name, params)
-                and matches(item)
+                and all(wanted in (None, getattr(item, attribute)) for wanted, attribute in equals)
                 and created.holds(item.life.created)
             ]
             page, token = paginate(items, params, key=lambda item: (item.life.created, item.seq))
-            return page_answer(answer_key, [item.summary() for item in page], token)
+            return page_answer(listing.answer_key, [item.summary() for item in page], token)

@@ -20,6 +20,41 @@ TAG_SCORE_PREFIX = "emulator:score:"
 DEPLOYMENT_STATUSES = ("Creating", "Active", "Failed")
 THROUGHPUT_STATUSES = ("Creating", "InService", "Updating", "Failed")
 EVALUATION_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a resource kind's List operation filters on, and the member its page is answered under."""
+
+    statuses: tuple[str, ...]
+    created_after: str
+    created_before: str
+    answer_key: str
+    # (query parameter, attribute): the "...Equals" filters, each matching one attribute exactly.
+    equals: tuple[tuple[str, str], ...]
+
+
+DEPLOYMENT_LISTING = Listing(
+    DEPLOYMENT_STATUSES,
+    "createdAfter",
+    "createdBefore",
+    "modelDeploymentSummaries",
+    (("modelArnEquals", "model_arn"),),
+)
+THROUGHPUT_LISTING = Listing(
+    THROUGHPUT_STATUSES,
+    "creationTimeAfter",
+    "creationTimeBefore",
+    "provisionedModelSummaries",
+    (("modelArnEquals", "model_arn"),),
+)
+EVALUATION_LISTING = Listing(
+    EVALUATION_STATUSES,
+    "creationTimeAfter",
+    "creationTimeBefore",
+    "jobSummaries",
+    (("applicationTypeEquals", "application_type"),),
+)
 COMMITMENTS = ("OneMonth", "SixMonths")
 # Seconds of each commitment term, for commitmentExpirationTime.
 COMMITMENT_SECONDS = {"OneMonth": 30 * 86400, "SixMonths": 182 * 86400}
