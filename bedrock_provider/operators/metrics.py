@@ -104,6 +104,12 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
     )
     template_fields_renderers = {"champion_tag": "json"}
     ui_color = "#eef6e4"
+    # Set by self.keep_arguments in __init__; declared for the type checker.
+    plot: bool
+    promote: bool
+    on_gate_failure: str
+    champion_policy: str
+    data_date: str | None
 
     def __init__(
         self,
@@ -134,21 +140,12 @@ class BedrockExportMetricsOperator(BedrockBaseOperator):
             raise ValueError(
                 f"plot_size={plot_size!r}: must be (width, height) in pixels, at least (200, 150)"
             )
-        self.job_identifier = job_identifier
-        self.destination_uri = destination_uri
-        self.max_training_loss = max_training_loss
-        self.max_validation_loss = max_validation_loss
-        self.baseline_uri = baseline_uri
-        self.plot = plot
+        # Kept under their own names, where Airflow renders the templated ones; _settings reads them.
+        self.keep_arguments(locals(), *EXPORT_PARAMETERS)
+        self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
         self.plot_size = (width, height)
-        self.on_gate_failure = on_gate_failure
         self.on_invalid_baseline = check_on_invalid_baseline(on_invalid_baseline)
         self._baseline_note = "no champion yet"
-        self.promote = promote
-        self.champion_uri = champion_uri
-        self.champion_tag = DEFAULT_CHAMPION_TAG if champion_tag is None else champion_tag
-        self.champion_policy = champion_policy
-        self.data_date = data_date
 
     # -- input ---------------------------------------------------------------------------------------
 
