@@ -39,20 +39,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-# The templated parameters that plan_dataset checks (PLAN_PARAMETERS), kept as attributes of the same names.
-PLAN_FIELDS = (
-    "customization_type",
-    "base_model_id",
-    "validation_split",
-    "seed",
-    "max_invalid_fraction",
-    "format",
-    "remove_duplicates",
-    "max_errors_listed",
-    "chars_per_token",
-)
-
-
 class BedrockPrepareDatasetOperator(BedrockBaseOperator):
     """Validate, clean and split training data into the files a Bedrock customization job reads.
 
@@ -94,7 +80,7 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
         tokenizer ships with Bedrock. Errors use Bedrock's documented quota of 6 per token.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("source_uri", "output_uri", *PLAN_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("source_uri", "output_uri", *PLAN_PARAMETERS)
     ui_color = "#d5e8d4"
     # Set by self.keep_arguments in __init__; declared for the type checker.
     source_uri: str | list[str]
@@ -120,7 +106,7 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
         # (an XComArg subscript names an XCom key) resolves to the URI.
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        self.keep_arguments(locals(), "source_uri", "output_uri", *PLAN_FIELDS)
+        self.keep_arguments(locals(), "source_uri", "output_uri", *PLAN_PARAMETERS)
 
     def plan(self) -> tuple[DatasetPlan, list[Location], Location]:
         """The rendered parameters, checked: raises InvalidInputError before any AWS call."""
