@@ -215,7 +215,9 @@ class BedrockModelCustomizationOperator(
         self._task_instance: Any = None
 
     def build_request(self) -> CustomizationRequest:
-        return self.request_from_attributes(CustomizationRequest)
+        # The Region the job would be sent to (the task's, else its connection's: read, no AWS call),
+        # so that a base model Bedrock does not customize there is refused before the Create call.
+        return self.request_from_attributes(CustomizationRequest, region_name=self.hook.region_name)
 
     def execute(self, context: Context) -> Any:
         self._check_job_name_is_stable()

@@ -291,6 +291,13 @@ TEMPLATE_CASES = [
         "must be a list",
     ),
     Case(
+        # Claude 3 Haiku is fine-tuned in us-west-2 only: refused for the task's Region before the Create.
+        "customize:base_model_id-not-offered-in-the-region",
+        customize(base_model_id="anthropic.claude-3-haiku-20240307-v1:0:200k", region_name="us-east-1"),
+        "base_model_id",
+        "us-west-2",
+    ),
+    Case(
         "render:job_tags-text",
         customize({"tags": "team=ml"}, job_tags="{{ params.tags }}"),
         "job_tags",
