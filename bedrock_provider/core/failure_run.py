@@ -62,4 +62,3 @@ class FailureRun:
             f"{self.last_error}. Check the AWS connection's endpoint and credentials. The job itself "
             "may still be running: look it up before starting another"
         )
-

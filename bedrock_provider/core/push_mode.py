@@ -37,7 +37,6 @@ MAX_RECEIVE_WAIT = 20
 MAX_UNCLAIMED_RECEIVES = 5
 
 
-
 @dataclass(frozen=True, slots=True)
 class StateChange:
     """One "Model Customization Job State Change" event, as read from the events queue."""
@@ -96,8 +95,6 @@ def parse_state_change(body: str) -> StateChange | None:
         status=status,
         failure_message=failure if isinstance(failure, str) else None,
     )
-
-
 
 
 class Watchers:

@@ -57,4 +57,3 @@ class ListFailure:
 
     def failing_for(self, now: float | None = None) -> float:
         return (time.time() if now is None else now) - self.since
-

@@ -227,4 +227,3 @@ class ListSchedule:
 
     def skipped(self, taken_at: float, now: float) -> float:
         return max(0.0, taken_at + self.interval - now)
-

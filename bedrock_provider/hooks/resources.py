@@ -19,7 +19,6 @@ from bedrock_provider.hooks.errors import error_code, is_not_found, is_transient
 Description = dict[str, Any]
 
 
-
 def _strip(response: dict[str, Any]) -> Description:
     return {key: value for key, value in response.items() if key != "ResponseMetadata"}
 

@@ -228,9 +228,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
     def _watch(self) -> Watch:
         return Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
 
-    async def _describe(
-        self, hook: Any, state: Watch
-    ) -> tuple[dict[str, Any] | None, BaseException | None]:
+    async def _describe(self, hook: Any, state: Watch) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the
         transient error that kept us from knowing (the caller decides when to ask again)."""
         from bedrock_provider.hooks.errors import error_message, is_not_found, is_retryable_failure
@@ -284,6 +282,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
 
     def _log_progress(self, state: Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
+
     async def _prepare_for_kill(self) -> None:
         if stop_actions(self.stop_job_on_kill):
             from bedrock_provider.triggers.user_action import warm_up
