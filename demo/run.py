@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_provider.core.cost import summarize
+from bedrock_provider.core.datasets.plan import counted
 from demo.seed import DEMO_DATA, REPO
 from demo.stack import (
     EXECUTORS,
@@ -159,8 +160,9 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
         notes["promote"] = "not promoted: it does not beat the champion"
     if retired:
         notes["retire"] = (
-            f"kept {len(retired['kept'])} models, deleted {len(retired['deleted'])} models and "
-            f"{len(retired['deleted_deployments'])} deployments"
+            f"kept {counted(len(retired['kept']), 'model')}, deleted "
+            f"{counted(len(retired['deleted']), 'model')} and "
+            f"{counted(len(retired['deleted_deployments']), 'deployment')}"
         )
     return notes
 
