@@ -288,7 +288,9 @@ def test_trigger_moved_to_the_other_triggerer_keeps_its_job_running(celery_stack
 
     for name in jobs:
         statuses = [job["status"] for job in jobs_for(emulator, name)]
-        assert statuses == ["InProgress"], f"moving the trigger stopped job {name}: {statuses}"
+        # Still running, or already done if the takeover outlasted the job on a slow machine: either
+        # way not stopped, and the only job of its name.
+        assert statuses in (["InProgress"], ["Completed"]), f"moving the trigger stopped {name}: {statuses}"
     finish_all(celery_stack, runs, jobs)
 
 
