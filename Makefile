@@ -35,8 +35,9 @@ e2e: $(STAMP) system-packages
 e2e-under-load: $(STAMP) system-packages
 	bash scripts/e2e-under-load.sh
 
+# The e2e tier runs beside the unit and integration tiers (scripts/test-tiers.sh says why).
 test: system-packages lint
-	$(BIN)/pytest -q -p no:cacheprovider --durations=15 tests
+	BIN=$(BIN) bash scripts/test-tiers.sh
 
 # make demo DEMO_ARGS=--keep leaves the stack running (UI and API); make demo-stop stops it.
 # make demo DEMO_ARGS="--executor celery" runs it on the CeleryExecutor (Redis, two workers, two triggerers).
