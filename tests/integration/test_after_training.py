@@ -84,8 +84,11 @@ def test_retention_keeps_the_newest_two_and_the_champion(
     prefix = family()
     # The first week's model is the best: it stays the champion while newer ones do not beat it.
     losses = ["0.5", "0.9", "0.8", "0.7"]
+    # Every evaluation passes its gate: the emulator's unpinned scores follow the model's random ARN, and
+    # a week whose mean accuracy fell under the DAG's 0.7 would never be promoted.
+    passing = {"emulator:score:Builtin.Accuracy": "0.9"}
     runs = [
-        after_training(prefix, f"{prefix}w{week}", validation_loss=loss, keep_last=2)
+        after_training(prefix, f"{prefix}w{week}", validation_loss=loss, keep_last=2, evaluation_tags=passing)
         for week, loss in enumerate(losses, start=1)
     ]
     for run in runs:
