@@ -1,4 +1,5 @@
-"""DAGs for the Amazon-named drop-in classes: each waiting and naming parameter, through dag.test().
+"""Airflow DAGs for the Amazon-named drop-in classes: each waiting and naming parameter, through
+dag.test(). (The word Airflow here is what lets the DagBag's safe mode read this file.)
 
 Job names and the emulator's outcome come from the run's conf; the emulator reads its tags from
 ``customization_job_kwargs["jobTags"]``, the one place the Amazon operator takes them.
@@ -6,14 +7,10 @@ Job names and the emulator's outcome come from the run's conf; the emulator read
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from airflow.sdk import DAG
-
 from bedrock_provider.operators.base import task_identity
 from bedrock_provider.operators.customization import BedrockCustomizeModelOperator
 from bedrock_provider.sensors.customization import BedrockCustomizeModelCompletedSensor
-from tests.integration.job_args import JOB_ARGS
+from tests.integration.job_args import JOB_ARGS, manual_dag
 
 OPERATOR = {
     **JOB_ARGS,
@@ -40,45 +37,35 @@ class CrashAfterSubmitOperator(BedrockCustomizeModelOperator):
         return super().execute(context)
 
 
-def _dag(dag_id: str, retries: int = 0) -> DAG:
-    return DAG(
-        dag_id,
-        schedule=None,
-        start_date=datetime(2024, 1, 1),
-        catchup=False,
-        default_args={"retries": retries, "retry_delay": timedelta(seconds=0)},
-    )
-
-
 for deferrable in (False, True):
     mode = "deferrable" if deferrable else "blocking"
-    with _dag(f"it_amazon_{mode}"):
+    with manual_dag(f"it_amazon_{mode}"):
         BedrockCustomizeModelOperator(task_id="customize", deferrable=deferrable, **OPERATOR)
-    with _dag(f"it_amazon_{mode}_max_attempts"):
+    with manual_dag(f"it_amazon_{mode}_max_attempts"):
         BedrockCustomizeModelOperator(
             task_id="customize", deferrable=deferrable, waiter_max_attempts=2, **OPERATOR
         )
 
-with _dag("it_amazon_no_wait"):
+with manual_dag("it_amazon_no_wait"):
     BedrockCustomizeModelOperator(
         task_id="customize", deferrable=False, wait_for_completion=False, **OPERATOR
     )
 
-with _dag("it_amazon_not_unique"):
+with manual_dag("it_amazon_not_unique"):
     BedrockCustomizeModelOperator(task_id="customize", ensure_unique_job_name=False, **OPERATOR)
 
-with _dag("it_amazon_crash_after_submit", retries=1):
+with manual_dag("it_amazon_crash_after_submit", retries=1):
     CrashAfterSubmitOperator(task_id="customize", **OPERATOR)
 
 for mode in ("poke", "reschedule", "deferrable"):
-    with _dag(f"it_amazon_sensor_{mode}"):
+    with manual_dag(f"it_amazon_sensor_{mode}"):
         BedrockCustomizeModelCompletedSensor(
             task_id="wait",
             mode="reschedule" if mode == "reschedule" else "poke",
             deferrable=mode == "deferrable",
             **SENSOR,
         )
-    with _dag(f"it_amazon_sensor_{mode}_max_retries"):
+    with manual_dag(f"it_amazon_sensor_{mode}_max_retries"):
         BedrockCustomizeModelCompletedSensor(
             task_id="wait",
             mode="reschedule" if mode == "reschedule" else "poke",
@@ -87,7 +74,7 @@ for mode in ("poke", "reschedule", "deferrable"):
             **SENSOR,
         )
 
-with _dag("it_amazon_sensor_failure_states"):
+with manual_dag("it_amazon_sensor_failure_states"):
     BedrockCustomizeModelCompletedSensor(
         task_id="wait",
         deferrable=False,
