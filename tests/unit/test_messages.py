@@ -9,16 +9,11 @@ import pytest
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.json_depth import MAX_JSON_DEPTH, nesting_depth
 from bedrock_provider.core.request import CustomizationRequest
+from tests.unit.test_request import GOOD
 
-FIELDS = {
-    "task_id": "train",
-    "job_name": "job",
-    "custom_model_name": "model",
-    "role_arn": "arn:aws:iam::123456789012:role/BedrockCustomization",
-    "base_model_id": "amazon.titan-text-express-v1",
-    "training_data_uri": "s3://bucket/train.jsonl",
-    "output_data_uri": "s3://bucket/output/",
-}
+# The valid request every unit test starts from, without its hyperparameters (each test sets its own).
+REQUEST = {key: value for key, value in GOOD.items() if key != "hyperparameters"}
+FIELDS = {"task_id": "train", **REQUEST}
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf], ids=str)
@@ -49,9 +44,8 @@ def test_non_finite_numbers_deep_in_other_dict_fields_are_refused_too():
 
 def test_valid_but_deeply_nested_json_is_reported_as_too_deep_not_invalid():
     deep = '{"epochCount": ' + "[" * 10_000 + "]" * 10_000 + "}"
-    fields = {key: value for key, value in FIELDS.items() if key != "task_id"}
     with pytest.raises(InvalidInputError) as raised:
-        CustomizationRequest(**fields, hyperparameters=deep).validate()
+        CustomizationRequest(**REQUEST, hyperparameters=deep).validate()
     assert f"nested deeper than {MAX_JSON_DEPTH} levels" in str(raised.value)
     assert "does not parse" not in str(raised.value)
 
