@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.submission import Description, Difference, plan_submission, request_differences
-from bedrock_provider.core.watch import DEFAULT_MAX_FAILURE_DURATION, FailureRun, Watch
+from bedrock_provider.core.watch import Watch
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import (
     error_message,

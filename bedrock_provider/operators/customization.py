@@ -17,16 +17,14 @@ from bedrock_provider.core.amazon_compat import (
     with_api_kwargs,
 )
 from bedrock_provider.core.errors import InvalidInputError
+from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
 from bedrock_provider.core.kill import kill_decision, stop_actions
 from bedrock_provider.core.lineage import customization_lineage
+from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.watch import (
-    DEFAULT_MAX_FAILURE_DURATION,
-    DEFAULT_SAFETY_POLL_INTERVAL,
-    check_wait_settings,
-)
+from bedrock_provider.core.wait_settings import check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,

@@ -20,7 +20,7 @@ from bedrock_provider.core.deployment import (
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.resources import ResourceKind
-from bedrock_provider.core.watch import check_wait_settings
+from bedrock_provider.core.wait_settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,

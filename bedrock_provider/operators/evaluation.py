@@ -23,7 +23,7 @@ from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
-from bedrock_provider.core.watch import check_wait_settings
+from bedrock_provider.core.wait_settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,

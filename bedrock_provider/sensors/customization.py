@@ -12,15 +12,13 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
+from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
 from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.names import renders_none
+from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.results import job_result, json_safe
-from bedrock_provider.core.watch import (
-    DEFAULT_MAX_FAILURE_DURATION,
-    DEFAULT_SAFETY_POLL_INTERVAL,
-    check_wait_settings,
-)
+from bedrock_provider.core.wait_settings import check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
