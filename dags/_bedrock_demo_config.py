@@ -36,6 +36,21 @@ DEMO_PARTITIONS = tuple(
     for week in range((LAST_PARTITION - FIRST_PARTITION).days // 7 + 1)
 )
 DEMO_DATES = f"{FIRST_PARTITION:%Y-%m-%d} to {LAST_PARTITION:%Y-%m-%d}"
+
+
+def scheduled_weeks(now: datetime) -> tuple[datetime, datetime]:
+    """The two weeks @weekly reaches from ``now``: the latest Sunday (00:00 UTC) and the next.
+
+    With catchup off, a scheduler started at ``now`` runs the latest Sunday's week at once, and the UI's
+    "Next Run" is the next Sunday. The demo stack seeds both (demo.seed), so that each run its scheduler
+    starts finds its week.
+    """
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # weekday(): Monday is 0, Sunday 6.
+    latest = today - timedelta(days=(today.weekday() + 1) % 7)
+    return latest, latest + timedelta(weeks=1)
+
+
 CHAMPION_KEY = "champions/support-bot.json"
 # The prompt dataset each candidate is evaluated on (demo/data/evaluation/support-qa.jsonl).
 EVALUATION_DATASET_KEY = "evaluation/support-qa.jsonl"

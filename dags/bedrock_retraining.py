@@ -20,13 +20,17 @@ prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -
 
 The job and model names come from the logical date (``bedrock-retraining-20250105``), and each
 task instance's client token from its run, so a date trains once: a retry, a cleared task or a
-re-run backfill adopts the job it already has. Catchup is on, so a backfill of past weeks (the UI's
-"Backfill", ``airflow backfill create`` or ``POST /api/v2/backfills``) trains one model per week.
+re-run backfill adopts the job it already has. Catchup is off, because every week's job costs money:
+the scheduler trains the latest week (at once when the DAG first runs, then each Sunday), and past
+weeks are trained when asked for, by a backfill (the UI's "Backfill", ``airflow backfill create`` or
+``POST /api/v2/backfills``), one model per week.
 
-**The demo data covers the weeks of 2025-01-05 to 2025-02-09** (one partition each Sunday). Trigger
-with a logical date among them, or backfill that range; any other date fails at once in
-``prepare_dataset``, naming the dates that exist. The demo's scheduler starts no runs from the
-schedule: the "Next Run" the UI shows is started only by Trigger or Backfill.
+**The demo data covers the weeks of 2025-01-05 to 2025-02-09** (one partition each Sunday). The demo
+stack adds the latest Sunday's and the next Sunday's partitions when it starts (copies of the newest
+week): its scheduler trains the latest Sunday at once, and the "Next Run" the UI shows is the next
+Sunday, which it trains too if it is still running then. Trigger with a logical date among these
+weeks, or backfill them; any other date fails at once in ``prepare_dataset``, naming the dates that
+exist. A backfilled week older than the champion's is trained and evaluated but not promoted.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from _bedrock_demo_config import (
     s3_uri,
     service_role_task,
 )
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from bedrock_provider.core.forms import hyperparameter_help
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
@@ -74,9 +78,11 @@ REPLACED_CHAMPION = (
 with DAG(
     dag_id="bedrock_retraining",
     description="Weekly fine-tuning on the week's support conversations, promoted when it beats the champion",
-    schedule="@weekly",
+    # @weekly, each run's logical date the Sunday it starts (its week's partition), whatever the
+    # deployment's [scheduler] create_cron_data_intervals says.
+    schedule=CronTriggerTimetable("0 0 * * 0", timezone="UTC"),
     start_date=FIRST_PARTITION,
-    catchup=True,
+    catchup=False,
     # One week at a time, so each run is compared with the champion the week before it crowned.
     max_active_runs=1,
     default_args=default_args(retries=2),
@@ -105,7 +111,8 @@ with DAG(
             exclusiveMinimum=0,
             title="Highest validation loss to promote",
             description="A model above it is not promoted, whatever the champion's loss. The demo data "
-            f"covers the weeks of {DEMO_DATES}: trigger with a logical date among them.",
+            f"covers the weeks of {DEMO_DATES} and the two Sundays the demo's schedule reaches (the latest "
+            "and the next): trigger with a logical date among them.",
         ),
         "min_accuracy": Param(
             0.6,

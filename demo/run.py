@@ -5,11 +5,13 @@
     python -m demo.run --executor celery   # the same on the CeleryExecutor (Redis, 2 workers, 2 triggerers)
     python -m demo.run --stop              # stop a stack left running
 
-It starts the emulator, PostgreSQL and Airflow's api-server, scheduler, dag-processor and triggerer
-(demo/stack.py; with --executor celery also Redis, two Celery workers and a second triggerer),
-uploads demo/data as the weekly partitions of the demo bucket, triggers
-bedrock_retraining through the REST API for the last week of the data, follows its tasks (the
-customization task waits deferred, in the triggerer), and prints what the run did.
+It uploads demo/data as the weekly partitions of the demo bucket (and the newest week again as the
+latest Sunday's and the next Sunday's), starts the emulator, PostgreSQL and Airflow's api-server,
+scheduler, dag-processor and triggerer (demo/stack.py; with --executor celery also Redis, two Celery
+workers and a second triggerer), and lets the scheduler start bedrock_retraining's weekly run for the
+latest Sunday, as a deployment of it would. It follows that run's tasks (the customization task waits
+deferred, in the triggerer) and prints what the run did. ``--logical-date`` trains a week of the demo
+data instead: it is triggered through the REST API, and the scheduler starts nothing of its own.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bedrock_provider.core.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
-from demo.seed import DEMO_DATA, REPO
+from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO
 from demo.stack import (
     EXECUTORS,
     ApiError,
@@ -41,12 +43,10 @@ DEFAULT_HOME = REPO / ".demo"
 DEFAULT_UI_PORT = 8080
 
 
-def latest_partition() -> datetime:
-    """The last week demo/data holds: the demo trains on it."""
-    days = sorted(datetime.strptime(path.stem, "%Y-%m-%d") for path in DEMO_DATA.glob("*.jsonl"))
-    if not days:
-        raise SystemExit(f"no demo data in {DEMO_DATA}")
-    return days[-1].replace(tzinfo=UTC)
+def scheduled_run(stack: LocalStack, week: datetime) -> dict[str, Any] | None:
+    """The run the scheduler started from the weekly schedule for ``week``, once it exists."""
+    runs = stack.api.dag_runs(DAG_ID, run_type=["scheduled"], logical_date_gte=week.isoformat())
+    return next((run for run in runs if datetime.fromisoformat(run["logical_date"]) == week), None)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         "--logical-date",
         type=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
         default=None,
-        help="the week to train on, e.g. 2025-02-09 (default: the last week of demo/data)",
+        help="a week of the demo data to train on, triggered by hand, e.g. 2025-02-09 (default: the "
+        "latest Sunday, the run the scheduler starts)",
     )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds the run may take (default 240)")
     parser.add_argument(
@@ -224,11 +225,17 @@ def run_demo(args: argparse.Namespace) -> int:
     # A fresh metadata database each time: the emulator's jobs and objects do not outlive it either.
     shutil.rmtree(home, ignore_errors=True)
     port = args.port if args.port and port_is_free(args.port) else free_port()
-    logical_date = args.logical_date or latest_partition()
+    triggered = args.logical_date is not None
+    logical_date = args.logical_date or DAG_SETTINGS.scheduled_weeks(datetime.now(UTC))[0]
 
     started = time.monotonic()
     stack = LocalStack(
-        home, job_duration=args.job_duration, poll_interval=1.0, api_port=port, executor=args.executor
+        home,
+        job_duration=args.job_duration,
+        poll_interval=1.0,
+        api_port=port,
+        executor=args.executor,
+        schedules=not triggered,
     )
     services = "PostgreSQL" + (", Redis" if stack.redis is not None else "")
     print(
@@ -238,18 +245,33 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         stack.start()
         print(f"  ready in {time.monotonic() - started:.0f} s: Airflow {stack.api_url}")
-        seeded = stack.seed_demo_data()
         print(
-            f"  emulator {stack.emulator_url}: {len(seeded)} weeks of {DEMO_DATA.relative_to(REPO)} uploaded"
+            f"  emulator {stack.emulator_url}: {len(stack.seeded)} weekly partitions uploaded "
+            f"({DEMO_DATA.relative_to(REPO)}, and its newest week as the latest and the next Sunday)"
         )
-        run = stack.api.trigger(DAG_ID, logical_date=logical_date)
-        print(f"Triggered {DAG_ID} for the week of {logical_date:%Y-%m-%d} through the REST API")
+        if triggered:
+            run = stack.api.trigger(DAG_ID, logical_date=logical_date)
+            print(f"Triggered {DAG_ID} for the week of {logical_date:%Y-%m-%d} through the REST API")
+        else:
+            run = wait_for(
+                lambda: scheduled_run(stack, logical_date),
+                60.0,
+                f"the scheduler to start {DAG_ID} for {logical_date:%Y-%m-%d}",
+                1.0,
+                lambda: stack.log_tail("scheduler"),
+            )
+            print(f"The scheduler started {DAG_ID} for the latest Sunday, {logical_date:%Y-%m-%d}")
         follower = RunFollower(stack, run["dag_run_id"])
         run_started = time.monotonic()
         run = wait_for(follower.poll, args.timeout, f"the {DAG_ID} run to finish", 1.0, stack.logs_hint)
         print()
         print(report(stack, run, time.monotonic() - run_started, args.keep))
         print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
+        if args.keep and not triggered:
+            print(
+                f"Next Run of {DAG_ID}: {logical_date + timedelta(weeks=1):%Y-%m-%d} 00:00 UTC, "
+                "which this stack also trains if it is still running then."
+            )
         if args.keep:
             print(
                 f"The stack keeps running: `make demo-stop` (or python -m demo.run --stop) stops it.\n"

@@ -4,8 +4,10 @@
 
 The role (dags/_bedrock_demo_config.py's DEMO_ROLE_ARN) is created through IAM with the trust policy
 Bedrock needs, as on AWS: the emulator refuses a job whose role does not exist or does not trust it.
-demo/data/support/<YYYY-MM-DD>.jsonl becomes s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl, and
-demo/data/evaluation/support-qa.jsonl the evaluation prompts s3://<bucket>/evaluation/support-qa.jsonl.
+demo/data/support/<YYYY-MM-DD>.jsonl becomes s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl; the
+newest week is also uploaded as the partitions of the latest Sunday and the next, the weeks the weekly
+schedule reaches from today. demo/data/evaluation/support-qa.jsonl becomes the evaluation prompts
+s3://<bucket>/evaluation/support-qa.jsonl.
 The bucket, region and key layout are the example DAGs' own defaults (dags/_bedrock_demo_config.py),
 so the demo, the end-to-end tests and docker-compose.yaml seed exactly what the DAGs look for.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -68,24 +71,53 @@ def create_role(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> st
     return ensure_service_role(_client("iam", endpoint_url, region), name)
 
 
-def partition_key(data_file: Path) -> str:
-    day = datetime.strptime(data_file.stem, "%Y-%m-%d")
-    return f"{DAG_SETTINGS.RAW_PREFIX}/{day:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
+def partition_key(week: datetime) -> str:
+    """The key of one week's raw partition, e.g. raw/support/20250105/tickets.jsonl."""
+    return f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
+
+
+def demo_weeks() -> dict[datetime, Path]:
+    """demo/data's weekly files by their Sunday, oldest first."""
+    files = sorted(DEMO_DATA.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no demo data in {DEMO_DATA}")
+    return {datetime.strptime(path.stem, "%Y-%m-%d").replace(tzinfo=UTC): path for path in files}
+
+
+def upload_weeks(s3: Any, bucket: str, weeks: Mapping[datetime, Path]) -> list[str]:
+    """Upload each file as its week's partition; the object URIs."""
+    uris = []
+    for week, data_file in weeks.items():
+        key = partition_key(week)
+        s3.upload_file(str(data_file), bucket, key)
+        uris.append(f"s3://{bucket}/{key}")
+    return uris
+
+
+def newest_week_as(weeks: Iterable[datetime]) -> dict[datetime, Path]:
+    """demo/data's newest week as the data of each of ``weeks`` (weeks the demo data does not hold)."""
+    newest = list(demo_weeks().values())[-1]
+    return dict.fromkeys(weeks, newest)
 
 
 def seed(
-    endpoint_url: str, bucket: str = DAG_SETTINGS.DEMO_BUCKET, region: str = DAG_SETTINGS.DEMO_REGION
+    endpoint_url: str,
+    bucket: str = DAG_SETTINGS.DEMO_BUCKET,
+    region: str = DAG_SETTINGS.DEMO_REGION,
+    now: datetime | None = None,
 ) -> list[str]:
-    """Create the role and bucket if needed, upload every week of demo data; returns the object URIs."""
+    """Create the role and bucket if needed and upload the demo data; returns the object URIs.
+
+    Each week of demo/data becomes its partition, and the newest one is uploaded again as the partitions
+    of the two weeks the weekly schedule reaches from ``now`` (the latest Sunday and the next), so that
+    the runs a scheduler starts find their data as well as the past weeks one triggers or backfills.
+    """
     create_role(endpoint_url, region)
     s3 = s3_client(endpoint_url, region)
     if bucket not in {entry["Name"] for entry in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=bucket)
-    uris = []
-    for data_file in sorted(DEMO_DATA.glob("*.jsonl")):
-        key = partition_key(data_file)
-        s3.upload_file(str(data_file), bucket, key)
-        uris.append(f"s3://{bucket}/{key}")
+    weeks = newest_week_as(DAG_SETTINGS.scheduled_weeks(now or datetime.now(UTC))) | demo_weeks()
+    uris = upload_weeks(s3, bucket, dict(sorted(weeks.items())))
     # The prompt dataset the retraining DAG evaluates each candidate on.
     s3.upload_file(str(EVALUATION_DATA), bucket, DAG_SETTINGS.EVALUATION_DATASET_KEY)
     return uris
@@ -108,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     uris = seed(args.endpoint_url, args.bucket, args.region)
     print(
         f"demo.seed: role {DAG_SETTINGS.DEMO_ROLE_ARN} ready; {len(uris)} weekly partitions uploaded to "
-        f"s3://{args.bucket}/",
+        f"s3://{args.bucket}/{DAG_SETTINGS.RAW_PREFIX}/ (the demo's weeks and the schedule's)",
         flush=True,
     )
     return 0

@@ -21,9 +21,12 @@ runs in the test's own process (``dag.test()`` in tests/integration). The simple
 that everyone is an admin (``simple_auth_manager_all_admins``): the API is on loopback only, and
 ``GET /auth/token`` hands out a token with no password.
 
-The scheduler does not create runs from the DAGs' schedules (``use_job_schedule = False``): the
-weekly retraining DAG has catchup on and would otherwise start one run per week since its start
-date. Runs come from the REST API: triggered runs and backfills.
+The demo data is uploaded before Airflow starts (demo.seed): the demo's weeks, and the two weeks
+the weekly schedule reaches from today. ``schedules=True`` (the demo's) lets the scheduler create runs
+from the DAGs' schedules: with catchup off, the weekly retraining DAG runs the latest Sunday's week as
+soon as it is parsed, and the "Next Run" its page shows is the next Sunday, which the stack also runs if
+it is still up then. The end-to-end tests' stack runs none (``use_job_schedule = False``): its runs are
+the ones the tests start through the REST API, triggered runs and backfills.
 """
 
 from __future__ import annotations
@@ -400,6 +403,7 @@ class LocalStack:
     ``executor="local"`` (the default) runs the LocalExecutor: tasks run in the scheduler's processes
     and one triggerer waits for the deferred ones. ``executor="celery"`` runs the CeleryExecutor with a
     Redis broker, two Celery workers and two triggerers, as a deployment that outgrew one machine does.
+    ``schedules=True`` lets the scheduler start runs from the DAGs' schedules, as the demo's does.
     """
 
     def __init__(
@@ -415,6 +419,7 @@ class LocalStack:
         executor: str = "local",
         worker_concurrency: int = 4,
         max_concurrent_jobs: int = 20,
+        schedules: bool = False,
     ):
         if executor not in EXECUTORS:
             raise ValueError(f"executor={executor!r}: use one of {', '.join(EXECUTORS)}")
@@ -429,6 +434,7 @@ class LocalStack:
         # The emulated account's quota of customization jobs running at once: AWS's default is 2; this
         # account had it raised, so that a sweep's mapped jobs and the tests' parallel waits run at once.
         self.max_concurrent_jobs = max_concurrent_jobs
+        self.schedules = schedules
         self.dag_bundles = {name: Path(path).resolve() for name, path in (dag_bundles or {}).items()}
         self.airflow_config = dict(airflow_config or {})
         self.bucket: str = DAG_SETTINGS.DEMO_BUCKET
@@ -438,6 +444,8 @@ class LocalStack:
         self.api_port = api_port or free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.emulator_url: str | None = None
+        # The demo data's object URIs, once start() has uploaded them.
+        self.seeded: list[str] = []
         self.postgres = Postgres(self.home / "postgres", free_port())
         self.redis = Redis(self.home / "redis", free_port()) if executor == "celery" else None
         self._secrets = {"jwt": secrets.token_urlsafe(32), "api": secrets.token_urlsafe(32)}
@@ -482,6 +490,8 @@ class LocalStack:
         try:
             self._start_services()
             self._start_emulator()
+            # Before the scheduler: the run it starts from the weekly schedule reads its week at once.
+            self.seeded = self.seed_demo_data()
             self._migrate(timeout)
             for name in self.components:
                 self.start_component(name)
@@ -745,7 +755,7 @@ class LocalStack:
             "AIRFLOW__API__SECRET_KEY": self._secrets["api"],
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedules),
             # Short loops: jobs last seconds here, not hours.
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from demo.seed import DAG_SETTINGS, DEMO_DATA, s3_client
+from demo.seed import newest_week_as, s3_client, upload_weeks
 from demo.stack import AirflowApi, LocalStack, StackError
 
 pytestmark = pytest.mark.e2e
@@ -46,11 +46,7 @@ def seed_e2e_weeks(local: LocalStack) -> None:
     """Upload the demo's last week of data again as each of E2E_WEEKS' partitions."""
     if local.emulator_url is None:
         raise StackError("the emulator is not running")
-    source = sorted(DEMO_DATA.glob("*.jsonl"))[-1]
-    s3 = s3_client(local.emulator_url, local.region)
-    for week in E2E_WEEKS:
-        key = f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
-        s3.upload_file(str(source), local.bucket, key)
+    upload_weeks(s3_client(local.emulator_url, local.region), local.bucket, newest_week_as(E2E_WEEKS))
 
 
 def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
@@ -65,7 +61,6 @@ def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
     )
     try:
         local.start()
-        local.seed_demo_data()
         seed_e2e_weeks(local)
     except StackError as error:
         local.stop()

@@ -260,7 +260,7 @@ def test_the_dags_are_mounted_where_airflow_reads_them(services: dict[str, dict[
 
 
 def test_scheduler_settings_match_the_demo(services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path)
+    stack = LocalStack(tmp_path, schedules=True)
     try:
         demo = stack.airflow_env()
     finally:

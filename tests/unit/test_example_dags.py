@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -142,10 +143,14 @@ def test_examples_that_submit_jobs_make_sure_of_their_role_first(dagbag: Any, da
     assert "customize" in {task.task_id for task in role.get_flat_relatives(upstream=False)}
 
 
-def test_retraining_is_weekly_with_catchup_and_names_from_the_logical_date(dagbag: Any) -> None:
+def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(dagbag: Any) -> None:
     dag = dagbag.dags["bedrock_retraining"]
-    assert dag.catchup is True
-    assert dag.schedule == "@weekly"
+    # Every week costs a job: the scheduler trains the latest week only; past weeks are backfilled.
+    assert dag.catchup is False
+    # Sundays 00:00 UTC, the logical date the Sunday itself, even where cron schedules get data
+    # intervals (as in Airflow's unit-test mode, which this process runs in).
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 0 * * 0", "UTC")
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert dag.start_date == DAG_SETTINGS.FIRST_PARTITION
     assert [task.task_id for task in dag.topological_sort()] == [
         # The job's role is made sure of (created through IAM if missing) before anything runs.
@@ -292,3 +297,32 @@ def test_the_trigger_form_can_be_submitted_at_its_defaults(dagbag: Any, dag_id: 
     ]
     assert blocked == [], f"{dag_id}: the form would require {blocked} while their defaults are empty"
     params.validate()
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 26, 15, 0, tzinfo=UTC),  # a Thursday
+        datetime(2026, 11, 22, 0, 0, tzinfo=UTC),  # a Sunday at midnight: that Sunday is the latest
+        datetime(2026, 11, 28, 23, 59, 59, tzinfo=UTC),  # the last second before the next Sunday
+        datetime(2026, 11, 29, 3, 0, tzinfo=timezone(timedelta(hours=5))),  # Saturday 22:00 in UTC
+    ],
+)
+def test_the_demo_seeds_the_weeks_its_scheduler_runs(dagbag: Any, now: datetime, monkeypatch: Any) -> None:
+    """The first run a scheduler started at ``now`` creates, and the "Next Run" after it, are the two
+    weeks demo.seed adds: each scheduled run of the demo stack finds its week's data."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables import trigger
+    from airflow.timetables.base import TimeRestriction
+
+    monkeypatch.setattr(trigger, "utcnow", lambda: now.astimezone(UTC))
+    dag = dagbag.dags["bedrock_retraining"]
+    timetable = coerce_to_core_timetable(dag.timetable)
+    restriction = TimeRestriction(earliest=dag.start_date, latest=dag.end_date, catchup=dag.catchup)
+    first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert first is not None and first.run_after <= now, "the first scheduled run starts at once"
+    following = timetable.next_dagrun_info(
+        last_automated_data_interval=first.data_interval, restriction=restriction
+    )
+    assert following is not None and following.run_after > now
+    assert (first.logical_date, following.logical_date) == DAG_SETTINGS.scheduled_weeks(now)
