@@ -26,7 +26,7 @@ from typing import Any
 
 from bedrock_provider.core.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
-from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO
+from demo.seed import DEMO_DATA, REPO
 from demo.stack import (
     EXECUTORS,
     ApiError,
@@ -43,10 +43,14 @@ DEFAULT_HOME = REPO / ".demo"
 DEFAULT_UI_PORT = 8080
 
 
-def scheduled_run(stack: LocalStack, week: datetime) -> dict[str, Any] | None:
-    """The run the scheduler started from the weekly schedule for ``week``, once it exists."""
-    runs = stack.api.dag_runs(DAG_ID, run_type=["scheduled"], logical_date_gte=week.isoformat())
-    return next((run for run in runs if datetime.fromisoformat(run["logical_date"]) == week), None)
+def first_scheduled_run(stack: LocalStack) -> dict[str, Any] | None:
+    """The run the scheduler started from the weekly schedule (the stack's first), once it exists.
+
+    Its week is the latest Sunday, or the next one when a Sunday began while the stack started: the
+    seed holds both.
+    """
+    runs = stack.api.dag_runs(DAG_ID, run_type=["scheduled"], order_by="logical_date")
+    return runs[0] if runs else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -226,7 +230,6 @@ def run_demo(args: argparse.Namespace) -> int:
     shutil.rmtree(home, ignore_errors=True)
     port = args.port if args.port and port_is_free(args.port) else free_port()
     triggered = args.logical_date is not None
-    logical_date = args.logical_date or DAG_SETTINGS.scheduled_weeks(datetime.now(UTC))[0]
 
     started = time.monotonic()
     stack = LocalStack(
@@ -250,17 +253,18 @@ def run_demo(args: argparse.Namespace) -> int:
             f"({DEMO_DATA.relative_to(REPO)}, and its newest week as the latest and the next Sunday)"
         )
         if triggered:
-            run = stack.api.trigger(DAG_ID, logical_date=logical_date)
-            print(f"Triggered {DAG_ID} for the week of {logical_date:%Y-%m-%d} through the REST API")
+            run = stack.api.trigger(DAG_ID, logical_date=args.logical_date)
+            print(f"Triggered {DAG_ID} for the week of {args.logical_date:%Y-%m-%d} through the REST API")
         else:
             run = wait_for(
-                lambda: scheduled_run(stack, logical_date),
+                lambda: first_scheduled_run(stack),
                 60.0,
-                f"the scheduler to start {DAG_ID} for {logical_date:%Y-%m-%d}",
+                f"the scheduler to start {DAG_ID}",
                 1.0,
                 lambda: stack.log_tail("scheduler"),
             )
-            print(f"The scheduler started {DAG_ID} for the latest Sunday, {logical_date:%Y-%m-%d}")
+            week = datetime.fromisoformat(run["logical_date"])
+            print(f"The scheduler started {DAG_ID} for the latest Sunday, {week:%Y-%m-%d}")
         follower = RunFollower(stack, run["dag_run_id"])
         run_started = time.monotonic()
         run = wait_for(follower.poll, args.timeout, f"the {DAG_ID} run to finish", 1.0, stack.logs_hint)
@@ -269,7 +273,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
         if args.keep and not triggered:
             print(
-                f"Next Run of {DAG_ID}: {logical_date + timedelta(weeks=1):%Y-%m-%d} 00:00 UTC, "
+                f"Next Run of {DAG_ID}: {week + timedelta(weeks=1):%Y-%m-%d} 00:00 UTC, "
                 "which this stack also trains if it is still running then."
             )
         if args.keep:
