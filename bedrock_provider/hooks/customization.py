@@ -150,6 +150,8 @@ class BedrockCustomizationHook(LeasedClientHook):
 
         try:
             hook = AwsBaseHook(client_type="kms", aws_conn_id=self.aws_conn_id, **self._arguments)
+            # The connection this hook has read already: it is not fetched (and logged) again.
+            hook.conn_config = self.conn_config
             return str(hook.conn.describe_key(KeyId=key_identifier)["KeyMetadata"]["Arn"])
         except Exception as error:
             self.log.warning(

@@ -34,7 +34,9 @@ class ResourceWaitMixin:
     def resource_hook(self) -> BedrockResourceHook:
         from bedrock_provider.hooks.resources import BedrockResourceHook
 
-        return BedrockResourceHook(**self.aws_hook_kwargs())  # type: ignore[attr-defined]
+        # On the task's one reading of the connection, which hook and s3_hook share.
+        hook = BedrockResourceHook(**self.aws_hook_kwargs())  # type: ignore[attr-defined]
+        return self._on_shared_connection(hook)  # type: ignore[attr-defined]
 
     def wait_for_resource(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -214,3 +215,25 @@ def test_throttling_is_waited_through(emu: BedrockEmulator) -> None:
     assert result["passed"] is True and emu.request_count("CreateEvaluationJob") >= 1
     bedrock, _ = clients(emu)
     assert len(bedrock.list_evaluation_jobs()["jobSummaries"]) == 1
+
+
+def test_the_connection_is_read_once_for_all_three_hooks(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The task checks the prompts through S3, submits through Bedrock and waits through the resource
+    hook: one reading of the connection, one "credentials retrieved" line, not one per hook."""
+    connection = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"endpoint_url": emu.endpoint_url, "region_name": "us-east-1"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_BEDROCK_EVAL_TEST", json.dumps(connection))
+    operator = evaluate(deployed(emu), aws_conn_id="bedrock_eval_test")
+    capfd.readouterr()
+    result = operator.execute(context(task_id="evaluate"))
+    assert result["passed"] is True
+    # Airflow's logging writes to the process's stdout here, not through the logging module.
+    printed = capfd.readouterr().out
+    assert printed.count("(conn_id='bedrock_eval_test', conn_type='aws') credentials retrieved") == 1, printed
+    assert operator.s3_hook.conn_config is operator.resource_hook.conn_config is operator.hook.conn_config

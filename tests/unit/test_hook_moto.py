@@ -95,3 +95,14 @@ def test_list_jobs_follows_pages(hook):
         )
     names = [job["jobName"] for job in hook.list_jobs(PaginationConfig={"PageSize": 2})]
     assert sorted(names) == [f"page-{i}" for i in range(5)]
+
+
+def test_a_kms_alias_is_resolved_on_the_hooks_own_connection(hook):
+    """The KMS client for an alias comes from the connection the hook has read already."""
+    import boto3
+
+    kms = boto3.client("kms", region_name="us-east-1")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/models", TargetKeyId=key_arn)
+    assert hook._kms_key_arn("alias/models") == key_arn
+    assert hook._kms_key_arn("alias/missing") is None
