@@ -177,6 +177,12 @@ class ResourceWatch(TimedWait):
             return resource_event(self.kind, status, self.identifier, description), changed
         return None, changed
 
+    def progress(self, status: str, now: float) -> str:
+        """The log line of a status change, e.g. ``Creating after 12 s``: the status first, so that it
+        stays readable in a log view that cuts long lines; the resource is named once, when the wait
+        starts."""
+        return states.progress_line(status, now - self.started_at)
+
     def timeout_event(self) -> dict[str, Any]:
         return resource_event(
             self.kind,

@@ -109,13 +109,7 @@ class BedrockResourceHook(LeasedClientHook):
                 delay = watch.next_poll(poll_interval, failed=False)
                 event, changed = watch.on_description(description)
                 if changed is not None:
-                    self.log.info(
-                        "%s %s: %s after %.0f s",
-                        kind.label.capitalize(),
-                        identifier,
-                        changed,
-                        time.time() - watch.started_at,
-                    )
+                    self.log.info("%s", watch.progress(changed, time.time()))
                 if event is not None:
                     return description
             if watch.expired():

@@ -69,6 +69,9 @@ class ResourceWaitMixin:
                 ),
                 method_name=method_name,
             )
+        self.log.info(  # type: ignore[attr-defined]
+            "Waiting for %s %s: checking every %s s", kind.label, arn, self.poll_interval
+        )
         try:
             return self.resource_hook.wait(
                 kind, arn, self.poll_interval, self.max_wait, started_at=started_at

@@ -100,13 +100,7 @@ class BedrockResourceTrigger(BedrockAwsTrigger):
         delay = watch.next_poll(self.poll_interval, failed=False)
         event, changed = watch.on_description(description)
         if changed is not None:
-            self.log.info(
-                "%s %s: %s after %.0f s",
-                kind.label.capitalize(),
-                self.identifier,
-                changed,
-                time.time() - self.started_at,
-            )
+            self.log.info("%s", watch.progress(changed, time.time()))
         return event, delay
 
     async def on_kill(self) -> None:

@@ -43,3 +43,17 @@ def test_counts_agree_with_their_nouns() -> None:
         "2 duplicates",
         "1,204 duplicates",
     ]
+
+
+def test_a_resource_wait_logs_each_status_change_status_first_without_the_arn() -> None:
+    """Deployments, provisioned throughput and evaluation jobs, as the customization job does."""
+    from bedrock_provider.core.resources import ResourceWatch, kind_of
+
+    arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/frhd0nqvmm3n"
+    watch = ResourceWatch(kind_of("evaluation_job"), arn, started_at=1000.0)
+    lines = []
+    for status, now in (("InProgress", 1002.2), ("InProgress", 1004.0), ("Completed", 1252.0)):
+        _, changed = watch.on_description({"status": status, "jobArn": arn})
+        if changed is not None:
+            lines.append(watch.progress(changed, now))
+    assert lines == ["InProgress after 2 s", "Completed after 4 min 12 s"]
