@@ -5,11 +5,11 @@
     python -m demo.run --executor celery   # the same on the CeleryExecutor (Redis, 2 workers, 2 triggerers)
     python -m demo.run --stop              # stop a stack left running
 
-It uploads demo/data as the weekly partitions of the demo bucket (and the newest week again as the
-latest Sunday's and the next Sunday's), starts the emulator, PostgreSQL and Airflow's api-server,
-scheduler, dag-processor and triggerer (demo/stack.py; with --executor celery also Redis, two Celery
-workers and a second triggerer), and lets the scheduler start bedrock_retraining's weekly run for the
-latest Sunday, as a deployment of it would. It follows that run's tasks (the customization task waits
+It starts PostgreSQL and the emulator, uploads demo/data as the weekly partitions of the demo bucket
+(and the newest week again as the latest Sunday's and the next Sunday's), then starts Airflow's
+api-server, scheduler, dag-processor and triggerer (demo/stack.py; with --executor celery also Redis,
+two Celery workers and a second triggerer), and lets the scheduler start bedrock_retraining's weekly
+run for the latest Sunday, as a deployment of it would. It follows that run's tasks (the customization task waits
 deferred, in the triggerer) and prints what the run did. ``--logical-date`` trains a week of the demo
 data instead: it is triggered through the REST API, and the scheduler starts nothing of its own.
 """
