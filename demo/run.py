@@ -9,9 +9,10 @@ It starts PostgreSQL and the emulator, uploads demo/data as the weekly partition
 (and the newest week again as the latest Sunday's and the next Sunday's), then starts Airflow's
 api-server, scheduler, dag-processor and triggerer (demo/stack.py; with --executor celery also Redis,
 two Celery workers and a second triggerer), and lets the scheduler start bedrock_retraining's weekly
-run for the latest Sunday, as a deployment of it would. It follows that run's tasks (the customization task waits
-deferred, in the triggerer) and prints what the run did. ``--logical-date`` trains a week of the demo
-data instead: it is triggered through the REST API, and the scheduler starts nothing of its own.
+run for the latest Sunday, as a deployment of it would. It follows that run's tasks (the customization
+task waits deferred, in the triggerer) and prints what the run did. ``--logical-date`` trains a week of
+the demo data instead: it is triggered through the REST API, and the scheduler starts nothing of its
+own.
 """
 
 from __future__ import annotations
