@@ -36,21 +36,6 @@ DEMO_PARTITIONS = tuple(
     for week in range((LAST_PARTITION - FIRST_PARTITION).days // 7 + 1)
 )
 DEMO_DATES = f"{FIRST_PARTITION:%Y-%m-%d} to {LAST_PARTITION:%Y-%m-%d}"
-
-
-def scheduled_weeks(now: datetime) -> tuple[datetime, datetime]:
-    """The two weeks @weekly reaches from ``now``: the latest Sunday (00:00 UTC) and the next.
-
-    With catchup off, a scheduler started at ``now`` runs the latest Sunday's week at once, and the UI's
-    "Next Run" is the next Sunday. The demo stack seeds both (demo.seed), so that each run its scheduler
-    starts finds its week.
-    """
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    # weekday(): Monday is 0, Sunday 6.
-    latest = today - timedelta(days=(today.weekday() + 1) % 7)
-    return latest, latest + timedelta(weeks=1)
-
-
 CHAMPION_KEY = "champions/support-bot.json"
 # The prompt dataset each candidate is evaluated on (demo/data/evaluation/support-qa.jsonl).
 EVALUATION_DATASET_KEY = "evaluation/support-qa.jsonl"
@@ -73,9 +58,27 @@ BASE_MODEL = variable("bedrock_base_model", DEMO_BASE_MODEL)
 AWS_CONN_ID = variable("bedrock_aws_conn_id", DEMO_CONN_ID)
 
 
+def partition_key(partition: datetime) -> str:
+    """The key of one week's raw object, e.g. raw/support/20250105/tickets.jsonl."""
+    return f"{RAW_PREFIX}/{partition:%Y%m%d}/{RAW_OBJECT_NAME}"
+
+
 def demo_object_uri(partition: datetime) -> str:
     """The demo bucket's object of one week, e.g. s3://bedrock-demo/raw/support/20250105/tickets.jsonl."""
-    return f"s3://{DEMO_BUCKET}/{RAW_PREFIX}/{partition:%Y%m%d}/{RAW_OBJECT_NAME}"
+    return f"s3://{DEMO_BUCKET}/{partition_key(partition)}"
+
+
+def scheduled_weeks(now: datetime) -> tuple[datetime, datetime]:
+    """The two weeks @weekly reaches from ``now``: the latest Sunday (00:00 UTC) and the next.
+
+    With catchup off, a scheduler started at ``now`` runs the latest Sunday's week at once, and the UI's
+    "Next Run" is the next Sunday. The demo stack seeds both (demo.seed), so that each run its scheduler
+    starts finds its week.
+    """
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # weekday(): Monday is 0, Sunday 6.
+    latest = today - timedelta(days=(today.weekday() + 1) % 7)
+    return latest, latest + timedelta(weeks=1)
 
 
 def s3_uri(*parts: str) -> str:

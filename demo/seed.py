@@ -71,11 +71,6 @@ def create_role(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> st
     return ensure_service_role(_client("iam", endpoint_url, region), name)
 
 
-def partition_key(week: datetime) -> str:
-    """The key of one week's raw partition, e.g. raw/support/20250105/tickets.jsonl."""
-    return f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
-
-
 def demo_weeks() -> dict[datetime, Path]:
     """demo/data's weekly files by their Sunday, oldest first."""
     files = sorted(DEMO_DATA.glob("*.jsonl"))
@@ -88,7 +83,7 @@ def upload_weeks(s3: Any, bucket: str, weeks: Mapping[datetime, Path]) -> list[s
     """Upload each file as its week's partition; the object URIs."""
     uris = []
     for week, data_file in weeks.items():
-        key = partition_key(week)
+        key = DAG_SETTINGS.partition_key(week)
         s3.upload_file(str(data_file), bucket, key)
         uris.append(f"s3://{bucket}/{key}")
     return uris

@@ -31,15 +31,13 @@ def test_seed_uploads_the_demo_weeks_and_the_scheduled_ones(emulator: BedrockEmu
     uris = seed(emulator.endpoint_url, now=datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
     weeks = demo_weeks()
     stored = objects(emulator.endpoint_url)
-    expected = [
-        f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}" for week in weeks
-    ] + [
-        f"{DAG_SETTINGS.RAW_PREFIX}/{day}/{DAG_SETTINGS.RAW_OBJECT_NAME}" for day in ("20261122", "20261129")
+    expected = [DAG_SETTINGS.partition_key(week) for week in weeks] + [
+        f"raw/support/{day}/tickets.jsonl" for day in ("20261122", "20261129")
     ]
     assert uris == [f"s3://{DAG_SETTINGS.DEMO_BUCKET}/{key}" for key in expected]
     assert sorted(stored) == sorted(expected)
     for week, data_file in weeks.items():
-        assert stored[expected[list(weeks).index(week)]] == data_file.read_bytes()
+        assert stored[DAG_SETTINGS.partition_key(week)] == data_file.read_bytes()
     # The scheduled weeks hold the newest demo week's conversations.
     newest = list(weeks.values())[-1].read_bytes()
     assert stored[expected[-2]] == stored[expected[-1]] == newest
@@ -54,5 +52,5 @@ def test_seed_keeps_a_demo_week_that_the_schedule_also_reaches(emulator: Bedrock
     seed(emulator.endpoint_url, now=first)
     stored = objects(emulator.endpoint_url)
     for week in (first, second):
-        key = f"{DAG_SETTINGS.RAW_PREFIX}/{week:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
+        key = DAG_SETTINGS.partition_key(week)
         assert stored[key] == weeks[week].read_bytes() != list(weeks.values())[-1].read_bytes()

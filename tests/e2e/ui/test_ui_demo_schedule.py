@@ -86,7 +86,7 @@ def test_next_run_is_a_sunday_the_demo_schedules_and_has_data_for(
         # That run will find its week: the partition its prepare_dataset reads is in the bucket. (Not
         # when a Sunday began between the seed and the scheduler's first run: the seed covers two weeks.)
         s3 = s3_client(demo.emulator_url())
-        key = f"{DAG_SETTINGS.RAW_PREFIX}/{following:%Y%m%d}/{DAG_SETTINGS.RAW_OBJECT_NAME}"
+        key = DAG_SETTINGS.partition_key(following)
         assert s3.head_object(Bucket=DAG_SETTINGS.DEMO_BUCKET, Key=key)["ContentLength"] > 0
     # What the DAG's page shows (the UI's default time zone is UTC).
     page.goto(f"{demo.api.base_url}/dags/{RETRAINING}")
