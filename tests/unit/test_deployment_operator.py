@@ -13,6 +13,7 @@ from bedrock_provider.emulator import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUT
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.triggers.resource import BedrockResourceTrigger
 from tests.unit.post_training import clients, context, emu, emulator, trained_model, until
+from tests.unit.test_trigger_kill_rules import tell_state
 
 __all__ = ["emu", "emulator"]
 
@@ -145,7 +146,9 @@ def test_deferred_wait_through_the_resource_trigger(emu: BedrockEmulator) -> Non
     assert result["status"] == "Active" and result["deployment_arn"] == event["arn"]
 
 
-def test_trigger_times_out_and_kill_deletes_a_deployment_not_yet_active(emu: BedrockEmulator) -> None:
+def test_trigger_times_out_and_only_mark_failed_deletes_a_deployment_not_yet_active(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trained_model(emu)
     operator = deploy(deferrable=True, tags={TAG_DURATION: "60"}, max_wait=0.5)
     with pytest.raises(TaskDeferred) as deferred:
@@ -155,17 +158,33 @@ def test_trigger_times_out_and_kill_deletes_a_deployment_not_yet_active(emu: Bed
     assert event["status"] == "timeout" and "Creating" in event["message"]
     with pytest.raises(AirflowException, match="still Creating"):
         operator.execute_complete(context(task_id="deploy"), event)
+    trigger.task_instance = context(task_id="deploy")["ti"]
+    for cleared_or_moved in (None, "scheduled", "success", "deferred"):
+        tell_state(monkeypatch, cleared_or_moved)
+        asyncio.run(trigger.on_kill())
+    assert emu.post_training_counts()["deployments"] == 1
+    assert emu.request_count("DeleteCustomModelDeployment") == 0
+    tell_state(monkeypatch, "failed")
     asyncio.run(trigger.on_kill())
     assert emu.post_training_counts()["deployments"] == 0
 
 
-def test_worker_kill_deletes_the_deployment_it_made(emu: BedrockEmulator) -> None:
+@pytest.mark.parametrize("mode", ["on_demand", "provisioned"])
+def test_worker_kill_deletes_the_deployment_it_made_only_when_marked_failed(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     trained_model(emu)
-    operator = deploy(tags={TAG_DURATION: "60"}, wait_for_completion=False)
+    counted = "provisioned_throughputs" if mode == "provisioned" else "deployments"
+    operator = deploy(mode=mode, tags={TAG_DURATION: "60"}, wait_for_completion=False)
     result = operator.execute(context(task_id="deploy"))
     assert result["status"] == "Creating"
+    for cleared_or_done in (None, "restarting", "success"):
+        tell_state(monkeypatch, cleared_or_done)
+        operator.on_kill()
+    assert emu.post_training_counts()[counted] == 1
+    tell_state(monkeypatch, "failed")
     operator.on_kill()
-    assert emu.post_training_counts()["deployments"] == 0
+    assert emu.post_training_counts()[counted] == 0
 
 
 def test_throttling_and_server_errors_are_waited_through(emu: BedrockEmulator) -> None:
