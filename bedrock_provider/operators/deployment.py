@@ -210,7 +210,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         existing = hook.find(kind, request.deployment_name)
         if existing is not None:
             arn = str(existing[kind.arn_field])
-            if hook.list_tags(arn).get(OWNER_TAG) != owner:
+            existing_tags = hook.list_tags(arn)
+            if existing_tags.get(OWNER_TAG) != owner:
                 raise JobConflictError(
                     f"A {kind.label} named {request.deployment_name} ({arn}) exists but was not created by "
                     "this task instance, so it is not adopted. Give each run its own deployment_name, e.g. "
@@ -232,6 +233,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                     arn,
                     existing.get("status"),
                 )
+                self._apply_tag_changes(request, arn, existing_tags)
                 return existing, True
             self.log.warning(
                 "This task instance's %s %s Failed (%s); deleting it and deploying again",
@@ -248,6 +250,30 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         self.deployment_arn = arn
         self._kind = kind
         return hook.describe(kind, arn), False
+
+    def _apply_tag_changes(self, request: ValidDeployment, arn: str, existing_tags: dict[str, str]) -> None:
+        """Bring an adopted deployment's tags to what the task asks for now (the deployment is this task
+        instance's own: its owner tag says so). Tags the task does not name are left: they may be
+        someone else's, set by hand."""
+        to_apply, unrequested = request.tag_changes(existing_tags)
+        if to_apply:
+            self.resource_hook.tag_resource(arn, to_apply)
+            self.log.info(
+                "Tags of %s changed since it was created; applied: %s",
+                arn,
+                ", ".join(
+                    f"{key}: {existing_tags.get(key)!r} -> {value!r}" for key, value in to_apply.items()
+                ),
+            )
+        if unrequested:
+            self.log.warning(
+                "%s carries tags that tags= no longer names, left as they are (they may have been set by "
+                "hand): %s. To remove them: aws bedrock untag-resource --resource-arn %s --tag-keys %s",
+                arn,
+                ", ".join(f"{key}={value!r}" for key, value in unrequested.items()),
+                arn,
+                " ".join(unrequested),
+            )
 
     def on_kill(self) -> None:
         """The worker's blocking wait killed: delete the deployment if not ready yet, on the user actions

@@ -86,6 +86,8 @@ def test_another_runs_deployment_of_that_name_is_refused(emu: BedrockEmulator) -
         ({"mode": "provisioned", "commitment_duration": "OneYear"}, "commitment_duration"),
         ({"commitment_duration": "OneMonth"}, "commitment_duration"),
         ({"tags": {"airflow:task-token": "x"}}, "tags"),
+        ({"mode": "provisioned", "description": "support bot"}, "description"),
+        ({"description": "x" * 2049}, "description"),
     ],
 )
 def test_bad_input_is_refused_before_any_call(
@@ -219,3 +221,77 @@ def test_provisioned_throughput_price_is_logged_and_its_budget_refuses_before_an
     )
     assert result["status"] == "InService" and emu.request_count(create) == 1
     assert ctx["ti"].xcom["estimated_hourly_cost"]["usd"] == 41.0
+
+
+def test_a_deferred_deploy_returns_whether_it_adopted(emu: BedrockEmulator) -> None:
+    """The deferring try knows whether it created or adopted; the resumed try returns that, never None."""
+    trained_model(emu)
+    tries = []
+    for _ in range(2):  # the second try (a clear, a retry) adopts the deployment still Creating
+        operator = deploy(deferrable=True, tags={TAG_DURATION: "5"})
+        with pytest.raises(TaskDeferred) as deferred:
+            operator.execute(context(task_id="deploy"))
+        tries.append((operator, deferred.value))
+    event = run_trigger(tries[-1][1].trigger)
+    results = [
+        operator.execute_complete(context(task_id="deploy"), event, **deferral.kwargs)
+        for operator, deferral in tries
+    ]
+    assert [result["adopted"] for result in results] == [False, True]
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+    # A task deferred before the operator passed it along resumes with a bool as well.
+    assert deploy().execute_complete(context(task_id="deploy"), event)["adopted"] is False
+
+
+def test_edited_tags_are_applied_to_our_adopted_deployment_and_others_tags_are_kept(
+    emu: BedrockEmulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    trained_model(emu)
+    first = deploy(tags={"team": "search", "cost-center": "42"}).execute(context(task_id="deploy"))
+    arn = first["deployment_arn"]
+    bedrock, _ = clients(emu)
+    bedrock.tag_resource(resourceARN=arn, tags=[{"key": "finops", "value": "by-hand"}])
+    capfd.readouterr()
+    again = deploy(tags={"team": "support", "stage": "canary", "cost-center": "42"}).execute(
+        context(task_id="deploy")
+    )
+    assert again["adopted"] is True and again["deployment_arn"] == arn
+    tags = {tag["key"]: tag["value"] for tag in bedrock.list_tags_for_resource(resourceARN=arn)["tags"]}
+    assert {key: tags.get(key) for key in ("team", "stage", "cost-center", "finops")} == {
+        "team": "support",
+        "stage": "canary",
+        "cost-center": "42",
+        "finops": "by-hand",
+    }
+    assert tags["airflow:task-token"].startswith("airflow-")
+    assert emu.request_count("TagResource") == 2  # ours above, and one for both changes
+    printed = capfd.readouterr().out
+    assert "team: 'search' -> 'support'" in printed and "stage: None -> 'canary'" in printed
+    assert "finops='by-hand'" in printed and "untag-resource" in printed
+    # Another run's deployment of that name is refused, and its tags are never touched.
+    with pytest.raises(JobConflictError, match="not created by this task instance"):
+        deploy(tags={"team": "other"}).execute(context(run_id="manual__other", task_id="deploy"))
+    assert emu.request_count("TagResource") == 2
+
+
+def test_an_edited_description_of_an_adopted_deployment_is_refused_naming_both(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    deploy(description="support bot, January").execute(context(task_id="deploy"))
+    with pytest.raises(JobConflictError) as error:
+        deploy(description="support bot, February").execute(context(task_id="deploy"))
+    message = str(error.value)
+    assert "description='support bot, February'" in message
+    assert "'support bot, January'" in message and "cannot change a deployment's description" in message
+    assert "set description back" in message
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+    assert deploy(description="support bot, January").execute(context(task_id="deploy"))["adopted"] is True
+
+
+def test_an_empty_description_is_no_description(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    result = deploy(description="").execute(context(task_id="deploy"))
+    bedrock, _ = clients(emu)
+    described = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=result["deployment_arn"])
+    assert result["status"] == "Active" and "description" not in described
+    # ...so the task with no description at all is the same request, and adopts it.
+    assert deploy().execute(context(task_id="deploy"))["adopted"] is True
