@@ -246,15 +246,29 @@ def estimate_sweep(
 # -- storage and Provisioned Throughput (the retention and deploy operators) ---------------------------
 
 
-def storage_saved(operator: BedrockAwsMixin, base_model_ids: list[str], log: Any) -> dict[str, Any]:
+def storage_prices(operator: BedrockAwsMixin, base_model_ids: list[str]) -> dict[str, ModelPrices | None]:
+    """Each base model's prices, read at once, so that a bad ``bedrock_prices`` extra fails the task
+    before anything is deleted."""
+    return {
+        base_model_id: model_prices(operator.hook, operator.aws_conn_id, base_model_id, None)
+        for base_model_id in dict.fromkeys(base_model_ids)
+    }
+
+
+def storage_saved(
+    operator: BedrockAwsMixin,
+    base_model_ids: list[str],
+    log: Any,
+    prices: dict[str, ModelPrices | None] | None = None,
+) -> dict[str, Any]:
     """The monthly storage no longer billed once custom models trained from these base models are
-    deleted, logged; ``usd`` None when a price is unknown (the warning names the model)."""
+    deleted, logged; ``usd`` None when a price is unknown (the warning names the model). ``prices``:
+    what storage_prices read earlier."""
     from bedrock_provider.core.cost import monthly_storage, usd
 
-    def prices_of(base_model_id: str) -> ModelPrices | None:
-        return model_prices(operator.hook, operator.aws_conn_id, base_model_id, None)
-
-    saved = monthly_storage(base_model_ids, prices_of)
+    known = dict(prices or {})
+    known.update(storage_prices(operator, [base for base in base_model_ids if base not in known]))
+    saved = monthly_storage(base_model_ids, known.get)
     for warning in saved.warnings:
         log.warning("%s", warning)
     if base_model_ids:
