@@ -121,25 +121,33 @@ def test_a_prefix_alone_deletes_only_models_tagged_with_that_family(emu: Bedrock
     assert result["deleted"] == [weeks[0]] and set(result["foreign"]) == set(untagged)
 
 
+def test_the_emulator_lists_a_models_status_as_bedrock_does(emu: BedrockEmulator) -> None:
+    arn = trained_model(emu, "support-bot-1", ours())
+    bedrock, _ = clients(emu)
+    emu.set_custom_model_status(arn, "Failed", "The model artifacts could not be read.")
+    described = bedrock.get_custom_model(modelIdentifier=arn)
+    assert (described["modelStatus"], described["failureMessage"]) == (
+        "Failed",
+        "The model artifacts could not be read.",
+    )
+    assert [m["modelStatus"] for m in bedrock.list_custom_models()["modelSummaries"]] == ["Failed"]
+    assert bedrock.list_custom_models(modelStatus="Active")["modelSummaries"] == []
+    with pytest.raises(ValueError, match="ModelStatus"):
+        emu.set_custom_model_status(arn, "Deleting")
+
+
 def test_failed_and_creating_models_do_not_count_and_the_only_active_one_is_kept(
-    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+    emu: BedrockEmulator,
 ) -> None:
+    """modelStatus was ignored: the Failed and Creating models took the keep_last place and the only
+    Active model was deleted."""
     oldest, failed, creating = (trained_model(emu, f"support-bot-{week}", ours()) for week in (1, 2, 3))
-    statuses = {failed: "Failed", creating: "Creating"}
-    listed = BedrockResourceHook.custom_models
-
-    def with_statuses(hook: BedrockResourceHook, name_contains: str | None = None) -> list[dict[str, Any]]:
-        # The emulator's models are Active once trained; Bedrock also lists Creating and Failed ones.
-        return [
-            {**summary, "modelStatus": statuses.get(summary["modelArn"], "Active")}
-            for summary in listed(hook, name_contains)
-        ]
-
-    monkeypatch.setattr(BedrockResourceHook, "custom_models", with_statuses)
+    emu.set_custom_model_status(failed, "Failed")
+    emu.set_custom_model_status(creating, "Creating")
     result = retention(keep_last=1).execute(context())
     assert result["kept"] == [creating, oldest]
     assert result["deleted"] == [failed]
-    assert {"support-bot-1", "support-bot-3"} <= model_names(emu)
+    assert model_names(emu) == {"support-bot-1", "support-bot-3"}
 
 
 def test_a_committed_throughput_keeps_its_model_and_its_on_demand_deployment(emu: BedrockEmulator) -> None:
