@@ -121,21 +121,6 @@ def test_a_prefix_alone_deletes_only_models_tagged_with_that_family(emu: Bedrock
     assert result["deleted"] == [weeks[0]] and set(result["foreign"]) == set(untagged)
 
 
-def test_the_emulator_lists_a_models_status_as_bedrock_does(emu: BedrockEmulator) -> None:
-    arn = trained_model(emu, "support-bot-1", ours())
-    bedrock, _ = clients(emu)
-    emu.set_custom_model_status(arn, "Failed", "The model artifacts could not be read.")
-    described = bedrock.get_custom_model(modelIdentifier=arn)
-    assert (described["modelStatus"], described["failureMessage"]) == (
-        "Failed",
-        "The model artifacts could not be read.",
-    )
-    assert [m["modelStatus"] for m in bedrock.list_custom_models()["modelSummaries"]] == ["Failed"]
-    assert bedrock.list_custom_models(modelStatus="Active")["modelSummaries"] == []
-    with pytest.raises(ValueError, match="ModelStatus"):
-        emu.set_custom_model_status(arn, "Deleting")
-
-
 def test_failed_and_creating_models_do_not_count_and_the_only_active_one_is_kept(
     emu: BedrockEmulator,
 ) -> None:
