@@ -2,9 +2,9 @@
 deleted, and the same plan for a dry run and a real one.
 
 A family is every custom model tagged ``airflow:model-family=<family>`` and ``airflow:namespace=<this
-deployment's namespace>`` (core/ownership.py); a ``model_name_prefix`` narrows that to the names starting
-with it, never widens it. A model whose name matches but that lacks our tags is *foreign*: reported,
-never touched.
+deployment's namespace>`` (core/ownership.py), whatever its name; a ``model_name_prefix`` narrows that to
+the names starting with it, never widens it. A model whose name looks like the family's (starts with the
+prefix, else with the family) but that lacks our tags is *foreign*: reported, never touched.
 
 Within the family (statuses: botocore bedrock ``ModelStatus`` = Active | Creating | Failed):
 
@@ -56,7 +56,7 @@ class RetentionSettings:
 
     @property
     def name_filter(self) -> str:
-        """The names this run looks at: those starting with the prefix, else with the family."""
+        """Names that look like the family's: a model so named without our tags is reported foreign."""
         return self.model_name_prefix or self.model_family
 
     @property
@@ -241,7 +241,9 @@ def plan_retention(
     """
     now = datetime.now(UTC).timestamp() if now is None else now
     plan = RetentionPlan()
-    listed = [s for s in summaries if str(s.get("modelName", "")).startswith(settings.name_filter)]
+    # ListCustomModels' nameContains also matches names that merely contain the prefix.
+    prefix = settings.model_name_prefix or ""
+    listed = [s for s in summaries if str(s.get("modelName", "")).startswith(prefix)]
     listed.sort(key=lambda s: (_timestamp(s.get("creationTime")), str(s.get("modelName"))), reverse=True)
     active = 0
     for summary in listed:
@@ -249,7 +251,8 @@ def plan_retention(
         plan.names[arn] = name
         tags = tags_of(arn)
         if not settings.is_member(name, tags):
-            plan.foreign.append(arn)
+            if name.startswith(settings.name_filter):
+                plan.foreign.append(arn)
             continue
         status = str(summary.get("modelStatus") or ACTIVE)
         if status not in (ACTIVE, FAILED):

@@ -70,18 +70,20 @@ def test_a_failed_model_never_pushes_an_active_one_out() -> None:
     assert made.kept == ["a2", "a1"] and made.deleted == ["f"]
 
 
-def test_names_that_only_contain_the_prefix_or_lack_our_tags_are_foreign_or_ignored() -> None:
+def test_the_family_is_its_tags_and_names_alike_without_them_are_foreign() -> None:
     summaries = [
         summary("a", 5, name="bot-1"),
         summary("b", 12, name="bot-2"),
         summary("c", 19, name="my-bot-3"),
         summary("d", 1, name="bot-manual"),
         summary("e", 2, name="bot-v2-1"),
+        summary("f", 3, name="renamed-by-hand"),
     ]
-    tags = {"d": {}, "e": {MODEL_FAMILY_TAG: "bot-v2-", NAMESPACE_TAG: "prod"}}
+    tags = {"c": {}, "d": {}, "e": {MODEL_FAMILY_TAG: "bot-v2-", NAMESPACE_TAG: "prod"}}
     made = plan(summaries, tags)
-    assert made.kept == ["b"] and made.deleted == ["a"]
-    assert made.foreign == ["e", "d"]  # newest first; "my-bot-3" is not even a name of the family
+    # Tagged ours whatever the name ("renamed-by-hand"); "my-bot-3" is neither ours nor named like it.
+    assert made.kept == ["b"] and made.deleted == ["a", "f"]
+    assert made.foreign == ["e", "d"]  # newest first
     narrowed = plan(summaries, tags, model_name_prefix="bot-2")
     assert narrowed.kept == ["b"] and narrowed.deleted == [] and narrowed.foreign == []
 
