@@ -214,13 +214,25 @@ def estimate_training_cost(
         warnings.append(
             f"The training tokens are unknown ({tokens_unknown_reason}); the training cost is unknown."
         )
+    elif tokens.tokens == 0:
+        # Nothing counted is not "free": no record passed the checks (or none was given), so the
+        # estimate cannot be made, and a budget must not let the job through as costing $0.
+        warnings.append(
+            f"No training tokens were counted ({tokens.basis}): the training cost cannot be estimated, "
+            "and Bedrock would find no valid record to train on. Fix the records (run "
+            "BedrockPrepareDatasetOperator for the details) or give training_tokens."
+        )
     if customization_type == DISTILLATION:
         warnings.append(
             "Distillation also bills the teacher model's inference for the responses it generates, at its "
             "on-demand price, and trains on those responses: the training cost is unknown before the job."
         )
     known = (
-        price is not None and epochs is not None and tokens is not None and customization_type != DISTILLATION
+        price is not None
+        and epochs is not None
+        and tokens is not None
+        and tokens.tokens > 0
+        and customization_type != DISTILLATION
     )
     total = (
         _round(tokens.tokens / 1000 * epochs * price.usd) if known and tokens and epochs and price else None

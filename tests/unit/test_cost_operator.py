@@ -11,6 +11,7 @@ import boto3
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.pricing import PRICING_URL, READ_ON
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.operators.base import BedrockAwsMixin
@@ -183,14 +184,44 @@ def test_unknown_price_without_a_budget_submits_with_an_unknown_estimate(emu: Be
     assert result["estimated_cost"]["usd"] is None and result["estimated_cost"]["tokens"] == 10
 
 
-def test_an_unreadable_training_file_leaves_the_estimate_unknown(emu: BedrockEmulator) -> None:
+@pytest.mark.parametrize("tokens", [None, "1000"], ids=["counted", "given"])
+@pytest.mark.parametrize("field", ["training_data_uri", "validation_data_uri"])
+def test_a_missing_data_object_is_refused_before_any_create(
+    emu: BedrockEmulator, field: str, tokens: str | None
+) -> None:
     missing = f"s3://{BUCKET}/data/missing.jsonl"
-    result = run(customize("cost-missing", training_data_uri=missing))
-    assert result["estimated_cost"]["usd"] is None
-    assert "missing.jsonl does not exist" in result["estimated_cost"]["tokens_basis"]
-    with pytest.raises(AirflowFailException, match="missing.jsonl does not exist"):
-        run(customize("cost-missing-budget", training_data_uri=missing, max_estimated_cost=1))
+    with pytest.raises(InvalidInputError) as caught:
+        run(customize("cost-missing", training_tokens=tokens, **{field: missing}))
+    assert caught.value.fields == [field]
+    assert f"{field}='{missing}': no object exists at that S3 URI" in str(caught.value)
+    assert emu.request_count(CREATE) == 0
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": 1, "prompt": "Question?", "completion": "Answer."},  # a field the format does not have
+        [{"prompt": "Question?", "completion": "Answer."}],  # a JSON array per line
+    ],
+    ids=["extra-id-field", "json-array"],
+)
+def test_a_file_with_no_valid_record_cannot_be_estimated(
+    emu: BedrockEmulator, record: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = f"data/no-valid-{type(record).__name__}.jsonl"
+    body = b"".join(json.dumps(record).encode() + b"\n" for _ in range(20))
+    boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1").put_object(
+        Bucket=BUCKET, Key=key, Body=body
+    )
+    uri = f"s3://{BUCKET}/{key}"
+    with pytest.raises(AirflowFailException, match=r"cannot be estimated.*No training tokens were counted"):
+        run(customize("cost-none-valid", training_data_uri=uri, max_estimated_cost=0.000001))
+    assert emu.request_count(CREATE) == 0
+    # Without a budget the job is the user's call: submitted, with the estimate unknown and a warning.
+    result = run(customize("cost-none-valid-ok", training_data_uri=uri))
     assert emu.request_count(CREATE) == 1
+    assert result["estimated_cost"]["usd"] is None and result["estimated_cost"]["tokens"] == 0
+    assert "No training tokens were counted" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
