@@ -38,6 +38,9 @@ JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
 DATASET_NAME_PATTERN = re.compile(r"[0-9a-zA-Z-_.]{1,63}")
 BUILTIN_PREFIX = "Builtin."
 RESULTS_SUFFIX = "_output.jsonl"
+# "Custom prompt datasets must be stored in Amazon S3, and use the JSON line format and .jsonl file
+# extension" (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html).
+PROMPT_DATASET_SUFFIX = ".jsonl"
 # What the models of CreateEvaluationJob may be: a deployment, a provisioned throughput, a
 # foundation model (id or ARN) or an inference profile. A custom model must be deployed first.
 CUSTOM_MODEL_ARN = re.compile(r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/")
@@ -90,6 +93,15 @@ class EvaluationRequest:
                 not isinstance(uri, str) or not S3_URI_PATTERN.fullmatch(uri)
             ):
                 problems.append(Problem(field, uri, "must be an S3 URI like s3://bucket/key"))
+            elif field == "dataset_uri" and uri is not None and not str(uri).endswith(PROMPT_DATASET_SUFFIX):
+                problems.append(
+                    Problem(
+                        field,
+                        uri,
+                        f"a custom prompt dataset must have the {PROMPT_DATASET_SUFFIX} file extension "
+                        "(JSON Lines, uncompressed): rename the object",
+                    )
+                )
         dataset_name = self._dataset_name(problems)
         metrics = self._metrics(task_type, problems)
         gates = {

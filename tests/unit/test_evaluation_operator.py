@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from typing import Any
 
@@ -185,6 +186,41 @@ def test_a_bad_prompt_dataset_is_refused_naming_its_lines(emu: BedrockEmulator) 
     assert "line 2: prompt: must not be empty" in message
     assert "line 2: referenceResponse: required field is missing" in message
     assert "line 3: not valid JSON" in message
+    assert emu.counts() == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (gzip.compress(PROMPTS), "the file is gzip-compressed"),
+        (b"\xef\xbb\xbf" + PROMPTS, "starts with a UTF-8 byte order mark"),
+        (PROMPTS + b"\n", "line 5: a blank line"),
+    ],
+    ids=["gzip", "byte-order-mark", "blank-line"],
+)
+def test_a_prompt_file_bedrock_cannot_read_is_refused_before_create(
+    emu: BedrockEmulator, body: bytes, expected: str
+) -> None:
+    """The dataset reader tolerates these (the prepare operator rewrites them); Bedrock reads the file
+    as it is, so each is refused before CreateEvaluationJob."""
+    _, s3 = clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval/unreadable.jsonl", Body=body)
+    emu.reset_counts()
+    operator = evaluate("amazon.titan-text-express-v1", dataset_uri=f"s3://{BUCKET}/eval/unreadable.jsonl")
+    with pytest.raises(InvalidInputError, match=expected) as error:
+        operator.execute(context())
+    assert error.value.fields == ["dataset_uri"]
+    assert emu.request_count("CreateEvaluationJob") == 0
+
+
+def test_a_prompt_dataset_without_the_jsonl_extension_is_refused_before_any_call(
+    emu: BedrockEmulator,
+) -> None:
+    emu.reset_counts()
+    with pytest.raises(InvalidInputError, match="must have the .jsonl file extension"):
+        evaluate("amazon.titan-text-express-v1", dataset_uri=f"s3://{BUCKET}/eval/prompts.jsonl.gz").execute(
+            context()
+        )
     assert emu.counts() == {}
 
 
