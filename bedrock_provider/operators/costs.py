@@ -54,7 +54,7 @@ def model_prices(
 
 def region_warning(operator: BedrockAwsMixin, prices: ModelPrices | None) -> str | None:
     """Prices are per region: say so when the job runs where the prices were not read."""
-    if prices is None or set(prices.overridden) >= {"training_per_1k_tokens"}:
+    if prices is None or not prices.any_known or set(prices.overridden) >= {"training_per_1k_tokens"}:
         return None
     region = operator.region_name or operator.hook.conn_region_name
     if region and region not in prices.regions:

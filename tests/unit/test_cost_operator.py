@@ -170,6 +170,19 @@ def test_connection_extra_prices_a_model_and_the_operator_overrides_it(
     assert (from_operator["usd"], from_operator["price_source"]) == (2.5, "price_overrides")
 
 
+def test_connection_prices_keyed_by_a_versioned_id_price_the_bare_id(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection(monkeypatch, emu, bedrock_prices={NOVA: {"training_per_1k_tokens": 0.002}})
+    operator = customize(
+        "cost-nova-bare", base_model_id="amazon.nova-micro-v1", training_tokens=1000, max_estimated_cost=1
+    )
+    cost = run(operator)["estimated_cost"]
+    assert cost["price_per_1k_tokens"] == 0.002 and cost["usd"] is not None
+    assert cost["price_source"] == f"connection '{CONN_ID}' extra bedrock_prices['{NOVA}']"
+    assert emu.request_count(CREATE) == 1
+
+
 def test_unknown_price_with_a_budget_refuses_naming_the_model(emu: BedrockEmulator) -> None:
     operator = customize("cost-unknown", max_estimated_cost=100, training_tokens=10, base_model_id=NOVA)
     with pytest.raises(AirflowFailException, match=r"cannot be estimated.*amazon\.nova-micro-v1:0:128k"):
