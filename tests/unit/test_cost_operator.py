@@ -210,6 +210,40 @@ def test_a_missing_data_object_is_refused_before_any_create(
     assert emu.request_count(CREATE) == 0
 
 
+def test_an_object_the_connection_may_not_see_is_left_to_bedrock() -> None:
+    """S3 answers 403 for a missing key when the caller may not list the bucket: no proof either way."""
+    from botocore.exceptions import ClientError
+
+    from bedrock_provider.core.preflight import CANNOT_TELL, MISSING, PRESENT
+    from bedrock_provider.operators.costs import look_at_object
+
+    def answer(status: int) -> Any:
+        class Hook:
+            def head_object(self, key: str, bucket: str) -> dict[str, Any] | None:
+                if status == 200:
+                    return {"ContentLength": 1}
+                if status == 404:
+                    return None  # S3Hook.head_object's answer to a 404
+                raise ClientError(
+                    {"Error": {"Code": str(status)}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                    "HeadObject",
+                )
+
+        class Operator:
+            s3_hook = Hook()
+
+        return Operator()
+
+    uri = f"s3://{BUCKET}/data/train.jsonl"
+    assert [look_at_object(answer(status), uri) for status in (200, 404, 403)] == [
+        PRESENT,
+        MISSING,
+        CANNOT_TELL,
+    ]
+    with pytest.raises(ClientError):
+        look_at_object(answer(400), uri)
+
+
 @pytest.mark.parametrize(
     "record",
     [
