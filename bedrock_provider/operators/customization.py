@@ -14,6 +14,7 @@ from bedrock_provider.core.amazon_compat import (
     AMAZON_WAITER_DELAY,
     if_job_exists_for,
     max_wait_for,
+    region_name_for,
     with_api_kwargs,
 )
 from bedrock_provider.core.errors import InvalidInputError
@@ -365,6 +366,8 @@ class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters. Those this provider
         validates under a name of its own (validationDataConfig, customizationType, jobTags,
         customModelTags, customModelKmsKeyId, vpcConfig) are checked as such before any AWS call.
+    :param region: the Amazon provider's deprecated name of ``region_name``: read as it (with a
+        DeprecationWarning), refused when ``region_name`` names another Region.
 
     Any other parameter of BedrockModelCustomizationOperator (``job_tags``, ``stop_job_on_kill``,
     ``events_queue_url``...) is taken too. Returns (XCom) the job ARN.
@@ -382,10 +385,12 @@ class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):
         waiter_delay: int = AMAZON_WAITER_DELAY,
         waiter_max_attempts: int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        region: str | None = None,
         **kwargs: Any,
     ) -> None:
         # job_name, custom_model_name, role_arn, base_model_id, training_data_uri, output_data_uri,
         # hyperparameters and customization_job_kwargs have the same names and meaning as there.
+        kwargs["region_name"] = region_name_for(kwargs.get("region_name"), region)
         super().__init__(
             wait_for_completion=wait_for_completion or deferrable,
             deferrable=deferrable,
