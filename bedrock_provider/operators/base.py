@@ -120,12 +120,20 @@ class BedrockAwsMixin(OpenLineageMixin):
     def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
         return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]
 
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
         """Render with the ``bedrock_name`` and ``bedrock_job_name`` filters, so that
-        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup (the task runner passes the DAG's own
-        environment)."""
+        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup. Every field is rendered through here,
+        whoever passes the environment: the task runner passes the DAG's own, and a mapped task
+        (``.partial().expand()``, ``.expand_kwargs()``, a mapped task group) renders its unmapped
+        task's fields with it without calling that task's ``render_template_fields``."""
         env = with_bedrock_filters(jinja_env or self.get_template_env())
-        super().render_template_fields(context, env)  # type: ignore[misc]
+        return super().render_template(content, context, env, seen_oids)  # type: ignore[misc]
 
 
 def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
