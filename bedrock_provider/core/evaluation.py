@@ -24,6 +24,7 @@ from bedrock_provider.core.common_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN
 from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES, GateOutcome
+from bedrock_provider.core.names import EVALUATION_JOB_NAME_PATTERN as JOB_NAME_PATTERN
 from bedrock_provider.core.values import known_entries, number_or_nan
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {
@@ -33,8 +34,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "Classification": ("Builtin.Accuracy", "Builtin.Robustness"),
 }
 TASK_TYPES = tuple(TASK_METRICS)
-# EvaluationJobName, EvaluationDatasetName (Bedrock's service model).
-JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+# EvaluationDatasetName (Bedrock's service model); EvaluationJobName's rule is in core/names.py.
 DATASET_NAME_PATTERN = re.compile(r"[0-9a-zA-Z-_.]{1,63}")
 BUILTIN_PREFIX = "Builtin."
 RESULTS_SUFFIX = "_output.jsonl"

@@ -136,11 +136,13 @@ class BedrockAwsMixin(OpenLineageMixin):
         return super().render_template(content, context, env, seen_oids)  # type: ignore[misc]
 
 
-def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
+def bedrock_job_name(task_instance: Any, prefix: str | None = None, kind: str | None = None) -> str:
     """Jinja filter: ``{{ ti | bedrock_job_name }}`` (or ``{{ ti | bedrock_job_name('support-bot') }}``).
 
-    A valid job and model name, unique per DAG run, task and map index, the same on every try, with
-    no logical date needed; see bedrock_provider.core.names.run_job_name.
+    A name unique per DAG run, task and map index, the same on every try, with no logical date
+    needed, and valid for every kind of resource the provider names (customization jobs, custom
+    models, evaluation jobs, deployments, provisioned throughput); ``kind='evaluation_job'`` (a key of
+    bedrock_provider.core.names.NAME_RULES) says which, and is checked. See run_job_name.
     """
     missing = [key for key in ("dag_id", "task_id", "run_id") if not getattr(task_instance, key, None)]
     if missing:
@@ -154,6 +156,7 @@ def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
         str(task_instance.run_id),
         getattr(task_instance, "map_index", -1),
         prefix,
+        kind,
     )
 
 
