@@ -235,6 +235,9 @@ def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowAp
     }
     jobs = [api.xcom(sweep, run_id, "customize", map_index=index) for index in (0, 1)]
     assert len({job["job_arn"] for job in jobs}) == 2
+    # Named by the bedrock_job_name filter, rendered in each mapped instance: one name per point.
+    assert all(job["job_name"].startswith("sweep-manual-") for job in jobs), jobs
+    assert len({job["job_name"] for job in jobs}) == 2
     assert [len(jobs_for(emulator, job["job_name"])) for job in jobs] == [1, 1]
     summaries = [api.xcom(sweep, run_id, "export_metrics", map_index=index) for index in (0, 1)]
     best = api.xcom(sweep, run_id, "pick_best")

@@ -223,6 +223,9 @@ def test_sweep_maps_the_customization_over_the_grid(dagbag: Any) -> None:
     dag = dagbag.dags["bedrock_hyperparameter_sweep"]
     customize = dag.get_task("customize")
     assert type(customize).__name__ == "MappedOperator"
+    # Each mapped instance names its own job, by the naming filter rendered in the mapped task.
+    assert "ti | bedrock_job_name" in customize.partial_kwargs["job_name"]
+    assert "ti | bedrock_job_name" in customize.partial_kwargs["custom_model_name"]
     assert dag.get_task("pick_best")
 
 
