@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_provider.core.names import custom_model_name_problem, job_name_problem
+from bedrock_provider.core.names import (
+    custom_model_name_problem,
+    evaluation_job_name_problem,
+    job_name_problem,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +74,22 @@ def test_a_mapped_job_name_that_changes_per_try_is_refused_before_any_create(run
     assert result.task_states() == {"train[0]": "failed", "train[1]": "failed"}
     assert emulator.request_count(CREATE) == created
     assert "on the next try of this task instance" in capsys.readouterr().out
+
+
+def test_bedrock_job_name_names_mapped_evaluation_jobs(run_dag, s3, bedrock):
+    import json
+
+    prompts = "".join(
+        json.dumps({"prompt": f"Q{i}?", "referenceResponse": f"A{i}."}) + "\n" for i in range(4)
+    )
+    s3.put_object(Bucket="bedrock-it", Key="evaluation/naming-prompts.jsonl", Body=prompts.encode())
+    result = run_dag("it_names_mapped_evaluation")
+    states = result.task_states()
+    assert result.state == "success", states
+    xcoms = [result.xcom("evaluate", map_index=index) for index in (0, 1)]
+    names = [xcom["job_name"] for xcom in xcoms]
+    assert len(set(names)) == 2
+    assert [evaluation_job_name_problem(name) for name in names] == [None, None], names
+    for xcom in xcoms:
+        job = bedrock.get_evaluation_job(jobIdentifier=xcom["job_arn"])
+        assert (job["jobName"], job["status"]) == (xcom["job_name"], "Completed")

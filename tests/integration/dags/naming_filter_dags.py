@@ -74,3 +74,18 @@ with manual_dag("it_names_mapped_per_try", retries=1):
         custom_model_name="{{ ti | bedrock_job_name('model') }}",
         **SHARED,
     ).expand(hyperparameters=[hyperparameters(rate) for rate in LEARNING_RATES[:2]])
+
+with manual_dag("it_names_mapped_evaluation"):
+    # Evaluation job names take no uppercase (EvaluationJobName): the run id's 'T' must be lowered.
+    from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
+
+    BedrockModelEvaluationOperator.partial(
+        task_id="evaluate",
+        job_name="{{ ti | bedrock_job_name(kind='evaluation_job') }}",
+        role_arn=SHARED["role_arn"],
+        model_identifier="amazon.titan-text-express-v1",
+        dataset_uri=f"s3://{BUCKET}/evaluation/naming-prompts.jsonl",
+        output_uri="s3://" + BUCKET + "/evaluations/{{ run_id | bedrock_name | lower }}/",
+        metric_names=["Builtin.Accuracy"],
+        poll_interval=0.2,
+    ).expand(task_type=["QuestionAndAnswer", "Generation"])
