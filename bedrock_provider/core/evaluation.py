@@ -29,6 +29,7 @@ from bedrock_provider.core.evaluation_scores import (
     parse_min_valid_fraction,
 )
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES
+from bedrock_provider.core.names import EVALUATION_JOB_NAME_PATTERN as JOB_NAME_PATTERN
 from bedrock_provider.core.values import known_entries, number_or_nan
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {
@@ -38,8 +39,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "Classification": ("Builtin.Accuracy", "Builtin.Robustness"),
 }
 TASK_TYPES = tuple(TASK_METRICS)
-# EvaluationJobName, EvaluationDatasetName (Bedrock's service model).
-JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+# EvaluationDatasetName (Bedrock's service model); EvaluationJobName's rule is in core/names.py.
 DATASET_NAME_PATTERN = re.compile(r"[0-9a-zA-Z-_.]{1,63}")
 RESULTS_SUFFIX = "_output.jsonl"
 # "Custom prompt datasets must be stored in Amazon S3, and use the JSON line format and .jsonl file
