@@ -56,6 +56,9 @@ CLAUDE_MESSAGES = "claude-messages"
 CONTINUED_PRETRAINING = "continued-pretraining"
 DISTILLATION_PROMPTS = "distillation-prompts"
 IMAGE_CAPTION = "image-caption"
+# Reinforcement fine-tuning prompts (RFT_NOVA_URL, "Prepare data"): the dataset checks for them belong
+# to dataset preparation, so the format is not in FORMATS until they exist.
+RFT_PROMPTS = "rft-prompts"
 FORMATS = (
     PROMPT_COMPLETION,
     CONVERSATION,
@@ -86,6 +89,20 @@ NOVA_CANVAS_DATA_URL = (
     "https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-creative-content.html"
 )
 
+RFT_URL = _USER_GUIDE + "reinforcement-fine-tuning.html"
+RFT_NOVA_URL = _USER_GUIDE + "rft-nova-models.html"
+# Open-weight models are reinforcement fine-tuned through Bedrock's OpenAI-compatible fine-tuning API
+# (Files API, then fine_tuning.jobs.create on https://bedrock-mantle.REGION.api.aws/v1), authenticated
+# with a Bedrock API key (the OpenAI SDK needs one; plain HTTP requests also take SigV4 credentials):
+# this page and rft-open-weight-access-security.html.
+OPENAI_FINE_TUNING_URL = _USER_GUIDE + "fine-tuning-openai-apis.html"
+NOVA2_CUSTOMIZATION_URL = "https://docs.aws.amazon.com/nova/latest/nova2-userguide/customization.html"
+# The date the rows' source pages were read (each row names its page and this date).
+CHECKED = "2026-12-05"
+
+CUSTOMIZATION_JOB_API = "CreateModelCustomizationJob"
+OPENAI_FINE_TUNING_API = "the OpenAI-compatible fine-tuning API"
+
 US_EAST_1 = ("us-east-1",)
 US_WEST_2 = ("us-west-2",)
 US_EAST_1_WEST_2 = ("us-east-1", "us-west-2")
@@ -99,11 +116,15 @@ class HyperparameterSpec:
     """One documented hyperparameter: its API name, type, inclusive range and default."""
 
     name: str
-    kind: type  # int or float
-    minimum: float
-    maximum: float
+    kind: type  # int, float, or str (a value from ``choices``)
+    minimum: float | None  # None: the source gives no bound
+    maximum: float | None
     default: float | None
     special_values: tuple[str, ...] = ()  # e.g. ("Auto",)
+    # The values a str hyperparameter takes (an enum of Bedrock's API model).
+    choices: tuple[str, ...] = ()
+    # The page says there is no default: the job must give it.
+    required: bool = False
     # The Cohere and Llama 2 / 3.1 pages note that the epochCount quota is adjustable: an account with a
     # raised quota may go past the documented maximum, so exceeding it is a warning there, not a problem.
     maximum_adjustable: bool = False
@@ -157,6 +178,11 @@ class Customization:
     dataset_format: str
     limits: Limits
     rules: ConversationRules = field(default_factory=ConversationRules)
+    # The API AWS documents for it: CreateModelCustomizationJob (what this provider submits), or the
+    # OpenAI-compatible fine-tuning API of the open-weight models.
+    api: str = CUSTOMIZATION_JOB_API
+    # The page that documents this type for the row's models, where it is not the row's source_url.
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +195,13 @@ class ModelFamily:
     # Version suffixes Bedrock lists for customization ("amazon.titan-text-express-v1:0:8k"); the bare id
     # is accepted as well.
     versions: tuple[str, ...]
-    doc_url: str
+    doc_url: str  # the hyperparameter (or data) page
+    # The AWS page that lists the row's models, Regions and customization types, and the date it was read.
+    source_url: str
+    checked: str
     customizations: Mapping[str, Customization]
+    # Gone from AWS's current customization tables (source_url, as of checked): refused with the source.
+    retired: bool = False
     # Distillation: the teachers this model can learn from (as a student), and whether it can teach.
     teachers: tuple[str, ...] = ()
     teacher: bool = False
@@ -235,13 +266,13 @@ _TITAN_TEXT_PREMIER_HP = _table(
 # No type column; stepCount has no default and must be given, as a number or the lowercase "auto".
 _TITAN_IMAGE_HP = _table(
     HyperparameterSpec("batchSize", int, 8, 192, 8),
-    HyperparameterSpec("stepCount", int, 10, 40000, None, special_values=("auto",)),
+    HyperparameterSpec("stepCount", int, 10, 40000, None, special_values=("auto",), required=True),
     HyperparameterSpec("learningRate", float, 1e-7, 1.0, 1e-5),
 )
 # https://docs.aws.amazon.com/bedrock/latest/userguide/cm-hp-titan-mm.html
 # epochCount has no default and must be given, as a number or the capitalised "Auto".
 _TITAN_MM_EMBED_HP = _table(
-    HyperparameterSpec("epochCount", int, 1, 100, None, special_values=("Auto",)),
+    HyperparameterSpec("epochCount", int, 1, 100, None, special_values=("Auto",), required=True),
     HyperparameterSpec("batchSize", int, 256, 9216, 576),
     HyperparameterSpec("learningRate", float, 5e-8, 1.0, 5e-5),
 )
@@ -296,6 +327,22 @@ def _llama_hp(*, epoch_quota_adjustable: bool) -> Mapping[str, HyperparameterSpe
 
 _LLAMA_ADJUSTABLE_HP = _llama_hp(epoch_quota_adjustable=True)
 _LLAMA_HP = _llama_hp(epoch_quota_adjustable=False)
+
+# Reinforcement fine-tuning: botocore's bedrock 2023-04-20 service model, shape RFTHyperParameters and its
+# member shapes (EpochCount 1-50, RFTBatchSize 16-512, RFTLearningRate 1e-7 to 1e-3,
+# RFTTrainingSamplePerPrompt 2-16, RFTEvalInterval 1-100, ReasoningEffort low|medium|high;
+# RFTMaxPromptLength and RFTInferenceMaxTokens are integers with no bounds). Every member is optional,
+# and they are sent typed in customizationConfig.rftConfig.hyperParameters, not as strings.
+RFT_HYPERPARAMETERS = _table(
+    HyperparameterSpec("epochCount", int, 1, 50, None),
+    HyperparameterSpec("batchSize", int, 16, 512, None),
+    HyperparameterSpec("learningRate", float, 1e-7, 1e-3, None),
+    HyperparameterSpec("maxPromptLength", int, None, None, None),
+    HyperparameterSpec("trainingSamplePerPrompt", int, 2, 16, None),
+    HyperparameterSpec("inferenceMaxTokens", int, None, None, None),
+    HyperparameterSpec("reasoningEffort", str, None, None, None, choices=("low", "medium", "high")),
+    HyperparameterSpec("evalInterval", int, 1, 100, None),
+)
 
 
 # --------------------------------------------------------------------- dataset limits
@@ -393,6 +440,8 @@ _TITAN_MM_EMBED_LIMITS = Limits(
 )
 # Nova Canvas takes the same image-ref/caption records; its page gives no caption or record limits.
 _NOVA_CANVAS_LIMITS = Limits(NOVA_CANVAS_DATA_URL)
+# RFT_NOVA_URL: "You can provide a maximum of 20K prompts ... for reinforcement fine-tuning".
+_RFT_LIMITS = Limits(RFT_NOVA_URL, max_total_records=20_000)
 _NO_LIMITS = Limits(PREPARE_URL)
 
 # Nova: text, images or one video in user turns; the reserved keywords; media in the dataset's bucket
@@ -431,11 +480,23 @@ def _cpt(
 
 
 def _distill(
-    regions: tuple[str, ...], hyperparameters: Mapping[str, HyperparameterSpec], *, multi_turn: bool
+    regions: tuple[str, ...],
+    hyperparameters: Mapping[str, HyperparameterSpec],
+    *,
+    multi_turn: bool,
+    source_url: str = DISTILLATION_MODELS_URL,
 ) -> Customization:
     """Distillation has no hyperparameter table of its own: the student's applies (prequisites page)."""
     rules = _DISTILL_MULTI_TURN if multi_turn else _DISTILL_SINGLE_TURN
-    return Customization(regions, hyperparameters, DISTILLATION_PROMPTS, DISTILLATION_LIMITS, rules)
+    return Customization(
+        regions, hyperparameters, DISTILLATION_PROMPTS, DISTILLATION_LIMITS, rules, source_url=source_url
+    )
+
+
+def _rft(regions: tuple[str, ...], source_url: str, api: str = CUSTOMIZATION_JOB_API) -> Customization:
+    return Customization(
+        regions, RFT_HYPERPARAMETERS, RFT_PROMPTS, _RFT_LIMITS, api=api, source_url=source_url
+    )
 
 
 def _types(**customizations: Customization) -> Mapping[str, Customization]:
@@ -463,9 +524,48 @@ _LLAMA_TEACHERS = (
 # Rows without pricing have no price that could be read and checked; estimates for them are unknown.
 # Regions: the "Single-region model support" column of SUPPORTED_URL for fine-tuning; continued
 # pre-training is offered in us-east-1 and us-west-2 (same page); distillation students follow the
-# Regions of their fine-tuning. Models the current page no longer lists (Titan Text Lite and Premier,
-# Cohere Command, Llama 2) keep the Regions of the earlier versions of the page.
+# Regions of their fine-tuning. Every row names the page that lists it (source_url) and the date that
+# page was read (checked). Rows for models the current page no longer lists (Titan Text Lite and Premier,
+# Cohere Command and Command Light, Llama 2 13B and 70B) are kept, marked retired, so that a job naming
+# one is refused with that page instead of failing at Bedrock; their tables are those of the earlier
+# versions of the pages.
 _PER_IMAGE = "training is billed per image seen (0.005 USD x steps x batch size), not per token"
+
+
+def _titan_image(key: str, title_suffix: str, id_suffix: str, regions: tuple[str, ...]) -> ModelFamily:
+    """Titan Image Generator G1 and G1 v2 share their tables and prices, not their Regions."""
+    return ModelFamily(
+        key=key,
+        title="Amazon Titan Image Generator G1" + title_suffix,
+        model_ids=("amazon.titan-image-generator" + id_suffix,),
+        versions=(":0",),
+        doc_url=_USER_GUIDE + "cm-hp-titan-image.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        customizations=_types(fine_tuning=_ft(regions, _TITAN_IMAGE_HP, IMAGE_CAPTION, _TITAN_IMAGE_LIMITS)),
+        pricing=(aws_prices(storage=1.95, training_note=_PER_IMAGE),),
+    )
+
+
+def _open_weight(key: str, title: str, versioned_id: str) -> ModelFamily:
+    """An open-weight model: RFT_URL lists its reinforcement fine-tuning in us-west-2, and
+    OPENAI_FINE_TUNING_URL documents it through the OpenAI-compatible fine-tuning API with a Bedrock API
+    key, not CreateModelCustomizationJob (which this provider submits). Its ids: the short form the RFT
+    page uses and the versioned one of its model page (model-parameters-openai.html:
+    openai.gpt-oss-20b-1:0)."""
+    return ModelFamily(
+        key=key,
+        title=title,
+        model_ids=(key, versioned_id),
+        versions=(":0",),
+        doc_url=OPENAI_FINE_TUNING_URL,
+        source_url=RFT_URL,
+        checked=CHECKED,
+        customizations=_types(
+            reinforcement_fine_tuning=_rft(US_WEST_2, RFT_URL, api=OPENAI_FINE_TUNING_API),
+        ),
+    )
+
 
 FAMILIES: tuple[ModelFamily, ...] = (
     ModelFamily(
@@ -474,6 +574,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.titan-text-express-v1",),
         versions=(":0:8k",),
         doc_url=_USER_GUIDE + "cm-hp-titan-text.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, PROMPT_COMPLETION, _TITAN_EXPRESS_LIMITS),
             continued_pre_training=_cpt(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, _TITAN_EXPRESS_CPT_LIMITS),
@@ -486,6 +588,9 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.titan-text-lite-v1",),
         versions=(":0:4k",),
         doc_url=_USER_GUIDE + "cm-hp-titan-text.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        retired=True,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, PROMPT_COMPLETION, _TITAN_LITE_LIMITS),
             continued_pre_training=_cpt(US_EAST_1_WEST_2, _TITAN_TEXT_G1_HP, _TITAN_LITE_CPT_LIMITS),
@@ -498,27 +603,24 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.titan-text-premier-v1",),
         versions=(":0",),
         doc_url=_USER_GUIDE + "cm-hp-titan-text.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        retired=True,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _TITAN_TEXT_PREMIER_HP, PROMPT_COMPLETION, _TITAN_PREMIER_LIMITS),
         ),
     ),
-    ModelFamily(
-        key="amazon.titan-image-generator",
-        title="Amazon Titan Image Generator G1",
-        model_ids=("amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2"),
-        versions=(":0",),
-        doc_url=_USER_GUIDE + "cm-hp-titan-image.html",
-        customizations=_types(
-            fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_IMAGE_HP, IMAGE_CAPTION, _TITAN_IMAGE_LIMITS),
-        ),
-        pricing=(aws_prices(storage=1.95, training_note=_PER_IMAGE),),
-    ),
+    # SUPPORTED_URL lists Titan Image Generator G1 (v1) in us-east-1 only, G1 v2 in both Regions.
+    _titan_image("amazon.titan-image-generator", "", "-v1", US_EAST_1),
+    _titan_image("amazon.titan-image-generator-v2", " v2", "-v2", US_EAST_1_WEST_2),
     ModelFamily(
         key="amazon.titan-embed-image",
         title="Amazon Titan Multimodal Embeddings G1",
         model_ids=("amazon.titan-embed-image-v1",),
         versions=(":0",),
         doc_url=_USER_GUIDE + "cm-hp-titan-mm.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_MM_EMBED_HP, IMAGE_CAPTION, _TITAN_MM_EMBED_LIMITS),
         ),
@@ -529,6 +631,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.nova-micro-v1",),
         versions=(":0:128k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-nova-mm.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_UNDERSTANDING_HP, CONVERSATION, _NOVA_LIMITS, _NOVA_RULES),
             distillation=_distill(US_EAST_1_WEST_2, _NOVA_UNDERSTANDING_HP, multi_turn=True),
@@ -541,6 +645,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.nova-lite-v1",),
         versions=(":0:300k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-nova-mm.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_UNDERSTANDING_HP, CONVERSATION, _NOVA_LIMITS, _NOVA_RULES),
             distillation=_distill(US_EAST_1_WEST_2, _NOVA_UNDERSTANDING_HP, multi_turn=True),
@@ -553,6 +659,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.nova-pro-v1",),
         versions=(":0:300k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-nova-mm.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_UNDERSTANDING_HP, CONVERSATION, _NOVA_LIMITS, _NOVA_RULES),
             distillation=_distill(US_EAST_1_WEST_2, _NOVA_UNDERSTANDING_HP, multi_turn=True),
@@ -564,11 +672,21 @@ FAMILIES: tuple[ModelFamily, ...] = (
     ModelFamily(
         key="amazon.nova-2-lite",
         title="Amazon Nova 2 Lite",
+        # SUPPORTED_URL and RFT_NOVA_URL list it as amazon.nova-2-lite-v1:0:256k.
         model_ids=("amazon.nova-2-lite-v1",),
         versions=(":0:256k", ":0"),
         doc_url=NOVA2_URL,
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_UNDERSTANDING_HP, CONVERSATION, _NOVA_LIMITS, _NOVA2_RULES),
+            # The Nova 2 user guide's customization page offers Nova 2 Lite as a Bedrock distillation
+            # student; it names no teacher for it, so any teacher is passed on with a warning. The
+            # Region is that of its fine-tuning, as for the other students.
+            distillation=_distill(
+                US_EAST_1, _NOVA_UNDERSTANDING_HP, multi_turn=True, source_url=NOVA2_CUSTOMIZATION_URL
+            ),
+            reinforcement_fine_tuning=_rft(US_EAST_1, RFT_NOVA_URL),
         ),
     ),
     ModelFamily(
@@ -577,6 +695,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.nova-canvas-v1",),
         versions=(":0",),
         doc_url=_USER_GUIDE + "cm-hp-nova-canvas.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_CANVAS_HP, IMAGE_CAPTION, _NOVA_CANVAS_LIMITS),
         ),
@@ -587,6 +707,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("amazon.nova-premier-v1",),
         versions=(":0",),
         doc_url=DISTILLATION_MODELS_URL,
+        source_url=DISTILLATION_MODELS_URL,
+        checked=CHECKED,
         customizations=_types(),
         teacher=True,
         teacher_profiles=("us.",),
@@ -597,6 +719,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("anthropic.claude-3-haiku-20240307-v1",),
         versions=(":0:200k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-anth-claude-3.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _CLAUDE_3_HP, CLAUDE_MESSAGES, _CLAUDE_3_HAIKU_LIMITS),
             distillation=_distill(US_WEST_2, _CLAUDE_3_HP, multi_turn=False),
@@ -609,6 +733,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("anthropic.claude-3-5-sonnet-20240620-v1", "anthropic.claude-3-5-sonnet-20241022-v2"),
         versions=(":0",),
         doc_url=DISTILLATION_MODELS_URL,
+        source_url=DISTILLATION_MODELS_URL,
+        checked=CHECKED,
         customizations=_types(),
         teacher=True,
         teacher_profiles=("us.",),
@@ -619,6 +745,9 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("cohere.command-text-v14",),
         versions=(":7:4k",),
         doc_url=_USER_GUIDE + "cm-hp-cohere-command.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        retired=True,
         customizations=_types(
             fine_tuning=_ft(
                 US_EAST_1_WEST_2, _cohere_hp(max_batch_size=8), PROMPT_COMPLETION, _COHERE_LIMITS
@@ -632,6 +761,9 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("cohere.command-light-text-v14",),
         versions=(":7:4k",),
         doc_url=_USER_GUIDE + "cm-hp-cohere-command.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        retired=True,
         customizations=_types(
             fine_tuning=_ft(
                 US_EAST_1_WEST_2, _cohere_hp(max_batch_size=32), PROMPT_COMPLETION, _COHERE_LIMITS
@@ -645,6 +777,9 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama2-13b-v1", "meta.llama2-70b-v1"),
         versions=(":0:4k",),
         doc_url=_USER_GUIDE + "cm-hp-meta-llama2.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
+        retired=True,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1_WEST_2, _LLAMA_ADJUSTABLE_HP, PROMPT_COMPLETION, _NO_LIMITS),
         ),
@@ -659,6 +794,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama3-1-8b-instruct-v1", "meta.llama3-1-70b-instruct-v1"),
         versions=(":0:128k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-meta-llama31.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _LLAMA_ADJUSTABLE_HP, PROMPT_COMPLETION, _LLAMA_3_1_LIMITS),
             distillation=_distill(US_WEST_2, _LLAMA_ADJUSTABLE_HP, multi_turn=False),
@@ -672,6 +809,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama3-1-405b-instruct-v1",),
         versions=(":0",),
         doc_url=DISTILLATION_MODELS_URL,
+        source_url=DISTILLATION_MODELS_URL,
+        checked=CHECKED,
         customizations=_types(),
         teacher=True,
     ),
@@ -681,6 +820,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama3-2-1b-instruct-v1", "meta.llama3-2-3b-instruct-v1"),
         versions=(":0:128k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-meta-llama32.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _LLAMA_HP, CONVERSATION, _LLAMA_3_2_LIMITS),
             distillation=_distill(US_WEST_2, _LLAMA_HP, multi_turn=False),
@@ -693,6 +834,8 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama3-2-11b-instruct-v1",),
         versions=(":0:128k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-meta-llama32.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _LLAMA_HP, CONVERSATION, _LLAMA_3_2_LIMITS, _IMAGES_RULES),
         ),
@@ -703,16 +846,22 @@ FAMILIES: tuple[ModelFamily, ...] = (
         model_ids=("meta.llama3-2-90b-instruct-v1",),
         versions=(":0:128k", ":0"),
         doc_url=_USER_GUIDE + "cm-hp-meta-llama32.html",
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _LLAMA_HP, CONVERSATION, _LLAMA_3_2_90B_LIMITS, _IMAGES_RULES),
         ),
     ),
+    _open_weight("openai.gpt-oss-20b", "OpenAI gpt-oss-20b", "openai.gpt-oss-20b-1"),
+    _open_weight("qwen.qwen3-32b", "Qwen3 32B", "qwen.qwen3-32b-v1"),
     ModelFamily(
         key="meta.llama3-3",
         title="Meta Llama 3.3 70B Instruct",
         model_ids=("meta.llama3-3-70b-instruct-v1",),
         versions=(":0:128k", ":0"),
         doc_url=HYPERPARAMETERS_URL,
+        source_url=SUPPORTED_URL,
+        checked=CHECKED,
         customizations=_types(
             fine_tuning=_ft(US_WEST_2, _LLAMA_HP, CONVERSATION, _LLAMA_3_3_LIMITS, _IMAGES_RULES),
         ),
@@ -803,46 +952,151 @@ def id_forms(family: ModelFamily, region: str = "us-east-1", partition: str = "a
             yield f"{geo}{model_id}{family.versions[-1] if family.versions else ''}"
 
 
+def _source(family: ModelFamily, customization: Customization | None = None) -> str:
+    """The page a statement about the row comes from, and when it was read."""
+    url = (customization.source_url if customization is not None else None) or family.source_url
+    return f"{url}, checked {family.checked}"
+
+
+def _current_alternatives(customization_type: str) -> str:
+    offered = [
+        family.model_ids[0] + (family.versions[0] if family.versions else "")
+        for family in FAMILIES
+        if not family.retired
+        and (customization := family.customizations.get(customization_type)) is not None
+        and customization.api == CUSTOMIZATION_JOB_API
+    ]
+    return ", ".join(offered[:3]) or "a model the page lists"
+
+
 def base_model_problem(ref: ModelRef, customization_type: str, region: str | None = None) -> str | None:
-    """Why Bedrock would not customize this model this way (in that Region), or None if it would."""
+    """Why the catalog says Bedrock would not customize this model this way (in that Region), or None.
+
+    A version the row does not list is not a problem here (see version_warning): AWS adds versions
+    faster than a catalog follows.
+    """
     family = ref.family
     if ref.geo_prefix is not None:
         return (
             f"{ref.identifier} is a cross-Region inference profile; Bedrock customizes the foundation model "
             f"itself: use {ref.customizable_id}"
         )
-    if ref.version and ref.version not in family.versions:
+    if family.retired:
         return (
-            f"{ref.identifier} is not a version Bedrock lists for customization; use {ref.customizable_id} "
-            f"(see {SUPPORTED_URL})"
+            f"{family.title} is retired from Bedrock model customization: AWS's table of customizable "
+            f"models no longer lists it ({_source(family)}). Use a current model such as "
+            f"{_current_alternatives(customization_type)}"
         )
     customization = family.customizations.get(customization_type)
     if customization is None:
         offered = ", ".join(sorted(family.customizations)) or "no customization"
-        return f"{family.title} supports {offered}, not {customization_type} (see {SUPPORTED_URL})"
-    where = ref.region or region
+        return f"{family.title} supports {offered}, not {customization_type} (see {_source(family)})"
+    if customization.api != CUSTOMIZATION_JOB_API:
+        return (
+            f"AWS documents {customization_type} of {family.title} through {customization.api} "
+            f"(with a Bedrock API key; see {family.doc_url}), not through CreateModelCustomizationJob, "
+            f"which this provider submits ({_source(family, customization)})"
+        )
+    where = region or ref.region
     if where is not None and where not in customization.regions:
         return (
             f"{customization_type} of {family.title} is offered in {', '.join(customization.regions)}, "
-            f"not in {where} (see {SUPPORTED_URL})"
+            f"not in {where} (see {_source(family, customization)})"
         )
     return None
 
 
+def version_warning(ref: ModelRef) -> str | None:
+    """A version suffix the row does not list: passed on, since AWS adds versions before any catalog."""
+    if not ref.version or ref.version in ref.family.versions:
+        return None
+    listed = ", ".join(ref.model_id + version for version in ref.family.versions)
+    return (
+        f"{ref.identifier} is a version of {ref.family.title} the catalog does not list ({listed}; "
+        f"{_source(ref.family)}); it is passed on for Bedrock to judge"
+    )
+
+
+def region_problem(identifier: object, region: str | None) -> str | None:
+    """A foundation-model ARN of another Region than the job's: Bedrock customizes a model in the Region
+    the request is sent to (botocore's CreateModelCustomizationJob takes the ARN, the endpoint decides
+    the Region), so the ARN and the job must agree. Any model, in the catalog or not."""
+    if not isinstance(identifier, str) or not region:
+        return None
+    split = _split_arn(identifier.strip().lower())
+    if split is None or split[0] is None or split[0] == region:
+        return None
+    arn_region, model_id = split
+    return (
+        f"{identifier} is a foundation model in {arn_region}, but the job runs in {region}: give "
+        f"arn:aws:bedrock:{region}::foundation-model/{model_id} or the model id {model_id}, or run the "
+        f"job in {arn_region} (region_name)"
+    )
+
+
+def _teachers_text(student: ModelFamily) -> str:
+    return ", ".join(student.teachers) if student.teachers else "none documented"
+
+
 def teacher_problem(teacher_identifier: object, student: ModelFamily) -> str | None:
-    """Why Bedrock would not distill the student from this teacher, or None if it would."""
+    """Why Bedrock would not distill the student from this teacher, or None if it would (or if the
+    catalog cannot tell: see teacher_warning)."""
     ref = resolve(teacher_identifier)
-    if ref is None or not ref.family.teacher:
+    if ref is None:
+        return None
+    if not ref.family.teacher:
         return f"{teacher_identifier} is not a distillation teacher model (see {DISTILLATION_MODELS_URL})"
     if ref.geo_prefix is not None and ref.geo_prefix not in ref.family.teacher_profiles:
         return f"{teacher_identifier} is not an inference profile Bedrock takes for distillation"
     taught = {teacher.split(":")[0] for teacher in student.teachers}
-    if ref.model_id not in taught:
+    if student.teachers and ref.model_id not in taught:
+        distillation = student.customizations.get(DISTILLATION)
         return (
             f"{student.title} cannot be distilled from {ref.family.title}; its teachers are "
-            f"{', '.join(student.teachers)} (see {DISTILLATION_MODELS_URL})"
+            f"{_teachers_text(student)} (see {_source(student, distillation)})"
         )
     return None
+
+
+def teacher_warning(teacher_identifier: object, student: ModelFamily) -> str | None:
+    """What the catalog cannot check about a teacher: one it does not know, or a student whose page
+    names no teachers."""
+    distillation = student.customizations.get(DISTILLATION)
+    if resolve(teacher_identifier) is None:
+        return (
+            f"The teacher {teacher_identifier} is not in the model catalog; it is passed on for Bedrock "
+            f"to judge (documented teachers of {student.title}: {_teachers_text(student)}; "
+            f"{_source(student, distillation)})"
+        )
+    if not student.teachers:
+        return (
+            f"AWS documents no teachers for {student.title} ({_source(student, distillation)}); the "
+            f"teacher {teacher_identifier} is passed on for Bedrock to judge"
+        )
+    return None
+
+
+# --------------------------------------------------------------------- strict or warn
+
+# model_checks: "strict" refuses what the catalog says Bedrock would refuse; "warn" logs it and lets
+# Bedrock decide, the documented way out on the day AWS changes before this catalog does.
+STRICT = "strict"
+WARN = "warn"
+MODEL_CHECKS = (STRICT, WARN)
+
+
+def model_checks_problem(value: object) -> str | None:
+    if value in MODEL_CHECKS:
+        return None
+    return (
+        f"must be {STRICT!r} (refuse what the model catalog says Bedrock would refuse) or {WARN!r} (log "
+        "it and let Bedrock decide)"
+    )
+
+
+def relaxed(message: str) -> str:
+    """A catalog refusal, as model_checks="warn" logs it instead."""
+    return f"model_checks='warn', so this is passed on for Bedrock to judge: {message}"
 
 
 @dataclass(frozen=True)
@@ -853,19 +1107,65 @@ class ModelProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class CatalogCheck:
+    """What the catalog says of a base model for a job: its row, what to refuse, what to log."""
+
+    family: ModelFamily | None
+    problems: tuple[ModelProblem, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def catalog_check(
+    identifier: object, customization_type: str, region: str | None = None, model_checks: str = STRICT
+) -> CatalogCheck:
+    """The catalog's verdict on a base model and customization type, in the job's Region.
+
+    A model or a version the catalog does not know always passes with a warning. What the catalog would
+    refuse (a retired model, a type or Region it does not list) is a problem under "strict" and a
+    warning under "warn". A foundation-model ARN of another Region is refused either way: that is no
+    catalog fact but the request contradicting itself.
+    """
+    problems: list[ModelProblem] = []
+    warnings: list[str] = []
+    if (wrong_region := region_problem(identifier, region)) is not None:
+        problems.append(ModelProblem("base_model_id", wrong_region))
+    ref = resolve(identifier)
+    if ref is None:
+        if not problems:
+            warnings.append(
+                f"{identifier} is not in the model catalog ({SUPPORTED_URL}, checked {CHECKED}), so its "
+                "customization types, Regions and hyperparameters were not checked; Bedrock checks them "
+                "when the job is created"
+            )
+        return CatalogCheck(None, tuple(problems), tuple(warnings))
+    if (version := version_warning(ref)) is not None:
+        warnings.append(version)
+    message = base_model_problem(ref, customization_type, region)
+    if message is not None and model_checks == WARN:
+        warnings.append(relaxed(message))
+    elif message is not None:
+        known_type = ref.geo_prefix is None and customization_type not in ref.family.customizations
+        field_name = "customization_type" if known_type and not ref.family.retired else "base_model_id"
+        problems.append(ModelProblem(field_name, message))
+    return CatalogCheck(ref.family, tuple(problems), tuple(warnings))
+
+
 def check_base_model(
     identifier: object, customization_type: str, region: str | None = None
 ) -> tuple[ModelFamily | None, ModelProblem | None]:
-    """(row, why Bedrock would refuse it) for a base model and customization type.
+    """(row, why Bedrock would refuse it) for a base model and customization type, strictly.
 
     A model the catalog does not know gives (None, None): it is passed on for Bedrock to judge. The
     request validator and the dataset planner both ask this, so they cannot disagree.
     """
-    ref = resolve(identifier)
-    if ref is None:
-        return None, None
-    message = base_model_problem(ref, customization_type, region)
-    if message is None:
-        return ref.family, None
-    known_type = ref.geo_prefix is None and customization_type not in ref.family.customizations
-    return ref.family, ModelProblem("customization_type" if known_type else "base_model_id", message)
+    check = catalog_check(identifier, customization_type, region)
+    return check.family, (check.problems[0] if check.problems else None)
+
+
+def rft_hyperparameters(identifier: object) -> Mapping[str, HyperparameterSpec] | None:
+    """The reinforcement fine-tuning hyperparameter table of a base model (botocore's RFTHyperParameters
+    bounds), or None when the catalog lists no REINFORCEMENT_FINE_TUNING for it."""
+    family = family_for(identifier)
+    customization = family.customizations.get(REINFORCEMENT_FINE_TUNING) if family is not None else None
+    return customization.hyperparameters if customization is not None else None
