@@ -356,3 +356,13 @@ def test_a_foundation_model_arn_of_another_region_is_refused(model_checks: str, 
     message = check.problems[0].message
     assert "us-west-2" in message and "us-east-1" in message
     assert f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}" in message
+
+
+def test_the_run_configuration_check_follows_model_checks() -> None:
+    from bedrock_provider.core.preflight import check_customization_conf
+
+    with pytest.raises(InvalidInputError) as refused:
+        check_customization_conf(_request(base_model_id="cohere.command-text-v14"))
+    assert refused.value.fields == ["base_model_id"]
+    checked = check_customization_conf(_request(base_model_id="cohere.command-text-v14", model_checks="warn"))
+    assert any("retired" in warning for warning in checked.warnings)
