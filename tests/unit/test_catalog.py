@@ -366,3 +366,22 @@ def test_the_run_configuration_check_follows_model_checks() -> None:
     assert refused.value.fields == ["base_model_id"]
     checked = check_customization_conf(_request(base_model_id="cohere.command-text-v14", model_checks="warn"))
     assert any("retired" in warning for warning in checked.warnings)
+
+
+def test_the_emulator_follows_the_catalog_on_teachers_and_versions() -> None:
+    from bedrock_provider.emulator.refusals import check_customization
+
+    def create(base_model_id: str, teacher: str | None = None) -> str:
+        request: dict[str, Any] = {"baseModelIdentifier": base_model_id, "customizationType": "FINE_TUNING"}
+        if teacher is not None:
+            config = {"teacherModelConfig": {"teacherModelIdentifier": teacher}}
+            request.update(customizationType=DISTILLATION, customizationConfig={"distillationConfig": config})
+        return check_customization(request, base_model_id, "us-east-1")
+
+    nova_2 = "amazon.nova-2-lite-v1:0:256k"
+    assert create(nova_2, teacher="us.amazon.nova-premier-v1:0") == nova_2
+    with pytest.raises(Exception, match="acme.teacher-v1:0 is not a foundation model"):
+        create(nova_2, teacher="acme.teacher-v1:0")
+    with pytest.raises(Exception, match="retired"):
+        create("cohere.command-text-v14")
+    assert create(UNLISTED_VERSION) == UNLISTED_VERSION
