@@ -161,6 +161,7 @@ with DAG(
             "learningRate": "{{ params.learning_rate }}",
         },
         job_tags={"pipeline": "bedrock-retraining", "partition": "{{ ds }}"},
+        model_family=MODEL_FAMILY,
         poll_interval=POLL_INTERVAL,
     )
     export_metrics = BedrockExportMetricsOperator(
@@ -209,7 +210,7 @@ with DAG(
     )
     retire = BedrockCustomModelRetentionOperator(
         task_id="retire",
-        model_name_prefix=MODEL_FAMILY,
+        model_family=MODEL_FAMILY,
         keep_last=3,
         keep_tags=CHAMPION_TAG,
         # Only the champion stays deployed: this run's candidate when a gate turned it down, and the
