@@ -90,10 +90,19 @@ def count_training_tokens(
     and record checks (memory holds one chunk, whatever the file's size), the same characters per
     token. Returns the count and what the reader noticed (invalid records are not counted)."""
     from bedrock_provider.core.datasets import plan_dataset, validate_stream
+    from bedrock_provider.core.errors import InvalidInputError
 
-    plan = plan_dataset(customization_type=customization_type, base_model_id=base_model_id)
-    report = validate_stream(stream, name, plan)
     notes: list[str] = []
+    try:
+        plan = plan_dataset(customization_type=customization_type, base_model_id=base_model_id)
+    except InvalidInputError as error:
+        # Only a catalog refusal gets here (the request passed with model_checks="warn"): count the
+        # records in the format they show, as for a model the catalog does not know.
+        if not set(error.fields) <= {"base_model_id", "customization_type"}:
+            raise
+        plan = plan_dataset(customization_type=customization_type, base_model_id=None)
+        notes.append(f"{name}: counted without the model catalog's row for {base_model_id}")
+    report = validate_stream(stream, name, plan)
     if report.invalid_records or report.dataset_errors:
         notes.append(
             f"{name}: {report.invalid_records:,} of {report.records:,} records are invalid and were not "

@@ -68,7 +68,15 @@ JOB_FIELDS = (
     "training_tokens",
     "price_overrides",
     "model_family",
+    "model_checks",
 )
+
+
+def configured_model_checks(model_checks: object = None) -> object:
+    """The task's model_checks, else ``[bedrock] model_checks`` (the core checks the value)."""
+    if model_checks is not None and model_checks != "":
+        return model_checks
+    return conf.get("bedrock", "model_checks", fallback="strict") or "strict"
 
 
 class BedrockModelCustomizationOperator(
@@ -134,6 +142,10 @@ class BedrockModelCustomizationOperator(
     :param price_overrides: prices for this task's model, laid over the catalog's and the
         connection's ``bedrock_prices`` extra, e.g. ``{"training_per_1k_tokens": 0.0085}`` (prices
         differ by region and change).
+    :param model_checks: "strict" refuses what the model catalog says Bedrock would refuse (a retired
+        model, a type or Region it does not list, a hyperparameter outside its table); "warn" logs it
+        and lets Bedrock decide. None (the default): ``[bedrock] model_checks``, else "strict".
+        Models and versions the catalog does not know always pass with a warning.
     :param max_failure_duration: when every call about the job fails for this many seconds (an
         endpoint down, credentials refused), the wait ends with an error; meanwhile the connection is
         read again every few failures, so a fixed endpoint or rotated credentials are picked up.
@@ -160,6 +172,7 @@ class BedrockModelCustomizationOperator(
     stop_job_on_kill: bool | Iterable[str]
     max_failure_duration: float | None
     model_family: str | None
+    model_checks: str | None
 
     def __init__(
         self,
@@ -192,6 +205,7 @@ class BedrockModelCustomizationOperator(
         price_overrides: dict[str, Any] | None = None,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
         model_family: str | None = None,
+        model_checks: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -227,7 +241,10 @@ class BedrockModelCustomizationOperator(
         # The namespace is read only for a family: it may create the Airflow Variable that holds it.
         namespace = deployment_namespace() if self.model_family is not None else ""
         return self.request_from_attributes(
-            CustomizationRequest, region_name=self.hook.region_name, namespace=namespace
+            CustomizationRequest,
+            region_name=self.hook.region_name,
+            namespace=namespace,
+            model_checks=configured_model_checks(self.model_checks),
         )
 
     def execute(self, context: Context) -> Any:
