@@ -17,6 +17,7 @@ from bedrock_provider.core.common_fields import check_role_arn, check_s3_uri, pa
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.hyperparameters import normalize_hyperparameters
 from bedrock_provider.core.names import attempt_name
+from bedrock_provider.core.ownership import with_ownership_tags
 from bedrock_provider.core.request_fields import (
     check_base_model_id,
     check_custom_model_name,
@@ -24,6 +25,7 @@ from bedrock_provider.core.request_fields import (
     check_job_name,
     check_kms_key,
     check_model_and_type,
+    check_model_checks,
     parse_api_kwargs,
     parse_validation_uris,
     parse_vpc_config,
@@ -73,8 +75,15 @@ class CustomizationRequest:
     job_tags: object = None
     custom_model_tags: object = None
     customization_job_kwargs: object = None
+    # airflow:model-family and airflow:namespace on the custom model (core/ownership.py); the namespace
+    # is this Airflow deployment's, given by the operator.
+    model_family: object = None
+    namespace: object = ""
     # The Region the job will run in, when known: the catalog says where each model is customized.
     region_name: object = None
+    # "strict" (None: the default) refuses what the model catalog says Bedrock would refuse; "warn"
+    # logs it and lets Bedrock decide.
+    model_checks: object = None
     warnings: list[str] = field(default_factory=list, init=False)
 
     def _region(self) -> str | None:
@@ -86,22 +95,31 @@ class CustomizationRequest:
         job_name = check_job_name(self.job_name, problems)
         model_name = check_custom_model_name(self.custom_model_name, problems)
         role_arn = check_role_arn(self.role_arn, problems)
+        model_checks = check_model_checks(self.model_checks, problems)
         base_model_id, family = check_model_and_type(
             check_base_model_id(self.base_model_id, problems),
             self.customization_type,
             self._region(),
             problems,
+            self.warnings,
+            model_checks,
         )
         training_uri = check_s3_uri(self.training_data_uri, "training_data_uri", problems, file=True)
         output_uri = check_s3_uri(self.output_data_uri, "output_data_uri", problems)
         validation_uris = parse_validation_uris(self.validation_data_uri, problems)
-        hyperparameters = self._hyperparameters(base_model_id, problems)
+        hyperparameters = self._hyperparameters(base_model_id, model_checks, problems)
         kms_key = check_kms_key(self.custom_model_kms_key_id, problems)
         vpc_config = parse_vpc_config(self.vpc_config, problems)
         job_tags = parse_tags(self.job_tags, "job_tags", problems)
-        model_tags = parse_tags(self.custom_model_tags, "custom_model_tags", problems)
+        model_tags = with_ownership_tags(
+            parse_tags(self.custom_model_tags, "custom_model_tags", problems),
+            self.model_family,
+            self.namespace,
+            "custom_model_tags",
+            problems,
+        )
         extra = parse_api_kwargs(self.customization_job_kwargs, problems)
-        check_distillation(self.customization_type, extra, family, problems)
+        check_distillation(self.customization_type, extra, family, problems, self.warnings, model_checks)
 
         if not problems:
             problems.extend(_service_model_problems(extra))
@@ -126,14 +144,16 @@ class CustomizationRequest:
             warnings=tuple(self.warnings),
         )
 
-    def _hyperparameters(self, base_model_id: str | None, problems: list[Problem]) -> dict[str, str]:
+    def _hyperparameters(
+        self, base_model_id: str | None, model_checks: str, problems: list[Problem]
+    ) -> dict[str, str]:
         """Values as the strings Bedrock takes, checked against the model's table (once the model is
         known to be valid); the table's warnings are kept for the log."""
         hyperparameter_map = parse_mapping(self.hyperparameters, "hyperparameters", problems)
         if base_model_id is None:
             return {}
         hyperparameters, hp_problems, hp_warnings = normalize_hyperparameters(
-            base_model_id, hyperparameter_map, str(self.customization_type)
+            base_model_id, hyperparameter_map, str(self.customization_type), model_checks
         )
         problems.extend(Problem(p.field, p.value, p.message) for p in hp_problems)
         self.warnings.extend(hp_warnings)
