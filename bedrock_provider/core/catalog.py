@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bedrock_provider.core.pricing import ModelPrices, aws_prices
+from bedrock_provider.core.rft import MAX_RFT_PROMPTS, RFT_DATA_URL, RFT_PROMPTS
 
 # --------------------------------------------------------------------- customization types
 
@@ -63,6 +64,7 @@ FORMATS = (
     CONTINUED_PRETRAINING,
     DISTILLATION_PROMPTS,
     IMAGE_CAPTION,
+    RFT_PROMPTS,
 )
 
 # Cross-Region inference profile prefixes (https://docs.aws.amazon.com/bedrock/latest/userguide/
@@ -569,6 +571,15 @@ FAMILIES: tuple[ModelFamily, ...] = (
         doc_url=NOVA2_URL,
         customizations=_types(
             fine_tuning=_ft(US_EAST_1, _NOVA_UNDERSTANDING_HP, CONVERSATION, _NOVA_LIMITS, _NOVA2_RULES),
+            # https://docs.aws.amazon.com/bedrock/latest/userguide/reinforcement-fine-tuning.html: Nova 2 Lite
+            # in us-east-1. Its hyperparameters are typed, in rftConfig (core/rft.py), so none go in the
+            # request's string map.
+            reinforcement_fine_tuning=Customization(
+                US_EAST_1,
+                MappingProxyType({}),
+                RFT_PROMPTS,
+                Limits(RFT_DATA_URL, max_total_records=MAX_RFT_PROMPTS),
+            ),
         ),
     ),
     ModelFamily(

@@ -78,6 +78,7 @@ def test_table_is_consistent(family: ModelFamily):
         FINE_TUNING,
         CONTINUED_PRE_TRAINING,
         DISTILLATION,
+        "REINFORCEMENT_FINE_TUNING",
     }
     assert family.hyperparameters
     for name, spec in family.hyperparameters.items():
