@@ -75,8 +75,10 @@ def until(check: Callable[[], bool], deadline: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def trained_model(emu: BedrockEmulator, name: str = "support-bot-20250105") -> str:
-    """A Completed customization job's custom model; returns its ARN."""
+def trained_model(
+    emu: BedrockEmulator, name: str = "support-bot-20250105", model_tags: dict[str, str] | None = None
+) -> str:
+    """A Completed customization job's custom model (tagged ``model_tags``); returns its ARN."""
     bedrock, s3 = clients(emu)
     s3.put_object(Bucket=BUCKET, Key="train.jsonl", Body=b'{"prompt": "a", "completion": "b"}\n' * 8)
     job = bedrock.create_model_customization_job(
@@ -86,6 +88,7 @@ def trained_model(emu: BedrockEmulator, name: str = "support-bot-20250105") -> s
         baseModelIdentifier="amazon.titan-text-express-v1",
         trainingDataConfig={"s3Uri": f"s3://{BUCKET}/train.jsonl"},
         outputDataConfig={"s3Uri": f"s3://{BUCKET}/out/"},
+        customModelTags=[{"key": key, "value": value} for key, value in (model_tags or {}).items()],
     )
     until(lambda: bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])["status"] != "InProgress")
     return str(bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])["outputModelArn"])
