@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bedrock_provider.core.catalog import DISTILLATION, REINFORCEMENT_FINE_TUNING
 from bedrock_provider.core.common_fields import check_s3_uri, parse_mapping
 from bedrock_provider.core.errors import Problem
 from bedrock_provider.core.s3 import split_s3_uri
@@ -29,7 +30,7 @@ INVOCATION_LOGS_URL = "https://docs.aws.amazon.com/bedrock/latest/APIReference/A
 LOGGING_URL = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html"
 INVOCATION_LOG_KEYS = ("s3_uri", "use_prompt_response", "request_metadata_filters")
 # The customization types that train on invocation logs (the distillation and RFT data pages).
-INVOCATION_LOG_TYPES = ("DISTILLATION", "REINFORCEMENT_FINE_TUNING")
+INVOCATION_LOG_TYPES = (DISTILLATION, REINFORCEMENT_FINE_TUNING)
 
 # botocore RequestMetadataFilters (a union: exactly one of these), RequestMetadataFiltersList (1-16
 # base filters, each with equals or notEquals) and RequestMetadataMap (one key, one value).
