@@ -65,6 +65,7 @@ from bedrock_provider.core.catalog_shapes import (
     PREPARE_URL,
     PROMPT_COMPLETION,
     REINFORCEMENT_FINE_TUNING,
+    RFT_DATA_URL,
     RFT_NOVA_URL,
     RFT_PROMPTS,
     RFT_URL,
@@ -81,6 +82,7 @@ from bedrock_provider.core.catalog_shapes import (
 )
 from bedrock_provider.core.catalog_tables import (
     DISTILLATION_LIMITS,
+    MAX_RFT_PROMPTS,
     RFT_HYPERPARAMETERS,
 )
 
@@ -114,6 +116,7 @@ __all__ = [
     "IMPORTED",
     "JOB_CUSTOMIZATION_TYPES",
     "Limits",
+    "MAX_RFT_PROMPTS",
     "MB",
     "ModelFamily",
     "NOVA2_CUSTOMIZATION_URL",
@@ -125,6 +128,7 @@ __all__ = [
     "PREPARE_URL",
     "PROMPT_COMPLETION",
     "REINFORCEMENT_FINE_TUNING",
+    "RFT_DATA_URL",
     "RFT_HYPERPARAMETERS",
     "RFT_NOVA_URL",
     "RFT_PROMPTS",

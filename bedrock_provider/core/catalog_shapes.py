@@ -36,9 +36,9 @@ CLAUDE_MESSAGES = "claude-messages"
 CONTINUED_PRETRAINING = "continued-pretraining"
 DISTILLATION_PROMPTS = "distillation-prompts"
 IMAGE_CAPTION = "image-caption"
-# Reinforcement fine-tuning prompts (RFT_NOVA_URL, "Prepare data"): the dataset checks for them belong
-# to dataset preparation, so the format is not in FORMATS until they exist.
-RFT_PROMPTS = "rft-prompts"
+# Reinforcement fine-tuning prompts: the OpenAI chat completions format, with an optional reference
+# answer for the grader (RFT_DATA_URL); core/datasets/rft_checker.py checks them.
+RFT_PROMPTS = "openai-chat-rft"
 FORMATS = (
     PROMPT_COMPLETION,
     CONVERSATION,
@@ -46,6 +46,7 @@ FORMATS = (
     CONTINUED_PRETRAINING,
     DISTILLATION_PROMPTS,
     IMAGE_CAPTION,
+    RFT_PROMPTS,
 )
 
 # Cross-Region inference profile prefixes (https://docs.aws.amazon.com/bedrock/latest/userguide/
@@ -71,6 +72,7 @@ NOVA_CANVAS_DATA_URL = (
 
 RFT_URL = USER_GUIDE + "reinforcement-fine-tuning.html"
 RFT_NOVA_URL = USER_GUIDE + "rft-nova-models.html"
+RFT_DATA_URL = USER_GUIDE + "rft-prepare-data.html"
 # Open-weight models are reinforcement fine-tuned through Bedrock's OpenAI-compatible fine-tuning API
 # (Files API, then fine_tuning.jobs.create on https://bedrock-mantle.REGION.api.aws/v1), authenticated
 # with a Bedrock API key (the OpenAI SDK needs one; plain HTTP requests also take SigV4 credentials):

@@ -17,7 +17,7 @@ from bedrock_provider.core.catalog_shapes import (
     NOVA_CANVAS_DATA_URL,
     NOVA_URL,
     PREPARE_URL,
-    RFT_NOVA_URL,
+    RFT_DATA_URL,
     RFT_PROMPTS,
     ConversationRules,
     Customization,
@@ -226,8 +226,9 @@ _TITAN_MM_EMBED_LIMITS = Limits(
 )
 # Nova Canvas takes the same image-ref/caption records; its page gives no caption or record limits.
 _NOVA_CANVAS_LIMITS = Limits(NOVA_CANVAS_DATA_URL)
-# RFT_NOVA_URL: "You can provide a maximum of 20K prompts ... for reinforcement fine-tuning".
-_RFT_LIMITS = Limits(RFT_NOVA_URL, max_total_records=20_000)
+# RFT_DATA_URL: "You can provide a maximum of 20K prompts to Amazon Bedrock for reinforcement fine-tuning".
+MAX_RFT_PROMPTS = 20_000
+_RFT_LIMITS = Limits(RFT_DATA_URL, max_total_records=MAX_RFT_PROMPTS)
 _NO_LIMITS = Limits(PREPARE_URL)
 
 # Nova: text, images or one video in user turns; the reserved keywords; media in the dataset's bucket

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import (
@@ -67,6 +67,8 @@ JOB_FIELDS = (
     "max_estimated_cost",
     "training_tokens",
     "price_overrides",
+    "grader_lambda_arn",
+    "invocation_logs",
     "model_family",
     "model_checks",
 )
@@ -93,7 +95,7 @@ class BedrockModelCustomizationOperator(
     :param custom_model_name: name of the model the job creates (letters, digits, '-', '_').
     :param role_arn: IAM service role Bedrock assumes to read the data and write the output.
     :param base_model_id: the model to customize, e.g. ``amazon.titan-text-express-v1``.
-    :param training_data_uri: S3 URI of the training JSONL file.
+    :param training_data_uri: S3 URI of the training JSONL file (None when ``invocation_logs`` is given).
     :param output_data_uri: S3 URI under which Bedrock writes metrics and artifacts.
     :param hyperparameters: name to value (int, float or str; sent as strings), checked against
         Bedrock's documented ranges for the base model's family.
@@ -106,6 +108,15 @@ class BedrockModelCustomizationOperator(
     :param custom_model_tags: tags of the custom model.
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters
         (``customizationConfig`` for distillation).
+    :param grader_lambda_arn: REINFORCEMENT_FINE_TUNING only, and required there: the ARN of the Lambda
+        function that grades the model's responses (``rftConfig.graderConfig.lambdaGrader``). The job's
+        ``hyperparameters`` then go to ``rftConfig.hyperParameters``, typed, checked against botocore's
+        RFTHyperParameters bounds (docs/rft.md).
+    :param invocation_logs: DISTILLATION and REINFORCEMENT_FINE_TUNING: train on the account's model
+        invocation logs instead of ``training_data_uri``: ``{"s3_uri": "s3://logs-bucket/prefix/",
+        "use_prompt_response": False, "request_metadata_filters": {"equals": {"project": "x"}}}``
+        (``trainingDataConfig.invocationLogsConfig``). Before the Create call the operator checks that
+        invocation logging is on and delivers to that bucket (GetModelInvocationLoggingConfiguration).
     :param model_family: tags the custom model ``airflow:model-family=<family>`` and
         ``airflow:namespace=<this deployment's namespace>`` (with ``custom_model_tags``): the tags
         BedrockCustomModelRetentionOperator(model_family=...) reads to know which models it may delete.
@@ -162,6 +173,7 @@ class BedrockModelCustomizationOperator(
         "custom_model_tags": "json",
         "customization_job_kwargs": "json",
         "price_overrides": "json",
+        "invocation_logs": "json",
     }
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
@@ -181,7 +193,7 @@ class BedrockModelCustomizationOperator(
         custom_model_name: str,
         role_arn: str,
         base_model_id: str,
-        training_data_uri: str,
+        training_data_uri: str | None = None,
         output_data_uri: str,
         hyperparameters: dict[str, Any] | None = None,
         validation_data_uri: str | list[str] | None = None,
@@ -204,6 +216,8 @@ class BedrockModelCustomizationOperator(
         training_tokens: int | str | None = None,
         price_overrides: dict[str, Any] | None = None,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        grader_lambda_arn: str | None = None,
+        invocation_logs: dict[str, Any] | None = None,
         model_family: str | None = None,
         model_checks: str | None = None,
         **kwargs: Any,
@@ -254,6 +268,9 @@ class BedrockModelCustomizationOperator(
             self.log.warning("%s", warning)
         # The estimate reads the training file: every parameter is checked before that first AWS call.
         check_if_job_exists(self.if_job_exists)
+        logs_problem = self.hook.invocation_logs_problem(request)
+        if logs_problem is not None:
+            raise AirflowFailException(logs_problem)
         estimated_cost = self.estimate_once(context, request, resuming=self.resuming_from_quota_wait)
 
         self._task_instance = context["ti"]

@@ -399,7 +399,7 @@ def test_image_models_take_no_validation_split() -> None:
         ({"max_invalid_fraction": 1.5}, "max_invalid_fraction"),
         ({"seed": 1.5}, "seed"),
         ({"format": "jsonl"}, "format"),
-        ({"customization_type": "REINFORCEMENT_FINE_TUNING"}, "customization_type"),
+        ({"customization_type": "IMPORTED"}, "customization_type"),
         ({"max_errors_listed": -1}, "max_errors_listed"),
         ({"chars_per_token": 0}, "chars_per_token"),
         ({"remove_duplicates": "yes"}, "remove_duplicates"),
