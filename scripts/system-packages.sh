@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in system-packages.txt that are missing (browsers, database and
-# broker servers for the test tiers and the demo). A fresh machine gets them from `make test` /
-# `make demo`; a machine that has them pays one dpkg query per package.
+# Installs the Debian packages listed in the given files that are missing, one package per line
+# (default: system-packages-demo.txt and system-packages.txt, everything the test tiers and the demo need).
+# A fresh machine gets them from `make test` / `make demo`; a machine that has them pays one dpkg query
+# per package.
+#
+#   bash scripts/system-packages.sh system-packages-demo.txt    # the demo's only: PostgreSQL, Redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t wanted < <(grep -vE '^[[:space:]]*(#|$)' system-packages.txt | awk '{print $1}')
+lists=("$@")
+[ ${#lists[@]} -gt 0 ] || lists=(system-packages-demo.txt system-packages.txt)
+for list in "${lists[@]}"; do
+  [ -f "$list" ] || { echo "No package list $list" >&2; exit 1; }
+done
+mapfile -t wanted < <(cat "${lists[@]}" | grep -vE '^[[:space:]]*(#|$)' | awk '{print $1}')
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
