@@ -295,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.stop:
         stopped = stop_recorded(args.home.resolve())
-        print(f"Stopped: {', '.join(stopped)}" if stopped else f"No stack running in {args.home}")
+        print(
+            f"Stopped what the demo started in {args.home}: {', '.join(stopped)}"
+            if stopped
+            else f"No stack running in {args.home}"
+        )
         return 0
     return run_demo(args)
 

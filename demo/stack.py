@@ -13,7 +13,8 @@
 
 and waits until the API answers, every component reports healthy and the example DAGs are parsed.
 Each process writes to ``home/logs/<name>.log``; task logs go to ``home/logs/airflow/``.
-``home/pids.json`` records what runs, so ``python -m demo.run --stop`` can stop a stack left running.
+``home/pids.json`` records what runs (each pid with its start time), so ``python -m demo.run --stop``
+can stop a stack left running, and nothing else.
 
 The metadata database is PostgreSQL, as in production: SQLite serializes every writer, and under
 load the API answers "Database error" while the scheduler holds the lock. SQLite stays where Airflow
@@ -706,6 +707,8 @@ class LocalStack:
     def _write_pids(self) -> None:
         record = {
             "pids": {name: process.pid for name, process in self.processes.items()},
+            # With its pid, a process's start time names it for good: stop_recorded checks both.
+            "started": {name: _start_time(process.pid) for name, process in self.processes.items()},
             "api_url": self.api_url,
             "emulator_url": self.emulator_url,
             "executor": self.executor,
@@ -820,7 +823,8 @@ class LocalStack:
         path.write_text(
             "# Settings of the local stack; source this file to use the airflow CLI with it.\n"
             + "\n".join(lines)
-            + "\n"
+            # The airflow and bedrock-emulator commands of the venv the stack runs on.
+            + f'\nexport PATH={_shell_quote(str(Path(sys.executable).parent))}:"$PATH"\n'
         )
         path.chmod(0o600)
         return path
@@ -944,33 +948,45 @@ class LocalStack:
 
 
 def stop_recorded(home: Path, timeout: float = 20.0) -> list[str]:
-    """Stop the processes a stack recorded in home/pids.json (a stack left running by --keep)."""
+    """Stop the processes a stack recorded in home/pids.json (a stack left running by --keep), and only
+    those; returns what it stopped, as "name (pid N)".
+
+    A recorded pid counts only while the process that has it started when the recorded one did: the pid
+    of a process that has ended may belong to another by now (someone else's Airflow too), and a
+    command line proves nothing. Each recorded process's group goes, and every process below it that
+    left the group (a task process leads one of its own).
+    """
     record_path = Path(home) / PIDS_FILE
     if not record_path.exists():
         return []
     record = json.loads(record_path.read_text())
-    pids = {name: int(pid) for name, pid in record.get("pids", {}).items()}
-    # A recorded pid may have been reused by now: only a process of ours is signalled.
-    ours = {name: pid for name, pid in pids.items() if _is_ours(name, pid)}
+    started = record.get("started", {})
+    ours = {
+        name: int(pid)
+        for name, pid in record.get("pids", {}).items()
+        if started.get(name) is not None and _start_time(int(pid)) == started[name]
+    }
+    below = {pid: _start_time(pid) for leader in ours.values() for pid in _descendants(leader)}
     # The Airflow processes first, the database and the broker once those have shut down.
     _stop_groups([pid for name, pid in ours.items() if name not in SERVICES], timeout)
     _stop_groups([pid for name, pid in ours.items() if name in SERVICES], timeout, sig=signal.SIGINT)
+    for pid, start_time in below.items():
+        if start_time is not None and _start_time(pid) == start_time:
+            _signal_process(pid, signal.SIGKILL)
     if record.get("postgres_data"):
         shutil.rmtree(record["postgres_data"], ignore_errors=True)
     record_path.unlink(missing_ok=True)
-    return list(ours)
+    return [f"{name} (pid {pid})" for name, pid in ours.items()]
 
 
-def _is_ours(name: str, pid: int) -> bool:
+def _start_time(pid: int) -> int | None:
+    """When a process started, in clock ticks after boot (field 22 of /proc/PID/stat), or None when no
+    process has that pid."""
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return False
-    # Celery renames its processes ("[celeryd: celery-worker-1@host:MainProcess] ...").
-    markers = {POSTGRES: (b"postgres",), REDIS: (b"redis-server",)}.get(
-        name, (b"airflow", b"bedrock_provider.emulator", b"celery")
-    )
-    return any(marker in command for marker in markers)
+        # The command name (field 2) may hold spaces and parentheses: field 3 follows the last ")".
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _descendants(pid: int) -> list[int]:
