@@ -83,6 +83,8 @@ class ResourceCreation(ABC):
             raise validation_error(role_problem)
         for index, model in enumerate(request["inference_config"]["models"]):
             self._advance_all()
+            if "bedrockModel" not in model:  # your own inference responses: nothing to invoke
+                continue
             refusals.check_evaluated_model(
                 model["bedrockModel"]["modelIdentifier"],
                 f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",

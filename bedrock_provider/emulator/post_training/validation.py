@@ -12,6 +12,7 @@ from typing import Any
 
 from bedrock_provider.emulator.arns import DEPLOYMENT_ARN_RE
 from bedrock_provider.emulator.errors import validation_error
+from bedrock_provider.emulator.post_training import precomputed
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
 BUILTIN_DATASET_PREFIX = "Builtin."
@@ -31,11 +32,7 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(
             "applicationType RagEvaluation needs a knowledge base; this emulator has none."
         )
-    models = (body.get("inferenceConfig") or {}).get("models") or []
-    if not models or not all("bedrockModel" in model for model in models):
-        raise validation_error(
-            "inferenceConfig.models must name Bedrock models (bedrockModel.modelIdentifier)."
-        )
+    precomputed.check_models(body)
     for index, item in enumerate(config["automated"]["datasetMetricConfigs"], start=1):
         dataset = item["dataset"]
         if "datasetLocation" not in dataset and not str(dataset["name"]).startswith(BUILTIN_DATASET_PREFIX):
