@@ -48,6 +48,7 @@ class ResourceCreation(ABC):
             raise validation_error(
                 f"Invalid modelArn {model_arn!r}: expected the ARN of a custom model (such as {model.arn})."
             )
+        refusals.on_demand_model(self.customization, model_arn, "modelArn")
         _refuse_name_in_use(self.deployments, name, "modelDeploymentName", "deployment")
         return Deployment(
             **self._new_served_model_fields("custom-model-deployment", body),
@@ -88,7 +89,6 @@ class ResourceCreation(ABC):
             refusals.check_evaluated_model(
                 model["bedrockModel"]["modelIdentifier"],
                 f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
-                self.deployments,
                 self.throughputs,
                 self.customization,
             )
