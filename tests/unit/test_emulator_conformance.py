@@ -653,6 +653,38 @@ def check_evaluation_stop(ctx: Ctx) -> None:
     ctx.refused(lambda: ctx.bedrock.stop_evaluation_job(jobIdentifier=job), "ConflictException")
 
 
+# --------------------------------------------------------------------- bedrock-runtime
+
+
+def _converse(ctx: Ctx, model_id: str, text: str = "What is AWS?") -> dict[str, Any]:
+    runtime = ctx.client("bedrock-runtime", NO_RETRY)
+    return dict(runtime.converse(modelId=model_id, messages=[{"role": "user", "content": [{"text": text}]}]))
+
+
+def check_runtime(ctx: Ctx) -> None:
+    from bedrock_provider.emulator.runtime import emulated_answer
+
+    deployment = _deploy(ctx, _trained_model(ctx))
+    _until_status(_deployment(ctx, deployment), "Active")
+    before = ctx.emu.request_count("Converse")
+    answer = _converse(ctx, deployment)
+    assert answer["output"]["message"]["content"] == [{"text": emulated_answer(deployment, "What is AWS?")}]
+    assert answer["usage"]["inputTokens"] == 3 and answer["stopReason"] == "end_turn"
+    assert ctx.emu.request_count("Converse") == before + 1
+    body = {"messages": [{"role": "user", "content": [{"text": "What is AWS?"}]}]}
+    runtime = ctx.client("bedrock-runtime", NO_RETRY)
+    native = json.loads(runtime.invoke_model(modelId=deployment, body=json.dumps(body))["body"].read())
+    assert native["output"] == answer["output"]
+
+
+def check_runtime_refusals(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    creating = _deploy(ctx, model, duration="30")
+    assert "Creating" in ctx.refused(lambda: _converse(ctx, creating))
+    ctx.refused(lambda: _converse(ctx, model))
+    ctx.refused(lambda: _converse(ctx, "amazon.no-such-model-v9"), "ResourceNotFoundException", 404)
+
+
 CHECKS: dict[str, Callable[[Ctx], None]] = {
     name.removeprefix("check_").replace("_", "-"): check
     for name, check in dict(globals()).items()

@@ -60,14 +60,7 @@ def check_evaluated_model(
     provisioned throughputs, and knows foundation models from the catalog.
     """
     if PROVISIONED_ARN_RE.match(identifier):
-        throughput = throughputs.find(identifier)
-        if throughput is None:
-            raise not_found(f"The provisioned throughput {identifier} ({field_name}) was not found.")
-        if throughput.status not in ("InService", "Updating"):
-            raise validation_error(
-                f"The provisioned throughput {throughput.name} ({field_name}) is {throughput.status}; "
-                "a model can be evaluated once its provisioned throughput is InService."
-            )
+        serving_throughput(throughputs, identifier, field_name)
         return
     if FOUNDATION_MODEL_ARN_RE.match(identifier) or MODEL_ID_RE.match(identifier):
         foundation_model_arn(customization, identifier, field_name)
@@ -76,6 +69,21 @@ def check_evaluated_model(
         f"The model {identifier} ({field_name}) was not found: this emulator keeps no imported models, "
         "application inference profiles, prompt routers or SageMaker endpoints."
     )
+
+
+def serving_throughput(
+    throughputs: ResourceTable[ProvisionedThroughput], identifier: str, field_name: str
+) -> ProvisionedThroughput:
+    """A provisioned throughput that serves inference now (InService, or Updating to another model)."""
+    throughput = throughputs.find(identifier)
+    if throughput is None:
+        raise not_found(f"The provisioned throughput {identifier} ({field_name}) was not found.")
+    if throughput.status not in ("InService", "Updating"):
+        raise validation_error(
+            f"The provisioned throughput {throughput.name} ({field_name}) is {throughput.status}: it "
+            "serves inference once it is InService."
+        )
+    return throughput
 
 
 def foundation_model_arn(customization: CustomizationBackend, identifier: str, field_name: str) -> str:
