@@ -20,12 +20,19 @@ MAX_BACKOFF_SECONDS = 30.0
 
 @dataclass
 class InvocationTally:
-    """What a run of Converse calls cost: calls made (retries included), retries, tokens."""
+    """What a run of Converse calls cost: requests sent (every retry included, botocore's own as well,
+    which ResponseMetadata.RetryAttempts reports), the retries among them, tokens."""
 
     calls: int = 0
     retries: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+
+    def add_request(self, response: Mapping[str, Any] | None) -> None:
+        """One call: its request, and the ones botocore's retry handler sent before it."""
+        retried = int(((response or {}).get("ResponseMetadata") or {}).get("RetryAttempts") or 0)
+        self.calls += 1 + retried
+        self.retries += retried
 
     def add_usage(self, response: Mapping[str, Any]) -> None:
         usage = response.get("usage") or {}
@@ -55,10 +62,10 @@ class BedrockRuntimeHook(LeasedClientHook):
         """Converse once, retrying throttling and server errors with backoff; other errors raise at once."""
         failures = 0
         while True:
-            tally.calls += 1
             try:
                 response: dict[str, Any] = self.client.converse(**request)
             except Exception as error:
+                tally.add_request(getattr(error, "response", None))
                 if not is_transient_error(error):
                     raise
                 failures += 1
@@ -77,5 +84,6 @@ class BedrockRuntimeHook(LeasedClientHook):
                 )
                 sleep(delay)
                 continue
+            tally.add_request(response)
             tally.add_usage(response)
             return response

@@ -228,7 +228,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         instance, the deployment and the prompt dataset's URI and ETag (an edited dataset is invoked anew)."""
         uri = str(request.dataset_uri)
         bucket, key = self.s3_hook.parse_s3_url(uri)
-        etag = str(self.s3_hook.head_object(key, bucket).get("ETag", ""))
+        etag = str((self.s3_hook.head_object(key, bucket) or {}).get("ETag", ""))
         fingerprint = "\x1f".join(("responses", request.model_identifier, uri, etag))
         return responses_uri(request.output_uri, identity.client_request_token(request.job_name, fingerprint))
 
