@@ -145,7 +145,9 @@ with DAG(
         output_uri=s3_uri("prepared/bedrock-retraining", "{{ ds_nodash }}") + "/",
         customization_type="FINE_TUNING",
         base_model_id=BASE_MODEL,
-        validation_split=0.2,
+        # Nova takes at least 8 records in each file (fine-tune-prepare-data-understanding.html, "Dataset
+        # constraints"): a demo week of about 27 records splits into at least 8 for validation.
+        validation_split=0.35,
         seed=42,
         max_invalid_fraction=0.05,
         remove_duplicates=True,

@@ -21,7 +21,8 @@ DAG_ID = "it_after_training"
 PROMPTS = "".join(
     json.dumps({"prompt": f"Question {i}?", "referenceResponse": f"Answer {i}."}) + "\n" for i in range(6)
 )
-# Nova's fine-tuning records (bedrock-conversation-2024), as the DAG's prepare task reads them.
+# Nova's fine-tuning records (bedrock-conversation-2024), as the DAG's prepare task reads them: enough
+# that its 20% validation file holds Nova's minimum of 8 records too.
 NOVA_TRAINING = "".join(
     json.dumps(
         {
@@ -34,7 +35,7 @@ NOVA_TRAINING = "".join(
         }
     )
     + "\n"
-    for i in range(40)
+    for i in range(80)
 )
 CORRECTNESS = "emulator:score:Builtin.Correctness"
 
