@@ -633,6 +633,56 @@ def test_job_tags(bedrock: Any, bucket: str) -> None:
     assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "extra", "value": "1"}]
 
 
+@pytest.mark.parametrize("key", ["aws:team", "AWS:team", "Aws:Team"])
+def test_tag_keys_reserved_for_aws_are_refused(
+    emu: BedrockEmulator, bedrock: Any, bucket: str, key: str
+) -> None:
+    # Tag naming limits and requirements: the aws: prefix, in any case, is reserved for AWS use.
+    reserved = [{"key": key, "value": "x"}]
+    for field in ("jobTags", "customModelTags"):
+        with pytest.raises(ClientError) as exc_info:
+            bedrock.create_model_customization_job(**_job_args(bucket, **{field: reserved}))
+        assert _error(exc_info)[0] == "ValidationException" and key in _error(exc_info)[1]
+    assert emu.jobs_created() == 0
+    arn = bedrock.create_model_customization_job(**_job_args(bucket))["jobArn"]
+    with pytest.raises(ClientError) as exc_info:
+        bedrock.tag_resource(resourceARN=arn, tags=reserved)
+    assert _error(exc_info)[0] == "ValidationException"
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == []
+
+
+@pytest.mark.parametrize(
+    ("model", "region", "accepted"),
+    [
+        ("amazon.titan-image-generator-v1", "us-west-2", False),
+        ("amazon.titan-image-generator-v1:0", "us-west-2", False),
+        ("amazon.titan-image-generator-v1", "us-east-1", True),
+        ("amazon.titan-image-generator-v2:0", "us-west-2", True),
+    ],
+)
+def test_titan_image_generator_v1_is_fine_tuned_in_us_east_1_only(
+    model: str, region: str, accepted: bool
+) -> None:
+    # custom-model-supported.html: Titan Image Generator G1 in us-east-1; G1 v2 in us-east-1, us-west-2.
+    objects = _FakeObjects({("bkt", "train.jsonl"): RECORD}, {"bkt"})
+    store = CustomizationBackend(region=region, account_id="123456789012", objects=objects)
+    request = {
+        "jobName": "image-job",
+        "customModelName": "image-model",
+        "roleArn": ROLE,
+        "baseModelIdentifier": model,
+        "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
+        "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
+        "hyperParameters": {"stepCount": "auto"},
+    }
+    if accepted:
+        store.create_job(request)
+        return
+    with pytest.raises(Exception, match="offered in us-east-1, not in us-west-2") as exc_info:
+        store.create_job(request)
+    assert getattr(exc_info.value, "code", None) == "ValidationException"
+
+
 # --------------------------------------------------------------------- faults and counts
 
 

@@ -250,6 +250,7 @@ def check_create_kms(ctx: Ctx) -> None:
 def check_create_tags(ctx: Ctx) -> None:
     bad = [{"key": "emulator:failure-message", "value": "Out of capacity, sorry!"}]
     assert "jobTags" in ctx.create_refused(jobTags=bad)
+    assert "reserved for AWS use" in ctx.create_refused(customModelTags=[{"key": "AWS:team", "value": "ml"}])
     encoded = "base64:" + base64.b64encode(b"Out of capacity, sorry!").decode()
     tags = [
         {"key": "emulator:outcome", "value": "Failed"},
