@@ -123,6 +123,21 @@ def _job_args(bucket: str, **overrides: Any) -> dict[str, Any]:
     return args
 
 
+def _backend_request(
+    name: str, base_model: str = BASE_MODEL, bucket: str = "bkt", **extra: Any
+) -> dict[str, Any]:
+    """A CreateModelCustomizationJob request for a CustomizationBackend driven without HTTP."""
+    return {
+        "jobName": name,
+        "customModelName": f"{name}-model",
+        "roleArn": ROLE,
+        "baseModelIdentifier": base_model,
+        "trainingDataConfig": {"s3Uri": f"s3://{bucket}/train.jsonl"},
+        "outputDataConfig": {"s3Uri": f"s3://{bucket}/out/"},
+        **extra,
+    }
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -666,15 +681,7 @@ def test_titan_image_generator_v1_is_fine_tuned_in_us_east_1_only(
     # custom-model-supported.html: Titan Image Generator G1 in us-east-1; G1 v2 in us-east-1, us-west-2.
     objects = _FakeObjects({("bkt", "train.jsonl"): RECORD}, {"bkt"})
     store = CustomizationBackend(region=region, account_id="123456789012", objects=objects)
-    request = {
-        "jobName": "image-job",
-        "customModelName": "image-model",
-        "roleArn": ROLE,
-        "baseModelIdentifier": model,
-        "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
-        "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
-        "hyperParameters": {"stepCount": "auto"},
-    }
+    request = _backend_request("image-job", model, hyperParameters={"stepCount": "auto"})
     if accepted:
         store.create_job(request)
         return
@@ -985,18 +992,13 @@ def test_end_job_ends_a_job_now_with_its_tagged_outcome() -> None:
     statuses: list[str] = []
     store.add_listener(lambda job: statuses.append(job.status))
     arn, _ = store.create_job(
-        {
-            "jobName": "ended-early",
-            "customModelName": "ended-early-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": BASE_MODEL,
-            "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
-            "jobTags": [
+        _backend_request(
+            "ended-early",
+            jobTags=[
                 {"key": "emulator:outcome", "value": "Failed"},
                 {"key": "emulator:failure-message", "value": "Training data is invalid"},
             ],
-        }
+        )
     )
     now[0] += 12.5
     assert store.get_job(arn)["status"] == "InProgress"
@@ -1017,16 +1019,7 @@ def test_status_details_follow_the_stages() -> None:
         region=REGION, account_id="123456789012", objects=objects, job_duration=100.0, clock=lambda: now[0]
     )
     store.add_listener(lambda job: events.append((job.status, str(job.last_modified))))
-    arn, created = store.create_job(
-        {
-            "jobName": "staged",
-            "customModelName": "staged-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": BASE_MODEL,
-            "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
-        }
-    )
+    arn, created = store.create_job(_backend_request("staged"))
     assert created
 
     def stages() -> list[str]:
@@ -1067,14 +1060,9 @@ def test_stop_while_validating_with_fake_clock() -> None:
         clock=lambda: now[0],
     )
     arn, _ = store.create_job(
-        {
-            "jobName": "halt",
-            "customModelName": "halt-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": f"arn:aws:bedrock:us-east-1::foundation-model/{BASE_MODEL}",
-            "trainingDataConfig": {"s3Uri": "s3://missing/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://missing/out"},
-        }
+        _backend_request(
+            "halt", f"arn:aws:bedrock:us-east-1::foundation-model/{BASE_MODEL}", bucket="missing"
+        )
     )
     now[0] += 1
     store.stop_job("halt")
