@@ -311,28 +311,39 @@ def test_evaluation_of_a_model_that_does_not_exist_is_refused(emu: BedrockEmulat
     assert emu.post_training_counts()["evaluation_jobs"] == 0
 
 
-def test_list_evaluation_jobs_answers_match_botocore_patterns(emu: BedrockEmulator) -> None:
-    """Every string of ListEvaluationJobs' answer satisfies its shape in botocore's service model."""
+def test_answers_after_training_match_botocore_patterns(emu: BedrockEmulator) -> None:
+    """Every string of the answers after training satisfies its shape in botocore's service model."""
     bedrock, s3 = _clients(emu)
+    answers: list[tuple[str, bytes]] = []
+    bedrock.meta.events.register(
+        "after-call.bedrock",
+        lambda http_response, model, **_: (
+            answers.append((model.name, http_response.content)) if http_response.status_code < 300 else None
+        ),
+    )
     s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
-    _evaluation(bedrock, "amazon.titan-text-express-v1", name="ev-foundation")
-    _evaluation(bedrock, _provisioned(bedrock, trained_model(emu, "m1")), name="ev-provisioned")
+    jobs = [_evaluation(bedrock, "amazon.titan-text-express-v1", name="ev-foundation")]
+    throughput = _provisioned(bedrock, trained_model(emu, "m1"))
+    jobs.append(_evaluation(bedrock, throughput, name="ev-provisioned"))
     deployment = _deploy(bedrock, trained_model(emu, "m2"))
     until(lambda: _status(bedrock, deployment) == "Active")
     with pytest.raises(ClientError):
         _evaluation(bedrock, deployment, name="ev-deployment")
     s3.put_object(Bucket=BUCKET, Key="byoi.jsonl", Body=_byoi_record("What is 2+2?", "4"))
-    _own_responses_job(bedrock, name="ev-own-responses")
-    bodies: list[bytes] = []
-    bedrock.meta.events.register(
-        "after-call.bedrock.ListEvaluationJobs",
-        lambda http_response, **_: bodies.append(http_response.content),
-    )
-    bedrock.list_evaluation_jobs()
-    answer = json.loads(bodies[0])
-    assert len(answer["jobSummaries"]) == 3
-    output = bedrock.meta.service_model.operation_model("ListEvaluationJobs").output_shape
-    assert _pattern_violations(answer, output) == []
+    jobs.append(_own_responses_job(bedrock, name="ev-own-responses"))
+    assert len(bedrock.list_evaluation_jobs()["jobSummaries"]) == 3
+    for job in jobs:
+        until(lambda job=job: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
+    bedrock.list_custom_model_deployments()
+    bedrock.list_provisioned_model_throughputs()
+    bedrock.get_provisioned_model_throughput(provisionedModelId=throughput)
+    answered = {name for name, _ in answers}
+    assert {"ListEvaluationJobs", "GetEvaluationJob", "GetCustomModelDeployment"} <= answered
+    violations = []
+    for name, body in answers:
+        output = bedrock.meta.service_model.operation_model(name).output_shape
+        violations += [f"{name}{where}" for where in _pattern_violations(json.loads(body or b"{}"), output)]
+    assert violations == []
 
 
 def _pattern_violations(value: Any, shape: Any, path: str = "") -> list[str]:
