@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bedrock_provider.emulator import TAG_DURATION, BedrockEmulator
-from bedrock_provider.emulator.runtime import emulated_answer
+from bedrock_provider.emulator.answers import emulated_answer
 from tests.unit.post_training import TITAN_TEXT, emu, emulator, trained_model, until
 
 __all__ = ["emu", "emulator"]

@@ -52,6 +52,8 @@ def evaluate(model: str, **overrides: Any) -> BedrockModelEvaluationOperator:
         "max_scores": {"Builtin.Harmfulness": 0.1},
         "job_tags": {CORRECTNESS: "0.82"},
         "inference_config": {"maxTokens": 128},
+        # A prefix of its own: the in-process emulator's S3 is shared by the test modules.
+        "output_uri": f"s3://{shared.BUCKET}/byoi-evaluations/",
     }
     return evaluation_operator(model, **{**judged, **overrides})
 
