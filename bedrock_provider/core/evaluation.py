@@ -35,6 +35,7 @@ from bedrock_provider.core.precomputed_inference import (
     DEFAULT_JUDGE_METRICS,
     EVALUATOR_MODEL_PATTERN,
     JUDGE_METRICS,
+    inference_config_problems,
     inference_source_identifier,
     is_deployment_arn,
 )
@@ -75,6 +76,8 @@ class EvaluationRequest:
     on_gate_failure: Any = "fail"
     job_tags: Any = None
     evaluator_model_id: Any = None
+    # Converse's inferenceConfig for an on-demand deployment's responses.
+    inference_config: Any = None
 
     def validate(self) -> ValidEvaluation:
         problems: list[Problem] = []
@@ -108,6 +111,8 @@ class EvaluationRequest:
                 problems.append(Problem(field, uri, "must be an S3 URI like s3://bucket/key"))
         precomputed = is_deployment_arn(model)
         evaluator = self._evaluator(precomputed, problems)
+        for message in inference_config_problems(self.inference_config):
+            problems.append(Problem("inference_config", self.inference_config, message))
         if precomputed and self.dataset_uri is None:
             problems.append(
                 Problem(

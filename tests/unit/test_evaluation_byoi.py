@@ -158,3 +158,10 @@ def test_a_deployment_without_a_judge_is_refused_before_any_call(emu: BedrockEmu
         evaluate(deployment, evaluator_model_id=None).execute(shared.context(task_id="evaluate"))
     assert "evaluator_model_id" in raised.value.fields
     assert emu.counts() == {}
+
+
+def test_a_bad_inference_config_is_refused_before_any_call(emu: BedrockEmulator) -> None:
+    deployment = on_demand(emu)
+    with pytest.raises(InvalidInputError, match="temperature=3 is outside"):
+        evaluate(deployment, inference_config={"temperature": 3}).execute(shared.context(task_id="evaluate"))
+    assert emu.counts() == {}
