@@ -261,6 +261,12 @@ class BedrockEmulator:
         """End an InProgress customization job now, with its tagged outcome (an emulator control)."""
         self.backend.end_job(identifier)
 
+    def set_custom_model_status(
+        self, identifier: str, status: str, failure_message: str | None = None
+    ) -> None:
+        """Make a custom model Creating, Failed or Active again (an emulator control)."""
+        self.backend.set_custom_model_status(identifier, status, failure_message)
+
     def create_bucket(self, bucket: str) -> None:
         """Create an S3 bucket in moto (no-op if it exists)."""
         self.objects.create_bucket(bucket, self.region)
