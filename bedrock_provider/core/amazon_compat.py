@@ -13,6 +13,7 @@ stronger one (README, "Moving over from the Amazon provider"):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,33 @@ _PARAMETER_TO_API_KEY = {
     "validation_data_uri": "validationDataConfig",
 }
 _PARAMETER_DEFAULTS = {"customization_type": "FINE_TUNING"}
+
+
+def region_name_for(region_name: object, region: object) -> object:
+    """The Region of a drop-in class given the Amazon provider's deprecated ``region`` beside
+    ``region_name``.
+
+    The Amazon provider's AWS operators and sensors take ``region`` as well as ``region_name``
+    (airflow/providers/amazon/aws/operators/base_aws.py and sensors/base_aws.py, "Required for
+    `.partial` signature check"). Its 8.x releases read ``region`` as ``region_name`` with a deprecation
+    warning ("`region` is deprecated and will be removed in the future. Please use `region_name`
+    instead."); 9.x takes it and drops it. Here it is read as ``region_name``, with that deprecation:
+    dropping it would send the job to another Region than the DAG names, a silent wrong result. Given
+    with a different ``region_name``, it is refused.
+    """
+    if region is None:
+        return region_name
+    warnings.warn(
+        f"region={region!r} is deprecated, as in the Amazon provider: use region_name={region!r}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if region_name is not None and region_name != region:
+        raise ValueError(
+            f"region={region!r} and region_name={region_name!r} name different Regions; give region_name "
+            "only (region is its deprecated name)"
+        )
+    return region
 
 
 def if_job_exists_for(ensure_unique_job_name: object) -> str:

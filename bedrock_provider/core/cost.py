@@ -19,12 +19,14 @@ from bedrock_provider.core.catalog import DISTILLATION, FINE_TUNING, family_for
 from bedrock_provider.core.hyperparameters import table_for
 from bedrock_provider.core.pricing import (
     COMMITMENT_FIELDS,
+    CONNECTION_EXTRA,
     PROVISIONED,
     STORAGE,
     TRAINING,
     UNITS,
     ModelPrices,
     Price,
+    price_key,
 )
 from bedrock_provider.core.values import parse_number
 
@@ -58,14 +60,17 @@ def _round(value: float) -> float:
 
 
 def _price_hint(name: str, base_model_id: str) -> str:
-    return _PRICE_HINT.format(name=name, extra="bedrock_prices", model=base_model_id)
+    return _PRICE_HINT.format(name=name, extra=CONNECTION_EXTRA, model=price_key(base_model_id))
 
 
 def _unknown_price(prices: ModelPrices | None, name: str, base_model_id: str, what: str) -> str:
-    title = f"{prices.title} ({base_model_id})" if prices else base_model_id
+    titled = prices is not None and prices.title not in ("", base_model_id)
+    title = f"{prices.title} ({base_model_id})" if prices and titled else base_model_id
     why = f": {prices.training_note}" if prices and name == TRAINING and prices.training_note else ""
+    # When the connection's extra was read, say what it holds: the user may have set it already.
+    held = f" ({prices.extra_lookup})" if prices and prices.extra_lookup else ""
     return (
-        f"No {UNITS[name]} price is known for {title}{why}; the {what} is unknown. To estimate it, "
+        f"No {UNITS[name]} price is known for {title}{why}{held}; the {what} is unknown. To estimate it, "
         + _price_hint(name, base_model_id)
     )
 
@@ -214,13 +219,25 @@ def estimate_training_cost(
         warnings.append(
             f"The training tokens are unknown ({tokens_unknown_reason}); the training cost is unknown."
         )
+    elif tokens.tokens == 0:
+        # Nothing counted is not "free": no record passed the checks (or none was given), so the
+        # estimate cannot be made, and a budget must not let the job through as costing $0.
+        warnings.append(
+            f"No training tokens were counted ({tokens.basis}): the training cost cannot be estimated, "
+            "and Bedrock would find no valid record to train on. Fix the records (run "
+            "BedrockPrepareDatasetOperator for the details) or give training_tokens."
+        )
     if customization_type == DISTILLATION:
         warnings.append(
             "Distillation also bills the teacher model's inference for the responses it generates, at its "
             "on-demand price, and trains on those responses: the training cost is unknown before the job."
         )
     known = (
-        price is not None and epochs is not None and tokens is not None and customization_type != DISTILLATION
+        price is not None
+        and epochs is not None
+        and tokens is not None
+        and tokens.tokens > 0
+        and customization_type != DISTILLATION
     )
     total = (
         _round(tokens.tokens / 1000 * epochs * price.usd) if known and tokens and epochs and price else None

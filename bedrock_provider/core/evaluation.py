@@ -8,7 +8,7 @@ where "Understand how the results of your model evaluation job are saved in Amaz
 (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-report-s3.html) puts them:
 ``{output}/{job name}/{job id}/models/{model id}/taskTypes/{task type}/datasets/{dataset}/``
 ``{uuid}_output.jsonl``, one JSON line per prompt whose ``automatedEvaluationResult.scores`` lists
-``{"metricName", "result"}``. A metric's score is the mean of its results over the prompts that have one.
+``{"metricName", "result"}`` (read and gated in core/evaluation_scores.py).
 
 Which model goes how (docs/evaluation.md): a model CreateEvaluationJob can invoke (foundation model,
 inference profile, provisioned throughput) goes as ``bedrockModel``; an on-demand custom model deployment,
@@ -23,14 +23,20 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bedrock_provider.core.common_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
 from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES, GateOutcome
+from bedrock_provider.core.evaluation_scores import (
+    BUILTIN_PREFIX,
+    DEFAULT_MIN_VALID_FRACTION,
+    parse_min_valid_fraction,
+)
+from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES
+from bedrock_provider.core.names import EVALUATION_JOB_NAME_PATTERN as JOB_NAME_PATTERN
 from bedrock_provider.core.precomputed_inference import (
     DEFAULT_JUDGE_METRICS,
     EVALUATOR_MODEL_PATTERN,
@@ -48,11 +54,12 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "Classification": ("Builtin.Accuracy", "Builtin.Robustness"),
 }
 TASK_TYPES = tuple(TASK_METRICS)
-# EvaluationJobName, EvaluationDatasetName (Bedrock's service model).
-JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+# EvaluationDatasetName (Bedrock's service model); EvaluationJobName's rule is in core/names.py.
 DATASET_NAME_PATTERN = re.compile(r"[0-9a-zA-Z-_.]{1,63}")
-BUILTIN_PREFIX = "Builtin."
 RESULTS_SUFFIX = "_output.jsonl"
+# "Custom prompt datasets must be stored in Amazon S3, and use the JSON line format and .jsonl file
+# extension" (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html).
+PROMPT_DATASET_SUFFIX = ".jsonl"
 # What the models of CreateEvaluationJob may be (botocore's EvaluationBedrockModelIdentifier): a
 # provisioned throughput, a foundation model (id or ARN), an inference profile; a custom model must be
 # deployed first, and an on-demand deployment takes the precomputed-inference path.
@@ -78,6 +85,7 @@ class EvaluationRequest:
     evaluator_model_id: Any = None
     # Converse's inferenceConfig for an on-demand deployment's responses.
     inference_config: Any = None
+    min_valid_fraction: Any = DEFAULT_MIN_VALID_FRACTION
 
     def validate(self) -> ValidEvaluation:
         problems: list[Problem] = []
@@ -109,6 +117,15 @@ class EvaluationRequest:
                 not isinstance(uri, str) or not S3_URI_PATTERN.fullmatch(uri)
             ):
                 problems.append(Problem(field, uri, "must be an S3 URI like s3://bucket/key"))
+            elif field == "dataset_uri" and uri is not None and not str(uri).endswith(PROMPT_DATASET_SUFFIX):
+                problems.append(
+                    Problem(
+                        field,
+                        uri,
+                        f"a custom prompt dataset must have the {PROMPT_DATASET_SUFFIX} file extension "
+                        "(JSON Lines, uncompressed): rename the object",
+                    )
+                )
         precomputed = is_deployment_arn(model)
         evaluator = self._evaluator(precomputed, problems)
         for message in inference_config_problems(self.inference_config):
@@ -143,6 +160,7 @@ class EvaluationRequest:
                     f"must be one of {', '.join(ON_GATE_FAILURE_CHOICES)}",
                 )
             )
+        min_valid_fraction = parse_min_valid_fraction(self.min_valid_fraction, problems)
         tags = {t["key"]: t["value"] for t in parse_tags(self.job_tags, "job_tags", problems)}
         if OWNER_TAG in tags:
             problems.append(
@@ -165,6 +183,7 @@ class EvaluationRequest:
             job_tags=tags,
             evaluator_model_id=evaluator,
             precomputed=precomputed,
+            min_valid_fraction=min_valid_fraction,
         )
 
     def _evaluator(self, precomputed: bool, problems: list[Problem]) -> str | None:
@@ -266,6 +285,7 @@ class ValidEvaluation:
     precomputed: bool = False
     # The prompt dataset with those responses (set by with_responses before the job is submitted).
     responses_uri: str | None = None
+    min_valid_fraction: float = DEFAULT_MIN_VALID_FRACTION
 
     @property
     def needs_reference(self) -> bool:
@@ -401,67 +421,3 @@ def results_prefix(output_uri: str, job_name: str, job_arn: str) -> str:
 
 def is_results_file(key: str) -> bool:
     return key.endswith(RESULTS_SUFFIX)
-
-
-class ScoreTally:
-    """Running means per metric over the result lines of a job's files (streamed, never held)."""
-
-    def __init__(self, requested: Iterable[str]) -> None:
-        # Bedrock names a built-in metric without its prefix in the results ("Accuracy").
-        self._names = {name.removeprefix(BUILTIN_PREFIX): name for name in requested}
-        self._sums: dict[str, float] = {}
-        self._counts: dict[str, int] = {}
-        self.prompts = 0
-
-    def add_line(self, line: str | bytes, source: str, number: int) -> None:
-        if not line.strip():
-            return
-        try:
-            record = json.loads(line)
-            scores = record["automatedEvaluationResult"]["scores"]
-        except (ValueError, KeyError, TypeError):
-            raise ValueError(
-                f"{source} line {number} is not an evaluation result: expected "
-                '{"automatedEvaluationResult": {"scores": [{"metricName", "result"}]}, ...}'
-            ) from None
-        self.prompts += 1
-        for score in scores if isinstance(scores, list) else []:
-            metric = str(score.get("metricName"))
-            value = score.get("result")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                continue
-            name = self._names.get(metric, metric)
-            self._sums[name] = self._sums.get(name, 0.0) + float(value)
-            self._counts[name] = self._counts.get(name, 0) + 1
-
-    def scores(self) -> dict[str, float]:
-        return {name: round(self._sums[name] / self._counts[name], 6) for name in sorted(self._sums)}
-
-
-def evaluate_scores(
-    scores: Mapping[str, float], min_scores: Mapping[str, float], max_scores: Mapping[str, float]
-) -> GateOutcome:
-    """Every metric at or above its minimum and at or below its maximum; a missing score fails."""
-    checks: list[dict[str, Any]] = []
-    reasons: list[str] = []
-    for bound, limits in (("min", min_scores), ("max", max_scores)):
-        for metric, limit in limits.items():
-            value = scores.get(metric)
-            if value is None:
-                passed = False
-                reasons.append(f"{metric} has no score in the results, so {bound}_scores cannot be checked")
-            else:
-                passed = value >= limit if bound == "min" else value <= limit
-                if not passed:
-                    relation = "below" if bound == "min" else "above"
-                    reasons.append(f"{metric} {value:.4g} is {relation} {bound}_scores={limit:.4g}")
-            checks.append(
-                {
-                    "check": f"{bound}_scores",
-                    "metric": metric,
-                    "value": value,
-                    "limit": limit,
-                    "passed": passed,
-                }
-            )
-    return GateOutcome(passed=not reasons, reasons=reasons, checks=checks)

@@ -7,6 +7,8 @@ here, with every problem named at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
 
@@ -42,3 +44,47 @@ def check_customization_conf(
     if problems:
         raise InvalidInputError("The run's configuration", problems)
     return validated
+
+
+# What a look at an S3 object can tell: it is there, it is not, or this connection cannot tell. S3
+# answers HeadObject on a missing key with 404 when the caller may list the bucket and with 403 when it
+# may not (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html): only a 404 proves the
+# object is missing. A 403 is left to Bedrock, which reads the data with the job's service role.
+PRESENT = "present"
+MISSING = "missing"
+CANNOT_TELL = "cannot_tell"
+
+
+def check_data_objects(
+    training_data_uri: str, validation_data_uris: tuple[str, ...], look: Callable[[str], str]
+) -> list[str]:
+    """Raise InvalidInputError naming every data object of the job that does not exist (Bedrock would
+    fail the job in its validation stage, after it was submitted and paid for); return a warning for
+    each one this connection cannot see. ``look(uri)`` gives PRESENT, MISSING or CANNOT_TELL."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    named = [("training_data_uri", training_data_uri)]
+    many = len(validation_data_uris) > 1
+    named += [
+        (f"validation_data_uri[{index}]" if many else "validation_data_uri", uri)
+        for index, uri in enumerate(validation_data_uris)
+    ]
+    for field, uri in named:
+        found = look(uri)
+        if found == MISSING:
+            problems.append(
+                Problem(
+                    field,
+                    uri,
+                    "no object exists at that S3 URI (S3 answered 404), so Bedrock would fail the job: "
+                    "upload the file first, or fix the URI (a template that rendered another date?)",
+                )
+            )
+        elif found == CANNOT_TELL:
+            warnings.append(
+                f"{field}={uri!r}: this connection may not read it (S3 answered 403), so whether it "
+                "exists is left to Bedrock, which reads it with the job's service role"
+            )
+    if problems:
+        raise InvalidInputError("The job's data", problems)
+    return warnings

@@ -84,10 +84,16 @@ class ModelPrices:
     regions: tuple[str, ...] = PRICED_REGIONS
     title: str = ""
     overridden: tuple[str, ...] = field(default=())
+    # What the connection's bedrock_prices extra held for the model, when it was read.
+    extra_lookup: str = field(default="", compare=False)
 
     def price(self, name: str) -> Price | None:
         value: Price | None = getattr(self, name)
         return value
+
+    @property
+    def any_known(self) -> bool:
+        return any(self.price(name) is not None for name in PRICE_FIELDS)
 
 
 def aws_prices(
@@ -116,26 +122,35 @@ def aws_prices(
     )
 
 
-def _normalized(identifier: str) -> str:
-    """A model id as the catalog spells it (versioned, lowercase), or the bare id of a model it lacks."""
+def price_key(identifier: str) -> str:
+    """The one key a model's prices are known by: its bare id, lowercase.
+
+    AWS prices customization per model, not per context-length version ("Amazon Nova Micro", not
+    ":0:128k"; https://aws.amazon.com/bedrock/pricing/), so the task's model and the keys of the
+    connection's extra are both brought to this form before they are compared: a versioned id
+    (amazon.nova-micro-v1:0:128k), a foundation-model ARN, an inference profile (us.) and the bare id
+    all name the same prices. A model the catalog lacks is treated the same way: the ARN's resource,
+    no geo prefix, no ':' version.
+    """
     from bedrock_provider.core.catalog import GEO_PREFIXES, resolve
 
     ref = resolve(identifier)
     if ref is not None:
-        return ref.versioned_id
+        return ref.model_id
     text = identifier.strip().lower()
     if text.startswith("arn:"):
         text = text.rsplit("/", 1)[-1]
     for geo in GEO_PREFIXES:
         if text.startswith(geo):
-            return text[len(geo) :]
-    return text
+            text = text[len(geo) :]
+            break
+    return text.split(":", 1)[0]
 
 
-def _matches(model_id: str, key: str) -> bool:
-    """A whole id or a ':'-qualified version of it ('v1' must not claim a future 'v10')."""
-    whole = model_id == key or model_id.startswith(key + ":")
-    return whole or (key.endswith(("-", ".")) and model_id.startswith(key))
+def _matches(model_key: str, key: str) -> bool:
+    """The whole id, or an id prefix that ends at a separator ('amazon.titan-'): 'v1' must not claim
+    a future 'v10'."""
+    return model_key == key or (key.endswith(("-", ".")) and model_key.startswith(key))
 
 
 def prices_for(base_model_id: str | None) -> ModelPrices | None:
@@ -215,26 +230,67 @@ def parse_overrides(overrides: object, where: str, today: str | None = None) -> 
     return parsed
 
 
-def connection_overrides(extra: object, base_model_id: str, where: str) -> dict[str, Price]:
+@dataclass(frozen=True)
+class ExtraLookup:
+    """Which entry of a connection's ``bedrock_prices`` extra applies to a model, and what to say about it
+    when a price is still missing."""
+
+    where: str
+    looked_up: str
+    keys: tuple[str, ...]
+    matched: str | None
+    prices: Mapping[str, Price]
+
+    def describe(self) -> str:
+        if not self.keys:
+            return f"{self.where} is empty"
+        held = ", ".join(repr(key) for key in self.keys)
+        if self.matched is None:
+            return (
+                f"{self.where} was looked up for {self.looked_up!r} (a model's bare id: versions, ARNs and "
+                f"inference profiles are brought to it) and holds {held}, none of them for this model"
+            )
+        given = ", ".join(sorted(self.prices)) or "no price"
+        return (
+            f"{self.where} holds {held}; its entry {self.matched!r} applies to {self.looked_up!r} and "
+            f"gives {given}"
+        )
+
+
+def connection_overrides(extra: object, base_model_id: str, where: str) -> ExtraLookup:
     """The overrides a connection's ``bedrock_prices`` extra holds for one model.
 
-    The extra maps model ids (or id prefixes, matched like the price table's) to overrides, e.g.
-    ``{"amazon.titan-text-express-v1": {"training_per_1k_tokens": 0.0085}}``; the longest matching key
-    wins.
+    The extra maps model ids (or id prefixes ending in '-' or '.') to overrides, e.g.
+    ``{"amazon.titan-text-express-v1": {"training_per_1k_tokens": 0.0085}}``. Both the task's model and
+    each key are compared by ``price_key``; of the keys that match, the longest wins. Two keys that
+    stand for the same model with different prices are refused: which one was meant is not known.
     """
-    if extra is None:
-        return {}
     if not isinstance(extra, Mapping):
         raise InvalidInputError(
             "Price overrides",
             [Problem(where, extra, "must be a dict of model ids to price overrides")],
         )
-    model_id = _normalized(base_model_id)
-    matching = [key for key in extra if isinstance(key, str) and _matches(model_id, _normalized(key))]
+    looked_up = price_key(base_model_id)
+    keys = tuple(str(key) for key in extra)
+    matching = [key for key in extra if isinstance(key, str) and _matches(looked_up, price_key(key))]
     if not matching:
-        return {}
-    key = max(matching, key=len)
-    return parse_overrides(extra[key], f"{where}[{key!r}]")
+        return ExtraLookup(where, looked_up, keys, None, {})
+    longest = max(len(price_key(key)) for key in matching)
+    best = [key for key in matching if len(price_key(key)) == longest]
+    if len({repr(extra[key]) for key in best}) > 1:
+        raise InvalidInputError(
+            "Price overrides",
+            [
+                Problem(
+                    where,
+                    {key: extra[key] for key in best},
+                    f"the keys {best} all stand for {price_key(best[0])!r} (prices are per model, not per "
+                    "version, ARN or inference profile) but give different prices: keep one of them",
+                )
+            ],
+        )
+    key = best[0]
+    return ExtraLookup(where, looked_up, keys, key, parse_overrides(extra[key], f"{where}[{key!r}]"))
 
 
 def merge_overrides(
@@ -262,6 +318,14 @@ def resolve_prices(
     where = (
         f"connection {connection_name!r} extra {CONNECTION_EXTRA}" if connection_name else CONNECTION_EXTRA
     )
-    from_connection = connection_overrides(connection_extra, base_model_id, where)
+    lookup = (
+        None if connection_extra is None else connection_overrides(connection_extra, base_model_id, where)
+    )
     from_operator = parse_overrides(operator_overrides, "price_overrides")
-    return merge_overrides(prices_for(base_model_id), base_model_id, from_connection, from_operator)
+    merged = merge_overrides(
+        prices_for(base_model_id), base_model_id, lookup.prices if lookup else {}, from_operator
+    )
+    if lookup is None:
+        return merged
+    # A price still missing is then explained by what the extra holds, not by advice to set it.
+    return replace(merged or ModelPrices(title=base_model_id), extra_lookup=lookup.describe())

@@ -17,6 +17,7 @@ from bedrock_provider.core.common_fields import check_role_arn, check_s3_uri, pa
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.hyperparameters import normalize_hyperparameters
 from bedrock_provider.core.names import attempt_name
+from bedrock_provider.core.ownership import with_ownership_tags
 from bedrock_provider.core.request_fields import (
     check_base_model_id,
     check_custom_model_name,
@@ -73,6 +74,10 @@ class CustomizationRequest:
     job_tags: object = None
     custom_model_tags: object = None
     customization_job_kwargs: object = None
+    # airflow:model-family and airflow:namespace on the custom model (core/ownership.py); the namespace
+    # is this Airflow deployment's, given by the operator.
+    model_family: object = None
+    namespace: object = ""
     # The Region the job will run in, when known: the catalog says where each model is customized.
     region_name: object = None
     warnings: list[str] = field(default_factory=list, init=False)
@@ -99,7 +104,13 @@ class CustomizationRequest:
         kms_key = check_kms_key(self.custom_model_kms_key_id, problems)
         vpc_config = parse_vpc_config(self.vpc_config, problems)
         job_tags = parse_tags(self.job_tags, "job_tags", problems)
-        model_tags = parse_tags(self.custom_model_tags, "custom_model_tags", problems)
+        model_tags = with_ownership_tags(
+            parse_tags(self.custom_model_tags, "custom_model_tags", problems),
+            self.model_family,
+            self.namespace,
+            "custom_model_tags",
+            problems,
+        )
         extra = parse_api_kwargs(self.customization_job_kwargs, problems)
         check_distillation(self.customization_type, extra, family, problems)
 

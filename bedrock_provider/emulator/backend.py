@@ -206,6 +206,18 @@ class CustomizationBackend:
                 guard(model)
             self._models.remove(model)
 
+    def set_custom_model_status(
+        self, identifier: str, status: str, failure_message: str | None = None
+    ) -> None:
+        """Give a custom model another ModelStatus (an emulator control): Bedrock also lists models that
+        are Creating or Failed (models created by CreateCustomModel), which a trained one never is here."""
+        if status not in ("Active", "Creating", "Failed"):
+            raise ValueError(f"status={status!r}: Bedrock's ModelStatus is Active, Creating or Failed")
+        with self.lock:
+            model = self._models.require(identifier)
+            model.status = status
+            model.failure_message = failure_message if status == "Failed" else None
+
     def add_delete_guard(self, guard: Callable[[CustomModel], None]) -> None:
         """Call ``guard(model)`` under the lock before a custom model is deleted; it raises to refuse."""
         self._delete_guards.append(guard)
@@ -231,7 +243,7 @@ class CustomizationBackend:
                 if name_matches(m.name, params)
                 and (base_arn is None or m.job.base_model_arn == base_arn)
                 and (foundation_arn is None or m.job.base_model_arn == foundation_arn)
-                and (model_status is None or model_status == "Active")
+                and (model_status is None or model_status == m.status)
                 and owned is not False
                 and created.holds(m.created)
             ]

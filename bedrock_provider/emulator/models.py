@@ -197,6 +197,10 @@ class CustomModel:
     created: float
     owner_account_id: str
     tags: dict[str, str] = field(default_factory=dict)
+    # botocore bedrock ModelStatus: Active | Creating | Failed. A trained model is Active; a test sets
+    # another status through BedrockEmulator.set_custom_model_status.
+    status: str = "Active"
+    failure_message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """GetCustomModel's answer."""
@@ -213,8 +217,10 @@ class CustomModel:
             "validationDataConfig": copy.deepcopy(job.validation_data_config or {"validators": []}),
             "outputDataConfig": copy.deepcopy(job.output_data_config),
             "creationTime": iso(self.created),
-            "modelStatus": "Active",
+            "modelStatus": self.status,
         }
+        if self.failure_message is not None:
+            out["failureMessage"] = self.failure_message
         if job.kms_key_arn is not None:
             out["modelKmsKeyArn"] = job.kms_key_arn
         if job.customization_config is not None:
@@ -232,5 +238,5 @@ class CustomModel:
             "baseModelName": self.job.base_model_id.split(":")[0],
             "customizationType": self.job.customization_type,
             "ownerAccountId": self.owner_account_id,
-            "modelStatus": "Active",
+            "modelStatus": self.status,
         }

@@ -58,6 +58,10 @@ class BedrockEmulator:
     location as Bedrock writes them). They follow the same ``emulator:outcome`` and
     ``emulator:duration`` tags; an evaluation job's scores follow ``emulator:score:<metric name>``
     job tags, and are otherwise derived deterministically from the model, dataset and prompt.
+
+    bedrock-runtime's Converse and InvokeModel are served on the same port for Active deployments,
+    InService provisioned throughputs and foundation models, with deterministic answers
+    (``answers.emulated_answer``), usage counts, the same faults and ``request_count("Converse")``.
     """
 
     def __init__(
@@ -260,6 +264,12 @@ class BedrockEmulator:
     def end_job(self, identifier: str) -> None:
         """End an InProgress customization job now, with its tagged outcome (an emulator control)."""
         self.backend.end_job(identifier)
+
+    def set_custom_model_status(
+        self, identifier: str, status: str, failure_message: str | None = None
+    ) -> None:
+        """Make a custom model Creating, Failed or Active again (an emulator control)."""
+        self.backend.set_custom_model_status(identifier, status, failure_message)
 
     def create_bucket(self, bucket: str) -> None:
         """Create an S3 bucket in moto (no-op if it exists)."""

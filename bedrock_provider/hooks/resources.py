@@ -167,8 +167,10 @@ class BedrockResourceHook(LeasedClientHook):
                 return
             request["nextToken"] = token
 
-    def custom_models(self, name_contains: str) -> list[Description]:
-        return list(self.paginate("list_custom_models", "modelSummaries", nameContains=name_contains))
+    def custom_models(self, name_contains: str | None = None) -> list[Description]:
+        """ListCustomModels, every page; all of the account's models when ``name_contains`` is None."""
+        filters = {} if name_contains is None else {"nameContains": name_contains}
+        return list(self.paginate("list_custom_models", "modelSummaries", **filters))
 
     def deployments_of(self, model_arn: str) -> list[Description]:
         return list(

@@ -54,7 +54,7 @@ def model_prices(
 
 def region_warning(operator: BedrockAwsMixin, prices: ModelPrices | None) -> str | None:
     """Prices are per region: say so when the job runs where the prices were not read."""
-    if prices is None or set(prices.overridden) >= {"training_per_1k_tokens"}:
+    if prices is None or not prices.any_known or set(prices.overridden) >= {"training_per_1k_tokens"}:
         return None
     region = operator.region_name or operator.hook.conn_region_name
     if region and region not in prices.regions:
@@ -63,6 +63,36 @@ def region_warning(operator: BedrockAwsMixin, prices: ModelPrices | None) -> str
             f"{region}, where they may differ: set price_overrides or the connection's bedrock_prices extra"
         )
     return None
+
+
+def look_at_object(operator: BedrockAwsMixin, uri: str) -> str:
+    """Whether the S3 object exists, as HeadObject through the operator's connection tells it
+    (core/preflight.py says what a 403 means)."""
+    from botocore.exceptions import ClientError
+
+    from bedrock_provider.core.preflight import CANNOT_TELL, MISSING, PRESENT
+    from bedrock_provider.core.s3 import split_s3_uri
+    from bedrock_provider.hooks.errors import error_http_status
+
+    bucket, key = split_s3_uri(uri)
+    try:
+        found = operator.s3_hook.head_object(key, bucket)
+    except ClientError as error:
+        if error_http_status(error) == 403:
+            return CANNOT_TELL
+        raise
+    return PRESENT if found is not None else MISSING
+
+
+def refuse_missing_data(operator: BedrockAwsMixin, request: ValidatedRequest) -> list[str]:
+    """A training or validation object that does not exist fails the task (InvalidInputError) before
+    any Create call; retries apply, for data that an upstream system has yet to deliver. Returns a
+    warning for each object this connection cannot see."""
+    from bedrock_provider.core.preflight import check_data_objects
+
+    return check_data_objects(
+        request.training_data_uri, request.validation_data_uris, lambda uri: look_at_object(operator, uri)
+    )
 
 
 def count_tokens_in_s3(
@@ -97,12 +127,13 @@ def estimate_job_cost(
     price_overrides: object,
 ) -> CostEstimate:
     """The job's estimate: tokens from ``training_tokens`` (the prep operator's output) when given,
-    otherwise counted in the training file."""
+    otherwise counted in the training file. The data objects must exist either way."""
     from bedrock_provider.core.cost import TokenCount, estimate_training_cost
 
     # Every parameter is checked before the training file is read.
     prices = model_prices(operator.hook, operator.aws_conn_id, request.base_model_id, price_overrides)
     given = parse_training_tokens(training_tokens)
+    unseen = refuse_missing_data(operator, request)
     tokens: TokenCount | None = None
     unknown_reason = ""
     notes: tuple[str, ...] = ()
@@ -119,7 +150,7 @@ def estimate_job_cost(
         tokens_unknown_reason=unknown_reason or "the training tokens were not counted",
     )
     warning = region_warning(operator, prices)
-    extra = (*notes, *((warning,) if warning else ()))
+    extra = (*unseen, *notes, *((warning,) if warning else ()))
     if extra:
         from dataclasses import replace
 
@@ -246,15 +277,29 @@ def estimate_sweep(
 # -- storage and Provisioned Throughput (the retention and deploy operators) ---------------------------
 
 
-def storage_saved(operator: BedrockAwsMixin, base_model_ids: list[str], log: Any) -> dict[str, Any]:
+def storage_prices(operator: BedrockAwsMixin, base_model_ids: list[str]) -> dict[str, ModelPrices | None]:
+    """Each base model's prices, read at once, so that a bad ``bedrock_prices`` extra fails the task
+    before anything is deleted."""
+    return {
+        base_model_id: model_prices(operator.hook, operator.aws_conn_id, base_model_id, None)
+        for base_model_id in dict.fromkeys(base_model_ids)
+    }
+
+
+def storage_saved(
+    operator: BedrockAwsMixin,
+    base_model_ids: list[str],
+    log: Any,
+    prices: dict[str, ModelPrices | None] | None = None,
+) -> dict[str, Any]:
     """The monthly storage no longer billed once custom models trained from these base models are
-    deleted, logged; ``usd`` None when a price is unknown (the warning names the model)."""
+    deleted, logged; ``usd`` None when a price is unknown (the warning names the model). ``prices``:
+    what storage_prices read earlier."""
     from bedrock_provider.core.cost import monthly_storage, usd
 
-    def prices_of(base_model_id: str) -> ModelPrices | None:
-        return model_prices(operator.hook, operator.aws_conn_id, base_model_id, None)
-
-    saved = monthly_storage(base_model_ids, prices_of)
+    known = dict(prices or {})
+    known.update(storage_prices(operator, [base for base in base_model_ids if base not in known]))
+    saved = monthly_storage(base_model_ids, known.get)
     for warning in saved.warnings:
         log.warning("%s", warning)
     if base_model_ids:

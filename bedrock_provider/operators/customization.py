@@ -14,6 +14,7 @@ from bedrock_provider.core.amazon_compat import (
     AMAZON_WAITER_DELAY,
     if_job_exists_for,
     max_wait_for,
+    region_name_for,
     with_api_kwargs,
 )
 from bedrock_provider.core.errors import InvalidInputError
@@ -31,6 +32,7 @@ from bedrock_provider.operators.base import (
     BedrockBaseOperator,
     aws_template_fields,
     customization_trigger,
+    deployment_namespace,
     failure_text,
     task_identity,
     trigger_event,
@@ -65,6 +67,7 @@ JOB_FIELDS = (
     "max_estimated_cost",
     "training_tokens",
     "price_overrides",
+    "model_family",
 )
 
 
@@ -95,6 +98,10 @@ class BedrockModelCustomizationOperator(
     :param custom_model_tags: tags of the custom model.
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters
         (``customizationConfig`` for distillation).
+    :param model_family: tags the custom model ``airflow:model-family=<family>`` and
+        ``airflow:namespace=<this deployment's namespace>`` (with ``custom_model_tags``): the tags
+        BedrockCustomModelRetentionOperator(model_family=...) reads to know which models it may delete.
+        A tag value (letters, digits, spaces, ._:/=+@-); None tags nothing.
     :param if_job_exists: "reattach" (adopt this task instance's own job when it was submitted for
         the same request, fail naming the differences otherwise; retry a failed one under name-r2,
         name-r3...), "resubmit_on_change" (as reattach, but a job whose request differs is replaced
@@ -152,6 +159,7 @@ class BedrockModelCustomizationOperator(
     max_wait: float | None
     stop_job_on_kill: bool | Iterable[str]
     max_failure_duration: float | None
+    model_family: str | None
 
     def __init__(
         self,
@@ -183,6 +191,7 @@ class BedrockModelCustomizationOperator(
         training_tokens: int | str | None = None,
         price_overrides: dict[str, Any] | None = None,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        model_family: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -215,7 +224,11 @@ class BedrockModelCustomizationOperator(
     def build_request(self) -> CustomizationRequest:
         # The Region the job would be sent to (the task's, else its connection's: read, no AWS call),
         # so that a base model Bedrock does not customize there is refused before the Create call.
-        return self.request_from_attributes(CustomizationRequest, region_name=self.hook.region_name)
+        # The namespace is read only for a family: it may create the Airflow Variable that holds it.
+        namespace = deployment_namespace() if self.model_family is not None else ""
+        return self.request_from_attributes(
+            CustomizationRequest, region_name=self.hook.region_name, namespace=namespace
+        )
 
     def execute(self, context: Context) -> Any:
         self._check_job_name_is_stable()
@@ -353,6 +366,8 @@ class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters. Those this provider
         validates under a name of its own (validationDataConfig, customizationType, jobTags,
         customModelTags, customModelKmsKeyId, vpcConfig) are checked as such before any AWS call.
+    :param region: the Amazon provider's deprecated name of ``region_name``: read as it (with a
+        DeprecationWarning), refused when ``region_name`` names another Region.
 
     Any other parameter of BedrockModelCustomizationOperator (``job_tags``, ``stop_job_on_kill``,
     ``events_queue_url``...) is taken too. Returns (XCom) the job ARN.
@@ -370,10 +385,12 @@ class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):
         waiter_delay: int = AMAZON_WAITER_DELAY,
         waiter_max_attempts: int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        region: str | None = None,
         **kwargs: Any,
     ) -> None:
         # job_name, custom_model_name, role_arn, base_model_id, training_data_uri, output_data_uri,
         # hyperparameters and customization_job_kwargs have the same names and meaning as there.
+        kwargs["region_name"] = region_name_for(kwargs.get("region_name"), region)
         super().__init__(
             wait_for_completion=wait_for_completion or deferrable,
             deferrable=deferrable,

@@ -20,12 +20,11 @@ from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.evaluation import (
     EvaluationRequest,
-    ScoreTally,
     ValidEvaluation,
-    evaluate_scores,
     is_results_file,
     results_prefix,
 )
+from bedrock_provider.core.evaluation_scores import DEFAULT_MIN_VALID_FRACTION, ScoreTally, evaluate_scores
 from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import TaskIdentity, attempt_name
 from bedrock_provider.core.precomputed_inference import (
@@ -70,6 +69,7 @@ EVALUATION_FIELDS = (
     "job_tags",
     "evaluator_model_id",
     "inference_config",
+    "min_valid_fraction",
 )
 
 
@@ -91,6 +91,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param min_scores: ``{"Builtin.Accuracy": 0.7}``: each score must be at least its minimum.
     :param max_scores: ``{"Builtin.Toxicity": 0.1}``: each score must be at most its maximum.
     :param on_gate_failure: "fail", "skip" (downstream skipped) or "record" (passed=False only).
+    :param min_valid_fraction: a score that is null or NaN in the results is counted, logged and left out
+        of its metric's mean; a gate over a metric that fewer than this fraction of the prompts scored
+        fails (0.9: at least 90%), naming the count.
     :param job_tags: tags of the job.
     :param evaluator_model_id: the judge model (e.g. ``amazon.nova-pro-v1:0``): makes the job a
         model-as-a-judge job, with the judge's metrics (Builtin.Correctness, ...). Required for an
@@ -106,8 +109,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     clientRequestToken and as a tag, since GetEvaluationJob does not return the token), a retry adopts
     its own InProgress or Completed job when it evaluates the same model, dataset, metrics and output,
     and submits ``name-r2`` when its job Failed or was Stopped. Returns ``{"job_arn", "job_name",
-    "status", "scores": {metric: mean score}, "passed", "gate", "results_uri", "model_identifier",
-    "evaluation_path", "responses_uri"}``. A deployment's responses are written once per task instance
+    "status", "scores": {metric: mean score}, "valid_scores": {metric: prompts with a valid score},
+    "passed", "gate", "results_uri", "model_identifier", "evaluation_path", "responses_uri"}``. A
+    deployment's responses are written once per task instance
     (``{output_uri}/inference-responses/<token>.jsonl``): a retry reuses them and invokes nothing.
     """
 
@@ -142,6 +146,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         job_tags: dict[str, str] | list[dict[str, str]] | None = None,
         evaluator_model_id: str | None = None,
         inference_config: dict[str, Any] | None = None,
+        min_valid_fraction: float | str = DEFAULT_MIN_VALID_FRACTION,
         wait_for_completion: bool = True,
         deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,
@@ -322,8 +327,18 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             raise AirflowException(f"Evaluation job {job_name} is {status}: {message}")
         job_arn = str(description["jobArn"])
         prefix = results_prefix(request.output_uri, job_name, job_arn)
-        scores, prompts = self._read_scores(prefix, request)
-        gate = evaluate_scores(scores, request.min_scores, request.max_scores)
+        tally = self._read_scores(prefix, request)
+        scores, prompts, valid_counts = tally.scores(), tally.prompts, tally.valid_counts()
+        for exclusion in tally.exclusions():
+            self.log.warning("Evaluation job %s: %s", job_name, exclusion)
+        gate = evaluate_scores(
+            scores,
+            request.min_scores,
+            request.max_scores,
+            valid_counts,
+            prompts,
+            request.min_valid_fraction,
+        )
         result = {
             "job_arn": job_arn,
             "job_name": job_name,
@@ -336,6 +351,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             "results_uri": prefix,
             "prompts": prompts,
             "scores": scores,
+            "valid_scores": valid_counts,
             "passed": gate.passed,
             "gate": {**gate.as_dict(), "on_failure": request.on_gate_failure},
         }
@@ -351,7 +367,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             on_gate_failure(request.on_gate_failure, message, context, result, self.log)
         return result
 
-    def _read_scores(self, prefix: str, request: ValidEvaluation) -> tuple[dict[str, float], int]:
+    def _read_scores(self, prefix: str, request: ValidEvaluation) -> ScoreTally:
         bucket, key_prefix = self.s3_hook.parse_s3_url(prefix)
         keys = [
             key for key in self.s3_hook.list_keys(bucket, prefix=key_prefix) or [] if is_results_file(key)
@@ -366,7 +382,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             body = self.s3_hook.get_key(key, bucket).get()["Body"]
             for number, line in enumerate(io.TextIOWrapper(body, encoding="utf-8"), start=1):
                 tally.add_line(line, f"s3://{bucket}/{key}", number)
-        return tally.scores(), tally.prompts
+        return tally
 
     def on_kill(self) -> None:
         if (

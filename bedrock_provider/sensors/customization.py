@@ -11,7 +11,12 @@ from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from bedrock_provider.core import states
-from bedrock_provider.core.amazon_compat import AMAZON_POKE_INTERVAL, check_states, max_wait_for
+from bedrock_provider.core.amazon_compat import (
+    AMAZON_POKE_INTERVAL,
+    check_states,
+    max_wait_for,
+    region_name_for,
+)
 from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
 from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import customization_lineage
@@ -178,6 +183,8 @@ class BedrockCustomizeModelCompletedSensor(BedrockModelCustomizationSensor):
     :param success_states: statuses to succeed on (default ``SUCCESS_STATES``: Completed).
     :param failure_states: statuses to fail on at once (default ``FAILURE_STATES``: Failed, Stopping,
         Stopped). A job that ends in a status of neither list fails the sensor too.
+    :param region: the Amazon provider's deprecated name of ``region_name``, read as it (see the
+        operator).
 
     Returns nothing, as the Amazon sensor does in poke mode (the job ARN is pushed under the console
     link's key).
@@ -199,9 +206,11 @@ class BedrockCustomizeModelCompletedSensor(BedrockModelCustomizationSensor):
         success_states: Collection[str] | None = None,
         failure_states: Collection[str] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        region: str | None = None,
         **kwargs: Any,
     ) -> None:
         max_wait = max_wait_for(poke_interval, max_retries, "poke_interval", "max_retries")
+        kwargs["region_name"] = region_name_for(kwargs.get("region_name"), region)
         super().__init__(
             job_identifier=job_name, poke_interval=poke_interval, deferrable=deferrable, **kwargs
         )

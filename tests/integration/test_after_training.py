@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from bedrock_provider.emulator import BedrockEmulator
 from tests.conftest import OPENLINEAGE_INSTALLED
-from tests.integration.conftest import DEMO_BUCKET, DagRunResult
+from tests.integration.conftest import DEMO_BUCKET, ROLE_ARN, TRAINING_KEY, DagRunResult
 
 DAG_ID = "it_after_training"
 PROMPTS = "".join(
@@ -103,10 +104,37 @@ def test_a_score_below_the_gate_skips_the_promotion_and_removes_the_candidates_d
     assert name not in deployments(bedrock)
 
 
+def untagged_model(bedrock: Any, name: str, tags: dict[str, str] | None = None) -> str:
+    """A custom model trained outside the DAG (a manual run, another deployment), named like the family."""
+    job = bedrock.create_model_customization_job(
+        jobName=f"job-{name}",
+        customModelName=name,
+        roleArn=ROLE_ARN,
+        baseModelIdentifier="amazon.titan-text-express-v1",
+        trainingDataConfig={"s3Uri": f"s3://{DEMO_BUCKET}/{TRAINING_KEY}"},
+        outputDataConfig={"s3Uri": f"s3://{DEMO_BUCKET}/output/{name}/"},
+        hyperParameters={"epochCount": "1", "batchSize": "1", "learningRate": "0.00001"},
+        customModelTags=[{"key": key, "value": value} for key, value in (tags or {}).items()],
+        jobTags=[{"key": "emulator:duration", "value": "0.2"}],
+    )
+    deadline = time.monotonic() + 30
+    while bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])["status"] == "InProgress":
+        assert time.monotonic() < deadline, f"{name} did not finish training"
+        time.sleep(0.1)
+    return str(bedrock.get_custom_model(modelIdentifier=name)["modelArn"])
+
+
 def test_retention_keeps_the_newest_two_and_the_champion(
     after_training: Callable[..., DagRunResult], bedrock: Any
 ) -> None:
     prefix = family()
+    # Older than every weekly model and named like them, but not this deployment's family: never deleted.
+    strangers = {
+        untagged_model(bedrock, f"{prefix}manual"),
+        untagged_model(
+            bedrock, f"{prefix}staging", {"airflow:model-family": prefix, "airflow:namespace": "staging"}
+        ),
+    }
     # The first week's model is the best: it stays the champion while newer ones do not beat it.
     losses = ["0.5", "0.9", "0.8", "0.7"]
     # Every evaluation passes its gate: the emulator's unpinned scores follow the model's random ARN, and
@@ -123,8 +151,11 @@ def test_retention_keeps_the_newest_two_and_the_champion(
     retired = runs[-1].xcom("retire")
     assert retired["kept"] == [models[f"{prefix}w4"], models[f"{prefix}w3"], champion]
     assert retired["deleted"] == [models[f"{prefix}w2"]]
+    assert set(retired["foreign"]) == strangers
     remaining = {m["modelName"] for m in bedrock.list_custom_models(nameContains=prefix)["modelSummaries"]}
-    assert remaining == {f"{prefix}w1", f"{prefix}w3", f"{prefix}w4"}
+    assert remaining == {f"{prefix}w1", f"{prefix}w3", f"{prefix}w4", f"{prefix}manual", f"{prefix}staging"}
+    tags = bedrock.list_tags_for_resource(resourceARN=models[f"{prefix}w1"])["tags"]
+    assert {"key": "airflow:model-family", "value": prefix} in tags
     tags = bedrock.list_tags_for_resource(resourceARN=champion)["tags"]
     assert {"key": "stage", "value": "champion"} in tags
     # Only the champion is served: each run undeployed the candidate its gate turned down.

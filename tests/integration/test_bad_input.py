@@ -6,6 +6,7 @@ import pytest
 
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from tests.integration.conftest import DEMO_BUCKET
 from tests.unit.test_request import BAD_INPUTS, GOOD
 
 pytestmark = pytest.mark.integration
@@ -44,3 +45,15 @@ def test_bad_hyperparameters_from_the_run_conf_fail_the_task_before_any_call(run
     )
     assert result.task_states() == {"train": "failed"}
     assert total_requests(emulator) == before
+
+
+@pytest.mark.parametrize("field", ["training_data_uri", "validation_data_uri"])
+def test_a_missing_data_object_fails_every_try_with_no_create_call(run_dag, emulator, unique_name, field):
+    creates = emulator.request_count("CreateModelCustomizationJob")
+    missing = f"s3://{DEMO_BUCKET}/data/{unique_name('absent')}.jsonl"
+    result = run_dag(
+        "it_customize_data_from_conf", conf={"job_name": unique_name("it-missing"), field: missing}
+    )
+    assert result.task_states() == {"train": "failed"}
+    assert result.try_numbers() == {"train": 2}  # the retry looked again, and refused again
+    assert emulator.request_count("CreateModelCustomizationJob") == creates

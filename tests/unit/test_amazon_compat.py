@@ -61,14 +61,44 @@ def test_every_amazon_parameter_is_taken(ours, theirs, call):
         "poke_interval": 5,
         "aws_conn_id": "aws_other",
         "region_name": "eu-west-1",
+        "region": "eu-west-1",  # deprecated there and here; the same Region is not a conflict
         "verify": False,
         "botocore_config": {"retries": {"mode": "standard"}},
     }
-    names = _parameters(theirs) - {"region", *call}
+    names = _parameters(theirs) - set(call)
     for name in names:
         assert name in values, f"no test value for Amazon's {name}"
-    task = ours(**call, **{name: values[name] for name in names})
+    with pytest.warns(DeprecationWarning, match="region='eu-west-1' is deprecated"):
+        task = ours(**call, **{name: values[name] for name in names})
     assert (task.aws_conn_id, task.region_name, task.verify) == ("aws_other", "eu-west-1", False)
+
+
+DROP_INS = [
+    (BedrockCustomizeModelOperator, {"task_id": "t", **ARGS}),
+    (BedrockCustomizeModelCompletedSensor, {"task_id": "t", "job_name": "job"}),
+]
+
+
+@pytest.mark.parametrize(("cls", "call"), DROP_INS, ids=["operator", "sensor"])
+def test_region_is_read_as_region_name_with_a_deprecation(cls, call):
+    """The Amazon classes take region= (their deprecated region_name); a DAG that passes it imports
+    here too, and its job goes to that Region rather than the connection's."""
+    with pytest.warns(DeprecationWarning, match="use region_name='eu-west-1'"):
+        task = cls(**call, region="eu-west-1")
+    assert task.region_name == "eu-west-1"
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="name different Regions"):
+        cls(**call, region="eu-west-1", region_name="us-east-1")
+    assert cls(**call).region_name is None
+
+
+@pytest.mark.parametrize(("cls", "call"), DROP_INS, ids=["operator", "sensor"])
+def test_region_is_taken_by_partial_as_there(cls, call):
+    from airflow.sdk import DAG
+
+    arguments = {key: value for key, value in call.items() if key != "job_name"}
+    with DAG("region_partial", schedule=None):
+        mapped = cls.partial(**arguments, region="eu-west-1").expand(job_name=["a", "b"])
+    assert mapped.partial_kwargs["region"] == "eu-west-1"
 
 
 def test_operator_defaults_and_translation():

@@ -201,6 +201,64 @@ def test_connection_extra_for_other_models_changes_nothing():
     assert resolve_prices(model, {"amazon.titan-text-express-v1": {STORAGE: 9}}) == prices_for(model)
 
 
+NOVA_ARN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0:128k"
+
+
+@pytest.mark.parametrize(
+    ("task_model", "extra_key"),
+    [
+        ("amazon.nova-micro-v1", "amazon.nova-micro-v1:0:128k"),
+        ("amazon.nova-micro-v1", NOVA_ARN),
+        ("amazon.nova-micro-v1:0:128k", "amazon.nova-micro-v1"),
+        (NOVA_ARN, "amazon.nova-micro-v1:0:128k"),
+        ("us.amazon.nova-micro-v1:0", "AMAZON.NOVA-MICRO-V1"),
+        ("acme.house-model-v1", "acme.house-model-v1:0:32k"),  # not in the catalog: the same rule
+    ],
+)
+def test_connection_prices_apply_whichever_form_names_the_model(task_model, extra_key):
+    extra = {extra_key: {TRAINING: 0.002}}
+    prices = resolve_prices(task_model, extra, None, "aws_prod")
+    assert prices is not None and prices.training_per_1k_tokens is not None
+    assert prices.training_per_1k_tokens.usd == 0.002
+    assert (
+        prices.training_per_1k_tokens.source == f"connection 'aws_prod' extra bedrock_prices[{extra_key!r}]"
+    )
+
+
+def test_two_forms_of_one_model_with_different_prices_are_refused():
+    same = {"amazon.nova-micro-v1": {TRAINING: 0.002}, NOVA_ARN: {TRAINING: 0.002}}
+    assert resolve_prices("amazon.nova-micro-v1:0", same).training_per_1k_tokens.usd == 0.002  # type: ignore[union-attr]
+    differ = {"amazon.nova-micro-v1": {TRAINING: 0.002}, NOVA_ARN: {TRAINING: 0.003}}
+    with pytest.raises(InvalidInputError, match="all stand for 'amazon.nova-micro-v1'"):
+        resolve_prices("amazon.nova-micro-v1", differ, None, "aws_prod")
+
+
+@pytest.mark.parametrize(
+    ("extra", "held"),
+    [
+        (
+            {"amazon.titan-text-express-v1": {TRAINING: 0.1}},
+            "connection 'aws_prod' extra bedrock_prices was looked up for 'amazon.nova-micro-v1' (a model's "
+            "bare id: versions, ARNs and inference profiles are brought to it) and holds "
+            "'amazon.titan-text-express-v1', none of them for this model",
+        ),
+        (
+            {"amazon.nova-micro-v1:0:128k": {STORAGE: 1.95}},
+            "connection 'aws_prod' extra bedrock_prices holds 'amazon.nova-micro-v1:0:128k'; its entry "
+            "'amazon.nova-micro-v1:0:128k' applies to 'amazon.nova-micro-v1' and gives storage_per_month",
+        ),
+    ],
+    ids=["no-entry-for-the-model", "entry-without-the-price"],
+)
+def test_a_refusal_for_a_missing_price_says_what_the_extra_holds(extra, held):
+    prices = resolve_prices("amazon.nova-micro-v1:0:128k", extra, None, "aws_prod")
+    result = estimate_training_cost("amazon.nova-micro-v1:0:128k", TOKENS, {"epochCount": 1}, prices)
+    with pytest.raises(BudgetExceededError) as caught:
+        check_training_budget(result, 10.0)
+    assert held in str(caught.value)
+    assert "{'amazon.nova-micro-v1': {'training_per_1k_tokens': USD}}" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

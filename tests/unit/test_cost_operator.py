@@ -11,6 +11,7 @@ import boto3
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.pricing import PRICING_URL, READ_ON
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.operators.base import BedrockAwsMixin
@@ -169,6 +170,19 @@ def test_connection_extra_prices_a_model_and_the_operator_overrides_it(
     assert (from_operator["usd"], from_operator["price_source"]) == (2.5, "price_overrides")
 
 
+def test_connection_prices_keyed_by_a_versioned_id_price_the_bare_id(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection(monkeypatch, emu, bedrock_prices={NOVA: {"training_per_1k_tokens": 0.002}})
+    operator = customize(
+        "cost-nova-bare", base_model_id="amazon.nova-micro-v1", training_tokens=1000, max_estimated_cost=1
+    )
+    cost = run(operator)["estimated_cost"]
+    assert cost["price_per_1k_tokens"] == 0.002 and cost["usd"] is not None
+    assert cost["price_source"] == f"connection '{CONN_ID}' extra bedrock_prices['{NOVA}']"
+    assert emu.request_count(CREATE) == 1
+
+
 def test_unknown_price_with_a_budget_refuses_naming_the_model(emu: BedrockEmulator) -> None:
     operator = customize("cost-unknown", max_estimated_cost=100, training_tokens=10, base_model_id=NOVA)
     with pytest.raises(AirflowFailException, match=r"cannot be estimated.*amazon\.nova-micro-v1:0:128k"):
@@ -183,14 +197,78 @@ def test_unknown_price_without_a_budget_submits_with_an_unknown_estimate(emu: Be
     assert result["estimated_cost"]["usd"] is None and result["estimated_cost"]["tokens"] == 10
 
 
-def test_an_unreadable_training_file_leaves_the_estimate_unknown(emu: BedrockEmulator) -> None:
+@pytest.mark.parametrize("tokens", [None, "1000"], ids=["counted", "given"])
+@pytest.mark.parametrize("field", ["training_data_uri", "validation_data_uri"])
+def test_a_missing_data_object_is_refused_before_any_create(
+    emu: BedrockEmulator, field: str, tokens: str | None
+) -> None:
     missing = f"s3://{BUCKET}/data/missing.jsonl"
-    result = run(customize("cost-missing", training_data_uri=missing))
-    assert result["estimated_cost"]["usd"] is None
-    assert "missing.jsonl does not exist" in result["estimated_cost"]["tokens_basis"]
-    with pytest.raises(AirflowFailException, match="missing.jsonl does not exist"):
-        run(customize("cost-missing-budget", training_data_uri=missing, max_estimated_cost=1))
+    with pytest.raises(InvalidInputError) as caught:
+        run(customize("cost-missing", training_tokens=tokens, **{field: missing}))
+    assert caught.value.fields == [field]
+    assert f"{field}='{missing}': no object exists at that S3 URI" in str(caught.value)
+    assert emu.request_count(CREATE) == 0
+
+
+def test_an_object_the_connection_may_not_see_is_left_to_bedrock() -> None:
+    """S3 answers 403 for a missing key when the caller may not list the bucket: no proof either way."""
+    from botocore.exceptions import ClientError
+
+    from bedrock_provider.core.preflight import CANNOT_TELL, MISSING, PRESENT
+    from bedrock_provider.operators.costs import look_at_object
+
+    def answer(status: int) -> Any:
+        class Hook:
+            def head_object(self, key: str, bucket: str) -> dict[str, Any] | None:
+                if status == 200:
+                    return {"ContentLength": 1}
+                if status == 404:
+                    return None  # S3Hook.head_object's answer to a 404
+                raise ClientError(
+                    {"Error": {"Code": str(status)}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                    "HeadObject",
+                )
+
+        class Operator:
+            s3_hook = Hook()
+
+        return Operator()
+
+    uri = f"s3://{BUCKET}/data/train.jsonl"
+    assert [look_at_object(answer(status), uri) for status in (200, 404, 403)] == [
+        PRESENT,
+        MISSING,
+        CANNOT_TELL,
+    ]
+    with pytest.raises(ClientError):
+        look_at_object(answer(400), uri)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": 1, "prompt": "Question?", "completion": "Answer."},  # a field the format does not have
+        [{"prompt": "Question?", "completion": "Answer."}],  # a JSON array per line
+    ],
+    ids=["extra-id-field", "json-array"],
+)
+def test_a_file_with_no_valid_record_cannot_be_estimated(
+    emu: BedrockEmulator, record: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = f"data/no-valid-{type(record).__name__}.jsonl"
+    body = b"".join(json.dumps(record).encode() + b"\n" for _ in range(20))
+    boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1").put_object(
+        Bucket=BUCKET, Key=key, Body=body
+    )
+    uri = f"s3://{BUCKET}/{key}"
+    with pytest.raises(AirflowFailException, match=r"cannot be estimated.*No training tokens were counted"):
+        run(customize("cost-none-valid", training_data_uri=uri, max_estimated_cost=0.000001))
+    assert emu.request_count(CREATE) == 0
+    # Without a budget the job is the user's call: submitted, with the estimate unknown and a warning.
+    result = run(customize("cost-none-valid-ok", training_data_uri=uri))
     assert emu.request_count(CREATE) == 1
+    assert result["estimated_cost"]["usd"] is None and result["estimated_cost"]["tokens"] == 0
+    assert "No training tokens were counted" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -385,6 +385,28 @@ def check_custom_models(ctx: Ctx) -> None:
     )
 
 
+def check_custom_model_tags(ctx: Ctx) -> None:
+    args = ctx.args(customModelTags=[{"key": "airflow:model-family", "value": "conf"}])
+    model_arn = ctx.wait(ctx.bedrock.create_model_customization_job(**args)["jobArn"])["outputModelArn"]
+    tags = ctx.bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"]
+    assert tags == [{"key": "airflow:model-family", "value": "conf"}]
+
+
+def check_model_status(ctx: Ctx) -> None:
+    args = ctx.args()
+    model_arn = ctx.wait(ctx.bedrock.create_model_customization_job(**args)["jobArn"])["outputModelArn"]
+    name = args["customModelName"]
+    assert ctx.bedrock.get_custom_model(modelIdentifier=model_arn)["modelStatus"] == "Active"
+    ctx.emu.set_custom_model_status(model_arn, "Failed", "artifacts unreadable")
+    failed = ctx.bedrock.get_custom_model(modelIdentifier=model_arn)
+    assert (failed["modelStatus"], failed["failureMessage"]) == ("Failed", "artifacts unreadable")
+    assert ctx.bedrock.list_custom_models(nameContains=name, modelStatus="Active")["modelSummaries"] == []
+    listed = ctx.bedrock.list_custom_models(nameContains=name, modelStatus="Failed")["modelSummaries"]
+    assert [(m["modelArn"], m["modelStatus"]) for m in listed] == [(model_arn, "Failed")]
+    with pytest.raises(ValueError, match="ModelStatus"):
+        ctx.emu.set_custom_model_status(model_arn, "Deleting")
+
+
 def check_tags(ctx: Ctx) -> None:
     arn = ctx.create(jobTags=[{"key": "team", "value": "ml"}])
     ctx.bedrock.tag_resource(resourceARN=arn, tags=[{"key": "stage", "value": "dev"}])

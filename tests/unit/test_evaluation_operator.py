@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import math
 from typing import Any
 
 import pytest
@@ -98,6 +100,49 @@ def test_a_score_below_the_minimum_fails_skips_or_records(
     assert result["passed"] is False and result["scores"]["Builtin.Accuracy"] == 0.55
 
 
+def replace_results(emu: BedrockEmulator, results_uri: str, accuracy: list[float | None]) -> None:
+    """The job's results as lines whose Accuracy results are ``accuracy`` (None is JSON null), one
+    file in place of those the emulator wrote."""
+    _, s3 = clients(emu)
+    prefix = results_uri.removeprefix(f"s3://{BUCKET}/")
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []):
+        s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    lines = [
+        json.dumps(
+            {
+                "automatedEvaluationResult": {
+                    "scores": [
+                        {"metricName": "Accuracy", "result": value},
+                        {"metricName": "Toxicity", "result": 0},
+                    ]
+                }
+            }
+        )
+        for value in accuracy
+    ]
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}models/m/abc_output.jsonl", Body="\n".join(lines).encode())
+
+
+def test_null_and_nan_scores_are_counted_excluded_and_too_few_valid_fail_the_gate(
+    emu: BedrockEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment = deployed(emu)
+    first = evaluate(deployment).execute(context(task_id="evaluate"))
+    replace_results(emu, first["results_uri"], [math.nan] * 500 + [None] * 499 + [1.0])
+    ctx = context(task_id="evaluate")
+    with pytest.raises(AirflowFailException) as failed:
+        evaluate(deployment).execute(ctx)  # adopts the Completed job and reads its results again
+    assert "Builtin.Accuracy has a valid score for 1 of 1000 prompts" in str(failed.value)
+    assert "min_valid_fraction=0.9" in str(failed.value)
+    result = ctx["ti"].xcom["return_value"]
+    assert result["passed"] is False and result["scores"]["Builtin.Accuracy"] == 1.0
+    assert result["valid_scores"] == {"Builtin.Accuracy": 1, "Builtin.Toxicity": 1000}
+    assert "Builtin.Accuracy: 999 of 1000 prompts have no valid score" in capsys.readouterr().out
+    # The gate's own fraction decides: 1 valid score in 1000 passes a limit of one in a thousand.
+    lenient = evaluate(deployment, min_valid_fraction="0.001").execute(context(task_id="evaluate"))
+    assert lenient["passed"] is True and emu.request_count("CreateEvaluationJob") == 1
+
+
 def test_a_rerun_adopts_its_job_and_reads_the_same_scores(emu: BedrockEmulator) -> None:
     deployment = deployed(emu)
     first = evaluate(deployment).execute(context(task_id="evaluate"))
@@ -144,6 +189,8 @@ def test_a_failed_job_fails_the_task_and_the_retry_submits_r2(emu: BedrockEmulat
         ({"min_scores": {"Builtin.Robustness": 0.5}}, "min_scores['Builtin.Robustness']"),
         ({"max_scores": {"Builtin.Toxicity": "high"}}, "max_scores['Builtin.Toxicity']"),
         ({"on_gate_failure": "ignore"}, "on_gate_failure"),
+        ({"min_valid_fraction": 1.5}, "min_valid_fraction"),
+        ({"min_valid_fraction": "most"}, "min_valid_fraction"),
         ({"dataset_uri": None}, "dataset_uri"),
         ({"output_uri": "bucket/evaluations"}, "output_uri"),
         ({"role_arn": "admin"}, "role_arn"),
@@ -185,6 +232,41 @@ def test_a_bad_prompt_dataset_is_refused_naming_its_lines(emu: BedrockEmulator) 
     assert "line 2: prompt: must not be empty" in message
     assert "line 2: referenceResponse: required field is missing" in message
     assert "line 3: not valid JSON" in message
+    assert emu.counts() == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (gzip.compress(PROMPTS), "the file is gzip-compressed"),
+        (b"\xef\xbb\xbf" + PROMPTS, "starts with a UTF-8 byte order mark"),
+        (PROMPTS + b"\n", "line 5: a blank line"),
+    ],
+    ids=["gzip", "byte-order-mark", "blank-line"],
+)
+def test_a_prompt_file_bedrock_cannot_read_is_refused_before_create(
+    emu: BedrockEmulator, body: bytes, expected: str
+) -> None:
+    """The dataset reader tolerates these (the prepare operator rewrites them); Bedrock reads the file
+    as it is, so each is refused before CreateEvaluationJob."""
+    _, s3 = clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="eval/unreadable.jsonl", Body=body)
+    emu.reset_counts()
+    operator = evaluate("amazon.titan-text-express-v1", dataset_uri=f"s3://{BUCKET}/eval/unreadable.jsonl")
+    with pytest.raises(InvalidInputError, match=expected) as error:
+        operator.execute(context())
+    assert error.value.fields == ["dataset_uri"]
+    assert emu.request_count("CreateEvaluationJob") == 0
+
+
+def test_a_prompt_dataset_without_the_jsonl_extension_is_refused_before_any_call(
+    emu: BedrockEmulator,
+) -> None:
+    emu.reset_counts()
+    with pytest.raises(InvalidInputError, match="must have the .jsonl file extension"):
+        evaluate("amazon.titan-text-express-v1", dataset_uri=f"s3://{BUCKET}/eval/prompts.jsonl.gz").execute(
+            context()
+        )
     assert emu.counts() == {}
 
 

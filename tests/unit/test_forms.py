@@ -11,7 +11,14 @@ from bedrock_provider.core.forms import (
     hyperparameter_ranges_markdown,
     hyperparameters_schema,
 )
-from bedrock_provider.core.preflight import check_customization_conf, gate_problems
+from bedrock_provider.core.preflight import (
+    CANNOT_TELL,
+    MISSING,
+    PRESENT,
+    check_customization_conf,
+    check_data_objects,
+    gate_problems,
+)
 from bedrock_provider.core.request import CustomizationRequest
 
 TITAN = "amazon.titan-text-express-v1"
@@ -113,3 +120,13 @@ def test_a_limit_with_validation_data_passes() -> None:
         max_validation_loss=1.5,
     )
     assert checked.hyperparameters == {"epochCount": "2"}
+
+
+def test_data_objects_missing_are_problems_and_unseen_ones_warnings() -> None:
+    answers = {"s3://b/train.jsonl": PRESENT, "s3://b/v1.jsonl": CANNOT_TELL, "s3://b/v2.jsonl": MISSING}
+    with pytest.raises(InvalidInputError) as caught:
+        check_data_objects("s3://b/train.jsonl", ("s3://b/v1.jsonl", "s3://b/v2.jsonl"), answers.__getitem__)
+    assert caught.value.fields == ["validation_data_uri[1]"]
+    warnings = check_data_objects("s3://b/train.jsonl", ("s3://b/v1.jsonl",), answers.__getitem__)
+    assert len(warnings) == 1 and "validation_data_uri='s3://b/v1.jsonl'" in warnings[0]
+    assert "403" in warnings[0]

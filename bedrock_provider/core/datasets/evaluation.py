@@ -4,8 +4,12 @@ The format is "Use prompt datasets for model evaluation in Amazon Bedrock"
 (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-custom.html):
 JSON Lines, one prompt per line with ``prompt`` (required), ``referenceResponse`` (required for
 question and answer, and for the accuracy and robustness metrics) and ``category`` (optional), at
-most 1,000 prompts. The file is read with the dataset reader of customization data (gzip, BOM, CRLF,
-a missing last newline, an overlong line) and each record checked with the same field checks.
+most 1,000 prompts; "each line must be a valid JSON object" and the file has the .jsonl extension
+(https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html). The
+file is read with the dataset reader of customization data and each record checked with the same field
+checks. Bedrock reads the file as it is, so what that reader only tolerates, because the prepare
+operator rewrites it (gzip, a byte order mark), is refused here: the job would fail after it was
+submitted. CRLF line ends and a missing last newline are JSON white space, and pass.
 """
 
 from __future__ import annotations
@@ -53,6 +57,12 @@ class PromptDatasetReport:
             f"  - {line}" for line in lines
         )
 
+    def add_file_problem(self, message: str) -> None:
+        """A problem of the whole file, listed first."""
+        self.problem_count += 1
+        self.problems.insert(0, message)
+        del self.problems[MAX_PROBLEMS_LISTED:]
+
     def add(self, line: int, path: str, message: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS_LISTED:
@@ -62,9 +72,10 @@ class PromptDatasetReport:
 def check_prompt_dataset(stream: BinaryReadable, needs_reference: bool) -> PromptDatasetReport:
     """Read every line; never holds more than one chunk of the file."""
     report = PromptDatasetReport()
+    stats = StreamStats()
     number = 0
     try:
-        for batch in iter_batches(stream, StreamStats()):
+        for batch in iter_batches(stream, stats):
             if batch.kind == OVERLONG:
                 number += 1
                 report.add(number, "", f"a line of {batch.length} bytes is not a prompt record")
@@ -72,10 +83,23 @@ def check_prompt_dataset(stream: BinaryReadable, needs_reference: bool) -> Promp
             for raw in batch.lines:
                 number += 1
                 if not raw.strip():
+                    report.add(number, "", "a blank line; each line must be a JSON object")
                     continue
                 _check_line(raw, number, needs_reference, report)
     except FileLevelError as error:
         report.add(error.line, "", error.message)
+    if stats.bom:
+        # RFC 8259 section 8.1: a JSON text must not start with a byte order mark; a parser only MAY
+        # ignore one. Whether Bedrock's does is not documented, so the file is refused, not guessed at.
+        report.add_file_problem(
+            "the file starts with a UTF-8 byte order mark: save it as UTF-8 without one (a BOM is not "
+            "part of JSON Lines)"
+        )
+    if stats.gzip:
+        report.add_file_problem(
+            "the file is gzip-compressed; Bedrock reads a prompt dataset as plain JSON Lines: upload it "
+            "decompressed (gunzip it, keep the .jsonl name)"
+        )
     return report
 
 

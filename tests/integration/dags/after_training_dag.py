@@ -64,6 +64,7 @@ with DAG(
             "emulator:duration": "1",
             "emulator:final-validation-loss": "{{ dag_run.conf.get('validation_loss', '0.5') }}",
         },
+        model_family=FAMILY,
         poll_interval=0.2,
     )
     deploy = BedrockDeployCustomModelOperator(
@@ -98,7 +99,7 @@ with DAG(
     )
     retire = BedrockCustomModelRetentionOperator(
         task_id="retire",
-        model_name_prefix=FAMILY,
+        model_family=FAMILY,
         keep_last="{{ dag_run.conf.get('keep_last', 2) }}",
         keep_tags=CHAMPION,
         undeploy_models=[

@@ -82,6 +82,19 @@ with _dag("it_customize_bad_input", render_template_as_native_obj=True):
         **{**COMMON, "hyperparameters": "{{ dag_run.conf.get('hyperparameters', {}) }}"},
     )
 
+# The data objects come from the run's conf; a retry follows at once, so a test sees every try.
+with _dag("it_customize_data_from_conf", default_args={"retries": 1, "retry_delay": timedelta(seconds=0)}):
+    BedrockModelCustomizationOperator(
+        task_id="train",
+        **{
+            **COMMON,
+            "training_data_uri": "{{ dag_run.conf.get('training_data_uri') or '"
+            + JOB_ARGS["training_data_uri"]
+            + "' }}",
+            "validation_data_uri": "{{ dag_run.conf.get('validation_data_uri') or '' }}",
+        },
+    )
+
 for mode in ("poke", "reschedule", "deferrable"):
     with _dag(f"it_sensor_{mode}"):
         BedrockModelCustomizationSensor(
