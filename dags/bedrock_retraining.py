@@ -36,7 +36,9 @@ stack adds the latest Sunday's and the next Sunday's partitions when it starts (
 week): its scheduler trains the latest Sunday at once, and the "Next Run" the UI shows is the next
 Sunday, which it trains too if it is still running then. Trigger with a logical date among these
 weeks, or backfill them; any other date fails at once in ``prepare_dataset``, naming the dates that
-exist. A backfilled week older than the champion's is trained and evaluated but not promoted.
+exist. A backfilled week older than the champion's is trained, and its metrics exported, but
+``export_metrics``' gate turns it down (a model trained on older data never dethrones one trained on
+newer data): deploy_candidate, evaluate and promote are skipped, and retire runs as always.
 """
 
 from __future__ import annotations
