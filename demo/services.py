@@ -2,8 +2,8 @@
 CeleryExecutor's broker), each a process of the stack's own, on a free loopback port, with its files
 under the stack's working folder.
 
-Both come from Debian's packages (``postgresql``, ``redis-server``; system-packages.txt lists them and
-``make test`` / ``make e2e`` / ``make demo`` install them when missing). No system service is used:
+Both come from Debian's packages (``postgresql``, ``redis-server``; system-packages-demo.txt lists
+them and ``make test`` / ``make e2e`` / ``make demo`` install them when missing). No system service is used:
 the stack starts its own server and stops it with the rest, so stacks running side by side never
 share a database or a broker.
 
@@ -41,7 +41,9 @@ POSTGRES_SETTINGS = {
     "log_min_messages": "warning",
     "log_min_error_statement": "error",
 }
-INSTALL_HINT = "install Debian's postgresql and redis-server: `make system-packages` (system-packages.txt)"
+INSTALL_HINT = (
+    "install Debian's postgresql and redis-server: `make system-packages-demo` (system-packages-demo.txt)"
+)
 
 
 class ServiceError(RuntimeError):
