@@ -51,7 +51,7 @@ def hyperparameter_grid(params: dict[str, Any], run_id: str, ti: Any = None) -> 
                 {
                     "job_name": name,
                     "custom_model_name": name,
-                    "hyperparameters": {"epochCount": epochs, "batchSize": 1, "learningRate": learning_rate},
+                    "hyperparameters": {"epochCount": epochs, "learningRate": learning_rate},
                 }
             )
     prepared = ti.xcom_pull(task_ids="prepare_dataset")
@@ -119,7 +119,8 @@ with DAG(
             maxItems=4,
             uniqueItems=True,
             title="Learning rates",
-            description="Each above 0 and at most 1 (Titan Text takes 0 to 1; Bedrock's default 0.00001).",
+            description="Each above 0 and at most 1 (Nova Micro takes 0.000001 to 0.0001; Bedrock's default "
+            "0.00001).",
         ),
         "epoch_counts": Param(
             [1, 2],

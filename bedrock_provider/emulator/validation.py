@@ -39,10 +39,11 @@ BASE64_PREFIX = "base64:"
 
 
 @functools.cache
-def service_model() -> Any:
+def service_model(service: str = "bedrock") -> Any:
+    """botocore's model of a service: "bedrock" (the control plane) or "bedrock-runtime"."""
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("bedrock")
+    return botocore.session.get_session().get_service_model(service)
 
 
 @functools.cache
@@ -123,9 +124,9 @@ def constraint_message(violations: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(violations)
 
 
-def check_input(operation: str, params: Mapping[str, Any]) -> None:
+def check_input(operation: str, params: Mapping[str, Any], service: str = "bedrock") -> None:
     """Raise Bedrock's ValidationException listing every constraint of the model the input breaks."""
-    shape = service_model().operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     violations: list[str] = []
     if shape is not None:
         _violations(params, shape, "", violations)

@@ -48,6 +48,7 @@ class ResourceCreation(ABC):
             raise validation_error(
                 f"Invalid modelArn {model_arn!r}: expected the ARN of a custom model (such as {model.arn})."
             )
+        refusals.on_demand_model(self.customization, model_arn, "modelArn")
         _refuse_name_in_use(self.deployments, name, "modelDeploymentName", "deployment")
         return Deployment(
             **self._new_served_model_fields("custom-model-deployment", body),
@@ -83,10 +84,11 @@ class ResourceCreation(ABC):
             raise validation_error(role_problem)
         for index, model in enumerate(request["inference_config"]["models"]):
             self._advance_all()
+            if "bedrockModel" not in model:  # your own inference responses: nothing to invoke
+                continue
             refusals.check_evaluated_model(
                 model["bedrockModel"]["modelIdentifier"],
                 f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
-                self.deployments,
                 self.throughputs,
                 self.customization,
             )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_provider.emulator.models import iso
+from bedrock_provider.emulator.post_training.precomputed import source_identifiers
 
 # An evaluation job's score for one metric: "emulator:score:Builtin.Accuracy" = "0.82".
 TAG_SCORE_PREFIX = "emulator:score:"
@@ -243,7 +244,10 @@ class EvaluationJob(PostTrainingResource):
             "evaluationTaskTypes": [str(c.get("taskType")) for c in self.dataset_metric_configs],
             "modelIdentifiers": self.model_identifiers,
             "inferenceConfigSummary": {
-                "modelConfigSummary": {"bedrockModelIdentifiers": self.model_identifiers}
+                "modelConfigSummary": {
+                    "bedrockModelIdentifiers": self.model_identifiers,
+                    "precomputedInferenceSourceIdentifiers": source_identifiers(self.inference_config),
+                }
             },
             "applicationType": self.application_type,
         }

@@ -8,7 +8,8 @@ Amazon S3" (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluatio
 "modelResponses": [{"response", "modelIdentifier"}]}``. Custom prompt datasets follow "Use prompt
 datasets for model evaluation" (model-evaluation-prompt-datasets-custom.html): ``prompt`` always,
 ``referenceResponse`` for question and answer and for the accuracy and robustness metrics, at most
-1,000 prompts.
+1,000 prompts. A job on your own inference responses (post_training/precomputed.py) reads each
+prompt's response from the dataset and writes its results under the inferenceSourceIdentifier.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from typing import Any
 from bedrock_provider.core.s3 import split_s3_uri
 from bedrock_provider.emulator.errors import validation_error
 from bedrock_provider.emulator.post_training.models import TAG_SCORE_PREFIX, EvaluationJob
+from bedrock_provider.emulator.post_training.precomputed import (
+    LOW_IS_GOOD,
+    responses_problem,
+    source_identifiers,
+)
 from bedrock_provider.emulator.training import ObjectStore
 
 # Custom prompt datasets hold at most this many prompts.
@@ -54,7 +60,13 @@ def write_results(job: EvaluationJob, objects: ObjectStore) -> str | None:
         records, problem = _prompts(objects, dataset, config["metricNames"], str(config["taskType"]))
         if problem is not None:
             return problem
-        for model in job.model_identifiers:
+        for source in source_identifiers(job.inference_config):
+            location = dataset["datasetLocation"]["s3Uri"]
+            for number, record in enumerate(records, start=1):
+                problem = responses_problem(record, source, location, number)
+                if problem is not None:
+                    return problem
+        for model in [*job.model_identifiers, *source_identifiers(job.inference_config)]:
             lines = [
                 json.dumps(_scored(job, model, config, index, record)) for index, record in enumerate(records)
             ]
@@ -127,13 +139,15 @@ def _scored(
         else:
             seed = "\x1f".join([model, str(config["dataset"]["name"]), metric, str(index)])
             fraction = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") / 2**64
-            low, high = (0.0, 0.08) if _short_metric(metric) == "Toxicity" else (0.55, 0.95)
+            low, high = (0.0, 0.08) if _short_metric(metric) in LOW_IS_GOOD else (0.55, 0.95)
             value = round(low + (high - low) * fraction, 4)
         scores.append({"metricName": _short_metric(metric), "result": value})
+    brought = record.get("modelResponses")
     return {
         "automatedEvaluationResult": {"scores": scores},
-        "inputRecord": record,
-        "modelResponses": [{"response": f"Response {index + 1} of {model}", "modelIdentifier": model}],
+        "inputRecord": {key: value for key, value in record.items() if key != "modelResponses"},
+        "modelResponses": brought
+        or [{"response": f"Response {index + 1} of {model}", "modelIdentifier": model}],
     }
 
 

@@ -10,8 +10,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_provider.emulator.arns import DEPLOYMENT_ARN_RE
 from bedrock_provider.emulator.errors import validation_error
+from bedrock_provider.emulator.post_training import precomputed
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
 BUILTIN_DATASET_PREFIX = "Builtin."
@@ -19,7 +19,9 @@ BUILTIN_DATASET_PREFIX = "Builtin."
 
 def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
     """CreateEvaluationJob's request (automated model evaluation; human and RAG are refused)."""
-    check_input("CreateEvaluationJob", _deployments_as_provisioned(body))
+    # botocore's EvaluationBedrockModelIdentifier pattern is enforced as it is: it has no
+    # custom-model-deployment ARN, so AWS refuses one as bedrockModel.modelIdentifier.
+    check_input("CreateEvaluationJob", body)
     config = body["evaluationConfig"]
     if "automated" not in config:
         raise validation_error(
@@ -31,11 +33,7 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(
             "applicationType RagEvaluation needs a knowledge base; this emulator has none."
         )
-    models = (body.get("inferenceConfig") or {}).get("models") or []
-    if not models or not all("bedrockModel" in model for model in models):
-        raise validation_error(
-            "inferenceConfig.models must name Bedrock models (bedrockModel.modelIdentifier)."
-        )
+    precomputed.check_models(body)
     for index, item in enumerate(config["automated"]["datasetMetricConfigs"], start=1):
         dataset = item["dataset"]
         if "datasetLocation" not in dataset and not str(dataset["name"]).startswith(BUILTIN_DATASET_PREFIX):
@@ -56,23 +54,3 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
         "description": body.get("jobDescription"),
         "kms_key_id": body.get("customerEncryptionKeyId"),
     }
-
-
-def _deployments_as_provisioned(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The request with custom model deployment ARNs checked as provisioned model ARNs.
-
-    botocore's pattern of EvaluationBedrockModelIdentifier lists provisioned models but not the newer
-    custom model deployments, which Bedrock documents as the way to invoke a custom model on demand;
-    the emulator takes both, and checks a deployment ARN's shape against the same rules.
-    """
-    checked = copy.deepcopy(dict(body))
-    for model in (checked.get("inferenceConfig") or {}).get("models") or []:
-        bedrock_model = model.get("bedrockModel") if isinstance(model, dict) else None
-        if not isinstance(bedrock_model, dict):
-            continue
-        identifier = bedrock_model.get("modelIdentifier")
-        if isinstance(identifier, str) and DEPLOYMENT_ARN_RE.match(identifier):
-            bedrock_model["modelIdentifier"] = identifier.replace(
-                ":custom-model-deployment/", ":provisioned-model/"
-            )
-    return checked
