@@ -25,6 +25,8 @@ MODES = (ON_DEMAND, PROVISIONED)
 COMMITMENTS = ("OneMonth", "SixMonths")
 # The tag that tells our own resources from a stranger's: the task instance's client token.
 OWNER_TAG = "airflow:task-token"
+# The prefix of every tag the provider itself sets (the owner token, promotion's last-good model...).
+PROVIDER_TAG_PREFIX = "airflow:"
 
 # ModelDeploymentName and ProvisionedModelName.
 RESOURCE_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
@@ -88,10 +90,23 @@ class DeploymentRequest:
                     "commitment_duration", commitment, "applies to mode='provisioned' only; leave it None"
                 )
             )
-        if self.description is not None and (
-            not isinstance(self.description, str) or not 1 <= len(self.description) <= 2048
+        # An empty description (a blank form field, an unset template variable) is no description:
+        # Bedrock's CustomModelDeploymentDescription is 1 to 2048 characters (botocore bedrock/2023-04-20).
+        description = None if self.description == "" else self.description
+        if description is not None and (
+            not isinstance(description, str) or not 1 <= len(description) <= 2048
         ):
-            problems.append(Problem("description", self.description, "must be 1 to 2048 characters"))
+            problems.append(Problem("description", description, "must be 1 to 2048 characters"))
+        elif description is not None and mode == PROVISIONED:
+            # CreateProvisionedModelThroughputRequest has no description member (botocore bedrock/2023-04-20).
+            problems.append(
+                Problem(
+                    "description",
+                    description,
+                    "a provisioned throughput has no description (CreateProvisionedModelThroughput takes "
+                    "none); leave it None, or put it in tags",
+                )
+            )
         tags = {t["key"]: t["value"] for t in parse_tags(self.tags, "tags", problems)}
         if OWNER_TAG in tags:
             problems.append(Problem("tags", self.tags, f"{OWNER_TAG!r} is set by the operator itself"))
@@ -104,7 +119,7 @@ class DeploymentRequest:
             model_units=units or 1,
             commitment_duration=commitment,
             tags=tags,
-            description=self.description,
+            description=description,
         )
 
 
@@ -166,7 +181,30 @@ class ValidDeployment:
                         f"the existing deployment has {existing.get('commitmentDuration')}",
                     )
                 )
+        elif (existing.get("description") or None) != self.description:
+            # UpdateCustomModelDeploymentRequest takes only modelArn (botocore bedrock/2023-04-20): a
+            # deployment's description cannot be changed, so an edited one is refused, never ignored.
+            found.append(
+                Problem(
+                    "description",
+                    self.description,
+                    f"the existing deployment's is {existing.get('description')!r}, and Bedrock cannot "
+                    "change a deployment's description (UpdateCustomModelDeployment takes only the model); "
+                    "set description back to it",
+                )
+            )
         return found
+
+    def tag_changes(self, existing_tags: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """(the requested tags an existing deployment lacks or holds another value of, the tags it
+        carries that the request does not name). The operator's own ``airflow:`` tags are neither."""
+        to_apply = {key: value for key, value in self.tags.items() if existing_tags.get(key) != value}
+        unrequested = {
+            key: value
+            for key, value in existing_tags.items()
+            if key not in self.tags and not key.startswith(PROVIDER_TAG_PREFIX)
+        }
+        return to_apply, unrequested
 
 
 def replacement_token(token: str, replaced_arn: str) -> str:

@@ -154,6 +154,10 @@ class BedrockResourceHook(LeasedClientHook):
         tags = self.client.list_tags_for_resource(resourceARN=arn).get("tags", [])
         return {str(tag["key"]): str(tag["value"]) for tag in tags}
 
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        """TagResource: add these tags, or change their values (others are kept)."""
+        self.client.tag_resource(resourceARN=arn, tags=[{"key": k, "value": v} for k, v in tags.items()])
+
     # -- listing -------------------------------------------------------------------------------------
 
     def paginate(self, method: str, result_key: str, **filters: Any) -> Iterator[Description]:

@@ -19,7 +19,7 @@ from bedrock_provider.core.amazon_compat import (
 )
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
-from bedrock_provider.core.kill import kill_decision, stop_actions
+from bedrock_provider.core.kill import KillRule, stop_actions
 from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
@@ -332,18 +332,11 @@ class BedrockModelCustomizationOperator(
         stop_job_on_kill (see bedrock_provider.core.kill)."""
         if not self.job_arn:
             return
-        stop_on = stop_actions(self.stop_job_on_kill)
-        if not stop_on:
-            self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_arn)
-            return
-        from bedrock_provider.triggers.user_action import user_action
+        from bedrock_provider.triggers.user_action import act_on_kill
 
-        stop, why = kill_decision(user_action(getattr(self, "_task_instance", None)), stop_on)
-        if not stop:
-            self.log.info("Task killed; job %s left running: %s", self.job_arn, why)
-            return
-        if self.hook.stop_job(self.job_arn):
-            self.log.info("Task killed; stop requested for job %s (%s)", self.job_arn, why)
+        rule = KillRule.of("stop_job_on_kill", self.stop_job_on_kill, "job", self.job_arn, "stop")
+        job_arn = self.job_arn
+        act_on_kill(rule, self._task_instance, lambda: bool(self.hook.stop_job(job_arn)), self.log)
 
 
 class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
@@ -18,6 +18,7 @@ from bedrock_provider.core.deployment import (
     replacement_token,
 )
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
+from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import deployment_lineage
 from bedrock_provider.core.on_demand import on_demand_problem
 from bedrock_provider.core.resources import ResourceKind
@@ -66,7 +67,10 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param deferrable: wait in the triggerer, holding no worker slot.
     :param poll_interval: seconds between status checks.
     :param max_wait: give up waiting after this many seconds; None waits as long as it takes.
-    :param delete_on_kill: when the task is killed while the deployment is not yet ready, delete it.
+    :param delete_on_kill: on which user actions on the waiting task a deployment that is not ready yet
+        is deleted: True on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves
+        it to become ready), False never, or a set of "mark_failed", "clear", "mark_success"
+        (bedrock_provider.core.kill).
     :param max_hourly_cost: budget in USD per hour for a provisioned throughput: its hourly price
         (model units x the base model's price for the commitment) is logged before it is created, and
         a higher (or unknown) one is refused before any Create call. None: no budget.
@@ -91,7 +95,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     max_hourly_cost: float | str | None
     price_overrides: dict[str, Any] | None
     wait_for_completion: bool
-    delete_on_kill: bool
+    delete_on_kill: bool | Iterable[str]
 
     def __init__(
         self,
@@ -107,22 +111,25 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 30,
         max_wait: float | None = None,
-        delete_on_kill: bool = True,
+        delete_on_kill: bool | Iterable[str] = True,
         max_hourly_cost: float | str | None = None,
         price_overrides: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_wait_settings(poll_interval, max_wait)
+        stop_actions(delete_on_kill, "delete_on_kill")  # refused here, where the DAG is parsed
         self.keep_arguments(locals(), *DEPLOYMENT_FIELDS, *WAIT_SETTINGS, "delete_on_kill")
         self.deployment_arn: str | None = None
         self._kind: ResourceKind | None = None
+        self._task_instance: Any = None
 
     def build_request(self) -> DeploymentRequest:
         return self.request_from_attributes(DeploymentRequest)
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()
+        self._task_instance = context["ti"]
         started_at = time.time()
         # The task instance's token for this deployment name (see TaskIdentity.client_request_token).
         owner = task_identity(context).client_request_token(request.deployment_name, request.mode)
@@ -149,16 +156,24 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         if not self.wait_for_completion:
             return deployment_result(kind, description, request.mode, adopted=adopted)
         final = self.wait_for_resource(
-            kind, self.deployment_arn, started_at, cleanup_on_kill=self.delete_on_kill
+            kind,
+            self.deployment_arn,
+            started_at,
+            kill_parameter="delete_on_kill",
+            resume_kwargs={"adopted": adopted},
         )
         return self._finish(kind, final, request.mode, adopted)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, adopted: bool = False
+    ) -> dict[str, Any]:
+        """``adopted`` comes from the deferring try (a task deferred by an earlier version of this
+        operator, which did not pass it, resumes as False)."""
         kind, description = self.resource_from_event(event)
-        return self._finish(kind, description, str(self.mode), adopted=None)
+        return self._finish(kind, description, str(self.mode), adopted=bool(adopted))
 
     def _finish(
-        self, kind: ResourceKind, description: dict[str, Any], mode: str, adopted: bool | None
+        self, kind: ResourceKind, description: dict[str, Any], mode: str, adopted: bool
     ) -> dict[str, Any]:
         result = deployment_result(kind, description, mode, adopted=adopted)
         self.record_lineage(deployment_lineage(result))
@@ -219,7 +234,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         existing = hook.find(kind, request.deployment_name)
         if existing is not None:
             arn = str(existing[kind.arn_field])
-            if hook.list_tags(arn).get(OWNER_TAG) != owner:
+            existing_tags = hook.list_tags(arn)
+            if existing_tags.get(OWNER_TAG) != owner:
                 raise JobConflictError(
                     f"A {kind.label} named {request.deployment_name} ({arn}) exists but was not created by "
                     "this task instance, so it is not adopted. Give each run its own deployment_name, e.g. "
@@ -241,6 +257,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                     arn,
                     existing.get("status"),
                 )
+                self._apply_tag_changes(request, arn, existing_tags)
                 return existing, True
             self.log.warning(
                 "This task instance's %s %s Failed (%s); deleting it and deploying again",
@@ -258,11 +275,32 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         self._kind = kind
         return hook.describe(kind, arn), False
 
-    def on_kill(self) -> None:
-        """Delete a deployment this task made that is not ready yet (the worker was waiting on it)."""
-        if not self.deployment_arn or self._kind is None or not self.delete_on_kill:
-            return
-        if self.resource_hook.cleanup(self._kind, self.deployment_arn):
+    def _apply_tag_changes(self, request: ValidDeployment, arn: str, existing_tags: dict[str, str]) -> None:
+        """Bring an adopted deployment's tags to what the task asks for now (the deployment is this task
+        instance's own: its owner tag says so). Tags the task does not name are left: they may be
+        someone else's, set by hand."""
+        to_apply, unrequested = request.tag_changes(existing_tags)
+        if to_apply:
+            self.resource_hook.tag_resource(arn, to_apply)
             self.log.info(
-                "Task killed; deleted %s %s, which was not ready", self._kind.label, self.deployment_arn
+                "Tags of %s changed since it was created; applied: %s",
+                arn,
+                ", ".join(
+                    f"{key}: {existing_tags.get(key)!r} -> {value!r}" for key, value in to_apply.items()
+                ),
             )
+        if unrequested:
+            self.log.warning(
+                "%s carries tags that tags= no longer names, left as they are (they may have been set by "
+                "hand): %s. To remove them: aws bedrock untag-resource --resource-arn %s --tag-keys %s",
+                arn,
+                ", ".join(f"{key}={value!r}" for key, value in unrequested.items()),
+                arn,
+                " ".join(unrequested),
+            )
+
+    def on_kill(self) -> None:
+        """The worker's blocking wait killed: delete the deployment if not ready yet, on the user actions
+        in delete_on_kill only (see bedrock_provider.core.kill)."""
+        if self._kind is not None:
+            self.kill_resource(self._kind, self.deployment_arn, "delete_on_kill")

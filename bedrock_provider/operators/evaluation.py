@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from bedrock_provider.core.evaluation import (
     results_prefix,
 )
 from bedrock_provider.core.evaluation_scores import DEFAULT_MIN_VALID_FRACTION, ScoreTally, evaluate_scores
+from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import evaluation_lineage
 from bedrock_provider.core.names import TaskIdentity, attempt_name
 from bedrock_provider.core.precomputed_inference import (
@@ -100,7 +101,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         on-demand deployment.
     :param inference_config: Converse's inferenceConfig for the deployment's responses, e.g.
         ``{"maxTokens": 512, "temperature": 0}``.
-    :param stop_job_on_kill: stop the job when the task is killed while it runs.
+    :param stop_job_on_kill: on which user actions on the waiting task the running job is stopped: True
+        on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves it to finish),
+        False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
     :param if_job_differs: what a retry does when this task instance's earlier job evaluated something
         else (another model, dataset, metrics or output: the deployment was re-created since):
         "fail" (default) names each difference; "resubmit" submits a fresh job under the next suffix.
@@ -126,7 +129,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     # Set by self.keep_arguments in __init__; declared for the type checker.
     evaluation_task_type: str
     wait_for_completion: bool
-    stop_job_on_kill: bool
+    stop_job_on_kill: bool | Iterable[str]
     inference_config: dict[str, Any] | None
 
     def __init__(
@@ -151,12 +154,13 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,
         max_wait: float | None = None,
-        stop_job_on_kill: bool = True,
+        stop_job_on_kill: bool | Iterable[str] = True,
         if_job_differs: str = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_wait_settings(poll_interval, max_wait)
+        stop_actions(stop_job_on_kill, "stop_job_on_kill")  # refused here, where the DAG is parsed
         # BaseOperator.task_type is the operator's class name: the parameter is kept under another name.
         self.keep_arguments(
             locals(),
@@ -169,6 +173,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             raise ValueError(f"if_job_differs={if_job_differs!r}: must be one of {', '.join(IF_JOB_DIFFERS)}")
         self.if_job_differs = if_job_differs
         self.job_arn: str | None = None
+        self._task_instance: Any = None
 
     def build_request(self) -> EvaluationRequest:
         return self.request_from_attributes(EvaluationRequest, task_type=self.evaluation_task_type)
@@ -181,6 +186,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()
+        self._task_instance = context["ti"]
         if request.dataset_uri:
             self._check_dataset(request)
         started_at = time.time()
@@ -195,7 +201,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
                 "status": description["status"],
             }
         final = self.wait_for_resource(
-            EVALUATION_JOB, self.job_arn, started_at, cleanup_on_kill=self.stop_job_on_kill
+            EVALUATION_JOB, self.job_arn, started_at, kill_parameter="stop_job_on_kill"
         )
         return self._finish(context, request, final)
 
@@ -385,9 +391,6 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         return tally
 
     def on_kill(self) -> None:
-        if (
-            self.job_arn
-            and self.stop_job_on_kill
-            and self.resource_hook.cleanup(EVALUATION_JOB, self.job_arn)
-        ):
-            self.log.info("Task killed; stop requested for evaluation job %s", self.job_arn)
+        """The worker's blocking wait killed: stop the running job on the user actions in
+        stop_job_on_kill only (see bedrock_provider.core.kill)."""
+        self.kill_resource(EVALUATION_JOB, self.job_arn, "stop_job_on_kill")

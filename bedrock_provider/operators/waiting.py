@@ -1,8 +1,9 @@
 """Waiting for a Bedrock resource from an operator: deferred to the triggerer, or blocking in the worker.
 
 Every operator that waits for a deployment, a provisioned throughput or an evaluation job uses the
-same two steps: ``wait_for_resource`` (defer with BedrockResourceTrigger, or block through the
-hook's wait) and ``resource_from_event`` (what the trigger's event says, as a description).
+same steps: ``wait_for_resource`` (defer with BedrockResourceTrigger, or block through the hook's
+wait), ``resource_from_event`` (what the trigger's event says, as a description), and
+``kill_resource`` (the worker's on_kill, by the same rule as the trigger's: core.kill).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core import states
+from bedrock_provider.core.kill import KillRule
 from bedrock_provider.core.resources import ResourceKind, kind_of
 
 if TYPE_CHECKING:
@@ -44,10 +46,15 @@ class ResourceWaitMixin:
         arn: str,
         started_at: float,
         *,
-        cleanup_on_kill: bool,
+        kill_parameter: str,
         method_name: str = "execute_complete",
+        resume_kwargs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The resource's final description; in deferrable mode this defers and returns nothing here."""
+        """The resource's final description; in deferrable mode this defers and returns nothing here.
+
+        ``kill_parameter`` names the operator's on-kill setting (e.g. "delete_on_kill"), handed to the
+        trigger; ``resume_kwargs`` reach ``method_name`` with the event.
+        """
         description = self.resource_hook.describe(kind, arn)
         if kind.is_terminal(str(description.get("status"))):
             return description
@@ -63,11 +70,13 @@ class ResourceWaitMixin:
                     identifier=arn,
                     poll_interval=self.poll_interval,
                     max_wait=self.max_wait,
-                    cleanup_on_kill=cleanup_on_kill,
+                    cleanup_on_kill=getattr(self, kill_parameter),
+                    kill_parameter=kill_parameter,
                     started_at=started_at,
                     **self.aws_trigger_kwargs(),  # type: ignore[attr-defined]
                 ),
                 method_name=method_name,
+                kwargs=resume_kwargs,
             )
         self.log.info(  # type: ignore[attr-defined]
             "Waiting for %s %s: checking every %s s", kind.label, arn, self.poll_interval
@@ -87,3 +96,20 @@ class ResourceWaitMixin:
         if event["status"] in (states.TIMEOUT, states.ERROR):
             raise AirflowException(str(event.get("message") or f"Waiting for {kind.label} ended: {event}"))
         return kind, self.resource_hook.describe(kind, str(event["arn"]))
+
+    def kill_resource(self, kind: ResourceKind, arn: str | None, kill_parameter: str) -> None:
+        """The worker's on_kill (a blocking wait): stop or delete the resource, if not ready yet, only
+        for the user actions ``kill_parameter`` names, as the trigger's on_kill does."""
+        if not arn or kind.cleanup_action is None:
+            return
+        from bedrock_provider.triggers.user_action import act_on_kill
+
+        rule = KillRule.of(
+            kill_parameter, getattr(self, kill_parameter), kind.label, arn, kind.cleanup_action
+        )
+        act_on_kill(
+            rule,
+            getattr(self, "_task_instance", None),
+            lambda: self.resource_hook.cleanup(kind, arn),
+            self.log,  # type: ignore[attr-defined]
+        )

@@ -1,6 +1,6 @@
 """What every trigger of this provider shares, written once (operators/base.py does the same for the
 operators and sensors): the four AWS connection parameters, their serialization with the trigger's
-own, and the hook made from them.
+own, the hook made from them, and on_kill (a user's action means the same for every kind: core.kill).
 
 A trigger is rebuilt in the triggerer from ``serialize()``'s kwargs, so every constructor parameter
 is kept as an attribute of the same name, and serialized from the constructor's signature: a
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger
 
+from bedrock_provider.core.kill import KillRule
 from bedrock_provider.hooks import aws_hook_kwargs
 
 AWS_CONNECTION_PARAMETERS = ("aws_conn_id", "region_name", "verify", "botocore_config")
@@ -69,6 +70,33 @@ class BedrockAwsTrigger(BaseTrigger):
 
     def hook(self) -> Any:
         return self.make_hook(self.connection_kwargs())
+
+    # -- a user's action on the deferred task (bedrock_provider.core.kill) ---------------------------
+
+    def kill_rule(self) -> KillRule:
+        """Which user actions stop or delete what this trigger waits for."""
+        raise NotImplementedError
+
+    async def act_on_kill(self) -> bool:
+        """Stop or delete what this trigger waits for; False when there was nothing left to do."""
+        raise NotImplementedError
+
+    async def warm_up_for_kill(self) -> None:
+        """Called when a wait starts: ready the task-state lookup, so a kill does not wait for it."""
+        if self.kill_rule().actions:
+            from bedrock_provider.triggers.user_action import warm_up
+
+            await warm_up(getattr(self, "task_instance", None))
+
+    async def on_kill(self) -> None:
+        """Airflow 3.3 calls this when a user marks the deferred task failed or succeeded, or clears
+        it, and when the trigger moves to another triggerer. The task instance's state tells which;
+        the resource is stopped or deleted only for the actions of kill_rule (default: mark-failed)."""
+        from bedrock_provider.triggers.user_action import act_on_kill_async
+
+        await act_on_kill_async(
+            self.kill_rule(), getattr(self, "task_instance", None), self.act_on_kill, self.log
+        )
 
 
 def hook_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from bedrock_provider.core import push_mode, states, watch
 from bedrock_provider.core.deadline import TIMED_OUT, sleep_or_time_out, until_deadline
 from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
 from bedrock_provider.core.job_events import error_event
-from bedrock_provider.core.kill import kill_decision, serializable_stop_actions, stop_actions
+from bedrock_provider.core.kill import KillRule, serializable_stop_actions
 from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.retry import retry_delay
 from bedrock_provider.core.snapshots import ListFailure, Snapshot
@@ -133,7 +133,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
                 yield item
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
-        await self._prepare_for_kill()
+        await self.warm_up_for_kill()
         state = self._watch()
         failures = FailureRun(self.max_failure_duration)
         await load_hook_modules()
@@ -190,7 +190,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
                 self.job_identifier,
                 self.poll_interval,
             )
-        await self._prepare_for_kill()
+        await self.warm_up_for_kill()
         state = self._watch()
         failures = FailureRun(self.max_failure_duration)
         await load_hook_modules()
@@ -283,34 +283,12 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
     def _log_progress(self, state: Watch, progress: str) -> None:
         self.log.info("%s", states.progress_line(progress, time.time() - state.started_at))
 
-    async def _prepare_for_kill(self) -> None:
-        if stop_actions(self.stop_job_on_kill):
-            from bedrock_provider.triggers.user_action import warm_up
+    def kill_rule(self) -> KillRule:
+        return KillRule.of("stop_job_on_kill", self.stop_job_on_kill, "job", self.job_identifier, "stop")
 
-            await warm_up(getattr(self, "task_instance", None))
-
-    async def on_kill(self) -> None:
-        """Airflow 3.3 calls this when a user marks the deferred task failed or succeeded, or clears
-        it (and when the trigger moves to another triggerer). The task instance's state tells which;
-        the job is stopped only for the actions in stop_job_on_kill (default: mark-failed). See
-        bedrock_provider.core.kill."""
-        stop_on = stop_actions(self.stop_job_on_kill)
-        if not stop_on:
-            self.log.info("Task killed; job %s left running (stop_job_on_kill=False)", self.job_identifier)
-            return
-        from bedrock_provider.triggers.user_action import user_action_async
-
-        action = await user_action_async(getattr(self, "task_instance", None))
-        stop, why = kill_decision(action, stop_on)
-        if not stop:
-            self.log.info("Task killed; job %s left running: %s", self.job_identifier, why)
-            return
+    async def act_on_kill(self) -> bool:
         await load_hook_modules()
-        stopped = await self.hook().stop_job_async(self.job_identifier)
-        if stopped:
-            self.log.info("Task killed; stop requested for job %s (%s)", self.job_identifier, why)
-        else:
-            self.log.info("Task killed; job %s had already ended, nothing to stop", self.job_identifier)
+        return bool(await self.hook().stop_job_async(self.job_identifier))
 
 
 # Importing them loads boto3, botocore and the Amazon provider: 0.3-0.7 s that, on the triggerer's

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
+from bedrock_provider.core.kill import KillRule, serializable_stop_actions
 from bedrock_provider.core.resources import ResourceWatch, kind_of
 from bedrock_provider.triggers.base import BedrockAwsTrigger
 
@@ -29,8 +30,12 @@ class BedrockResourceTrigger(BedrockAwsTrigger):
     :param identifier: the resource's ARN (or name, where its Get call takes one).
     :param poll_interval: seconds between describes.
     :param max_wait: give up (status "timeout") this many seconds after ``started_at``.
-    :param cleanup_on_kill: when the user kills the deferred task, delete (deployments, provisioned
-        throughput) or stop (jobs) the resource if it is not ready yet.
+    :param cleanup_on_kill: on which user actions on the deferred task the resource, if not ready yet,
+        is deleted (deployments, provisioned throughput) or stopped (jobs): True on mark-failed only (a
+        cleared task's next try adopts it; mark-succeeded leaves it), False never, or a set of
+        "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
+    :param kill_parameter: the operator parameter cleanup_on_kill came from, named in the kill's log
+        (e.g. "delete_on_kill").
     :param started_at: epoch seconds the wait began, kept across triggerer restarts.
     """
 
@@ -42,12 +47,13 @@ class BedrockResourceTrigger(BedrockAwsTrigger):
         identifier: str,
         poll_interval: float = 30,
         max_wait: float | None = None,
-        cleanup_on_kill: bool = True,
+        cleanup_on_kill: bool | Iterable[str] = True,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
         botocore_config: dict[str, Any] | None = None,
         started_at: float | None = None,
+        kill_parameter: str = "cleanup_on_kill",
     ) -> None:
         kind_of(kind)
         super().__init__(
@@ -57,11 +63,13 @@ class BedrockResourceTrigger(BedrockAwsTrigger):
         self.identifier = identifier
         self.poll_interval = poll_interval
         self.max_wait = max_wait
-        self.cleanup_on_kill = cleanup_on_kill
+        self.cleanup_on_kill = serializable_stop_actions(cleanup_on_kill, kill_parameter)
         self.started_at = started_at if started_at is not None else time.time()
+        self.kill_parameter = kill_parameter
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         watch = ResourceWatch(kind_of(self.kind), self.identifier, self.started_at, self.max_wait)
+        await self.warm_up_for_kill()
         hook = self.hook()
         # The lease keeps the shared client open for the whole wait instead of per describe.
         async with hook.async_client():
@@ -103,15 +111,14 @@ class BedrockResourceTrigger(BedrockAwsTrigger):
             self.log.info("%s", watch.progress(changed, time.time()))
         return event, delay
 
-    async def on_kill(self) -> None:
-        """Airflow 3.3 calls this when a user kills the deferred task: clean up a resource not ready yet."""
+    def kill_rule(self) -> KillRule:
         kind = kind_of(self.kind)
-        if not self.cleanup_on_kill or kind.cleanup_action is None:
-            self.log.info("Task killed; %s %s left as it is", kind.label, self.identifier)
-            return
-        if await self.hook().cleanup_async(kind, self.identifier):
-            self.log.info(
-                "Task killed; %s requested for %s %s", kind.cleanup_action, kind.label, self.identifier
-            )
-        else:
-            self.log.info("Task killed; %s %s was ready or gone, left as it is", kind.label, self.identifier)
+        # A kind with nothing to stop or delete is never acted on.
+        actions = self.cleanup_on_kill if kind.cleanup_action else False
+        return KillRule.of(
+            self.kill_parameter, actions, kind.label, self.identifier, str(kind.cleanup_action)
+        )
+
+    async def act_on_kill(self) -> bool:
+        """Delete or stop the resource if it is not ready yet (a ready one is left as it is)."""
+        return bool(await self.hook().cleanup_async(kind_of(self.kind), self.identifier))

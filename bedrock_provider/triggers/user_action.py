@@ -1,7 +1,9 @@
 """Which action a user took on a killed task: the task instance's state, read through Airflow's
-supervisor channel (the triggerer's and the worker's own, so no database access and no API token).
+supervisor channel (the triggerer's and the worker's own, so no database access and no API token);
+and the one on_kill every waiting trigger and operator runs on it, whatever the resource.
 
-The decision itself is bedrock_provider.core.kill's; this module only asks Airflow for the state.
+The decision itself is bedrock_provider.core.kill's; this module asks Airflow for the state, and
+calls the stop or delete the rule asks for.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bedrock_provider.core.kill import action_from_state
+from bedrock_provider.core.kill import KillRule, action_from_state
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +122,32 @@ def user_action(task_instance: Any) -> str | None:
     thread.start()
     thread.join(STATE_LOOKUP_TIMEOUT)
     return _action(result[0], task_instance) if result else None
+
+
+async def act_on_kill_async(
+    rule: KillRule, task_instance: Any, act: Callable[[], Awaitable[bool]], logger: Any
+) -> bool:
+    """A trigger's on_kill: ``act`` (the stop or delete call, True when it did something) runs only
+    when the user's action is one of the rule's; each outcome is logged. True when it acted."""
+    never = rule.never()
+    if never is not None:
+        logger.info("%s", never)
+        return False
+    acts, why = rule.decide(await user_action_async(task_instance))
+    return _logged(rule, why, await act() if acts else None, logger)
+
+
+def act_on_kill(rule: KillRule, task_instance: Any, act: Callable[[], bool], logger: Any) -> bool:
+    """An operator's on_kill (the worker's blocking wait), as act_on_kill_async."""
+    never = rule.never()
+    if never is not None:
+        logger.info("%s", never)
+        return False
+    acts, why = rule.decide(user_action(task_instance))
+    return _logged(rule, why, act() if acts else None, logger)
+
+
+def _logged(rule: KillRule, why: str, acted: bool | None, logger: Any) -> bool:
+    """Log what on_kill did: None when the rule kept the resource, else whether the call acted."""
+    logger.info("%s", rule.kept(why) if acted is None else rule.outcome(acted, why))
+    return bool(acted)

@@ -13,6 +13,7 @@ from bedrock_provider.emulator import TAG_DURATION, TAG_FAILURE_MESSAGE, TAG_OUT
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.triggers.resource import BedrockResourceTrigger
 from tests.unit.post_training import clients, context, emu, emulator, trained_model, until
+from tests.unit.test_trigger_kill_rules import tell_state
 
 __all__ = ["emu", "emulator"]
 
@@ -85,6 +86,8 @@ def test_another_runs_deployment_of_that_name_is_refused(emu: BedrockEmulator) -
         ({"mode": "provisioned", "commitment_duration": "OneYear"}, "commitment_duration"),
         ({"commitment_duration": "OneMonth"}, "commitment_duration"),
         ({"tags": {"airflow:task-token": "x"}}, "tags"),
+        ({"mode": "provisioned", "description": "support bot"}, "description"),
+        ({"description": "x" * 2049}, "description"),
     ],
 )
 def test_bad_input_is_refused_before_any_call(
@@ -145,7 +148,9 @@ def test_deferred_wait_through_the_resource_trigger(emu: BedrockEmulator) -> Non
     assert result["status"] == "Active" and result["deployment_arn"] == event["arn"]
 
 
-def test_trigger_times_out_and_kill_deletes_a_deployment_not_yet_active(emu: BedrockEmulator) -> None:
+def test_trigger_times_out_and_only_mark_failed_deletes_a_deployment_not_yet_active(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trained_model(emu)
     operator = deploy(deferrable=True, tags={TAG_DURATION: "60"}, max_wait=0.5)
     with pytest.raises(TaskDeferred) as deferred:
@@ -155,17 +160,33 @@ def test_trigger_times_out_and_kill_deletes_a_deployment_not_yet_active(emu: Bed
     assert event["status"] == "timeout" and "Creating" in event["message"]
     with pytest.raises(AirflowException, match="still Creating"):
         operator.execute_complete(context(task_id="deploy"), event)
+    trigger.task_instance = context(task_id="deploy")["ti"]
+    for cleared_or_moved in (None, "scheduled", "success", "deferred"):
+        tell_state(monkeypatch, cleared_or_moved)
+        asyncio.run(trigger.on_kill())
+    assert emu.post_training_counts()["deployments"] == 1
+    assert emu.request_count("DeleteCustomModelDeployment") == 0
+    tell_state(monkeypatch, "failed")
     asyncio.run(trigger.on_kill())
     assert emu.post_training_counts()["deployments"] == 0
 
 
-def test_worker_kill_deletes_the_deployment_it_made(emu: BedrockEmulator) -> None:
+@pytest.mark.parametrize("mode", ["on_demand", "provisioned"])
+def test_worker_kill_deletes_the_deployment_it_made_only_when_marked_failed(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     trained_model(emu)
-    operator = deploy(tags={TAG_DURATION: "60"}, wait_for_completion=False)
+    counted = "provisioned_throughputs" if mode == "provisioned" else "deployments"
+    operator = deploy(mode=mode, tags={TAG_DURATION: "60"}, wait_for_completion=False)
     result = operator.execute(context(task_id="deploy"))
     assert result["status"] == "Creating"
+    for cleared_or_done in (None, "restarting", "success"):
+        tell_state(monkeypatch, cleared_or_done)
+        operator.on_kill()
+    assert emu.post_training_counts()[counted] == 1
+    tell_state(monkeypatch, "failed")
     operator.on_kill()
-    assert emu.post_training_counts()["deployments"] == 0
+    assert emu.post_training_counts()[counted] == 0
 
 
 def test_throttling_and_server_errors_are_waited_through(emu: BedrockEmulator) -> None:
@@ -200,3 +221,77 @@ def test_provisioned_throughput_price_is_logged_and_its_budget_refuses_before_an
     )
     assert result["status"] == "InService" and emu.request_count(create) == 1
     assert ctx["ti"].xcom["estimated_hourly_cost"]["usd"] == 41.0
+
+
+def test_a_deferred_deploy_returns_whether_it_adopted(emu: BedrockEmulator) -> None:
+    """The deferring try knows whether it created or adopted; the resumed try returns that, never None."""
+    trained_model(emu)
+    tries = []
+    for _ in range(2):  # the second try (a clear, a retry) adopts the deployment still Creating
+        operator = deploy(deferrable=True, tags={TAG_DURATION: "5"})
+        with pytest.raises(TaskDeferred) as deferred:
+            operator.execute(context(task_id="deploy"))
+        tries.append((operator, deferred.value))
+    event = run_trigger(tries[-1][1].trigger)
+    results = [
+        operator.execute_complete(context(task_id="deploy"), event, **deferral.kwargs)
+        for operator, deferral in tries
+    ]
+    assert [result["adopted"] for result in results] == [False, True]
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+    # A task deferred before the operator passed it along resumes with a bool as well.
+    assert deploy().execute_complete(context(task_id="deploy"), event)["adopted"] is False
+
+
+def test_edited_tags_are_applied_to_our_adopted_deployment_and_others_tags_are_kept(
+    emu: BedrockEmulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    trained_model(emu)
+    first = deploy(tags={"team": "search", "cost-center": "42"}).execute(context(task_id="deploy"))
+    arn = first["deployment_arn"]
+    bedrock, _ = clients(emu)
+    bedrock.tag_resource(resourceARN=arn, tags=[{"key": "finops", "value": "by-hand"}])
+    capfd.readouterr()
+    again = deploy(tags={"team": "support", "stage": "canary", "cost-center": "42"}).execute(
+        context(task_id="deploy")
+    )
+    assert again["adopted"] is True and again["deployment_arn"] == arn
+    tags = {tag["key"]: tag["value"] for tag in bedrock.list_tags_for_resource(resourceARN=arn)["tags"]}
+    assert {key: tags.get(key) for key in ("team", "stage", "cost-center", "finops")} == {
+        "team": "support",
+        "stage": "canary",
+        "cost-center": "42",
+        "finops": "by-hand",
+    }
+    assert tags["airflow:task-token"].startswith("airflow-")
+    assert emu.request_count("TagResource") == 2  # ours above, and one for both changes
+    printed = capfd.readouterr().out
+    assert "team: 'search' -> 'support'" in printed and "stage: None -> 'canary'" in printed
+    assert "finops='by-hand'" in printed and "untag-resource" in printed
+    # Another run's deployment of that name is refused, and its tags are never touched.
+    with pytest.raises(JobConflictError, match="not created by this task instance"):
+        deploy(tags={"team": "other"}).execute(context(run_id="manual__other", task_id="deploy"))
+    assert emu.request_count("TagResource") == 2
+
+
+def test_an_edited_description_of_an_adopted_deployment_is_refused_naming_both(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    deploy(description="support bot, January").execute(context(task_id="deploy"))
+    with pytest.raises(JobConflictError) as error:
+        deploy(description="support bot, February").execute(context(task_id="deploy"))
+    message = str(error.value)
+    assert "description='support bot, February'" in message
+    assert "'support bot, January'" in message and "cannot change a deployment's description" in message
+    assert "set description back" in message
+    assert emu.request_count("CreateCustomModelDeployment") == 1
+    assert deploy(description="support bot, January").execute(context(task_id="deploy"))["adopted"] is True
+
+
+def test_an_empty_description_is_no_description(emu: BedrockEmulator) -> None:
+    trained_model(emu)
+    result = deploy(description="").execute(context(task_id="deploy"))
+    bedrock, _ = clients(emu)
+    described = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=result["deployment_arn"])
+    assert result["status"] == "Active" and "description" not in described
+    # ...so the task with no description at all is the same request, and adopts it.
+    assert deploy().execute(context(task_id="deploy"))["adopted"] is True

@@ -26,6 +26,7 @@ from tests.unit.post_training import (
     until,
 )
 from tests.unit.test_deployment_operator import run_trigger
+from tests.unit.test_trigger_kill_rules import tell_state
 
 __all__ = ["emu", "emulator"]
 
@@ -270,7 +271,9 @@ def test_a_prompt_dataset_without_the_jsonl_extension_is_refused_before_any_call
     assert emu.counts() == {}
 
 
-def test_deferred_wait_and_kill_stops_the_job(emu: BedrockEmulator) -> None:
+def test_deferred_wait_and_only_mark_failed_stops_the_job(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     deployment = deployed(emu)
     # Long enough to be running when the operator first looks, however loaded the machine.
     operator = evaluate(deployment, deferrable=True, job_tags={ACCURACY: "0.82", TAG_DURATION: "3"})
@@ -284,8 +287,16 @@ def test_deferred_wait_and_kill_stops_the_job(emu: BedrockEmulator) -> None:
     slow = evaluate(deployment, job_name="slow-eval", deferrable=True, job_tags={TAG_DURATION: "60"})
     with pytest.raises(TaskDeferred) as deferred:
         slow.execute(context(task_id="slow"))
-    asyncio.run(deferred.value.trigger.on_kill())
+    trigger = deferred.value.trigger
+    trigger.task_instance = context(task_id="slow")["ti"]
     bedrock, _ = clients(emu)
+    for cleared_or_moved in (None, "success", "deferred"):
+        tell_state(monkeypatch, cleared_or_moved)
+        asyncio.run(trigger.on_kill())
+    assert bedrock.get_evaluation_job(jobIdentifier=slow.job_arn)["status"] == "InProgress"
+    assert emu.request_count("StopEvaluationJob") == 0
+    tell_state(monkeypatch, "failed")
+    asyncio.run(trigger.on_kill())
     until(lambda: bedrock.get_evaluation_job(jobIdentifier=slow.job_arn)["status"] == "Stopped")
 
 

@@ -273,23 +273,6 @@ def test_a_mapped_task_instance_is_looked_up_by_its_map_index(monkeypatch):
     assert asyncio.run(user_action_async(None)) is None
 
 
-@pytest.mark.parametrize("value", [{"mark_faild"}, "sometimes", 3])
-def test_stop_job_on_kill_is_checked_where_the_dag_is_parsed(value):
-    from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
-
-    with pytest.raises(ValueError, match="stop_job_on_kill"):
-        BedrockModelCustomizationOperator(
-            task_id="t",
-            job_name="j",
-            custom_model_name="m",
-            role_arn="r",
-            base_model_id="b",
-            training_data_uri="s3://b/t.jsonl",
-            output_data_uri="s3://b/o/",
-            stop_job_on_kill=value,
-        )
-
-
 def test_stop_job_on_kill_survives_serialization_as_a_list():
     trigger = BedrockModelCustomizationTrigger(job_identifier=ARN, stop_job_on_kill={"clear", "mark_failed"})
     assert trigger.serialize()[1]["stop_job_on_kill"] == ["clear", "mark_failed"]

@@ -42,9 +42,34 @@ def test_a_resource_trigger_serializes_as_the_triggerers_database_holds_it():
     assert list(kwargs) == [
         *("kind", "identifier", "poll_interval", "max_wait", "cleanup_on_kill"),
         *("aws_conn_id", "region_name", "verify", "botocore_config"),
-        "started_at",
+        *("started_at", "kill_parameter"),
     ]
     assert BedrockResourceTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+@pytest.mark.parametrize(
+    ("cleanup_on_kill", "kept"),
+    [(True, True), (False, False), ({"clear", "mark_failed"}, ["clear", "mark_failed"]), ([], [])],
+)
+def test_a_resource_triggers_kill_actions_round_trip_as_json(cleanup_on_kill, kept):
+    import json
+
+    trigger = BedrockResourceTrigger(
+        "custom_model_deployment", "arn:x", cleanup_on_kill=cleanup_on_kill, kill_parameter="delete_on_kill"
+    )
+    classpath, kwargs = trigger.serialize()
+    assert kwargs["cleanup_on_kill"] == kept and kwargs["kill_parameter"] == "delete_on_kill"
+    restored = BedrockResourceTrigger(**json.loads(json.dumps(kwargs)))
+    assert restored.serialize() == (classpath, kwargs)
+    assert restored.kill_rule().actions == trigger.kill_rule().actions
+
+
+@pytest.mark.parametrize("value", [{"mark_faild"}, "sometimes", 3])
+def test_a_resource_triggers_unknown_kill_actions_are_refused_naming_the_parameter(value):
+    with pytest.raises(ValueError, match="delete_on_kill"):
+        BedrockResourceTrigger(
+            "custom_model_deployment", "arn:x", cleanup_on_kill=value, kill_parameter="delete_on_kill"
+        )
 
 
 def test_a_constructor_parameter_the_trigger_does_not_keep_fails_serialization_loudly():
