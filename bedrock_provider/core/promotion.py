@@ -25,6 +25,7 @@ Pure Python: no Airflow, no botocore.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def check_canary(canary: Any, problems: list[Problem]) -> dict[str, Any] | None:
             Problem(
                 "canary",
                 canary,
-                "must be a dict of evaluation settings, e.g. {'task_type': 'General', 'dataset_uri': "
+                "must be a dict of evaluation settings, e.g. {'task_type': 'Generation', 'dataset_uri': "
                 "'s3://.../canary.jsonl', 'role_arn': ..., 'output_uri': ..., 'evaluator_model_id': ..., "
                 "'min_scores': {...}}",
             )
@@ -171,18 +172,24 @@ def check_canary(canary: Any, problems: list[Problem]) -> dict[str, Any] | None:
         )
     missing = [key for key in CANARY_REQUIRED if settings.get(key) in (None, "")]
     for key in missing:
-        problems.append(Problem(f"canary[{key!r}]", None, "is required"))
+        problems.append(Problem(_canary_field(key), None, "is required"))
     if unknown or missing:
         return None
     try:
         canary_request(settings, _ANY_DEPLOYMENT_ARN, _PLACEHOLDER_JOB_NAME).validate()
     except InvalidInputError as error:
         problems.extend(
-            Problem(f"canary[{problem.field!r}]", problem.value, problem.message)
+            Problem(_canary_field(problem.field), problem.value, problem.message)
             for problem in error.problems
         )
         return None
     return settings
+
+
+def _canary_field(field_name: str) -> str:
+    """``min_scores['Builtin.Accuracy']`` of the canary is ``canary['min_scores']['Builtin.Accuracy']``."""
+    head, bracket, rest = field_name.partition("[")
+    return f"canary[{head!r}]{bracket}{rest}"
 
 
 def canary_request(
@@ -201,7 +208,7 @@ def canary_job_name(deployment_name: str, token: str) -> str:
     """A canary job's default name: the deployment's, lowercased (EvaluationJobName takes no capitals
     or '_'), and a part of this task instance's token, so that every promotion has its own."""
     base = re.sub(r"[^a-z0-9-]+", "-", deployment_name.lower()).strip("-")[:40] or "deployment"
-    return f"{base}-canary-{token.rsplit('-', 1)[-1][:12]}"
+    return f"{base}-canary-{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
 # ------------------------------------------------------------------------------------------ the record
