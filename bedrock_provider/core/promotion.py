@@ -58,6 +58,9 @@ ROLLING_BACK = "rolling-back"  # the canary failed; the deployment goes back to 
 ROLLED_BACK = "rolled-back"  # the replaced model serves again
 CANARY_FAILED = "canary-failed"  # the canary failed and there was no earlier model to go back to
 
+# model_identifier's name for the deployment's recorded last-good model ('@' is in no model name).
+LAST_GOOD = "@last-good"
+
 # The evaluation settings a canary takes: BedrockModelEvaluationOperator's, run on the deployment.
 CANARY_SETTINGS = (
     "job_name",
@@ -110,13 +113,16 @@ class PromotionRequest:
             problems.append(Problem("deployment_name", name, f"must be {NAME_RULE}, e.g. 'support-bot-prod'"))
         model = self.model_identifier
         if not isinstance(model, str) or not (
-            CUSTOM_MODEL_ARN_PATTERN.fullmatch(model) or RESOURCE_NAME_PATTERN.fullmatch(model)
+            model == LAST_GOOD
+            or CUSTOM_MODEL_ARN_PATTERN.fullmatch(model)
+            or RESOURCE_NAME_PATTERN.fullmatch(model)
         ):
             problems.append(
                 Problem(
                     "model_identifier",
                     model,
-                    "must be a custom model's ARN or name (the customization task's custom_model_arn)",
+                    "must be a custom model's ARN or name (the customization task's custom_model_arn), or "
+                    f"{LAST_GOOD!r} for the deployment's last-good model",
                 )
             )
         if self.on_canary_failure not in ON_GATE_FAILURE_CHOICES:
@@ -202,6 +208,26 @@ def canary_request(
         model_identifier=deployment_arn,
         **kwargs,
     )
+
+
+def resolve_model(model_identifier: str, deployment_name: str, tags: Mapping[str, str]) -> str:
+    """The model to promote: ``model_identifier``, or for LAST_GOOD the deployment's last-good model."""
+    if model_identifier != LAST_GOOD:
+        return model_identifier
+    last_good = tags.get(LAST_GOOD_TAG)
+    if not last_good:
+        raise InvalidInputError(
+            "Invalid promotion request",
+            [
+                Problem(
+                    "model_identifier",
+                    LAST_GOOD,
+                    f"the deployment {deployment_name} records no last-good model (tag {LAST_GOOD_TAG}): "
+                    "no promotion replaced a model there yet; name the model to serve instead",
+                )
+            ],
+        )
+    return last_good
 
 
 def canary_job_name(deployment_name: str, token: str) -> str:

@@ -61,6 +61,9 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         actions it is deleted (bedrock_provider.core.kill). An update is never undone by a kill: no API
         cancels it, and the next try finishes or reverts it.
     :param stop_canary_on_kill: on which user actions a running canary evaluation job is stopped.
+    :param keep_last_good: leave ``airflow:last-good-model`` as it is (a rollback: the model it leaves
+        is not a good one to come back to). ``model_identifier="@last-good"`` points the deployment
+        at its recorded last-good model.
 
     Exactly once: the deployment records the promotion (task instance token, from, to, state) as tags
     before each step; a retry adopts what an earlier try did, a model already served is a no-op that says
@@ -92,6 +95,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         max_wait: float | None = None,
         delete_on_kill: bool | Iterable[str] = True,
         stop_canary_on_kill: bool | Iterable[str] = True,
+        keep_last_good: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,6 +105,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         self.keep_arguments(
             locals(), *PROMOTION_FIELDS, *WAIT_SETTINGS, "delete_on_kill", "stop_canary_on_kill"
         )
+        self.keep_last_good = keep_last_good
         self._waiting: tuple[ResourceKind, str, str] | None = None
         self._task_instance: Any = None
 
@@ -110,27 +115,28 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         request = self.build_request()
         self._task_instance = context["ti"]
         token = self._token(context, request)
-        model = self.resource_hook.find_custom_model(request.model_identifier)
+        hook = self.resource_hook
+        description = hook.find(CUSTOM_MODEL_DEPLOYMENT, request.deployment_name)
+        tags = self._deployment_tags(description)
+        wanted = plan.resolve_model(request.model_identifier, request.deployment_name, tags)
+        model = hook.find_custom_model(wanted)
         if model is None:
             raise InvalidInputError(
                 "Invalid promotion request",
-                [
-                    Problem(
-                        "model_identifier",
-                        request.model_identifier,
-                        "no such custom model in this account and region",
-                    )
-                ],
+                [Problem("model_identifier", wanted, "no such custom model in this account and region")],
             )
         target = str(model["modelArn"])
         plan.check_tag_value(target, "The model ARN")
-        refuse_unless_on_demand(self.resource_hook.client.meta.region_name, model, "model_identifier")
-        namespace = deployment_namespace()
-        description = self.resource_hook.find(CUSTOM_MODEL_DEPLOYMENT, request.deployment_name)
-        tags = self._deployment_tags(description)
-        step = plan.plan_promotion(description, tags, target, token, namespace)
-        self.log.info("Promoting %s to %s: %s", target, request.deployment_name, step.reason)
-        return self._run(context, request, step, description, target, token, namespace)
+        refuse_unless_on_demand(hook.client.meta.region_name, model, "model_identifier")
+        step = plan.plan_promotion(description, tags, target, token, deployment_namespace())
+        self.log.info(
+            "%s serves %s; promoting %s: %s",
+            request.deployment_name,
+            (description or {}).get("modelArn"),
+            target,
+            step.reason,
+        )
+        return self._run(context, request, step, description, target, token, deployment_namespace())
 
     def _run(
         self,
@@ -395,18 +401,20 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         """The promotion holds: the record says so, and the model it replaced is the last-good one."""
         previous, target = phase["previous"], phase["target"]
         tags = plan.record_tags(phase["token"], previous, target, plan.LIVE)
-        if previous:
+        if previous and not self.keep_last_good:
             tags[plan.LAST_GOOD_TAG] = previous
         self.resource_hook.tag_resource(arn, tags)
-        status = "swapped" if previous else "created"
+        last_good = self.resource_hook.list_tags(arn).get(plan.LAST_GOOD_TAG)
         self.log.info(
-            "%s serves %s (modelId %s); last-good model: %s",
+            "%s (modelId %s) serves %s; before: %s; last-good model: %s",
             description.get("modelDeploymentName"),
-            target,
             arn,
+            target,
             previous,
+            last_good,
         )
-        return plan.promotion_result(description, previous, status, canary=canary, last_good=previous)
+        status = "swapped" if previous else "created"
+        return plan.promotion_result(description, previous, status, canary=canary, last_good=last_good)
 
     # -- helpers ------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ EXAMPLES = {
     "bedrock_finetune_manual.py": "bedrock_finetune_manual",
     "bedrock_watch_job.py": "bedrock_watch_job",
     "bedrock_hyperparameter_sweep.py": "bedrock_hyperparameter_sweep",
+    "bedrock_rollback.py": "bedrock_rollback",
 }
 HEAVY_MODULES = ("boto3", "botocore", "aiobotocore", "moto", "matplotlib", "pandas", "numpy")
 # "Well under a second" of CPU, measured in a fresh interpreter where the first file also pays for
@@ -161,6 +162,7 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
         "deploy_candidate",
         "evaluate",
         "promote",
+        "swap",
         "retire",
     ]
     customize = dag.get_task("customize")
@@ -172,6 +174,17 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
     assert dag.get_task("evaluate").on_gate_failure == "skip"
     assert dag.get_task("retire").trigger_rule == "all_done"
     assert len(dag.get_task("retire").undeploy_models) == 2
+    # The champion goes behind the stable deployment, checked by the same judged evaluation.
+    swap = dag.get_task("swap")
+    assert swap.deployment_name == DAG_SETTINGS.STABLE_DEPLOYMENT and swap.canary["evaluator_model_id"]
+
+
+def test_rollback_is_one_click_to_the_last_good_model(dagbag: Any) -> None:
+    dag = dagbag.dags["bedrock_rollback"]
+    params = dag.params
+    assert params["deployment_name"] == DAG_SETTINGS.STABLE_DEPLOYMENT and params["model"] == "@last-good"
+    rollback = dag.get_task("rollback")
+    assert rollback.keep_last_good is True and rollback.deferrable is True
 
 
 def test_sweep_maps_the_customization_over_the_grid(dagbag: Any) -> None:
