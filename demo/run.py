@@ -28,7 +28,7 @@ from typing import Any
 from bedrock_provider.core.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
 from bedrock_provider.core.promotion import LAST_GOOD_TAG
-from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO
+from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO, bedrock_client
 from demo.stack import (
     EXECUTORS,
     ApiError,
@@ -193,9 +193,7 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
 
 def stable_deployment(stack: LocalStack) -> dict[str, Any]:
     """The stable deployment's ARN, the model it serves and its last-good model ({} before it exists)."""
-    import boto3
-
-    bedrock = boto3.client("bedrock", endpoint_url=stack.emulator_url, region_name=stack.region)
+    bedrock = bedrock_client(str(stack.emulator_url), stack.region)
     try:
         found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=STABLE_DEPLOYMENT)
     except bedrock.exceptions.ResourceNotFoundException:

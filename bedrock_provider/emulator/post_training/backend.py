@@ -175,7 +175,7 @@ class PostTrainingBackend(ResourceCreation):
             model = refusals.on_demand_model(self.customization, model_arn, "modelArn")
             deployment.next_model_arn = model.arn
             deployment.update_status = "Updating"
-            lifecycle.restart(deployment.life, self._clock())
+            lifecycle.restart(deployment.life, self._clock(), deployment.tags)
             return deployment.arn
 
     def list_deployments(self, params: Mapping[str, str]) -> dict[str, Any]:
