@@ -211,10 +211,17 @@ def stable_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             return f"{when:<10} (no {STABLE_DEPLOYMENT} deployment yet)"
         return f"{when:<10} {state['arn']} serving {state['model']} (last-good: {state['last_good'] or '-'})"
 
-    same = "the same ARN" if before and before.get("arn") == after.get("arn") else "a new ARN"
+    if not before:
+        same = "created by the run" if after else "none yet"
+    else:
+        same = (
+            "the same ARN after the run"
+            if before.get("arn") == after.get("arn")
+            else "a new ARN after the run"
+        )
     return [
         "",
-        f"stable     {STABLE_DEPLOYMENT} ({same} after the run)",
+        f"stable     {STABLE_DEPLOYMENT} ({same})",
         line("  before", before),
         line("  after", after),
     ]

@@ -149,7 +149,6 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         namespace: str,
     ) -> dict[str, Any] | None:
         hook = self.resource_hook
-        phase: dict[str, Any] = {"target": target, "previous": step.previous, "token": token}
         if step.action == plan.CREATE:
             tags = {
                 **request.tags,
@@ -164,44 +163,41 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                 clientRequestToken=token,
                 tags=[{"key": key, "value": value} for key, value in tags.items()],
             )["customModelDeploymentArn"]
-            return self._wait(
-                context, CUSTOM_MODEL_DEPLOYMENT, str(arn), "swap_complete", phase, "delete_on_kill"
-            )
+            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT, str(arn), "delete_on_kill")
         if description is None:  # every other step has a deployment
             raise AirflowException(f"No custom model deployment {request.deployment_name} to {step.action}")
         arn = str(description["customModelDeploymentArn"])
+        previous = step.previous
         if step.action == plan.WAIT_CREATE:
-            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT, arn, "swap_complete", phase, "delete_on_kill")
-        if step.action in (plan.SWAP, plan.WAIT_SWAP):
-            if step.action == plan.SWAP:
-                self._update(arn, target, step.previous, token, plan.SWAPPING)
-            else:
-                hook.tag_resource(arn, plan.record_tags(token, step.previous, target, plan.SWAPPING))
-            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT_UPDATE, arn, "swap_complete", phase)
+            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT, arn, "delete_on_kill")
+        if step.action == plan.SWAP:
+            self._update(arn, target, plan.record_tags(token, previous, target, plan.SWAPPING), token)
+        if step.action == plan.WAIT_SWAP:
+            hook.tag_resource(arn, plan.record_tags(token, previous, target, plan.SWAPPING))
+        if step.action == plan.ROLL_BACK:
+            self._update(
+                arn, str(previous), plan.record_tags(token, previous, target, plan.ROLLING_BACK), token
+            )
+        if step.action in (plan.SWAP, plan.WAIT_SWAP, plan.ROLL_BACK, plan.WAIT_ROLL_BACK):
+            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT_UPDATE, arn)
         if step.action == plan.AFTER_SWAP:
-            return self._after_swap(context, request, description, phase)
-        if step.action in (plan.ROLL_BACK, plan.WAIT_ROLL_BACK):
-            if step.action == plan.ROLL_BACK:
-                self._update(arn, str(step.previous), target, token, plan.ROLLING_BACK, record_to=target)
-            return self._wait(context, CUSTOM_MODEL_DEPLOYMENT_UPDATE, arn, "rollback_complete", phase)
-        if step.action == plan.ROLLED_BACK_ALREADY:
-            return self.rollback_complete(context, None, description=description, **phase)
-        if step.action == plan.DONE and step.record.state == plan.CANARY_FAILED:
-            return self._canary_failed(context, request, description, phase, None)
-        status = "unchanged" if step.action == plan.UNCHANGED else "swapped"
-        if status == "unchanged":
+            return self._after_swap(context, request, description, target, previous, token)
+        if step.action == plan.ROLLED_BACK_ALREADY or (
+            step.action == plan.DONE and step.record.state == plan.CANARY_FAILED
+        ):
+            return self._canary_failed(context, request, description, target, previous, token)
+        if step.action == plan.UNCHANGED:
             self.log.info("No-op: %s already serves %s; nothing was changed", request.deployment_name, target)
-        return plan.promotion_result(description, step.previous, status, last_good=step.record.last_good)
+            return plan.promotion_result(description, previous, "unchanged", last_good=step.record.last_good)
+        status = "swapped" if previous else "created"
+        return plan.promotion_result(description, previous, status, last_good=step.record.last_good)
 
-    def _update(
-        self, arn: str, model: str, replaced: str | None, token: str, state: str, record_to: str | None = None
-    ) -> None:
+    def _update(self, arn: str, model: str, record: dict[str, str], token: str) -> None:
         """Check, update, verify: the record first (a kill after it is resumed by the next try), then
         UpdateCustomModelDeployment, then the deployment must show this very update in progress."""
         hook = self.resource_hook
-        record = plan.record_tags(token, replaced if record_to is None else model, record_to or model, state)
         hook.tag_resource(arn, record)
-        self.log.info("Updating %s: %s -> %s", arn, replaced, model)
+        self.log.info("Updating %s to %s (%s)", arn, model, record[plan.STATE_TAG])
         try:
             hook.client.update_custom_model_deployment(customModelDeploymentIdentifier=arn, modelArn=model)
         except Exception as error:
@@ -219,8 +215,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                     f"another promotion; this one, to {model}, does not interleave with it. Try again when "
                     "it is done (a retry of this task does)."
                 ) from error
-        now = hook.describe(CUSTOM_MODEL_DEPLOYMENT, arn)
-        going_to = (now.get("updateDetails") or {}).get("modelArn")
+        going_to = (hook.describe(CUSTOM_MODEL_DEPLOYMENT, arn).get("updateDetails") or {}).get("modelArn")
         if going_to != model:
             raise JobConflictError(
                 f"After updating {arn} to {model}, it shows an update to {going_to}: another promotion "
@@ -229,178 +224,115 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         hook.tag_resource(arn, record)
 
     def _wait(
-        self,
-        context: Context,
-        kind: ResourceKind,
-        arn: str,
-        method_name: str,
-        phase: dict[str, Any],
-        kill_parameter: str = "delete_on_kill",
+        self, context: Context, kind: ResourceKind, arn: str, kill_parameter: str = "delete_on_kill"
     ) -> dict[str, Any] | None:
+        """Wait for ``kind`` (deferred, or here), then carry on from what the deployment's record says:
+        the resumed half plans again, as a next try would."""
         self._waiting = (kind, arn, kill_parameter)
         if not self.wait_for_completion:
             description = self.resource_hook.describe(CUSTOM_MODEL_DEPLOYMENT, arn)
-            return plan.promotion_result(description, phase.get("previous"), kind.status_of(description))
+            return plan.promotion_result(description, None, kind.status_of(description))
         final = self.wait_for_resource(
-            kind,
-            arn,
-            time.time(),
-            kill_parameter=kill_parameter,
-            method_name=method_name,
-            resume_kwargs=phase,
+            kind, arn, time.time(), kill_parameter=kill_parameter, method_name="resume"
         )
-        return getattr(self, method_name)(context, None, description=final, **phase)
+        return self._carry_on(context, kind, final)
 
-    # -- after each wait ----------------------------------------------------------------------------
-
-    def swap_complete(
-        self,
-        context: Context,
-        event: dict[str, Any] | None = None,
-        *,
-        target: str,
-        previous: str | None,
-        token: str,
-        description: dict[str, Any] | None = None,
+    def resume(
+        self, context: Context, event: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any] | None:
-        self._task_instance = context["ti"]
-        request = self.build_request()
-        if description is None:
-            _, description = self.resource_from_event(event)
-        description = self.resource_hook.describe(
-            CUSTOM_MODEL_DEPLOYMENT, str(description["customModelDeploymentArn"])
-        )
-        return self._after_swap(
-            context, request, description, {"target": target, "previous": previous, "token": token}
-        )
+        """The deferred half: the wait's event, then the next step. Nothing comes from the first half
+        but the event (dag.test drops resume kwargs): the deployment's record says the rest."""
+        kind, description = self.resource_from_event(event)
+        return self._carry_on(context, kind, description)
+
+    def _carry_on(
+        self, context: Context, kind: ResourceKind, description: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        status = kind.status_of(description)
+        if not kind.is_ready(status):
+            raise AirflowException(
+                f"The {kind.label} {description.get(kind.arn_field)} is {status}: "
+                f"{kind.failure_message(description) or 'Bedrock gave no failure message'}. The deployment "
+                "keeps serving the model it served; a retry of this task takes it from there."
+            )
+        return self.execute(context)
+
+    # -- after the swap -----------------------------------------------------------------------------
 
     def _after_swap(
-        self, context: Context, request: ValidPromotion, description: dict[str, Any], phase: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        arn, target = str(description["customModelDeploymentArn"]), phase["target"]
-        update = description.get("updateDetails") or {}
-        if description.get("status") != "Active" or description.get("modelArn") != target:
-            why = description.get("failureMessage") or update.get("updateStatus") or description.get("status")
-            raise AirflowException(
-                f"The promotion of {target} to {arn} did not take: it serves {description.get('modelArn')} "
-                f"({why}). The deployment keeps serving that model; try again, or promote another model."
-            )
-        if request.canary is None:
-            return self._confirm(arn, description, phase, None)
-        self.resource_hook.tag_resource(
-            arn, plan.record_tags(phase["token"], phase["previous"], target, plan.CANARY)
-        )
-        evaluation = self._canary_operator(request, arn, phase["token"])
-        _, job = evaluation.submit_job(context)
-        self.log.info("Canary on %s (serving %s): evaluation job %s", arn, target, job["jobArn"])
-        self._waiting = (EVALUATION_JOB, str(job["jobArn"]), "stop_canary_on_kill")
-        if not self.wait_for_completion:
-            return plan.promotion_result(
-                description, phase["previous"], "canary", canary={"job_arn": job["jobArn"]}
-            )
-        final = self.wait_for_resource(
-            EVALUATION_JOB,
-            str(job["jobArn"]),
-            time.time(),
-            kill_parameter="stop_canary_on_kill",
-            method_name="canary_complete",
-            resume_kwargs=phase,
-        )
-        return self.canary_complete(context, None, description=final, **phase)
-
-    def canary_complete(
         self,
         context: Context,
-        event: dict[str, Any] | None = None,
-        *,
+        request: ValidPromotion,
+        description: dict[str, Any],
         target: str,
         previous: str | None,
         token: str,
-        description: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        self._task_instance = context["ti"]
-        request = self.build_request()
-        if description is None:
-            _, description = self.resource_from_event(event)
-        hook = self.resource_hook
-        deployment = hook.describe(CUSTOM_MODEL_DEPLOYMENT, request.deployment_name)
-        arn = str(deployment["customModelDeploymentArn"])
-        canary = self._canary_operator(request, arn, token).job_result(context, description)
-        phase = {"target": target, "previous": previous, "token": token}
+        arn = str(description["customModelDeploymentArn"])
+        if request.canary is None:
+            return self._confirm(arn, description, target, previous, token, None)
+        self.resource_hook.tag_resource(arn, plan.record_tags(token, previous, target, plan.CANARY))
+        evaluation = self._canary_operator(request, arn, token)
+        _, job = evaluation.submit_job(context)
+        job_arn = str(job["jobArn"])
+        if not EVALUATION_JOB.is_terminal(EVALUATION_JOB.status_of(job)):
+            self.log.info("Canary on %s (serving %s): evaluation job %s", arn, target, job_arn)
+            return self._wait(context, EVALUATION_JOB, job_arn, "stop_canary_on_kill")
+        canary = evaluation.job_result(context, job)
         if canary["passed"]:
             self.log.info("Canary passed on %s: %s", arn, canary["scores"])
-            return self._confirm(arn, deployment, phase, canary)
-        return self._canary_failed(context, request, deployment, phase, canary)
+            return self._confirm(arn, description, target, previous, token, canary)
+        if previous is None:
+            self.resource_hook.tag_resource(arn, plan.record_tags(token, None, target, plan.CANARY_FAILED))
+            return self._canary_failed(context, request, description, target, previous, token, canary)
+        reasons = "; ".join(canary["gate"].get("reasons", []))
+        self.log.warning("Canary of %s failed (%s): swapping %s back", target, reasons, previous)
+        self._update(arn, previous, plan.record_tags(token, previous, target, plan.ROLLING_BACK), token)
+        return self._wait(context, CUSTOM_MODEL_DEPLOYMENT_UPDATE, arn)
 
     def _canary_failed(
         self,
         context: Context,
         request: ValidPromotion,
-        deployment: dict[str, Any],
-        phase: dict[str, Any],
-        canary: dict[str, Any] | None,
-    ) -> dict[str, Any] | None:
-        arn, target, previous = (
-            str(deployment["customModelDeploymentArn"]),
-            phase["target"],
-            phase["previous"],
-        )
-        reasons = "; ".join((canary or {}).get("gate", {}).get("reasons", [])) or "see the earlier try"
-        if previous is None:
-            self.resource_hook.tag_resource(
-                arn, plan.record_tags(phase["token"], None, target, plan.CANARY_FAILED)
-            )
-            result = plan.promotion_result(deployment, None, "created", canary=canary)
-            message = (
-                f"The canary of {target} on {arn} failed ({reasons}), and there is no earlier model to swap "
-                "back: the deployment was created by this promotion. Delete it, or promote another model."
-            )
-            on_gate_failure(request.on_canary_failure, message, context, result, self.log)
-            return result
-        self.log.warning("Canary of %s failed (%s): swapping %s back", target, reasons, previous)
-        self._update(arn, previous, target, phase["token"], plan.ROLLING_BACK, record_to=target)
-        return self._wait(
-            context, CUSTOM_MODEL_DEPLOYMENT_UPDATE, arn, "rollback_complete", {**phase, "canary": canary}
-        )
-
-    def rollback_complete(
-        self,
-        context: Context,
-        event: dict[str, Any] | None = None,
-        *,
+        description: dict[str, Any],
         target: str,
         previous: str | None,
         token: str,
-        description: dict[str, Any] | None = None,
         canary: dict[str, Any] | None = None,
-    ) -> dict[str, Any] | None:
-        self._task_instance = context["ti"]
-        request = self.build_request()
-        if description is None:
-            _, description = self.resource_from_event(event)
+    ) -> dict[str, Any]:
+        """The canary failed: the replaced model serves again (or there was none); fail, skip or record."""
         arn = str(description["customModelDeploymentArn"])
-        description = self.resource_hook.describe(CUSTOM_MODEL_DEPLOYMENT, arn)
-        if description.get("modelArn") != previous:
-            raise AirflowException(
-                f"The swap back of {arn} to {previous} after the failed canary of {target} did not take: it "
-                f"serves {description.get('modelArn')} "
-                f"({(description.get('updateDetails') or {}).get('updateStatus')}). "
-                "Run the bedrock_rollback DAG, or promote the model that should serve."
+        if canary is None:  # the canary job of this task instance, adopted, tells its verdict again
+            evaluation = self._canary_operator(request, arn, token)
+            canary = evaluation.job_result(context, evaluation.submit_job(context)[1])
+        reasons = "; ".join(canary["gate"].get("reasons", [])) or "its gate failed"
+        if previous is None:
+            result = plan.promotion_result(description, None, "created", canary=canary)
+            message = (
+                f"The canary of {target} on {arn} failed ({reasons}), and there is no earlier model to swap "
+                "back: this promotion created the deployment. Delete it, or promote another model."
             )
-        self.resource_hook.tag_resource(arn, plan.record_tags(token, previous, target, plan.ROLLED_BACK))
-        canary = canary or {"passed": False, "note": "the canary's verdict is in an earlier try's log"}
-        self.log.info("Rolled back: %s serves %s again (%s failed its canary)", arn, previous, target)
-        result = plan.promotion_result(description, previous, "rolled_back", rolled_back=True, canary=canary)
-        message = f"The canary of {target} on {arn} failed; {previous} serves again"
+        else:
+            self.resource_hook.tag_resource(arn, plan.record_tags(token, previous, target, plan.ROLLED_BACK))
+            self.log.info("Rolled back: %s serves %s again; %s failed its canary", arn, previous, target)
+            result = plan.promotion_result(
+                description, previous, "rolled_back", rolled_back=True, canary=canary
+            )
+            message = f"The canary of {target} on {arn} failed ({reasons}); {previous} serves again"
         on_gate_failure(request.on_canary_failure, message, context, result, self.log)
         return result
 
     def _confirm(
-        self, arn: str, description: dict[str, Any], phase: dict[str, Any], canary: dict[str, Any] | None
+        self,
+        arn: str,
+        description: dict[str, Any],
+        target: str,
+        previous: str | None,
+        token: str,
+        canary: dict[str, Any] | None,
     ) -> dict[str, Any]:
         """The promotion holds: the record says so, and the model it replaced is the last-good one."""
-        previous, target = phase["previous"], phase["target"]
-        tags = plan.record_tags(phase["token"], previous, target, plan.LIVE)
+        tags = plan.record_tags(token, previous, target, plan.LIVE)
         if previous and not self.keep_last_good:
             tags[plan.LAST_GOOD_TAG] = previous
         self.resource_hook.tag_resource(arn, tags)

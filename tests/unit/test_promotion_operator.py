@@ -201,7 +201,7 @@ def test_a_kill_during_the_canary_resumes_it_without_a_second_job(emu: BedrockEm
     # The first deferral waits for the update; its event resumes the task, which starts the canary.
     event = run_trigger(deferred.value.trigger)
     with pytest.raises(TaskDeferred):
-        promote(c, canary=slow, deferrable=True).swap_complete(run("week2"), event, **deferred.value.kwargs)
+        promote(c, canary=slow, deferrable=True).resume(run("week2"), event)
     assert emu.request_count("CreateEvaluationJob") == 1 and stable(emu)[1][STATE_TAG] == "canary"
     # The worker dies; the next try blocks on the same canary job, then rolls back.
     with pytest.raises(AirflowFailException):
@@ -221,7 +221,7 @@ def test_concurrent_promotions_never_interleave(emu: BedrockEmulator) -> None:
         promote(d).execute(run("run-d"))
     assert stable(emu)[0]["updateDetails"]["modelArn"] == c
     event = run_trigger(deferred.value.trigger)
-    finished = promote(c, deferrable=True).swap_complete(run("run-c"), event, **deferred.value.kwargs)
+    finished = promote(c, deferrable=True).resume(run("run-c"), event)
     assert finished["model_arn"] == c and finished["previous_model_arn"] == b
     retried = promote(d).execute(run("run-d"))
     assert retried["model_arn"] == d and retried["previous_model_arn"] == c
