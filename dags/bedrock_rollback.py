@@ -30,6 +30,7 @@ with DAG(
             type="string",
             pattern=r"^([0-9a-zA-Z][_-]?){1,63}$",
             title="Stable deployment",
+            section="Rollback",
             description="The on-demand deployment whose ARN applications call.",
         ),
         "model": Param(
@@ -37,6 +38,7 @@ with DAG(
             type="string",
             minLength=1,
             title="Model to serve",
+            section="Rollback",
             description=f"{LAST_GOOD!r}: the model the last promotion replaced. Or a custom model's ARN or "
             "name.",
         ),
