@@ -18,6 +18,7 @@ from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.promotion import PromotionRequest, PromotionStep, ValidPromotion
+from bedrock_provider.core.promotion_canary import canary_job_name
 from bedrock_provider.core.resources import (
     CUSTOM_MODEL_DEPLOYMENT,
     CUSTOM_MODEL_DEPLOYMENT_UPDATE,
@@ -371,7 +372,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         canary = dict(request.canary or {})
         evaluation = BedrockModelEvaluationOperator(
             task_id=self.task_id,
-            job_name=canary.pop("job_name", None) or plan.canary_job_name(request.deployment_name, token),
+            job_name=canary.pop("job_name", None) or canary_job_name(request.deployment_name, token),
             model_identifier=arn,
             on_gate_failure="record",
             aws_conn_id=self.aws_conn_id,
