@@ -3,6 +3,7 @@ behind it swapped, checked by a canary, and rolled back."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperat
 from tests.unit import post_training as shared
 from tests.unit.post_training import emu, emulator
 from tests.unit.test_deployment_operator import run_trigger
+from tests.unit.test_trigger_kill_rules import tell_state
 
 __all__ = ["emu", "emulator"]
 
@@ -251,3 +253,25 @@ def test_a_race_between_check_and_update_is_refused_and_leaves_the_winners_recor
     assert description["updateDetails"]["modelArn"] == c and tags[TO_TAG] == c
     finished = promote(c).execute(run("run-c"))
     assert finished["model_arn"] == c and finished["previous_model_arn"] == b
+
+
+def test_a_user_marking_a_waiting_swap_failed_never_deletes_or_reverts_it(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No API cancels an update and deleting the stable deployment is never meant: whatever the user's
+    action, the trigger and the worker leave the swap alone, and the next try finishes it."""
+    b, c = models(emu, "bot-b", "bot-c")
+    promote(b).execute(run("week1"))
+    with pytest.raises(TaskDeferred) as deferred:
+        promote(c, deferrable=True).execute(run("week2"))
+    trigger = deferred.value.trigger
+    trigger.task_instance = run("week2")["ti"]
+    for action in ("failed", None, "success"):
+        tell_state(monkeypatch, action)
+        asyncio.run(trigger.on_kill())
+    assert emu.request_count("DeleteCustomModelDeployment") == 0
+    assert stable(emu)[0]["updateDetails"]["modelArn"] == c
+    from airflow.sdk.execution_time import task_runner
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", None)  # out of the task again: a next try
+    assert promote(c).execute(run("week2"))["model_arn"] == c
