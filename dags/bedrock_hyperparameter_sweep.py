@@ -5,9 +5,10 @@ prepare_dataset -> hyperparameter_grid -> customize[i] -> export_metrics[i] -> p
 ``hyperparameter_grid`` turns the run's Params (learning rates x epoch counts) into one set of
 operator arguments per point; ``customize`` is mapped over them with dynamic task mapping
 (``.partial(...).expand_kwargs(...)``), so every point is its own task instance and its own Bedrock
-job, all deferred in the triggerer at once. Each job's name carries the run and the point's index,
-and each task instance's client token its map index: a retried point adopts its own job and never
-submits another point's. ``pick_best`` compares the final validation losses.
+job, all deferred in the triggerer at once. Each mapped instance names its job and model with the
+``bedrock_job_name`` filter (the run, then a digest of the run, task and map index), and each task
+instance's client token carries its map index: a retried point adopts its own job and never submits
+another point's. ``pick_best`` compares the final validation losses.
 
 Before any job runs, ``hyperparameter_grid`` logs each point's estimated training cost and their sum;
 above the ``max_total_estimated_cost`` Param it fails, and no job of the sweep is submitted.
@@ -38,22 +39,15 @@ from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 
 
 @task
-def hyperparameter_grid(params: dict[str, Any], run_id: str, ti: Any = None) -> list[dict[str, Any]]:
+def hyperparameter_grid(params: dict[str, Any], ti: Any = None) -> list[dict[str, Any]]:
     """One dict of operator arguments per (learning rate, epoch count), within the sweep's budget."""
-    from bedrock_provider.core.names import sanitize_name
     from bedrock_provider.operators.costs import estimate_sweep
 
-    points = []
-    for learning_rate in params["learning_rates"]:
-        for epochs in params["epoch_counts"]:
-            name = sanitize_name(f"sweep-{run_id}-p{len(points)}")
-            points.append(
-                {
-                    "job_name": name,
-                    "custom_model_name": name,
-                    "hyperparameters": {"epochCount": epochs, "learningRate": learning_rate},
-                }
-            )
+    points = [
+        {"hyperparameters": {"epochCount": epochs, "learningRate": learning_rate}}
+        for learning_rate in params["learning_rates"]
+        for epochs in params["epoch_counts"]
+    ]
     prepared = ti.xcom_pull(task_ids="prepare_dataset")
     estimate_sweep(
         BASE_MODEL,
@@ -70,6 +64,10 @@ GRID_POINT_LABEL = (
     "{% set point = ti.xcom_pull(task_ids='hyperparameter_grid')[ti.map_index]['hyperparameters'] %}"
     "learningRate {{ point.learningRate }}, epochCount {{ point.epochCount }}"
 )
+
+
+# One name per grid point and run, the same on every try of that point: the job's and its model's.
+SWEEP_NAME = "{{ ti | bedrock_job_name('sweep') }}"
 
 
 def job_arn(result: dict[str, Any]) -> str:
@@ -156,6 +154,9 @@ with DAG(
     grid = hyperparameter_grid()
     customize = BedrockModelCustomizationOperator.partial(
         task_id="customize",
+        # Rendered by each mapped instance: the run, then a digest of the run, task and map index.
+        job_name=SWEEP_NAME,
+        custom_model_name=SWEEP_NAME,
         role_arn=ROLE_ARN,
         base_model_id=BASE_MODEL,
         training_data_uri="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}",

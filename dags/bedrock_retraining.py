@@ -1,6 +1,7 @@
 """Weekly retraining: each week's support conversations fine-tune a new model that must beat the champion.
 
-prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -> promote -> swap -> retire
+service_role -> prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -> promote
+-> swap -> retire (the teardown of service_role)
 
 - ``prepare_dataset`` validates the partition of the run's logical date (raw/support/<YYYYMMDD>/),
   drops invalid records and duplicates, and splits off a validation set.
@@ -24,7 +25,9 @@ prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -
   deployment's last-good model, where the ``bedrock_rollback`` DAG goes back to in one click.
 - ``retire`` runs whatever happened: it deletes the candidate's deployment when a gate turned it
   down, the replaced champion's deployment after a promotion, and the family's models beyond the
-  newest three, never the champion.
+  newest three, never the champion. It is the teardown of ``service_role`` (the run's setup), so it
+  does not decide the run's state: a run whose week has no data, or whose job failed, ends
+  ``failed`` (and alerts) even though ``retire`` succeeded.
 
 The job and model names come from the logical date (``bedrock-retraining-20250105``), and each
 task instance's client token from its run, so a date trains once: a retry, a cleared task or a
@@ -247,10 +250,14 @@ with DAG(
         # champion it replaced when it was promoted. Named by this run's own results, so runs of a
         # backfill never undeploy each other's candidates.
         undeploy_models=[CANDIDATE_MODEL, REPLACED_CHAMPION],
-        trigger_rule="all_done",
     )
+    service_role = service_role_task()
+    # retire is the teardown of the run's setup (the service role): it runs whatever happened to the
+    # tasks between them, and Airflow leaves teardowns out of the run's state, so a failed week's run
+    # ends failed while its cleanup still ran.
+    # https://airflow.apache.org/docs/apache-airflow/stable/howto/setup-and-teardown.html
     (
-        service_role_task()
+        service_role
         >> prepare
         >> customize
         >> export_metrics
@@ -258,5 +265,5 @@ with DAG(
         >> evaluate
         >> promote
         >> swap
-        >> retire
+        >> retire.as_teardown(setups=service_role)
     )

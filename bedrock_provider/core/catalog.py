@@ -178,6 +178,8 @@ class ModelFamily:
     teacher_profiles: tuple[str, ...] = ()
     # Customization prices (one record per model when they differ), None where none is recorded.
     pricing: tuple[ModelPrices, ...] | None = None
+    # Model ids of the row offered in fewer Regions than the row's customizations say.
+    model_regions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def customization_types(self) -> frozenset[str]:
@@ -203,9 +205,12 @@ class ModelFamily:
         customization = self.customizations.get(FINE_TUNING)
         return customization.rules if customization else ConversationRules()
 
-    def regions_for(self, customization_type: str) -> tuple[str, ...]:
+    def regions_for(self, customization_type: str, model_id: str | None = None) -> tuple[str, ...]:
         customization = self.customizations.get(customization_type)
-        return customization.regions if customization else ()
+        if customization is None:
+            return ()
+        narrower = self.model_regions.get(model_id or "")
+        return tuple(r for r in customization.regions if r in narrower) if narrower else customization.regions
 
 
 # --------------------------------------------------------------------- hyperparameter tables
@@ -512,6 +517,9 @@ FAMILIES: tuple[ModelFamily, ...] = (
             fine_tuning=_ft(US_EAST_1_WEST_2, _TITAN_IMAGE_HP, IMAGE_CAPTION, _TITAN_IMAGE_LIMITS),
         ),
         pricing=(aws_prices(storage=1.95, training_note=_PER_IMAGE),),
+        # custom-model-supported.html: Titan Image Generator G1 (v1) is fine-tuned in us-east-1 only,
+        # G1 v2 in us-east-1 and us-west-2.
+        model_regions=MappingProxyType({"amazon.titan-image-generator-v1": US_EAST_1}),
     ),
     ModelFamily(
         key="amazon.titan-embed-image",
@@ -821,9 +829,10 @@ def base_model_problem(ref: ModelRef, customization_type: str, region: str | Non
         offered = ", ".join(sorted(family.customizations)) or "no customization"
         return f"{family.title} supports {offered}, not {customization_type} (see {SUPPORTED_URL})"
     where = ref.region or region
-    if where is not None and where not in customization.regions:
+    regions = family.regions_for(customization_type, ref.model_id)
+    if where is not None and where not in regions:
         return (
-            f"{customization_type} of {family.title} is offered in {', '.join(customization.regions)}, "
+            f"{customization_type} of {ref.model_id} ({family.title}) is offered in {', '.join(regions)}, "
             f"not in {where} (see {SUPPORTED_URL})"
         )
     return None

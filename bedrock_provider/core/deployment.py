@@ -17,6 +17,7 @@ from typing import Any
 
 from bedrock_provider.core.common_fields import parse_tags
 from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.names import CUSTOM_MODEL_NAME_PATTERN as RESOURCE_NAME_PATTERN
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, ResourceKind
 
 ON_DEMAND = "on_demand"
@@ -28,8 +29,7 @@ OWNER_TAG = "airflow:task-token"
 # The prefix of every tag the provider itself sets (the owner token, promotion's last-good model...).
 PROVIDER_TAG_PREFIX = "airflow:"
 
-# ModelDeploymentName and ProvisionedModelName.
-RESOURCE_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
+# ModelDeploymentName and ProvisionedModelName: the rule of custom model names (core/names.py).
 CUSTOM_MODEL_ARN_PATTERN = re.compile(
     r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/[^/]+/[a-z0-9]{12}"
 )

@@ -36,10 +36,12 @@ from bedrock_provider.core.evaluation_scores import (
     parse_min_valid_fraction,
 )
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES
+from bedrock_provider.core.names import EVALUATION_JOB_NAME_PATTERN as JOB_NAME_PATTERN
 from bedrock_provider.core.precomputed_inference import (
     DEFAULT_JUDGE_METRICS,
     EVALUATOR_MODEL_PATTERN,
     JUDGE_METRICS,
+    inference_config_problems,
     inference_source_identifier,
     is_deployment_arn,
 )
@@ -52,8 +54,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "Classification": ("Builtin.Accuracy", "Builtin.Robustness"),
 }
 TASK_TYPES = tuple(TASK_METRICS)
-# EvaluationJobName, EvaluationDatasetName (Bedrock's service model).
-JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+# EvaluationDatasetName (Bedrock's service model); EvaluationJobName's rule is in core/names.py.
 DATASET_NAME_PATTERN = re.compile(r"[0-9a-zA-Z-_.]{1,63}")
 RESULTS_SUFFIX = "_output.jsonl"
 # "Custom prompt datasets must be stored in Amazon S3, and use the JSON line format and .jsonl file
@@ -81,8 +82,10 @@ class EvaluationRequest:
     max_scores: Any = None
     on_gate_failure: Any = "fail"
     job_tags: Any = None
-    min_valid_fraction: Any = DEFAULT_MIN_VALID_FRACTION
     evaluator_model_id: Any = None
+    # Converse's inferenceConfig for an on-demand deployment's responses.
+    inference_config: Any = None
+    min_valid_fraction: Any = DEFAULT_MIN_VALID_FRACTION
 
     def validate(self) -> ValidEvaluation:
         problems: list[Problem] = []
@@ -125,6 +128,8 @@ class EvaluationRequest:
                 )
         precomputed = is_deployment_arn(model)
         evaluator = self._evaluator(precomputed, problems)
+        for message in inference_config_problems(self.inference_config):
+            problems.append(Problem("inference_config", self.inference_config, message))
         if precomputed and self.dataset_uri is None:
             problems.append(
                 Problem(
@@ -176,9 +181,9 @@ class EvaluationRequest:
             max_scores=gates["max_scores"],
             on_gate_failure=str(self.on_gate_failure),
             job_tags=tags,
-            min_valid_fraction=min_valid_fraction,
             evaluator_model_id=evaluator,
             precomputed=precomputed,
+            min_valid_fraction=min_valid_fraction,
         )
 
     def _evaluator(self, precomputed: bool, problems: list[Problem]) -> str | None:
@@ -275,12 +280,12 @@ class ValidEvaluation:
     max_scores: dict[str, float]
     on_gate_failure: str
     job_tags: dict[str, str]
-    min_valid_fraction: float = DEFAULT_MIN_VALID_FRACTION
     evaluator_model_id: str | None = None
     # An on-demand deployment: evaluated on responses collected through bedrock-runtime.
     precomputed: bool = False
     # The prompt dataset with those responses (set by with_responses before the job is submitted).
     responses_uri: str | None = None
+    min_valid_fraction: float = DEFAULT_MIN_VALID_FRACTION
 
     @property
     def needs_reference(self) -> bool:

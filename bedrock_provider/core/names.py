@@ -1,18 +1,27 @@
-"""Bedrock's naming rules for jobs and custom models, the name sanitizer, and idempotency tokens.
+"""Bedrock's naming rules for the resources this provider names, the name sanitizer, and idempotency tokens.
 
-Patterns are those of the CreateModelCustomizationJob API reference:
-https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html
+Each rule is the pattern of one shape of botocore's service model of Bedrock
+(botocore/data/bedrock/2023-04-20/service-2.json), which the API references repeat, e.g.
+https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html and
+https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateEvaluationJob.html. Every one of
+these shapes has min 1, max 63.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 MAX_NAME_LENGTH = 63
+# JobName (CreateModelCustomizationJob's jobName).
 JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
-CUSTOM_MODEL_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?)+")
+# CustomModelName and ModelDeploymentName; ProvisionedModelName's is the same with "+" for "{1,63}".
+CUSTOM_MODEL_NAME_PATTERN = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
+# EvaluationJobName (CreateEvaluationJob's jobName): lowercase only.
+EVALUATION_JOB_NAME_PATTERN = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
 
 # Job names may also hold '+' and '.', custom model names '_': a name made of letters, digits and
 # single '-' is valid for both, so the sanitizer produces only that.
@@ -23,6 +32,9 @@ _SEPARATORS = "-_.+"
 
 JOB_NAME_CHARACTERS = "letters, digits, '-', '+' and '.' (starting with a letter or digit)"
 CUSTOM_MODEL_NAME_CHARACTERS = "letters, digits, and single '-' or '_' between them"
+EVALUATION_JOB_NAME_CHARACTERS = (
+    "lowercase letters, digits and '-' (starting and ending with a letter or digit)"
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,59 @@ def custom_model_name_problem(name: object) -> NameProblem | None:
             f"has {_describe_character(name, index)}; allowed are {CUSTOM_MODEL_NAME_CHARACTERS}", index
         )
     return None
+
+
+def evaluation_job_name_problem(name: object) -> NameProblem | None:
+    """Return why ``name`` is not a valid Bedrock evaluation job name, or None if it is."""
+    if (problem := _length_problem(name)) is not None or not isinstance(name, str):
+        return problem
+    for index, char in enumerate(name):
+        if not (char.isascii() and (char.isdigit() or char.islower() or char == "-")):
+            hint = f" (try {name.lower()!r})" if name != name.lower() else ""
+            return NameProblem(
+                f"has {_describe_character(name, index)}; allowed are {EVALUATION_JOB_NAME_CHARACTERS}{hint}",
+                index,
+            )
+    for index in (0, len(name) - 1):
+        if name[index] == "-":
+            return NameProblem(
+                f"must start and end with a letter or digit, not '-' at position {index + 1}", index
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """The naming rule of one kind of Bedrock resource: botocore's shape, and its checker."""
+
+    shape: str
+    problem: Callable[[object], NameProblem | None]
+
+
+# The kinds of resource this provider names, by the name a filter or an error message uses.
+NAME_RULES: Mapping[str, NameRule] = MappingProxyType(
+    {
+        "customization_job": NameRule("JobName", job_name_problem),
+        "custom_model": NameRule("CustomModelName", custom_model_name_problem),
+        "evaluation_job": NameRule("EvaluationJobName", evaluation_job_name_problem),
+        "deployment": NameRule("ModelDeploymentName", custom_model_name_problem),
+        "provisioned_model": NameRule("ProvisionedModelName", custom_model_name_problem),
+    }
+)
+
+
+def name_problem(kind: str, name: object) -> NameProblem | None:
+    """Why ``name`` is not a valid name for a resource of ``kind`` (a key of NAME_RULES), or None."""
+    return name_rule(kind).problem(name)
+
+
+def name_rule(kind: object) -> NameRule:
+    rule = NAME_RULES.get(kind) if isinstance(kind, str) else None
+    if rule is None:
+        raise ValueError(
+            f"kind={kind!r} is not a kind of resource Bedrock names; use one of {', '.join(NAME_RULES)}"
+        )
+    return rule
 
 
 def _short_digest(text: str, length: int = 6) -> str:
@@ -155,24 +220,37 @@ _RUN_DIGEST_LENGTH = 10
 
 
 def run_job_name(
-    dag_id: str, task_id: str, run_id: str, map_index: int | None = -1, prefix: str | None = None
+    dag_id: str,
+    task_id: str,
+    run_id: str,
+    map_index: int | None = -1,
+    prefix: str | None = None,
+    kind: str | None = None,
 ) -> str:
-    """A job (and custom model) name for one task instance of one DAG run: valid, unique and stable.
+    """A name for one task instance of one DAG run: valid, unique and stable.
 
     Readable parts (``prefix`` or the DAG id, then the run id) are followed by a digest of the whole
     run identity (dag_id, task_id, run_id, map_index), so two runs, two tasks or two mapped instances
     never share a name, every try of one task instance renders the same name, and no logical date is
     needed (runs of Airflow 3 may have none). At most RUN_JOB_NAME_LENGTH characters, so a retry's
     ``-rN`` fits without cutting anything.
+
+    Only lowercase letters, digits and single '-': valid for every kind of NAME_RULES, evaluation jobs
+    included (EvaluationJobName takes no uppercase, so the 'T' of a run id is lowered). ``kind``, when
+    given, names the resource the name is for and is checked against NAME_RULES.
     """
+    rule = None if kind is None else name_rule(kind)
     identity = "\x1f".join([dag_id, task_id, run_id, str(-1 if map_index is None else map_index)])
     digest = _short_digest(identity, _RUN_DIGEST_LENGTH)
-    head = sanitize_name(prefix if prefix else dag_id, 63)
-    run = _NOT_NAME_CHARACTERS.sub("-", run_id).strip("-")
+    head = sanitize_name(prefix if prefix else dag_id, 63).lower()
+    run = _NOT_NAME_CHARACTERS.sub("-", run_id).strip("-").lower()
     room = RUN_JOB_NAME_LENGTH - len(digest) - 1
     head = head[: min(len(head), max(room // 2, room - len(run) - 1))].rstrip("-")
     readable = f"{head}-{run}"[:room].rstrip("-") if run else head
-    return f"{readable}-{digest}"
+    name = f"{readable}-{digest}"
+    if rule is not None and (problem := rule.problem(name)) is not None:
+        raise AssertionError(f"run_job_name made {name!r}, which as a {rule.shape} {problem.message}")
+    return name
 
 
 NONE_TEXT = "None"

@@ -63,6 +63,43 @@ RECORD_KEYS = ("prompt", "referenceResponse", "category")
 RESPONSES_FOLDER = "inference-responses"
 
 
+# bedrock-runtime's InferenceConfiguration (botocore): each member's type and bounds.
+INFERENCE_CONFIG_FIELDS: dict[str, tuple[type, float | None, float | None]] = {
+    "maxTokens": (int, 1, None),
+    "temperature": (float, 0, 1),
+    "topP": (float, 0, 1),
+}
+INFERENCE_CONFIG_RULE = (
+    'a dict of Converse\'s inferenceConfig: {"maxTokens": int >= 1, "temperature": 0-1, "topP": 0-1, '
+    '"stopSequences": [str, ...]}'
+)
+
+
+def inference_config_problems(value: object) -> list[str]:
+    """What is wrong with an ``inference_config`` (botocore's InferenceConfiguration), checked before
+    any call; [] when it is None or valid."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [f"must be {INFERENCE_CONFIG_RULE}"]
+    problems = []
+    for key, item in value.items():
+        if key == "stopSequences":
+            if not isinstance(item, list) or not all(isinstance(s, str) and s for s in item):
+                problems.append("stopSequences must be a list of non-empty strings")
+            continue
+        if key not in INFERENCE_CONFIG_FIELDS:
+            problems.append(f"{key!r} is not a member of {INFERENCE_CONFIG_RULE}")
+            continue
+        kind, low, high = INFERENCE_CONFIG_FIELDS[key]
+        number_ok = isinstance(item, int | float) and not isinstance(item, bool)
+        if not number_ok or (kind is int and not isinstance(item, int)):
+            problems.append(f"{key} must be {'an integer' if kind is int else 'a number'}, not {item!r}")
+        elif (low is not None and item < low) or (high is not None and item > high):
+            problems.append(f"{key}={item!r} is outside [{low}, {high if high is not None else '...'}]")
+    return problems
+
+
 def is_deployment_arn(identifier: object) -> bool:
     return isinstance(identifier, str) and DEPLOYMENT_ARN_PATTERN.fullmatch(identifier) is not None
 

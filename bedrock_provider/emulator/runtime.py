@@ -8,20 +8,21 @@ requests and the answers: Converse answers ``output.message``, ``stopReason``, `
 ``metrics`` (ConverseResponse); InvokeModel answers the model's native body (Amazon Nova's
 messages-v1 schema, Titan Text's ``results``).
 
-The answer is deterministic: it is derived from the served model and the prompt (``emulated_answer``),
-so a test can compute what to expect. Tokens are counted as whitespace-separated words, a stand-in
-for the model's tokenizer; ``inferenceConfig.maxTokens`` cuts the answer and says ``max_tokens``.
+The answer is deterministic: it is derived from the served model and the prompt
+(``answers.emulated_answer``), so a test can compute what to expect. Tokens are counted as
+whitespace-separated words (``answers.count_tokens``), a stand-in for the model's tokenizer;
+``inferenceConfig.maxTokens`` cuts the answer and says ``max_tokens``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bedrock_provider.core.catalog import resolve
+from bedrock_provider.emulator.answers import count_tokens, emulated_answer
 from bedrock_provider.emulator.arns import CUSTOM_MODEL_ARN_RE, DEPLOYMENT_ARN_RE, PROVISIONED_ARN_RE
 from bedrock_provider.emulator.errors import BedrockError, not_found, validation_error
 from bedrock_provider.emulator.post_training.backend import PostTrainingBackend
@@ -57,17 +58,6 @@ class InvokedModel:
     @property
     def answering(self) -> str:
         return self.served_arn or self.arn
-
-
-def emulated_answer(model_arn: str, prompt: str) -> str:
-    """The answer the emulator gives to ``prompt`` (the conversation's text) from the model ``model_arn``."""
-    digest = hashlib.sha256(f"{model_arn}\x1f{prompt}".encode()).hexdigest()[:12]
-    last_line = prompt.strip().splitlines()[-1] if prompt.strip() else ""
-    return f"Answer {digest} from {model_arn.rsplit('/', 1)[-1]} to: {last_line}"
-
-
-def count_tokens(text: str) -> int:
-    return len(text.split())
 
 
 def invoked_model(backend: PostTrainingBackend, model_id: str) -> InvokedModel:

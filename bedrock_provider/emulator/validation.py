@@ -33,6 +33,10 @@ from bedrock_provider.emulator.models import (
 )
 
 MAX_TAGS = 200
+# "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix for keys: it is
+# reserved for AWS use" (Tag naming limits and requirements,
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions).
+RESERVED_TAG_PREFIX = "aws:"
 # A failure message may need punctuation that AWS's TagValue pattern refuses; this prefix carries it
 # base64-encoded (whose alphabet the pattern allows), so the same tag is valid on AWS.
 BASE64_PREFIX = "base64:"
@@ -143,6 +147,11 @@ def tag_dict(tags: Any, field_name: str) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for tag in tags:
+        if tag["key"].lower().startswith(RESERVED_TAG_PREFIX):
+            raise validation_error(
+                f"Invalid tag key {tag['key']!r} in {field_name}: keys starting with {RESERVED_TAG_PREFIX!r} "
+                "(in any case) are reserved for AWS use. Choose a key without that prefix."
+            )
         out[tag["key"]] = tag["value"]
     if len(out) > MAX_TAGS:
         raise validation_error(f"{field_name} must hold at most {MAX_TAGS} tags.")

@@ -120,19 +120,29 @@ class BedrockAwsMixin(OpenLineageMixin):
     def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
         return with_bedrock_filters(super().get_template_env(dag))  # type: ignore[misc]
 
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
         """Render with the ``bedrock_name`` and ``bedrock_job_name`` filters, so that
-        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup (the task runner passes the DAG's own
-        environment)."""
+        ``"{{ ti | bedrock_job_name }}"`` works with no DAG setup. Every field is rendered through here,
+        whoever passes the environment: the task runner passes the DAG's own, and a mapped task
+        (``.partial().expand()``, ``.expand_kwargs()``, a mapped task group) renders its unmapped
+        task's fields with it without calling that task's ``render_template_fields``."""
         env = with_bedrock_filters(jinja_env or self.get_template_env())
-        super().render_template_fields(context, env)  # type: ignore[misc]
+        return super().render_template(content, context, env, seen_oids)  # type: ignore[misc]
 
 
-def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
+def bedrock_job_name(task_instance: Any, prefix: str | None = None, kind: str | None = None) -> str:
     """Jinja filter: ``{{ ti | bedrock_job_name }}`` (or ``{{ ti | bedrock_job_name('support-bot') }}``).
 
-    A valid job and model name, unique per DAG run, task and map index, the same on every try, with
-    no logical date needed; see bedrock_provider.core.names.run_job_name.
+    A name unique per DAG run, task and map index, the same on every try, with no logical date
+    needed, and valid for every kind of resource the provider names (customization jobs, custom
+    models, evaluation jobs, deployments, provisioned throughput); ``kind='evaluation_job'`` (a key of
+    bedrock_provider.core.names.NAME_RULES) says which, and is checked. See run_job_name.
     """
     missing = [key for key in ("dag_id", "task_id", "run_id") if not getattr(task_instance, key, None)]
     if missing:
@@ -146,6 +156,7 @@ def bedrock_job_name(task_instance: Any, prefix: str | None = None) -> str:
         str(task_instance.run_id),
         getattr(task_instance, "map_index", -1),
         prefix,
+        kind,
     )
 
 

@@ -68,9 +68,9 @@ EVALUATION_FIELDS = (
     "max_scores",
     "on_gate_failure",
     "job_tags",
-    "min_valid_fraction",
     "evaluator_model_id",
     "inference_config",
+    "min_valid_fraction",
 )
 
 
@@ -147,9 +147,9 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         max_scores: dict[str, float] | None = None,
         on_gate_failure: str = "fail",
         job_tags: dict[str, str] | list[dict[str, str]] | None = None,
-        min_valid_fraction: float | str = DEFAULT_MIN_VALID_FRACTION,
         evaluator_model_id: str | None = None,
         inference_config: dict[str, Any] | None = None,
+        min_valid_fraction: float | str = DEFAULT_MIN_VALID_FRACTION,
         wait_for_completion: bool = True,
         deferrable: bool = DEFERRABLE_DEFAULT,
         poll_interval: float = 60,

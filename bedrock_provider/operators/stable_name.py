@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bedrock_provider.operators.base import with_bedrock_filters
-
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import jinja2
     from airflow.sdk import Context
 
@@ -31,7 +31,9 @@ class _OtherTry:
         return getattr(self._ti, name)
 
 
-def name_on_another_try(operator: Any, raw_job_name: object, context: Context, env: Any) -> object:
+def name_on_another_try(
+    operator: Any, raw_job_name: object, context: Context, env: Any, seen_oids: set[int] | None = None
+) -> object:
     """``job_name`` rendered again as the next try would render it (try_number + 1)."""
     other = dict(context)
     for key in ("ti", "task_instance"):
@@ -39,7 +41,7 @@ def name_on_another_try(operator: Any, raw_job_name: object, context: Context, e
             other[key] = _OtherTry(other[key])
     if "try_number" in other:
         other["try_number"] = getattr(other.get("ti"), "try_number", None)
-    return operator.render_template(raw_job_name, other, env)
+    return operator.render_template(raw_job_name, other, env, None if seen_oids is None else set(seen_oids))
 
 
 class StableJobNameMixin(_OperatorBase):
@@ -49,15 +51,27 @@ class StableJobNameMixin(_OperatorBase):
     job_name: str
     _job_name_on_another_try: object = None
 
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Iterable[str],
+        context: Context,
+        jinja_env: jinja2.Environment,
+        seen_oids: set[int],
+    ) -> None:
         """Render, then check that job_name renders the same on the next try: a name with the try
-        number or the time in it would give each try a job of its own, running side by side."""
-        raw_job_name = self.job_name
-        super().render_template_fields(context, jinja_env)
+        number or the time in it would give each try a job of its own, running side by side.
+
+        Here rather than in ``render_template_fields``: a mapped task renders its unmapped task's
+        fields through this method alone."""
+        raw_job_name = self.job_name if parent is self else None
+        seen_before = set(seen_oids)
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
+        if parent is not self:
+            return
         self._job_name_on_another_try = None
         if isinstance(raw_job_name, str) and "{" in raw_job_name:
-            env = with_bedrock_filters(jinja_env or self.get_template_env())
-            other = name_on_another_try(self, raw_job_name, context, env)
+            other = name_on_another_try(self, raw_job_name, context, jinja_env, seen_before)
             if other != self.job_name:
                 self._job_name_on_another_try = other
 

@@ -4,7 +4,7 @@ Params refused before a run exists, and a triggerer killed mid-wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -177,6 +177,36 @@ def test_backfill_trains_each_week_once_and_a_rerun_adopts_the_jobs(api: Airflow
     )
 
 
+# A Sunday no seed uploads data for (the demo's weeks, E2E_WEEKS, and the two Sundays around today).
+WEEK_WITHOUT_DATA = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def test_a_week_without_data_fails_the_run_and_retire_still_runs(api: AirflowApi, emulator: Any) -> None:
+    """retire cleans up whatever happened, as a teardown: it runs, and the run still ends failed, so
+    that failure alerts fire (as a plain all_done leaf it turned such a run green)."""
+    week = WEEK_WITHOUT_DATA
+    run_id = str(api.trigger(RETRAINING, logical_date=week)["dag_run_id"])
+    run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
+    states = task_states(api, RETRAINING, run_id)
+    assert run["state"] == "failed", states
+    assert states == {
+        "service_role": "success",
+        "prepare_dataset": "failed",
+        "customize": "upstream_failed",
+        "export_metrics": "upstream_failed",
+        "deploy_candidate": "upstream_failed",
+        "evaluate": "upstream_failed",
+        "promote": "upstream_failed",
+        "retire": "success",
+    }
+    assert api.task_instance(RETRAINING, run_id, "prepare_dataset")["try_number"] == 1, (
+        "missing data is not retried"
+    )
+    retired = api.xcom(RETRAINING, run_id, "retire")
+    assert retired["deleted_deployments"] == [], "nothing of this run was deployed"
+    assert jobs_for(emulator, f"bedrock-retraining-{week:%Y%m%d}") == []
+
+
 def test_watch_job_sensor_waits_deferred_for_a_job_submitted_elsewhere(
     stack: LocalStack, api: AirflowApi, emulator: Any, unique_name: Callable[[str], str]
 ) -> None:
@@ -205,6 +235,9 @@ def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowAp
     }
     jobs = [api.xcom(sweep, run_id, "customize", map_index=index) for index in (0, 1)]
     assert len({job["job_arn"] for job in jobs}) == 2
+    # Named by the bedrock_job_name filter, rendered in each mapped instance: one name per point.
+    assert all(job["job_name"].startswith("sweep-manual-") for job in jobs), jobs
+    assert len({job["job_name"] for job in jobs}) == 2
     assert [len(jobs_for(emulator, job["job_name"])) for job in jobs] == [1, 1]
     summaries = [api.xcom(sweep, run_id, "export_metrics", map_index=index) for index in (0, 1)]
     best = api.xcom(sweep, run_id, "pick_best")

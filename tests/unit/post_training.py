@@ -101,18 +101,18 @@ def trained_model(
     model_tags: dict[str, str] | None = None,
     base_model: str = BASE_MODEL,
 ) -> str:
-    """A Completed customization job's custom model (tagged ``model_tags``); returns its ARN."""
+    """A Completed customization job's custom model of ``base_model`` (tagged ``model_tags``); its ARN."""
     bedrock, s3 = clients(emu)
-    key = f"train-{base_model.replace(':', '-')}.jsonl"
-    s3.put_object(Bucket=BUCKET, Key=key, Body=TRAINING_RECORDS[base_model] * 8)
+    data_key = f"train-{base_model.replace(':', '-')}.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=data_key, Body=TRAINING_RECORDS[base_model] * 8)
     job = bedrock.create_model_customization_job(
         jobName=f"job-{name}",
         customModelName=name,
         roleArn=ROLE,
         baseModelIdentifier=base_model,
-        trainingDataConfig={"s3Uri": f"s3://{BUCKET}/{key}"},
+        trainingDataConfig={"s3Uri": f"s3://{BUCKET}/{data_key}"},
         outputDataConfig={"s3Uri": f"s3://{BUCKET}/out/"},
-        customModelTags=[{"key": tag, "value": value} for tag, value in (model_tags or {}).items()],
+        customModelTags=[{"key": key, "value": value} for key, value in (model_tags or {}).items()],
     )
     until(lambda: bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])["status"] != "InProgress")
     return str(bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])["outputModelArn"])

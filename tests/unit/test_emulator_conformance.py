@@ -250,6 +250,7 @@ def check_create_kms(ctx: Ctx) -> None:
 def check_create_tags(ctx: Ctx) -> None:
     bad = [{"key": "emulator:failure-message", "value": "Out of capacity, sorry!"}]
     assert "jobTags" in ctx.create_refused(jobTags=bad)
+    assert "reserved for AWS use" in ctx.create_refused(customModelTags=[{"key": "AWS:team", "value": "ml"}])
     encoded = "base64:" + base64.b64encode(b"Out of capacity, sorry!").decode()
     tags = [
         {"key": "emulator:outcome", "value": "Failed"},
@@ -636,6 +637,34 @@ def check_evaluation_refusals(ctx: Ctx) -> None:
     ctx.refused(lambda: ctx.bedrock.get_evaluation_job(jobIdentifier=args["jobName"]))
 
 
+def check_evaluation_own_responses(ctx: Ctx) -> None:
+    record = {
+        "prompt": "What is AWS?",
+        "modelResponses": [{"response": "A cloud.", "modelIdentifier": "bot"}],
+    }
+    dataset = ctx.put("own.jsonl", (json.dumps(record) + "\n").encode() * 2)
+    args = _evaluation_args(ctx, BASE_MODEL)
+    args["inferenceConfig"] = {
+        "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": "bot"}}]
+    }
+    args["evaluationConfig"]["automated"]["datasetMetricConfigs"][0].update(
+        taskType="Generation",
+        dataset={"name": "own", "datasetLocation": {"s3Uri": dataset}},
+        metricNames=["Builtin.Helpfulness"],
+    )
+    assert "evaluatorModelConfig" in ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**args))
+    judges = {"bedrockEvaluatorModels": [{"modelIdentifier": "amazon.nova-pro-v1:0"}]}
+    args["evaluationConfig"]["automated"]["evaluatorModelConfig"] = judges
+    job = ctx.bedrock.create_evaluation_job(**args)["jobArn"]
+    _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Completed")
+    job_dir = f"evaluations/{args['jobName']}/{job.rsplit('/', 1)[-1]}"
+    prefix = f"{job_dir}/models/bot/taskTypes/Generation/datasets/own/"
+    key = ctx.s3.list_objects_v2(Bucket=ctx.bucket, Prefix=prefix)["Contents"][0]["Key"]
+    line = json.loads(ctx.s3.get_object(Bucket=ctx.bucket, Key=key)["Body"].read().splitlines()[0])
+    assert line["modelResponses"] == record["modelResponses"]
+    assert line["automatedEvaluationResult"]["scores"][0]["metricName"] == "Helpfulness"
+
+
 def check_evaluation_model_identifier(ctx: Ctx) -> None:
     deployment = _deploy(ctx, _trained_model(ctx))
     _until_status(_deployment(ctx, deployment), "Active")
@@ -684,7 +713,7 @@ def _converse(ctx: Ctx, model_id: str, text: str = "What is AWS?") -> dict[str, 
 
 
 def check_runtime(ctx: Ctx) -> None:
-    from bedrock_provider.emulator.runtime import emulated_answer
+    from bedrock_provider.emulator.answers import emulated_answer
 
     deployment = _deploy(ctx, _trained_model(ctx))
     _until_status(_deployment(ctx, deployment), "Active")

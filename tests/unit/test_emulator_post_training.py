@@ -311,26 +311,39 @@ def test_evaluation_of_a_model_that_does_not_exist_is_refused(emu: BedrockEmulat
     assert emu.post_training_counts()["evaluation_jobs"] == 0
 
 
-def test_list_evaluation_jobs_answers_match_botocore_patterns(emu: BedrockEmulator) -> None:
-    """Every string of ListEvaluationJobs' answer satisfies its shape in botocore's service model."""
+def test_answers_after_training_match_botocore_patterns(emu: BedrockEmulator) -> None:
+    """Every string of the answers after training satisfies its shape in botocore's service model."""
     bedrock, s3 = _clients(emu)
+    answers: list[tuple[str, bytes]] = []
+    bedrock.meta.events.register(
+        "after-call.bedrock",
+        lambda http_response, model, **_: (
+            answers.append((model.name, http_response.content)) if http_response.status_code < 300 else None
+        ),
+    )
     s3.put_object(Bucket=BUCKET, Key="eval.jsonl", Body=PROMPTS)
-    _evaluation(bedrock, "amazon.titan-text-express-v1", name="ev-foundation")
-    _evaluation(bedrock, _provisioned(bedrock, trained_model(emu, "m1")), name="ev-provisioned")
+    jobs = [_evaluation(bedrock, "amazon.titan-text-express-v1", name="ev-foundation")]
+    throughput = _provisioned(bedrock, trained_model(emu, "m1"))
+    jobs.append(_evaluation(bedrock, throughput, name="ev-provisioned"))
     deployment = _deploy(bedrock, trained_model(emu, "m2"))
     until(lambda: _status(bedrock, deployment) == "Active")
     with pytest.raises(ClientError):
         _evaluation(bedrock, deployment, name="ev-deployment")
-    bodies: list[bytes] = []
-    bedrock.meta.events.register(
-        "after-call.bedrock.ListEvaluationJobs",
-        lambda http_response, **_: bodies.append(http_response.content),
-    )
-    bedrock.list_evaluation_jobs()
-    answer = json.loads(bodies[0])
-    assert len(answer["jobSummaries"]) == 2
-    output = bedrock.meta.service_model.operation_model("ListEvaluationJobs").output_shape
-    assert _pattern_violations(answer, output) == []
+    s3.put_object(Bucket=BUCKET, Key="byoi.jsonl", Body=_byoi_record("What is 2+2?", "4"))
+    jobs.append(_own_responses_job(bedrock, name="ev-own-responses"))
+    assert len(bedrock.list_evaluation_jobs()["jobSummaries"]) == 3
+    for job in jobs:
+        until(lambda job=job: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
+    bedrock.list_custom_model_deployments()
+    bedrock.list_provisioned_model_throughputs()
+    bedrock.get_provisioned_model_throughput(provisionedModelId=throughput)
+    answered = {name for name, _ in answers}
+    assert {"ListEvaluationJobs", "GetEvaluationJob", "GetCustomModelDeployment"} <= answered
+    violations = []
+    for name, body in answers:
+        output = bedrock.meta.service_model.operation_model(name).output_shape
+        violations += [f"{name}{where}" for where in _pattern_violations(json.loads(body or b"{}"), output)]
+    assert violations == []
 
 
 def _pattern_violations(value: Any, shape: Any, path: str = "") -> list[str]:
@@ -351,6 +364,93 @@ def _pattern_violations(value: Any, shape: Any, path: str = "") -> list[str]:
         if shape.enum and value not in shape.enum:
             found.append(f"{path}={value!r} is not one of {shape.enum}")
     return found
+
+
+JUDGE = "amazon.nova-pro-v1:0"
+
+
+def _own_responses_job(bedrock: Any, name: str = "byoi1", judge: str | None = JUDGE, **kw: Any) -> str:
+    """An evaluation job of your own inference responses (precomputedInferenceSource), judged by a model."""
+    automated: dict[str, Any] = {
+        "datasetMetricConfigs": [
+            {
+                "taskType": "QuestionAndAnswer",
+                "dataset": {"name": "answers", "datasetLocation": {"s3Uri": f"s3://{BUCKET}/byoi.jsonl"}},
+                "metricNames": ["Builtin.Correctness", "Builtin.Completeness"],
+            }
+        ]
+    }
+    if judge is not None:
+        automated["evaluatorModelConfig"] = {"bedrockEvaluatorModels": [{"modelIdentifier": judge}]}
+    response = bedrock.create_evaluation_job(
+        jobName=name,
+        roleArn=ROLE,
+        evaluationConfig={"automated": automated},
+        inferenceConfig={
+            "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": "support-bot"}}]
+        },
+        outputDataConfig={"s3Uri": f"s3://{BUCKET}/evaluations/"},
+        **kw,
+    )
+    return str(response["jobArn"])
+
+
+def _byoi_record(prompt: str, response: str, source: str = "support-bot") -> bytes:
+    record = {
+        "prompt": prompt,
+        "referenceResponse": "4",
+        "modelResponses": [{"response": response, "modelIdentifier": source}],
+    }
+    return json.dumps(record).encode() + b"\n"
+
+
+def test_own_inference_responses_are_judged_and_written_in_the_documented_layout(
+    emu: BedrockEmulator,
+) -> None:
+    # model-evaluation-prompt-datasets-judge.html: your own responses in modelResponses, a judge model.
+    bedrock, s3 = _clients(emu)
+    s3.put_object(Bucket=BUCKET, Key="byoi.jsonl", Body=_byoi_record("What is 2+2?", "4") * 3)
+    job = _own_responses_job(
+        bedrock, jobTags=[{"key": TAG_SCORE_PREFIX + "Builtin.Correctness", "value": "0.9"}]
+    )
+    until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
+    job_dir = f"evaluations/byoi1/{job.rsplit('/', 1)[-1]}"
+    prefix = f"{job_dir}/models/support-bot/taskTypes/QuestionAndAnswer/datasets/answers/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]
+    assert len(keys) == 1 and keys[0].endswith("_output.jsonl")
+    records = [
+        json.loads(line) for line in s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read().splitlines()
+    ]
+    assert [r["modelResponses"] for r in records] == [
+        [{"response": "4", "modelIdentifier": "support-bot"}]
+    ] * 3
+    correctness = records[0]["automatedEvaluationResult"]["scores"][0]
+    assert correctness["metricName"] == "Correctness" and correctness["result"] == 0.9
+    assert correctness["evaluatorDetails"][0]["modelIdentifier"] == JUDGE
+    summary = bedrock.list_evaluation_jobs(nameContains="byoi1")["jobSummaries"][0]
+    assert summary["inferenceConfigSummary"]["modelConfigSummary"] == {
+        "bedrockModelIdentifiers": [],
+        "precomputedInferenceSourceIdentifiers": ["support-bot"],
+    }
+    assert summary["evaluatorModelIdentifiers"] == [JUDGE]
+
+
+def test_own_inference_responses_refusals(emu: BedrockEmulator) -> None:
+    bedrock, s3 = _clients(emu)
+    with pytest.raises(ClientError) as error:
+        _own_responses_job(bedrock, judge=None)
+    assert _code(error) == "ValidationException" and "evaluatorModelConfig" in str(error.value)
+    with pytest.raises(ClientError) as error:
+        _own_responses_job(bedrock, judge="amazon.no-such-model-v9")
+    assert _code(error) == "ResourceNotFoundException" and "amazon.no-such-model-v9" in str(error.value)
+    assert emu.post_training_counts()["evaluation_jobs"] == 0
+    # A response labelled with another source fails the job, naming the line.
+    s3.put_object(Bucket=BUCKET, Key="byoi.jsonl", Body=_byoi_record("What is 2+2?", "4", source="other-bot"))
+    job = _own_responses_job(bedrock, name="byoi2")
+    until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] != "InProgress")
+    failed = bedrock.get_evaluation_job(jobIdentifier=job)
+    assert failed["status"] == "Failed" and "line 1" in failed["failureMessages"][0]
+    assert "other-bot" in failed["failureMessages"][0]
 
 
 def test_evaluation_of_a_bad_dataset_fails_the_job(emu: BedrockEmulator) -> None:

@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bedrock_provider.emulator import TAG_DURATION, BedrockEmulator
-from bedrock_provider.emulator.runtime import emulated_answer
+from bedrock_provider.emulator.answers import emulated_answer
 from tests.unit.post_training import TITAN_TEXT, emu, emulator, trained_model, until
 
 __all__ = ["emu", "emulator"]
@@ -130,8 +130,8 @@ def test_converse_on_a_provisioned_throughput_and_a_foundation_model(emu: Bedroc
             bedrock.get_provisioned_model_throughput(provisionedModelId=throughput)["status"] == "InService"
         )
     )
-    served = runtime.converse(modelId=throughput, messages=_messages(PROMPT))
-    assert served["output"]["message"]["content"][0]["text"] == emulated_answer(_served(emu, throughput), PROMPT)
+    served = runtime.converse(modelId=throughput, messages=_messages(PROMPT))["output"]["message"]
+    assert served["content"][0]["text"] == emulated_answer(_served(emu, throughput), PROMPT)
     foundation = runtime.converse(modelId="amazon.nova-micro-v1:0", messages=_messages(PROMPT))
     arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0"
     assert foundation["output"]["message"]["content"][0]["text"] == emulated_answer(arn, PROMPT)

@@ -52,6 +52,8 @@ def evaluate(model: str, **overrides: Any) -> BedrockModelEvaluationOperator:
         "max_scores": {"Builtin.Harmfulness": 0.1},
         "job_tags": {CORRECTNESS: "0.82"},
         "inference_config": {"maxTokens": 128},
+        # A prefix of its own: the in-process emulator's S3 is shared by the test modules.
+        "output_uri": f"s3://{shared.BUCKET}/byoi-evaluations/",
     }
     return evaluation_operator(model, **{**judged, **overrides})
 
@@ -155,4 +157,11 @@ def test_a_deployment_without_a_judge_is_refused_before_any_call(emu: BedrockEmu
     with pytest.raises(InvalidInputError) as raised:
         evaluate(deployment, evaluator_model_id=None).execute(shared.context(task_id="evaluate"))
     assert "evaluator_model_id" in raised.value.fields
+    assert emu.counts() == {}
+
+
+def test_a_bad_inference_config_is_refused_before_any_call(emu: BedrockEmulator) -> None:
+    deployment = on_demand(emu)
+    with pytest.raises(InvalidInputError, match="temperature=3 is outside"):
+        evaluate(deployment, inference_config={"temperature": 3}).execute(shared.context(task_id="evaluate"))
     assert emu.counts() == {}

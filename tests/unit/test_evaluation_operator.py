@@ -34,8 +34,8 @@ ACCURACY = "emulator:score:Builtin.Accuracy"
 
 
 def deployed(emu: BedrockEmulator, name: str = "support-bot-20250105") -> str:
-    """A custom model deployed as a provisioned throughput, which an evaluation job invokes itself
-    (bedrockModel); an on-demand deployment takes the other path (test_evaluation_byoi.py)."""
+    """A trained model deployed where CreateEvaluationJob can invoke it: an InService provisioned throughput
+    (botocore's EvaluationBedrockModelIdentifier takes no custom model deployment ARN)."""
     bedrock, s3 = clients(emu)
     s3.put_object(Bucket=BUCKET, Key="eval/prompts.jsonl", Body=PROMPTS)
     model = trained_model(emu, name)

@@ -169,11 +169,15 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
     assert "ds_nodash" in customize.job_name and "ds_nodash" in customize.custom_model_name
     assert customize.deferrable is True
     # Only a model that passed both gates is promoted; retire runs whatever happened, so that a
-    # candidate that failed a gate does not stay deployed.
+    # candidate that failed a gate does not stay deployed, as the teardown of the run's setup, so
+    # that it does not decide the run's state.
     assert dag.get_task("export_metrics").on_gate_failure == "skip"
     assert dag.get_task("evaluate").on_gate_failure == "skip"
-    assert dag.get_task("retire").trigger_rule == "all_done"
-    assert len(dag.get_task("retire").undeploy_models) == 2
+    retire = dag.get_task("retire")
+    assert retire.is_teardown and not retire.on_failure_fail_dagrun
+    assert retire.trigger_rule == "all_done_setup_success"
+    assert dag.get_task("service_role").is_setup and "service_role" in retire.upstream_task_ids
+    assert len(retire.undeploy_models) == 2
     # The champion goes behind the stable deployment, checked by the same judged evaluation.
     swap = dag.get_task("swap")
     assert swap.deployment_name == DAG_SETTINGS.STABLE_DEPLOYMENT and swap.canary["evaluator_model_id"]
@@ -187,10 +191,54 @@ def test_rollback_is_one_click_to_the_last_good_model(dagbag: Any) -> None:
     assert rollback.keep_last_good is True and rollback.deferrable is True
 
 
+# Trigger rules under which a task runs, and may succeed, after a task upstream of it failed.
+# https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html#trigger-rules
+RULES_THAT_RUN_AFTER_A_FAILURE = {
+    "all_done",
+    "all_failed",
+    "all_done_min_one_success",
+    "all_done_setup_success",
+    "one_failed",
+    "one_done",
+    "one_success",
+    "none_skipped",
+    "always",
+}
+
+
+def run_state_leaves(dag: Any) -> list[Any]:
+    """The tasks whose states decide the run's, as Airflow picks them (DagRun._tis_for_dagrun_state):
+    teardowns do not count, unless on_failure_fail_dagrun says they do."""
+
+    def counts(task: Any) -> bool:
+        return not task.is_teardown or task.on_failure_fail_dagrun
+
+    return [
+        task
+        for task in dag.tasks
+        if counts(task) and not any(counts(dag.get_task(down)) for down in task.downstream_task_ids)
+    ]
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXAMPLES.values()))
+def test_no_task_that_decides_the_run_state_hides_a_failure(dagbag: Any, dag_id: str) -> None:
+    """A cleanup that runs whatever happened must be a teardown: as a leaf that counts, its success
+    would turn a failed run green, and failure alerts would never fire."""
+    from airflow.sdk import TriggerRule
+
+    dag = dagbag.dags[dag_id]
+    rules = {task.task_id: TriggerRule(task.trigger_rule).value for task in run_state_leaves(dag)}
+    hiding = {task_id: rule for task_id, rule in rules.items() if rule in RULES_THAT_RUN_AFTER_A_FAILURE}
+    assert hiding == {}, f"{dag_id}: make these teardowns (.as_teardown(setups=...)): {hiding}"
+
+
 def test_sweep_maps_the_customization_over_the_grid(dagbag: Any) -> None:
     dag = dagbag.dags["bedrock_hyperparameter_sweep"]
     customize = dag.get_task("customize")
     assert type(customize).__name__ == "MappedOperator"
+    # Each mapped instance names its own job, by the naming filter rendered in the mapped task.
+    assert "ti | bedrock_job_name" in customize.partial_kwargs["job_name"]
+    assert "ti | bedrock_job_name" in customize.partial_kwargs["custom_model_name"]
     assert dag.get_task("pick_best")
 
 

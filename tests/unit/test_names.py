@@ -6,14 +6,18 @@ from hypothesis import strategies as st
 
 from bedrock_provider.core.names import (
     CUSTOM_MODEL_NAME_PATTERN,
+    EVALUATION_JOB_NAME_PATTERN,
     JOB_NAME_PATTERN,
     MAX_NAME_LENGTH,
+    NAME_RULES,
     RUN_JOB_NAME_LENGTH,
     TaskIdentity,
     attempt_name,
     attempt_of,
     custom_model_name_problem,
+    evaluation_job_name_problem,
     job_name_problem,
+    name_problem,
     parse_attempt,
     renders_none,
     run_job_name,
@@ -170,6 +174,101 @@ def test_run_job_names_are_always_valid_and_leave_room_for_retries(
     assert attempt == 1 or retried == f"{name}-r{attempt}", "a retry suffix fits without cutting the name"
 
 
+@given(
+    dag_id=st.text(min_size=1, max_size=250),
+    task_id=st.text(min_size=1, max_size=250),
+    run_id=st.text(max_size=250),
+    map_index=st.integers(-1, 10**6),
+    prefix=st.none() | st.text(max_size=80),
+    attempt=st.integers(1, 100),
+)
+def test_run_job_names_are_valid_for_every_kind_of_resource(
+    dag_id, task_id, run_id, map_index, prefix, attempt
+):
+    retried = attempt_name(run_job_name(dag_id, task_id, run_id, map_index, prefix), attempt)
+    assert {kind: name_problem(kind, retried) for kind in NAME_RULES} == dict.fromkeys(NAME_RULES)
+
+
+BOTOCORE_PATTERNS = {
+    # botocore/data/bedrock/2023-04-20/service-2.json, shape by shape, as Bedrock checks the names.
+    "customization_job": r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*",
+    "custom_model": r"([0-9a-zA-Z][_-]?){1,63}",
+    "evaluation_job": r"[a-z0-9](-*[a-z0-9]){0,62}",
+    "deployment": r"([0-9a-zA-Z][_-]?){1,63}",
+    "provisioned_model": r"([0-9a-zA-Z][_-]?)+",
+}
+LONG_ID = "a_very_long_identifier_for_the_support_bot_retraining_pipeline_of_team_x_v2"
+RUN_IDS = [
+    "manual__2025-01-05T00:00:00+00:00",
+    "scheduled__2025-01-05T00:00:00+00:00",
+    "backfill__2025-01-05T00:00:00+00:00",
+    "asset_triggered__2025-01-05T00:00:00.123456+00:00",
+    "manual__2025-01-05T10:00:00.123456+00:00",
+    "My Run: ÜBER/2025",
+    "T",
+    LONG_ID * 3,
+]
+
+
+@pytest.mark.parametrize("run_id", RUN_IDS)
+@pytest.mark.parametrize(
+    ("dag_id", "task_id"), [("bedrock_retraining", "evaluate"), (LONG_ID, LONG_ID + ".x")]
+)
+@pytest.mark.parametrize("map_index", [-1, 0, 7, 99999])
+@pytest.mark.parametrize("prefix", [None, "Support_Bot", "eval"])
+def test_run_job_names_match_botocore_for_every_documented_kind(run_id, dag_id, task_id, map_index, prefix):
+    import re
+
+    name = run_job_name(dag_id, task_id, run_id, map_index, prefix)
+    for kind, pattern in BOTOCORE_PATTERNS.items():
+        assert re.fullmatch(pattern, name) and len(name) <= MAX_NAME_LENGTH, (kind, name)
+        assert run_job_name(dag_id, task_id, run_id, map_index, prefix, kind) == name
+    # The 'T' between date and time is lowered: evaluation job names take no uppercase.
+    assert name == name.lower()
+
+
+def test_the_name_rules_are_botocores_and_cover_every_documented_kind():
+    assert set(NAME_RULES) == set(BOTOCORE_PATTERNS)
+    assert EVALUATION_JOB_NAME_PATTERN.pattern == BOTOCORE_PATTERNS["evaluation_job"]
+    assert CUSTOM_MODEL_NAME_PATTERN.pattern == BOTOCORE_PATTERNS["custom_model"]
+    assert {kind: rule.shape for kind, rule in NAME_RULES.items()} == {
+        "customization_job": "JobName",
+        "custom_model": "CustomModelName",
+        "evaluation_job": "EvaluationJobName",
+        "deployment": "ModelDeploymentName",
+        "provisioned_model": "ProvisionedModelName",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("", "must not be empty"),
+        ("a" * 64, "at most 63"),
+        ("Eval-1", "character 'E' at position 1; allowed are lowercase letters, digits and '-'"),
+        ("eval.1", "character '.' at position 5"),
+        ("-eval", "must start and end with a letter or digit"),
+        ("eval-", "must start and end with a letter or digit"),
+        ("run-2025-01-05T00", "(try 'run-2025-01-05t00')"),
+    ],
+)
+def test_invalid_evaluation_job_names_are_explained(name, fragment):
+    problem = evaluation_job_name_problem(name)
+    assert problem is not None and fragment in problem.message, problem
+    assert not EVALUATION_JOB_NAME_PATTERN.fullmatch(name)
+
+
+@pytest.mark.parametrize("name", ["a", "eval-1", "a--b", "0" * 63])
+def test_valid_evaluation_job_names_pass(name):
+    assert evaluation_job_name_problem(name) is None
+    assert EVALUATION_JOB_NAME_PATTERN.fullmatch(name)
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds():
+    with pytest.raises(ValueError, match=r"kind='evaluation'.*evaluation_job"):
+        run_job_name("dag", "task", "manual__1", kind="evaluation")
+
+
 def test_run_job_names_are_unique_per_run_task_and_map_index_and_stable():
     long_dag = "a_very_long_dag_identifier_for_the_support_bot_retraining_pipeline_v2"
     run = "scheduled__2025-01-01T00:00:00+00:00"
@@ -200,6 +299,10 @@ def test_bedrock_job_name_filter_renders_from_the_task_instance_in_any_operator_
         "dag", "train", "manual__1"
     )
     assert env.from_string("{{ ti | bedrock_job_name('bot') }}").render(ti=ti).startswith("bot-manual-1-")
+    evaluation = env.from_string("{{ ti | bedrock_job_name(kind='evaluation_job') }}").render(ti=ti)
+    assert evaluation == run_job_name("dag", "train", "manual__1")
+    with pytest.raises(ValueError, match="kind='eval'"):
+        env.from_string("{{ ti | bedrock_job_name('bot', 'eval') }}").render(ti=ti)
     with pytest.raises(ValueError, match="takes the task instance"):
         bedrock_job_name("2025-01-01")
 

@@ -161,3 +161,25 @@ def test_converse_on_the_deployment_and_its_text() -> None:
 def test_the_responses_file_is_keyed_by_the_token() -> None:
     assert responses_uri("s3://b/evals/", "airflow-x") == "s3://b/evals/inference-responses/airflow-x.jsonl"
     assert DEPLOYMENT_ARN_PATTERN.fullmatch(DEPLOYMENT)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("maxTokens=5", "must be a dict"),
+        ({"maxTokens": 0}, r"maxTokens=0 is outside \[1"),
+        ({"maxTokens": 1.5}, "maxTokens must be an integer"),
+        ({"temperature": 2}, r"temperature=2 is outside \[0, 1\]"),
+        ({"topK": 5}, "'topK' is not a member"),
+        ({"stopSequences": "END"}, "stopSequences must be a list"),
+    ],
+)
+def test_a_bad_inference_config_is_refused_naming_the_member(config: Any, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message) as raised:
+        request(inference_config=config).validate()
+    assert raised.value.fields == ["inference_config"]
+
+
+def test_a_good_inference_config_passes() -> None:
+    config = {"maxTokens": 512, "temperature": 0, "topP": 0.9, "stopSequences": ["END"]}
+    assert request(inference_config=config).validate().precomputed

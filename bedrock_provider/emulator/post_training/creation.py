@@ -82,15 +82,23 @@ class ResourceCreation(ABC):
         role_problem = self.customization.account.role_problem(request["role"])
         if role_problem is not None:
             raise validation_error(role_problem)
-        for index, model in enumerate(request["inference_config"]["models"]):
-            self._advance_all()
-            if "bedrockModel" not in model:  # your own inference responses: nothing to invoke
-                continue
-            refusals.check_evaluated_model(
-                model["bedrockModel"]["modelIdentifier"],
-                f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
-                self.throughputs,
+        self._advance_all()
+        for index, model in enumerate(request["inference_config"]["models"], start=1):
+            if "bedrockModel" in model:
+                refusals.check_evaluated_model(
+                    model["bedrockModel"]["modelIdentifier"],
+                    f"inferenceConfig.models.{index}.member.bedrockModel.modelIdentifier",
+                    self.throughputs,
+                    self.customization,
+                )
+        judges = (request["evaluation_config"]["automated"].get("evaluatorModelConfig") or {}).get(
+            "bedrockEvaluatorModels"
+        ) or []
+        for index, judge in enumerate(judges, start=1):
+            refusals.foundation_model_arn(
                 self.customization,
+                str(judge["modelIdentifier"]),
+                f"evaluationConfig.automated.evaluatorModelConfig.bedrockEvaluatorModels.{index}.member.modelIdentifier",
             )
         tags = request["tags"]
         check_score_tags(tags)

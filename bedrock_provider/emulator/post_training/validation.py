@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_provider.emulator.errors import validation_error
-from bedrock_provider.emulator.post_training import precomputed
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
 BUILTIN_DATASET_PREFIX = "Builtin."
@@ -33,7 +32,8 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(
             "applicationType RagEvaluation needs a knowledge base; this emulator has none."
         )
-    precomputed.check_models(body)
+    models = (body.get("inferenceConfig") or {}).get("models") or []
+    _check_inference_sources(models, config["automated"])
     for index, item in enumerate(config["automated"]["datasetMetricConfigs"], start=1):
         dataset = item["dataset"]
         if "datasetLocation" not in dataset and not str(dataset["name"]).startswith(BUILTIN_DATASET_PREFIX):
@@ -54,3 +54,32 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
         "description": body.get("jobDescription"),
         "kms_key_id": body.get("customerEncryptionKeyId"),
     }
+
+
+def _check_inference_sources(models: list[Any], automated: Mapping[str, Any]) -> None:
+    """Each model is a Bedrock model or your own responses (EvaluationModelConfig is a union).
+
+    Your own inference responses (precomputedInferenceSource) are judged by a model: "Prepare a dataset
+    for an evaluation job using your own inference response data", in
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html,
+    so such a job names its evaluator in evaluationConfig.automated.evaluatorModelConfig.
+    """
+    if not models:
+        raise validation_error(
+            "inferenceConfig.models must name the models to evaluate: bedrockModel.modelIdentifier, or "
+            "precomputedInferenceSource.inferenceSourceIdentifier for your own inference responses."
+        )
+    for index, model in enumerate(models, start=1):
+        if len([kind for kind in ("bedrockModel", "precomputedInferenceSource") if kind in model]) != 1:
+            raise validation_error(
+                f"inferenceConfig.models.{index}.member must set exactly one of bedrockModel and "
+                "precomputedInferenceSource."
+            )
+    own = any("precomputedInferenceSource" in model for model in models)
+    judges = (automated.get("evaluatorModelConfig") or {}).get("bedrockEvaluatorModels") or []
+    if own and not judges:
+        raise validation_error(
+            "evaluationConfig.automated.evaluatorModelConfig.bedrockEvaluatorModels is required when "
+            "inferenceConfig.models holds a precomputedInferenceSource: your own inference responses are "
+            "evaluated by an evaluator (judge) model."
+        )
