@@ -66,6 +66,17 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "prod-eu",
                         "default": "",
                     },
+                    "model_checks": {
+                        "description": "What the customization operator does with a base model, "
+                        "customization type, Region or hyperparameter the model catalog says Bedrock "
+                        "would refuse: 'strict' refuses it before any AWS call; 'warn' logs it and lets "
+                        "Bedrock decide (for the day AWS changes before the catalog does). A task's "
+                        "model_checks parameter overrides it.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "warn",
+                        "default": "strict",
+                    },
                 },
             }
         },

@@ -58,7 +58,7 @@ from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 
 BASE_MODELS = {
     "amazon.titan-text-express-v1": "Amazon Titan Text G1 - Express",
-    "amazon.titan-text-lite-v1": "Amazon Titan Text G1 - Lite",
+    "amazon.nova-2-lite-v1:0:256k": "Amazon Nova 2 Lite (256k)",
     "amazon.nova-micro-v1:0:128k": "Amazon Nova Micro (128k)",
     "amazon.nova-lite-v1:0:300k": "Amazon Nova Lite (300k)",
     "meta.llama3-1-8b-instruct-v1:0:128k": "Meta Llama 3.1 8B Instruct (128k)",
@@ -106,6 +106,7 @@ def check_request(params: dict[str, Any], run_id: str) -> dict[str, Any]:
     from bedrock_provider.core.names import sanitize_name
     from bedrock_provider.core.preflight import check_customization_conf
     from bedrock_provider.core.request import CustomizationRequest
+    from bedrock_provider.operators.customization import configured_model_checks
 
     job_name = params["job_name"] or sanitize_name(run_id)
     request = CustomizationRequest(
@@ -119,6 +120,8 @@ def check_request(params: dict[str, Any], run_id: str) -> dict[str, Any]:
         output_data_uri=params["output_data_uri"],
         hyperparameters=params["hyperparameters"],
         job_tags=params["job_tags"],
+        # [bedrock] model_checks, as the customize task reads it.
+        model_checks=configured_model_checks(),
     )
     try:
         checked = check_customization_conf(request, params["max_validation_loss"])

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_provider.core.catalog import DISTILLATION, FINE_TUNING, family_for
+from bedrock_provider.core.catalog import DISTILLATION, FINE_TUNING, REINFORCEMENT_FINE_TUNING, family_for
 from bedrock_provider.core.hyperparameters import table_for
 from bedrock_provider.core.pricing import (
     COMMITMENT_FIELDS,
@@ -90,10 +90,19 @@ def count_training_tokens(
     and record checks (memory holds one chunk, whatever the file's size), the same characters per
     token. Returns the count and what the reader noticed (invalid records are not counted)."""
     from bedrock_provider.core.datasets import plan_dataset, validate_stream
+    from bedrock_provider.core.errors import InvalidInputError
 
-    plan = plan_dataset(customization_type=customization_type, base_model_id=base_model_id)
-    report = validate_stream(stream, name, plan)
     notes: list[str] = []
+    try:
+        plan = plan_dataset(customization_type=customization_type, base_model_id=base_model_id)
+    except InvalidInputError as error:
+        # Only a catalog refusal gets here (the request passed with model_checks="warn"): count the
+        # records in the format they show, as for a model the catalog does not know.
+        if not set(error.fields) <= {"base_model_id", "customization_type"}:
+            raise
+        plan = plan_dataset(customization_type=customization_type, base_model_id=None)
+        notes.append(f"{name}: counted without the model catalog's row for {base_model_id}")
+    report = validate_stream(stream, name, plan)
     if report.invalid_records or report.dataset_errors:
         notes.append(
             f"{name}: {report.invalid_records:,} of {report.records:,} records are invalid and were not "
@@ -211,9 +220,12 @@ def estimate_training_cost(
     warnings: list[str] = []
     epochs, epochs_basis = training_epochs(base_model_id, hyperparameters, customization_type)
     price = prices.price(TRAINING) if prices else None
-    if price is None:
+    if price is None and customization_type != REINFORCEMENT_FINE_TUNING:
         warnings.append(_unknown_price(prices, TRAINING, base_model_id, "training cost"))
-    if epochs is None:
+    if customization_type == REINFORCEMENT_FINE_TUNING:
+        # Its epochCount is typed in rftConfig, and an RFT job is not priced per epoch (below).
+        epochs, epochs_basis = None, "not used: reinforcement fine-tuning is not priced per epoch"
+    elif epochs is None:
         warnings.append(f"The number of epochs is unknown: {epochs_basis}; the training cost is unknown.")
     if tokens is None:
         warnings.append(
@@ -232,12 +244,22 @@ def estimate_training_cost(
             "Distillation also bills the teacher model's inference for the responses it generates, at its "
             "on-demand price, and trains on those responses: the training cost is unknown before the job."
         )
+    if customization_type == REINFORCEMENT_FINE_TUNING:
+        # https://aws.amazon.com/bedrock/pricing/ has no per-token training price for RFT that this catalog
+        # records; its cost also depends on the responses generated per prompt and the grader Lambda's
+        # invocations, neither known before the job.
+        warnings.append(
+            "Reinforcement fine-tuning cannot be estimated: it is not billed per training token x epoch "
+            "(Bedrock generates several responses per prompt and the grader Lambda scores each, billed by "
+            "AWS Lambda), and no RFT price is recorded in the catalog; the training cost is unknown. See "
+            "https://aws.amazon.com/bedrock/pricing/."
+        )
     known = (
         price is not None
         and epochs is not None
         and tokens is not None
         and tokens.tokens > 0
-        and customization_type != DISTILLATION
+        and customization_type not in (DISTILLATION, REINFORCEMENT_FINE_TUNING)
     )
     total = (
         _round(tokens.tokens / 1000 * epochs * price.usd) if known and tokens and epochs and price else None

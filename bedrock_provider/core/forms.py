@@ -33,13 +33,16 @@ def _value_schema(specs: list[HyperparameterSpec]) -> dict[str, Any]:
     """The widest range of one hyperparameter over the models that document it."""
     integer = all(spec.kind is int for spec in specs)
     kind: type = int if integer else float
-    schema: dict[str, Any] = {
-        "type": "integer" if integer else "number",
-        "minimum": _number(min(spec.minimum for spec in specs), kind),
-        # The documented maximum even where the quota can be raised (Llama's epochCount): a form that
-        # refuses 500 epochs at once is worth more than one that lets a raised quota through.
-        "maximum": _number(max(spec.maximum for spec in specs), kind),
-    }
+    schema: dict[str, Any] = {"type": "integer" if integer else "number"}
+    minimums = [spec.minimum for spec in specs]
+    maximums = [spec.maximum for spec in specs]
+    # A bound only where every model documents one (RFT's maxPromptLength has none).
+    if None not in minimums:
+        schema["minimum"] = _number(min(m for m in minimums if m is not None), kind)
+    # The documented maximum even where the quota can be raised (Llama's epochCount): a form that
+    # refuses 500 epochs at once is worth more than one that lets a raised quota through.
+    if None not in maximums:
+        schema["maximum"] = _number(max(m for m in maximums if m is not None), kind)
     specials = sorted({value for spec in specs for value in spec.special_values})
     if specials:
         return {"anyOf": [schema, {"type": "string", "enum": specials}]}
@@ -61,9 +64,11 @@ def hyperparameters_schema(model_ids: Iterable[str]) -> dict[str, Any]:
 
 
 def _range_text(spec: HyperparameterSpec) -> str:
-    def number(value: float) -> str:
-        return format(_number(value, spec.kind), "g")
+    def number(value: float | None) -> str:
+        return "any" if value is None else format(_number(value, spec.kind), "g")
 
+    if spec.choices:
+        return "/".join(spec.choices)
     text = number(spec.minimum) if spec.minimum == spec.maximum else f"{number(spec.minimum)}–"
     if spec.minimum != spec.maximum:
         text += number(spec.maximum)

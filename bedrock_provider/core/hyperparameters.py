@@ -3,8 +3,9 @@
 Bedrock takes every hyperparameter as a string; ``normalize_hyperparameters`` turns what a DAG author
 wrote (ints, floats, numeric strings) into those strings and reports, before any AWS call, the names and
 values Bedrock would reject. The tables themselves, with the pages they come from, are rows of the
-catalog. Models that are not in it are passed through with a warning rather than rejected, because
-Bedrock adds customizable models more often than any table can follow.
+catalog. Models that are not in it are passed through (the catalog check warns about them) rather than
+rejected, because Bedrock adds customizable models more often than any table can follow; with
+model_checks="warn", a value outside the table is logged and passed on too.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from decimal import Decimal
 
 from bedrock_provider.core.catalog import (
     FINE_TUNING,
-    HYPERPARAMETERS_URL,
+    STRICT,
+    WARN,
     HyperparameterSpec,
     ModelFamily,
     family_for,
+    relaxed,
 )
 
 
@@ -60,8 +63,16 @@ def _format_number(value: float) -> str:
 
 
 def _allowed(spec: HyperparameterSpec) -> str:
+    if spec.kind is str:
+        return "one of " + ", ".join(repr(choice) for choice in spec.choices)
     kind = "an integer" if spec.kind is int else "a number"
-    if spec.minimum == spec.maximum:
+    if spec.minimum is None or spec.maximum is None:
+        text = kind
+        if spec.minimum is not None:
+            text += f" of at least {_format_number(spec.minimum)}"
+        if spec.maximum is not None:
+            text += f" of at most {_format_number(spec.maximum)}"
+    elif spec.minimum == spec.maximum:
         text = f"{_format_number(spec.minimum)}"
     else:
         text = f"{kind} from {_format_number(spec.minimum)} to {_format_number(spec.maximum)}"
@@ -110,6 +121,10 @@ def _check_value(
 
     if value is None and spec.default is None:
         return problem(f"means no value, and {spec.name} has no default")
+    if spec.kind is str:
+        if isinstance(value, str) and value.strip() in spec.choices:
+            return value.strip(), None, None
+        return problem("is not one of them")
     if isinstance(value, str):
         for special in spec.special_values:
             # The pages spell 'Auto' and 'auto' differently per model; send their spelling.
@@ -120,10 +135,12 @@ def _check_value(
         return problem(number)
     if spec.kind is int and number != number.to_integral_value():
         return problem("is not a whole number")
-    if number < Decimal(repr(float(spec.minimum))):
+    if spec.minimum is not None and number < Decimal(repr(float(spec.minimum))):
         return problem(f"is below {_format_number(spec.minimum)}")
+    if spec.maximum is None and abs(number) > _WHOLE_NUMBER_CEILING:
+        return problem(f"is above {_format_number(float(_WHOLE_NUMBER_CEILING))}")
     warning = None
-    if number > Decimal(repr(float(spec.maximum))):
+    if spec.maximum is not None and number > Decimal(repr(float(spec.maximum))):
         if not spec.maximum_adjustable or number > _WHOLE_NUMBER_CEILING:
             return problem(f"is above {_format_number(spec.maximum)}")
         warning = (
@@ -162,6 +179,7 @@ def normalize_hyperparameters(
     base_model_id: str,
     hyperparameters: Mapping[str, object] | None,
     customization_type: str = FINE_TUNING,
+    model_checks: str = STRICT,
 ) -> tuple[dict[str, str], list[HyperparameterProblem], list[str]]:
     """Return (values as strings as Bedrock wants them, problems, warnings).
 
@@ -169,7 +187,9 @@ def normalize_hyperparameters(
     2.0 becomes "2", float hyperparameters are sent in Python's shortest round-trip form ("1e-05"), and
     documented special values such as "Auto" are accepted. Hyperparameters the docs say have no default
     (Titan Multimodal Embeddings' epochCount, Titan Image Generator's stepCount) are required.
-    For any other model, values are only stringified and one warning says nothing was checked.
+    For any other model, values are only stringified. With model_checks="warn", what only the table
+    refuses (a name it does not list, a value outside its range, a missing required one) becomes a
+    warning and the value is sent as given.
     """
     values: dict[str, str] = {}
     problems: list[HyperparameterProblem] = []
@@ -210,12 +230,15 @@ def normalize_hyperparameters(
             continue
 
         spec = table.get(name)
-        if spec is None:
-            problems.append(
-                HyperparameterProblem(field, value, _unknown_name_message(family, table, name, value))
-            )
-            continue
-        text, message, warning = _check_value(spec, family, value)
+        message: str | None = _unknown_name_message(family, table, name, value)
+        warning: str | None = None
+        text = None
+        if spec is not None:
+            text, message, warning = _check_value(spec, family, value)
+        if message is not None and model_checks == WARN:
+            # Only the table refuses it: send it as given, unless it is no value Bedrock could read.
+            text, why = _stringify_unchecked(value)
+            message, warning = (f"{name} {why} (got {value!r})", None) if why else (None, relaxed(message))
         if message is not None:
             problems.append(HyperparameterProblem(field, value, message))
         elif text is not None:
@@ -224,25 +247,37 @@ def normalize_hyperparameters(
             warnings.append(warning)
 
     if family is None:
-        if values or problems:
-            warnings.append(
-                f"{base_model_id!r} is not in the hyperparameter table, so hyperparameter names and ranges "
-                "were not checked; Bedrock checks them when the job is created. See "
-                f"{HYPERPARAMETERS_URL}"
-            )
         return values, problems, warnings
 
     for spec in table.values():
-        if spec.default is None and spec.name not in hyperparameters:
-            problems.append(
-                HyperparameterProblem(
-                    f"hyperparameters.{spec.name}",
-                    None,
-                    f"{spec.name} is required for {family.title} (it has no default); give "
-                    f"{_allowed(spec)}; see {family.doc_url}",
-                )
+        if spec.required and spec.name not in hyperparameters:
+            message = (
+                f"{spec.name} is required for {family.title} (it has no default); give "
+                f"{_allowed(spec)}; see {family.doc_url}"
             )
+            if model_checks == WARN:
+                warnings.append(relaxed(message))
+            else:
+                problems.append(HyperparameterProblem(f"hyperparameters.{spec.name}", None, message))
     return values, problems, warnings
+
+
+def typed_hyperparameters(
+    table: Mapping[str, HyperparameterSpec], values: Mapping[str, str]
+) -> dict[str, int | float | str]:
+    """The strings normalize_hyperparameters returns, typed as the table says, for the APIs that take
+    typed values (botocore's RFTHyperParameters: integers, floats and an enum). A name the table does
+    not list (passed on under model_checks="warn") keeps the type its text reads as."""
+    typed: dict[str, int | float | str] = {}
+    for name, text in values.items():
+        spec = table.get(name)
+        kind = spec.kind if spec is not None else (int if re.fullmatch(r"[+-]?\d+", text) else float)
+        typed[name] = text
+        if kind is int and _NUMBER.fullmatch(text):
+            typed[name] = int(Decimal(text))
+        elif kind is float and _NUMBER.fullmatch(text):
+            typed[name] = float(text)
+    return typed
 
 
 def _unknown_name_message(

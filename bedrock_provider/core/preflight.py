@@ -56,14 +56,15 @@ CANNOT_TELL = "cannot_tell"
 
 
 def check_data_objects(
-    training_data_uri: str, validation_data_uris: tuple[str, ...], look: Callable[[str], str]
+    training_data_uri: str | None, validation_data_uris: tuple[str, ...], look: Callable[[str], str]
 ) -> list[str]:
     """Raise InvalidInputError naming every data object of the job that does not exist (Bedrock would
     fail the job in its validation stage, after it was submitted and paid for); return a warning for
     each one this connection cannot see. ``look(uri)`` gives PRESENT, MISSING or CANNOT_TELL."""
     problems: list[Problem] = []
     warnings: list[str] = []
-    named = [("training_data_uri", training_data_uri)]
+    # No training file when the job trains on invocation logs (core/invocation_logs.py).
+    named = [("training_data_uri", training_data_uri)] if training_data_uri is not None else []
     many = len(validation_data_uris) > 1
     named += [
         (f"validation_data_uri[{index}]" if many else "validation_data_uri", uri)

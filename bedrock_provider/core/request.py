@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING
 from bedrock_provider.core.common_fields import check_role_arn, check_s3_uri, parse_mapping, parse_tags
 from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.hyperparameters import normalize_hyperparameters
+from bedrock_provider.core.invocation_logs import check_training_source, parse_invocation_logs
 from bedrock_provider.core.names import attempt_name
 from bedrock_provider.core.ownership import with_ownership_tags
 from bedrock_provider.core.request_fields import (
@@ -25,10 +27,12 @@ from bedrock_provider.core.request_fields import (
     check_job_name,
     check_kms_key,
     check_model_and_type,
+    check_model_checks,
     parse_api_kwargs,
     parse_validation_uris,
     parse_vpc_config,
 )
+from bedrock_provider.core.rft import check_rft_request
 
 
 def non_finite_problems(fields: Mapping[str, object]) -> list[Problem]:
@@ -74,12 +78,19 @@ class CustomizationRequest:
     job_tags: object = None
     custom_model_tags: object = None
     customization_job_kwargs: object = None
+    # Reinforcement fine-tuning's grader (core/rft.py) and invocation logs as training data
+    # (core/invocation_logs.py).
+    grader_lambda_arn: object = None
+    invocation_logs: object = None
     # airflow:model-family and airflow:namespace on the custom model (core/ownership.py); the namespace
     # is this Airflow deployment's, given by the operator.
     model_family: object = None
     namespace: object = ""
     # The Region the job will run in, when known: the catalog says where each model is customized.
     region_name: object = None
+    # "strict" (None: the default) refuses what the model catalog says Bedrock would refuse; "warn"
+    # logs it and lets Bedrock decide.
+    model_checks: object = None
     warnings: list[str] = field(default_factory=list, init=False)
 
     def _region(self) -> str | None:
@@ -91,16 +102,25 @@ class CustomizationRequest:
         job_name = check_job_name(self.job_name, problems)
         model_name = check_custom_model_name(self.custom_model_name, problems)
         role_arn = check_role_arn(self.role_arn, problems)
+        model_checks = check_model_checks(self.model_checks, problems)
         base_model_id, family = check_model_and_type(
             check_base_model_id(self.base_model_id, problems),
             self.customization_type,
             self._region(),
             problems,
+            self.warnings,
+            model_checks,
         )
-        training_uri = check_s3_uri(self.training_data_uri, "training_data_uri", problems, file=True)
+        invocation_logs = parse_invocation_logs(self.invocation_logs, problems)
+        training_uri = (
+            check_s3_uri(self.training_data_uri, "training_data_uri", problems, file=True)
+            if invocation_logs is None
+            else None
+        )
+        check_training_source(self.customization_type, invocation_logs, self.training_data_uri, problems)
         output_uri = check_s3_uri(self.output_data_uri, "output_data_uri", problems)
         validation_uris = parse_validation_uris(self.validation_data_uri, problems)
-        hyperparameters = self._hyperparameters(base_model_id, problems)
+        hyperparameters = self._hyperparameters(base_model_id, model_checks, problems)
         kms_key = check_kms_key(self.custom_model_kms_key_id, problems)
         vpc_config = parse_vpc_config(self.vpc_config, problems)
         job_tags = parse_tags(self.job_tags, "job_tags", problems)
@@ -112,19 +132,29 @@ class CustomizationRequest:
             problems,
         )
         extra = parse_api_kwargs(self.customization_job_kwargs, problems)
-        check_distillation(self.customization_type, extra, family, problems)
+        check_distillation(self.customization_type, extra, family, problems, self.warnings, model_checks)
+        check_rft_request(
+            self.customization_type,
+            base_model_id,
+            self.grader_lambda_arn,
+            parse_mapping(self.hyperparameters, "hyperparameters", []),
+            extra,
+            problems,
+        )
 
         if not problems:
             problems.extend(_service_model_problems(extra))
         if problems:
             raise InvalidInputError("Invalid Bedrock model customization request", problems)
-        assert job_name and model_name and role_arn and base_model_id and training_uri and output_uri  # noqa: S101
+        assert job_name and model_name and role_arn and base_model_id and output_uri  # noqa: S101
+        assert training_uri or invocation_logs  # noqa: S101
         return ValidatedRequest(
             job_name=job_name,
             custom_model_name=model_name,
             role_arn=role_arn,
             base_model_id=base_model_id,
             training_data_uri=training_uri,
+            invocation_logs=invocation_logs,
             output_data_uri=output_uri,
             hyperparameters=hyperparameters,
             validation_data_uris=tuple(validation_uris),
@@ -137,14 +167,17 @@ class CustomizationRequest:
             warnings=tuple(self.warnings),
         )
 
-    def _hyperparameters(self, base_model_id: str | None, problems: list[Problem]) -> dict[str, str]:
+    def _hyperparameters(
+        self, base_model_id: str | None, model_checks: str, problems: list[Problem]
+    ) -> dict[str, str]:
         """Values as the strings Bedrock takes, checked against the model's table (once the model is
         known to be valid); the table's warnings are kept for the log."""
         hyperparameter_map = parse_mapping(self.hyperparameters, "hyperparameters", problems)
-        if base_model_id is None:
+        if base_model_id is None or self.customization_type == REINFORCEMENT_FINE_TUNING:
+            # RFT's hyperparameters are typed, in customizationConfig.rftConfig (check_rft_request).
             return {}
         hyperparameters, hp_problems, hp_warnings = normalize_hyperparameters(
-            base_model_id, hyperparameter_map, str(self.customization_type)
+            base_model_id, hyperparameter_map, str(self.customization_type), model_checks
         )
         problems.extend(Problem(p.field, p.value, p.message) for p in hp_problems)
         self.warnings.extend(hp_warnings)
@@ -185,7 +218,9 @@ class ValidatedRequest:
     custom_model_name: str
     role_arn: str
     base_model_id: str
-    training_data_uri: str
+    # The training file, or (distillation, RFT) botocore's InvocationLogsConfig instead.
+    training_data_uri: str | None
+    invocation_logs: dict[str, Any] | None
     output_data_uri: str
     hyperparameters: dict[str, str]
     validation_data_uris: tuple[str, ...]
@@ -212,7 +247,7 @@ class ValidatedRequest:
             "baseModelIdentifier": self.base_model_id,
             "customizationType": self.customization_type,
             "roleArn": self.role_arn,
-            "trainingDataConfig": self.training_data_uri,
+            "trainingDataConfig": self.training_data_config(),
             "validationDataConfig": list(self.validation_data_uris),
             "outputDataConfig": self.output_data_uri,
             "hyperParameters": self.hyperparameters,
@@ -222,13 +257,19 @@ class ValidatedRequest:
         }
         return json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
 
+    def training_data_config(self) -> dict[str, Any]:
+        """trainingDataConfig: the file, or the invocation logs."""
+        if self.invocation_logs is not None:
+            return {"invocationLogsConfig": self.invocation_logs}
+        return {"s3Uri": self.training_data_uri}
+
     def create_kwargs(self, attempt: int, client_request_token: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "jobName": self.job_name_for(attempt),
             "customModelName": self.custom_model_name_for(attempt),
             "roleArn": self.role_arn,
             "baseModelIdentifier": self.base_model_id,
-            "trainingDataConfig": {"s3Uri": self.training_data_uri},
+            "trainingDataConfig": self.training_data_config(),
             "outputDataConfig": {"s3Uri": self.output_data_uri},
             "customizationType": self.customization_type,
             "clientRequestToken": client_request_token,

@@ -16,8 +16,13 @@ from typing import Any
 from bedrock_provider.core.catalog import (
     DISTILLATION,
     JOB_CUSTOMIZATION_TYPES,
-    check_base_model,
+    STRICT,
+    WARN,
+    catalog_check,
+    model_checks_problem,
+    relaxed,
     teacher_problem,
+    teacher_warning,
 )
 from bedrock_provider.core.common_fields import check_s3_uri, check_text, parse_mapping
 from bedrock_provider.core.errors import Problem
@@ -127,10 +132,26 @@ def check_base_model_id(value: object, problems: list[Problem]) -> str | None:
     return base_model_id
 
 
+def check_model_checks(value: object, problems: list[Problem]) -> str:
+    """model_checks: "strict" (None too: the default) or "warn"."""
+    if value is None:
+        return STRICT
+    if (why := model_checks_problem(value)) is not None:
+        problems.append(Problem("model_checks", value, why))
+        return STRICT
+    return str(value)
+
+
 def check_model_and_type(
-    base_model_id: str | None, customization_type: object, region: str | None, problems: list[Problem]
+    base_model_id: str | None,
+    customization_type: object,
+    region: str | None,
+    problems: list[Problem],
+    warnings: list[str] | None = None,
+    model_checks: str = STRICT,
 ) -> tuple[str | None, Any]:
-    """The base model (None when the catalog refuses it for this type and Region) and its family."""
+    """The base model (None when it is refused for this type and Region) and its family; what the
+    catalog cannot tell, or model_checks="warn" lets through, goes to warnings."""
     if customization_type not in CUSTOMIZATION_TYPES:
         problems.append(
             Problem(
@@ -142,12 +163,15 @@ def check_model_and_type(
         return base_model_id, None
     if base_model_id is None:
         return None, None
-    family, model_problem = check_base_model(base_model_id, str(customization_type), region)
-    if model_problem is not None:
+    check = catalog_check(base_model_id, str(customization_type), region, model_checks)
+    if warnings is not None:
+        warnings.extend(check.warnings)
+    for model_problem in check.problems:
         blamed = customization_type if model_problem.field == "customization_type" else base_model_id
         problems.append(Problem(model_problem.field, blamed, model_problem.message))
-        return None, family
-    return base_model_id, family
+    if check.problems:
+        return None, check.family
+    return base_model_id, check.family
 
 
 def parse_validation_uris(value: object, problems: list[Problem]) -> list[str]:
@@ -231,7 +255,12 @@ def parse_api_kwargs(value: object, problems: list[Problem]) -> dict[str, Any]:
 
 
 def check_distillation(
-    customization_type: object, extra: Mapping[str, Any], family: Any, problems: list[Problem]
+    customization_type: object,
+    extra: Mapping[str, Any],
+    family: Any,
+    problems: list[Problem],
+    warnings: list[str] | None = None,
+    model_checks: str = STRICT,
 ) -> None:
     """A DISTILLATION job names a teacher the student's family may learn from."""
     if customization_type != DISTILLATION:
@@ -253,6 +282,10 @@ def check_distillation(
             )
         )
     elif family is not None and (why := teacher_problem(teacher, family)) is not None:
+        if model_checks == WARN:
+            if warnings is not None:
+                warnings.append(relaxed(why))
+            return
         problems.append(
             Problem(
                 "customization_job_kwargs.customizationConfig.distillationConfig.teacherModelConfig"
@@ -261,3 +294,5 @@ def check_distillation(
                 why,
             )
         )
+    elif family is not None and warnings is not None and (note := teacher_warning(teacher, family)):
+        warnings.append(note)

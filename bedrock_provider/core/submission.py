@@ -181,9 +181,13 @@ def request_differences(
     if job_type != request.customization_type:
         differences.append(Difference("customization_type", job_type, request.customization_type))
 
-    job_training = (job.get("trainingDataConfig") or {}).get("s3Uri")
+    job_training_config = job.get("trainingDataConfig") or {}
+    job_training = job_training_config.get("s3Uri")
     if job_training != request.training_data_uri:
         differences.append(Difference("training_data_uri", job_training, request.training_data_uri))
+    job_logs = job_training_config.get("invocationLogsConfig")
+    if _canonical(job_logs) != _canonical(request.invocation_logs):
+        differences.append(Difference("invocation_logs", job_logs, request.invocation_logs))
 
     validators = (job.get("validationDataConfig") or {}).get("validators") or []
     job_validation = [v.get("s3Uri") for v in validators if isinstance(v, Mapping)]

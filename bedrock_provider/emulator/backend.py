@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING
+from bedrock_provider.core.rft import grader_of
 from bedrock_provider.emulator import refusals
 from bedrock_provider.emulator.accounts import AccountServices, PermissiveAccount
 from bedrock_provider.emulator.arns import (
@@ -81,6 +83,9 @@ class CustomizationBackend:
         self._seq = 0
         self._jobs_created = 0
         self._delete_guards: list[Callable[[CustomModel], None]] = []
+        # The account's model invocation logging (PutModelInvocationLoggingConfiguration); None: off,
+        # which is AWS's default (https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html).
+        self._logging_config: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- housekeeping
 
@@ -106,6 +111,30 @@ class CustomizationBackend:
             self.lifecycle.running.clear()
             self._models.clear()
             self._jobs_created = 0
+            self._logging_config = None
+
+    # ----------------------------------------------------------------- invocation logging
+
+    def get_logging_config(self) -> dict[str, Any]:
+        """GetModelInvocationLoggingConfiguration's answer: no loggingConfig while logging is off."""
+        with self.lock:
+            return {"loggingConfig": copy.deepcopy(self._logging_config)} if self._logging_config else {}
+
+    def put_logging_config(self, config: Mapping[str, Any]) -> None:
+        """PutModelInvocationLoggingConfiguration: the destinations must exist ("Before you can enable
+        invocation logging, you need to set up an Amazon S3 or CloudWatch Logs destination")."""
+        bucket = (config.get("s3Config") or {}).get("bucketName")
+        if bucket is not None and not self.objects.bucket_exists(bucket):
+            raise validation_error(
+                f"The S3 bucket {bucket} (loggingConfig.s3Config.bucketName) does not exist. Create it "
+                "before turning on model invocation logging to it."
+            )
+        with self.lock:
+            self._logging_config = copy.deepcopy(dict(config))
+
+    def delete_logging_config(self) -> None:
+        with self.lock:
+            self._logging_config = None
 
     def tick(self) -> None:
         """Advance every running job; the ticker thread calls this so jobs end unobserved."""
@@ -321,6 +350,7 @@ class CustomizationBackend:
         role_problem = self.account.role_problem(request["roleArn"])
         if role_problem is not None:
             raise validation_error(role_problem)
+        self._check_grader(request)
         kms = self._kms_arn(request.get("customModelKmsKeyId"))
         running = len(self.lifecycle.running)
         if running >= self.max_concurrent_jobs:
@@ -356,6 +386,28 @@ class CustomizationBackend:
             duration=duration if duration is not None else self.job_duration,
             last_modified=now,
         )
+
+    def _check_grader(self, request: Mapping[str, Any]) -> None:
+        """An RFT job names a grader Lambda the service role can invoke; other types name none
+        (botocore RFTConfig, LambdaGraderConfig; the role's permission: core/rft.py RFT_ACCESS_URL)."""
+        config = request.get("customizationConfig")
+        has_rft = isinstance(config, Mapping) and "rftConfig" in config
+        if request.get("customizationType") != REINFORCEMENT_FINE_TUNING:
+            if has_rft:
+                raise validation_error(
+                    "customizationConfig.rftConfig is only valid when customizationType is "
+                    f"{REINFORCEMENT_FINE_TUNING}."
+                )
+            return
+        lambda_arn = grader_of(config)
+        if lambda_arn is None:
+            raise validation_error(
+                "customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn is required when "
+                f"customizationType is {REINFORCEMENT_FINE_TUNING}."
+            )
+        problem = self.account.grader_problem(lambda_arn, request["roleArn"])
+        if problem is not None:
+            raise validation_error(problem)
 
     def _check_model(self, request: Mapping[str, Any]) -> str:
         """The base model id the job trains, once model, type and hyperparameters pass Bedrock's checks."""

@@ -78,6 +78,10 @@ def _check_teacher(config: Any, student: ModelFamily) -> None:
             "customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier is "
             "required when customizationType is DISTILLATION."
         )
-    problem = teacher_problem(teacher, student)
+    # The operator passes a teacher the catalog does not know on with a warning; the emulator, which
+    # serves only the catalog's models, refuses it as Bedrock refuses a model it does not have.
+    problem = teacher_problem(teacher, student) or (
+        f"{teacher} is not a foundation model this endpoint serves" if resolve(teacher) is None else None
+    )
     if problem is not None:
         raise validation_error(f"The provided teacher model is not valid: {problem}.")

@@ -101,6 +101,26 @@ class BedrockResponses(OperationResponses[CustomizationBackend]):
         check_input("ListCustomModels", typed)
         return 200, self.backend.list_custom_models(params)
 
+    # ----------------------------------------------------------------- model invocation logging
+
+    def get_model_invocation_logging_configuration(
+        self, identifier: str | None, body: dict[str, Any], params: dict[str, str]
+    ) -> Answer:
+        return 200, self.backend.get_logging_config()
+
+    def put_model_invocation_logging_configuration(
+        self, identifier: str | None, body: dict[str, Any], params: dict[str, str]
+    ) -> Answer:
+        check_input("PutModelInvocationLoggingConfiguration", body)
+        self.backend.put_logging_config(body["loggingConfig"])
+        return 200, {}
+
+    def delete_model_invocation_logging_configuration(
+        self, identifier: str | None, body: dict[str, Any], params: dict[str, str]
+    ) -> Answer:
+        self.backend.delete_logging_config()
+        return 200, {}
+
     # ----------------------------------------------------------------- tags
 
     def tag_resource(self, identifier: str | None, body: dict[str, Any], params: dict[str, str]) -> Answer:

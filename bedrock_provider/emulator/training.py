@@ -15,7 +15,7 @@ import json
 import math
 from typing import Protocol
 
-from bedrock_provider.core.catalog import resolve
+from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING, resolve
 from bedrock_provider.core.datasets import DatasetValidator, plan_dataset
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.s3 import split_s3_uri
@@ -67,6 +67,14 @@ def check_inputs(job: Job, objects: ObjectStore) -> str | None:
                 "Provide a JSONL file with one training record per line."
             )
     else:
+        logs_uri = job.training_data_config["invocationLogsConfig"]["invocationLogSource"]["s3Uri"]
+        logs_bucket, _ = split_s3_uri(logs_uri)
+        if not objects.bucket_exists(logs_bucket):
+            return (
+                f"The provided S3 location for invocation logs {logs_uri} (trainingDataConfig."
+                f"invocationLogsConfig.invocationLogSource.s3Uri) does not exist: bucket {logs_bucket} was "
+                "not found. Point it at the bucket model invocation logging delivers to."
+            )
         job.training_records = INVOCATION_LOG_RECORDS
         job.data_digest = _digest([json.dumps(job.training_data_config, sort_keys=True).encode()])
     for i, validator in enumerate(job.validators):
@@ -169,7 +177,15 @@ def metrics_seed(job: Job) -> str:
 
 
 def write_artifacts(job: Job, objects: ObjectStore) -> None:
-    """Write the metrics CSVs where Bedrock writes them and record the final losses on the job."""
+    """Write the metrics CSVs where Bedrock writes them and record the final losses on the job.
+
+    A reinforcement fine-tuning job writes none: AWS documents its metrics (rewards, training loss,
+    accuracy) as graphs in the console only ("Monitor your RFT training job",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/rft-submit-job.html), not as files under the
+    output location, so none are invented here.
+    """
+    if job.customization_type == REINFORCEMENT_FINE_TUNING:
+        return
     epochs = _count(job, "epochCount", 1)
     batch = _count(job, "batchSize", 1)
     generated = metrics.generate(

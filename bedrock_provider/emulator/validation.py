@@ -108,9 +108,10 @@ def _violations(value: Any, shape: Any, path: str, out: list[str]) -> None:
         for key, item in value.items():
             _violations(key, shape.key, f"{path}.key", out)
             _violations(item, shape.value, f"{path}.{key}", out)
-    elif kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            out.append(_fail(value, path, "be an integer"))
+    elif kind in ("integer", "float", "double"):
+        numeric: tuple[type, ...] = (int,) if kind == "integer" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            out.append(_fail(value, path, "be an integer" if kind == "integer" else "be a number"))
             return
         if "min" in meta and value < meta["min"]:
             out.append(_fail(value, path, f"have value greater than or equal to {meta['min']}"))

@@ -162,6 +162,22 @@ class BedrockCustomizationHook(LeasedClientHook):
             )
             return None
 
+    def invocation_logging_config(self) -> Description:
+        """The account's model invocation logging (GetModelInvocationLoggingConfiguration's loggingConfig);
+        empty when logging is off."""
+        return dict(self.client.get_model_invocation_logging_configuration().get("loggingConfig") or {})
+
+    def invocation_logs_problem(self, request: ValidatedRequest) -> str | None:
+        """Why Bedrock would find no invocation logs for a job trained on them (logging off, or delivered
+        elsewhere); None when it would, or when the job trains on a file."""
+        from bedrock_provider.core.invocation_logs import logging_problem
+
+        if request.invocation_logs is None:
+            return None
+        return logging_problem(
+            self.invocation_logging_config(), request.invocation_logs["invocationLogSource"]["s3Uri"]
+        )
+
     def stop_job(self, job_identifier: str) -> bool:
         """Ask Bedrock to stop the job; False when it had already ended (nothing to stop)."""
         description = self.find_job(job_identifier)

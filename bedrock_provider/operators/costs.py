@@ -108,6 +108,8 @@ def count_tokens_in_s3(
     from bedrock_provider.core.cost import count_training_tokens
 
     uri = request.training_data_uri
+    if uri is None:
+        return None, "the job trains on the account's invocation logs, which are not counted beforehand", ()
     try:
         with operator.artifacts.open_binary(uri) as stream:
             if stream is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from bedrock_provider.core import states
 from bedrock_provider.core.amazon_compat import (
@@ -67,8 +67,18 @@ JOB_FIELDS = (
     "max_estimated_cost",
     "training_tokens",
     "price_overrides",
+    "grader_lambda_arn",
+    "invocation_logs",
     "model_family",
+    "model_checks",
 )
+
+
+def configured_model_checks(model_checks: object = None) -> object:
+    """The task's model_checks, else ``[bedrock] model_checks`` (the core checks the value)."""
+    if model_checks is not None and model_checks != "":
+        return model_checks
+    return conf.get("bedrock", "model_checks", fallback="strict") or "strict"
 
 
 class BedrockModelCustomizationOperator(
@@ -85,7 +95,7 @@ class BedrockModelCustomizationOperator(
     :param custom_model_name: name of the model the job creates (letters, digits, '-', '_').
     :param role_arn: IAM service role Bedrock assumes to read the data and write the output.
     :param base_model_id: the model to customize, e.g. ``amazon.titan-text-express-v1``.
-    :param training_data_uri: S3 URI of the training JSONL file.
+    :param training_data_uri: S3 URI of the training JSONL file (None when ``invocation_logs`` is given).
     :param output_data_uri: S3 URI under which Bedrock writes metrics and artifacts.
     :param hyperparameters: name to value (int, float or str; sent as strings), checked against
         Bedrock's documented ranges for the base model's family.
@@ -98,6 +108,15 @@ class BedrockModelCustomizationOperator(
     :param custom_model_tags: tags of the custom model.
     :param customization_job_kwargs: other CreateModelCustomizationJob parameters
         (``customizationConfig`` for distillation).
+    :param grader_lambda_arn: REINFORCEMENT_FINE_TUNING only, and required there: the ARN of the Lambda
+        function that grades the model's responses (``rftConfig.graderConfig.lambdaGrader``). The job's
+        ``hyperparameters`` then go to ``rftConfig.hyperParameters``, typed, checked against botocore's
+        RFTHyperParameters bounds (docs/rft.md).
+    :param invocation_logs: DISTILLATION and REINFORCEMENT_FINE_TUNING: train on the account's model
+        invocation logs instead of ``training_data_uri``: ``{"s3_uri": "s3://logs-bucket/prefix/",
+        "use_prompt_response": False, "request_metadata_filters": {"equals": {"project": "x"}}}``
+        (``trainingDataConfig.invocationLogsConfig``). Before the Create call the operator checks that
+        invocation logging is on and delivers to that bucket (GetModelInvocationLoggingConfiguration).
     :param model_family: tags the custom model ``airflow:model-family=<family>`` and
         ``airflow:namespace=<this deployment's namespace>`` (with ``custom_model_tags``): the tags
         BedrockCustomModelRetentionOperator(model_family=...) reads to know which models it may delete.
@@ -134,6 +153,10 @@ class BedrockModelCustomizationOperator(
     :param price_overrides: prices for this task's model, laid over the catalog's and the
         connection's ``bedrock_prices`` extra, e.g. ``{"training_per_1k_tokens": 0.0085}`` (prices
         differ by region and change).
+    :param model_checks: "strict" refuses what the model catalog says Bedrock would refuse (a retired
+        model, a type or Region it does not list, a hyperparameter outside its table); "warn" logs it
+        and lets Bedrock decide. None (the default): ``[bedrock] model_checks``, else "strict".
+        Models and versions the catalog does not know always pass with a warning.
     :param max_failure_duration: when every call about the job fails for this many seconds (an
         endpoint down, credentials refused), the wait ends with an error; meanwhile the connection is
         read again every few failures, so a fixed endpoint or rotated credentials are picked up.
@@ -150,6 +173,7 @@ class BedrockModelCustomizationOperator(
         "custom_model_tags": "json",
         "customization_job_kwargs": "json",
         "price_overrides": "json",
+        "invocation_logs": "json",
     }
     ui_color = "#e8f4fa"
     operator_extra_links = (BedrockCustomizationJobLink(), BedrockCustomModelLink())
@@ -160,6 +184,7 @@ class BedrockModelCustomizationOperator(
     stop_job_on_kill: bool | Iterable[str]
     max_failure_duration: float | None
     model_family: str | None
+    model_checks: str | None
 
     def __init__(
         self,
@@ -168,7 +193,7 @@ class BedrockModelCustomizationOperator(
         custom_model_name: str,
         role_arn: str,
         base_model_id: str,
-        training_data_uri: str,
+        training_data_uri: str | None = None,
         output_data_uri: str,
         hyperparameters: dict[str, Any] | None = None,
         validation_data_uri: str | list[str] | None = None,
@@ -191,7 +216,10 @@ class BedrockModelCustomizationOperator(
         training_tokens: int | str | None = None,
         price_overrides: dict[str, Any] | None = None,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        grader_lambda_arn: str | None = None,
+        invocation_logs: dict[str, Any] | None = None,
         model_family: str | None = None,
+        model_checks: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -227,7 +255,10 @@ class BedrockModelCustomizationOperator(
         # The namespace is read only for a family: it may create the Airflow Variable that holds it.
         namespace = deployment_namespace() if self.model_family is not None else ""
         return self.request_from_attributes(
-            CustomizationRequest, region_name=self.hook.region_name, namespace=namespace
+            CustomizationRequest,
+            region_name=self.hook.region_name,
+            namespace=namespace,
+            model_checks=configured_model_checks(self.model_checks),
         )
 
     def execute(self, context: Context) -> Any:
@@ -237,6 +268,9 @@ class BedrockModelCustomizationOperator(
             self.log.warning("%s", warning)
         # The estimate reads the training file: every parameter is checked before that first AWS call.
         check_if_job_exists(self.if_job_exists)
+        logs_problem = self.hook.invocation_logs_problem(request)
+        if logs_problem is not None:
+            raise AirflowFailException(logs_problem)
         estimated_cost = self.estimate_once(context, request, resuming=self.resuming_from_quota_wait)
 
         self._task_instance = context["ti"]

@@ -64,7 +64,8 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
     :param output_uri: S3 prefix (or local directory) for the outputs; template it with the run,
         e.g. ``"s3://bucket/prepared/{{ ds_nodash }}/"``. Bedrock takes only S3 URIs of letters,
         digits and -!_*'(). so a raw ``run_id`` does not fit.
-    :param customization_type: FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION.
+    :param customization_type: FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or
+        REINFORCEMENT_FINE_TUNING (prompts with an optional reference_answer, at most 20,000).
     :param base_model_id: the model to customize (id or ARN); picks the format and the limits.
     :param validation_split: fraction of records held out for validation, 0 <= x < 0.5 (0: none,
         and ``validation_data_uri`` is None).
@@ -73,7 +74,7 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
         at most this; above it the task fails. 0 (the default): any invalid record fails it.
     :param format: override the format chosen from customization_type and base_model_id:
         prompt-completion, bedrock-conversation-2024, claude-messages, continued-pretraining,
-        distillation-prompts or image-caption. With neither, the first record decides.
+        distillation-prompts, openai-chat-rft or image-caption. With neither, the first record decides.
     :param remove_duplicates: drop exact duplicate records (they are always counted).
     :param max_errors_listed: errors listed in the report and the failure message (all are counted).
     :param chars_per_token: characters per token for the token estimate and its warnings; no

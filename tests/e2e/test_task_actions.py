@@ -3,7 +3,7 @@
 mark-failed stops the job; clear keeps it and the task's next try adopts it; mark-succeeded leaves it
 running to finish (bedrock_provider.core.kill). The customization runs are of the demo's manual DAG,
 whose ``customize`` task waits deferred with the default stop_job_on_kill=True; the same rule holds
-for a deployment and an evaluation job (tests/e2e/dags/task_actions.py, default delete_on_kill and
+for a deployment and an evaluation job (tests/e2e/dags/reliability_kills.py, default delete_on_kill and
 stop_job_on_kill), which a cleared task's next try adopts.
 """
 
@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from demo.seed import DUMMY_CREDENTIALS
 from demo.stack import AirflowApi, LocalStack, wait_for
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT
 from tests.e2e.test_kills import (
@@ -24,7 +23,7 @@ from tests.e2e.test_kills import (
     wait_for_log,
     wait_until_the_trigger_runs,
 )
-from tests.e2e.test_stack import submit_outside_airflow, task_states, trigger_logs
+from tests.e2e.test_stack import _client, submit_outside_airflow, task_states, trigger_logs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -101,7 +100,8 @@ def test_mark_succeeded_leaves_the_job_running(stack, api, emulator, trigger_man
 
 @pytest.fixture(scope="module")
 def action_dags(stack: LocalStack) -> None:
-    """tests/e2e/dags/task_actions.py is parsed (the stack reads tests/e2e/dags as a bundle of its own)."""
+    """The task-action DAGs of tests/e2e/dags/reliability_kills.py are parsed (the stack reads
+    tests/e2e/dags as a bundle of its own)."""
     wait_for(
         lambda: all(stack.api.dag(dag_id) for dag_id in (DEPLOY_DAG, EVALUATE_DAG)),
         120,
@@ -112,15 +112,7 @@ def action_dags(stack: LocalStack) -> None:
 
 
 def bedrock_client(stack: LocalStack) -> Any:
-    import boto3
-
-    return boto3.client(
-        "bedrock",
-        endpoint_url=stack.emulator_url,
-        region_name=stack.region,
-        aws_access_key_id=DUMMY_CREDENTIALS[0],
-        aws_secret_access_key=DUMMY_CREDENTIALS[1],
-    )
+    return _client(stack, "bedrock")
 
 
 def trained_model(stack: LocalStack, bedrock: Any, name: str) -> str:
@@ -199,3 +191,22 @@ def test_clear_keeps_a_deferred_evaluation_job_and_the_next_try_adopts_it(
     assert (xcom["job_name"], xcom["job_arn"], xcom["status"]) == (name, job_before["jobArn"], "Completed")
     # One job, run to the end: not stopped by the clear, not submitted again (no name-r2) by the next try.
     assert [(job["jobArn"], job["status"]) for job in jobs()] == [(job_before["jobArn"], "Completed")]
+
+
+def test_mark_failed_deletes_a_deferred_deployment_not_yet_active(stack, api, action_dags, unique_name):
+    bedrock = bedrock_client(stack)
+    name = unique_name("e2e-act-undeploy")
+    conf = {"name": name, "model_arn": trained_model(stack, bedrock, name), "duration": JOB_SECONDS}
+    run_id = str(api.trigger(DEPLOY_DAG, conf=conf)["dag_run_id"])
+    api.wait_for_task_state(DEPLOY_DAG, run_id, "deploy", {"deferred"}, timeout=90)
+    wait_for_trigger_log(stack, DEPLOY_DAG, run_id, "deploy", "Creating after")
+
+    api.set_task_state(DEPLOY_DAG, run_id, "deploy", "failed")
+
+    wait_for_trigger_log(stack, DEPLOY_DAG, run_id, "deploy", "delete requested for custom model deployment")
+    names = {
+        summary["customModelDeploymentName"]
+        for summary in bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
+    }
+    assert name not in names
+    assert api.task_instance(DEPLOY_DAG, run_id, "deploy")["state"] == "failed"

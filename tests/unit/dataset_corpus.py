@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TITAN = {"base_model_id": "amazon.titan-text-express-v1"}
-COHERE = {"base_model_id": "cohere.command-text-v14"}
+LLAMA_3_1 = {"base_model_id": "meta.llama3-1-8b-instruct-v1:0:128k"}
 NOVA = {"base_model_id": "amazon.nova-lite-v1:0"}
 CLAUDE = {"base_model_id": "anthropic.claude-3-haiku-20240307-v1:0"}
 CPT = {"base_model_id": "amazon.titan-text-express-v1", "customization_type": "CONTINUED_PRE_TRAINING"}
@@ -238,12 +238,12 @@ CASES: list[Case] = [
         "25,000 characters of text, over Bedrock's quota of 24,576",
     ),
     Case(
-        "cohere-completion-over-output-quota",
-        lines(PC, {"prompt": "a", "completion": "y" * 12_289}),
+        "llama-completion-over-output-quota",
+        lines(PC, {"prompt": "a", "completion": "y" * 96_001}),
         2,
-        "2,048 output tokens",
+        "16,000 output tokens",
         path="completion",
-        params=COHERE,
+        params=LLAMA_3_1,
     ),
     # -- bedrock-conversation-2024 (Nova) -----------------------------------------------------------
     Case(

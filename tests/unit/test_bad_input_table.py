@@ -298,6 +298,23 @@ TEMPLATE_CASES = [
         "us-west-2",
     ),
     Case(
+        # A foundation-model ARN of another Region than the job's, whatever model_checks says.
+        "customize:base_model_id-arn-of-another-region",
+        customize(
+            base_model_id="arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-text-express-v1:0:8k",
+            region_name="us-east-1",
+            model_checks="warn",
+        ),
+        "base_model_id",
+        "is a foundation model in us-west-2, but the job runs in us-east-1",
+    ),
+    Case(
+        "customize:base_model_id-retired",
+        customize(base_model_id="cohere.command-text-v14"),
+        "base_model_id",
+        "custom-model-supported.html, checked",
+    ),
+    Case(
         "render:job_tags-text",
         customize({"tags": "team=ml"}, job_tags="{{ params.tags }}"),
         "job_tags",

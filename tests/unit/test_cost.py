@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -88,7 +89,7 @@ def test_every_id_form_of_a_priced_row_finds_its_prices(family):
             replace(record, title=family.title) for record in family.pricing
         ], form
     # A later version is another model whose price is not known yet.
-    assert prices_for(family.model_ids[0].replace("-v1", "-v10").replace("-v14", "-v140")) is None
+    assert prices_for(re.sub(r"(-v\d+)", r"\g<1>0", family.model_ids[0], count=1)) is None
 
 
 def test_rows_without_prices_are_unknown():

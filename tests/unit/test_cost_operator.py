@@ -371,3 +371,44 @@ def test_provisioned_throughput_price_is_logged_and_refused_above_its_budget(emu
         provisioned_throughput_cost(Connected(), MODEL, 1, None, 50, None, log)
     priced = provisioned_throughput_cost(Connected(), MODEL, 1, None, 50, {"provisioned_per_hour": 20.5}, log)
     assert priced["usd"] == 20.5 and priced["price_source"] == "price_overrides"
+
+
+# -- model_checks: what the catalog would refuse, per task or from [bedrock] model_checks ---------------
+
+
+def _warnings(operator: BedrockModelCustomizationOperator) -> list[str]:
+    warned: list[str] = []
+    operator.log.warning = lambda message, *args: warned.append(message % args)  # type: ignore[method-assign]
+    return warned
+
+
+def test_warn_lets_an_unlisted_version_through_to_bedrock_with_a_warning(emu: BedrockEmulator) -> None:
+    operator = customize(
+        "checks-version", base_model_id="amazon.titan-text-express-v1:0:99k", model_checks="warn"
+    )
+    warned = _warnings(operator)
+    result = run(operator)
+    assert emu.request_count(CREATE) == 1 and result["status"] == "InProgress"
+    assert [w for w in warned if "amazon.titan-text-express-v1:0:99k is a version" in w and ":0:8k" in w]
+
+
+def test_a_retired_model_is_refused_before_the_create_and_warn_lets_bedrock_decide(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_provider.core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="retired"):
+        run(customize("checks-strict", base_model_id="cohere.command-text-v14"))
+    assert emu.request_count(CREATE) == 0
+    # [bedrock] model_checks = warn: the Create is sent, and Bedrock (here the emulator) refuses it.
+    monkeypatch.setenv("AIRFLOW__BEDROCK__MODEL_CHECKS", "warn")
+    operator = customize("checks-warn", base_model_id="cohere.command-text-v14")
+    warned = _warnings(operator)
+    with pytest.raises(Exception, match="ValidationException"):
+        run(operator)
+    assert emu.request_count(CREATE) == 1
+    assert [w for w in warned if w.startswith("model_checks='warn'") and "retired" in w]
+    # The task's own setting wins over the configuration.
+    with pytest.raises(InvalidInputError, match="retired"):
+        run(customize("checks-task", base_model_id="cohere.command-text-v14", model_checks="strict"))
+    assert emu.request_count(CREATE) == 1

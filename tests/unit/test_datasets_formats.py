@@ -25,11 +25,11 @@ from bedrock_provider.core.datasets import (
 from bedrock_provider.core.errors import InvalidInputError
 from tests.unit.dataset_corpus import (
     CLAUDE,
-    COHERE,
     CPT,
     DISTILL_CLAUDE,
     DISTILL_NOVA,
     IMAGE,
+    LLAMA_3_1,
     NOVA,
     TITAN,
     conversation,
@@ -39,7 +39,6 @@ from tests.unit.dataset_corpus import (
     video,
 )
 
-LLAMA_3_1 = {"base_model_id": "meta.llama3-1-8b-instruct-v1:0:128k"}
 LLAMA_3_2 = {"base_model_id": "meta.llama3-2-11b-instruct-v1:0"}
 
 
@@ -54,7 +53,6 @@ VALID_FILES: list[tuple[str, dict[str, Any], bytes, str]] = [
         _records(5, lambda i: {"prompt": f"Question {i}?", "completion": f"Answer {i}."}),
         PROMPT_COMPLETION,
     ),
-    ("cohere", COHERE, _records(5, lambda i: {"prompt": f"q{i}", "completion": f"a{i}"}), PROMPT_COMPLETION),
     (
         "llama-3.1",
         LLAMA_3_1,
@@ -207,10 +205,8 @@ def test_fast_path_and_full_check_agree(params: dict[str, Any], data: bytes, fmt
     ("model", "kind", "fmt"),
     [
         ("amazon.titan-text-express-v1", "FINE_TUNING", PROMPT_COMPLETION),
-        ("amazon.titan-text-lite-v1:0:4k", "FINE_TUNING", PROMPT_COMPLETION),
-        ("amazon.titan-text-premier-v1:0", "FINE_TUNING", PROMPT_COMPLETION),
-        ("cohere.command-light-text-v14", "FINE_TUNING", PROMPT_COMPLETION),
-        ("meta.llama2-13b-v1", "FINE_TUNING", PROMPT_COMPLETION),
+        ("amazon.titan-text-express-v1:0:8k", "FINE_TUNING", PROMPT_COMPLETION),
+        ("meta.llama3-1-8b-instruct-v1:0:128k", "FINE_TUNING", PROMPT_COMPLETION),
         ("meta.llama3-1-70b-instruct-v1:0", "FINE_TUNING", PROMPT_COMPLETION),
         ("meta.llama3-2-90b-instruct-v1:0", "FINE_TUNING", CONVERSATION),
         ("meta.llama3-3-70b-instruct-v1:0", "FINE_TUNING", CONVERSATION),
@@ -308,9 +304,13 @@ def test_claude_minimum_records() -> None:
     assert "model-customization-prepare.html#anthropic-claude-3-haiku" in report.dataset_errors[0]
 
 
-def test_cohere_validation_record_limit() -> None:
-    data = _records(2_600, lambda i: {"prompt": f"q{i}", "completion": "a"})
-    report = validate_bytes(data, validation_split=0.45, **COHERE)
+def test_validation_record_limit() -> None:
+    # Claude 3 Haiku: at most 1,000 validation records (model-customization-prepare.html).
+    data = _records(
+        2_600,
+        lambda i: {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]},
+    )
+    report = validate_bytes(data, validation_split=0.45, **CLAUDE)
     assert not report.passed
     assert any(
         "the validation set has" in error and "at most 1,000 (lower validation_split)" in error
@@ -399,7 +399,7 @@ def test_image_models_take_no_validation_split() -> None:
         ({"max_invalid_fraction": 1.5}, "max_invalid_fraction"),
         ({"seed": 1.5}, "seed"),
         ({"format": "jsonl"}, "format"),
-        ({"customization_type": "REINFORCEMENT_FINE_TUNING"}, "customization_type"),
+        ({"customization_type": "IMPORTED"}, "customization_type"),
         ({"max_errors_listed": -1}, "max_errors_listed"),
         ({"chars_per_token": 0}, "chars_per_token"),
         ({"remove_duplicates": "yes"}, "remove_duplicates"),

@@ -300,3 +300,21 @@ def test_a_record_nested_deeper_than_json_parsers_go_says_so(s3: Any) -> None:
         operator(source_uri=f"s3://{BUCKET}/raw/deep.jsonl", output_uri=f"s3://{BUCKET}/deep/").execute({})
     assert "nested deeper than 1024 levels" in str(caught.value)
     assert "not valid JSON" not in str(caught.value)
+
+
+def test_rft_prompts_are_validated_and_counted(s3: Any) -> None:
+    prompt = {"messages": [{"role": "user", "content": "2+2?"}], "reference_answer": "4"}
+    bad = {"messages": [{"role": "system", "content": "no question"}]}
+    s3.put_object(Bucket=BUCKET, Key="raw/rft.jsonl", Body=lines(*([prompt] * 30), bad))
+    op = operator(
+        source_uri=f"s3://{BUCKET}/raw/rft.jsonl",
+        output_uri=f"s3://{BUCKET}/prepared/rft/",
+        customization_type="REINFORCEMENT_FINE_TUNING",
+        base_model_id="amazon.nova-2-lite-v1:0:256k",
+        max_invalid_fraction=0.1,
+    )
+
+    result = op.execute({})
+
+    assert result["format"] == "openai-chat-rft"
+    assert (result["records"], result["invalid_records"], result["training_records"]) == (31, 1, 30)

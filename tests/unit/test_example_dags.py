@@ -23,6 +23,7 @@ EXAMPLES = {
     "bedrock_watch_job.py": "bedrock_watch_job",
     "bedrock_hyperparameter_sweep.py": "bedrock_hyperparameter_sweep",
     "bedrock_rollback.py": "bedrock_rollback",
+    "bedrock_rft_manual.py": "bedrock_rft_manual",
 }
 HEAVY_MODULES = ("boto3", "botocore", "aiobotocore", "moto", "matplotlib", "pandas", "numpy")
 # "Well under a second" of CPU, measured in a fresh interpreter where the first file also pays for
@@ -134,7 +135,8 @@ def test_each_dag_documents_itself_in_the_ui(dagbag: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "dag_id", ["bedrock_retraining", "bedrock_hyperparameter_sweep", "bedrock_finetune_manual"]
+    "dag_id",
+    ["bedrock_retraining", "bedrock_hyperparameter_sweep", "bedrock_finetune_manual", "bedrock_rft_manual"],
 )
 def test_examples_that_submit_jobs_make_sure_of_their_role_first(dagbag: Any, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
@@ -387,3 +389,20 @@ def test_the_demo_seeds_the_weeks_its_scheduler_runs(dagbag: Any, now: datetime,
     )
     assert following is not None and following.run_after > now
     assert (first.logical_date, following.logical_date) == DAG_SETTINGS.scheduled_weeks(now)
+
+
+def test_the_rft_form_checks_hyperparameters_against_botocores_bounds(dagbag: Any) -> None:
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    params = copy.deepcopy(dagbag.dags["bedrock_rft_manual"].params)
+    params.validate()
+    with pytest.raises(ParamValidationError):
+        params["hyperparameters"] = {"batchSize": 8}
+    with pytest.raises(ParamValidationError):
+        params["grader_lambda_arn"] = "arn:aws:lambda:us-east-1:1234:function:g"
+
+
+def test_the_rft_example_submits_reinforcement_fine_tuning_with_its_grader(dagbag: Any) -> None:
+    customize = dagbag.dags["bedrock_rft_manual"].get_task("customize")
+    assert customize.customization_type == "REINFORCEMENT_FINE_TUNING"
+    assert customize.grader_lambda_arn == "{{ params.grader_lambda_arn }}"

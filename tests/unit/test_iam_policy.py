@@ -78,6 +78,8 @@ NO_RESOURCE_LEVEL = {
     "bedrock:ListCustomModelDeployments",
     "bedrock:ListProvisionedModelThroughputs",
     "bedrock:ListEvaluationJobs",
+    # An account setting, no resource (Service Authorization Reference, Amazon Bedrock actions).
+    "bedrock:GetModelInvocationLoggingConfiguration",
 }
 PLACEHOLDERS = {"REGION", "ACCOUNT", "DATA_BUCKET", "OUTPUT_PREFIX", "BEDROCK_SERVICE_ROLE", "EVENTS_QUEUE"}
 

@@ -214,7 +214,7 @@ def test_a_default_bedrock_reports_is_what_leaving_it_out_asks_for():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"base_model_id": "amazon.titan-text-lite-v1"}, "base_model_id"),
+        ({"base_model_id": "meta.llama3-1-8b-instruct-v1:0:128k"}, "base_model_id"),
         (
             {
                 "customization_type": "CONTINUED_PRE_TRAINING",

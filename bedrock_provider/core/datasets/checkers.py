@@ -33,6 +33,7 @@ from bedrock_provider.core.datasets.formats import (
     PREPARE_URL,
     PROMPT_COMPLETION,
     RESERVED_KEYWORDS,
+    RFT_PROMPTS,
     SCHEMA_VERSION,
     VIDEO_FORMATS,
     ConversationRules,
@@ -795,4 +796,8 @@ def make_checker(
         return ClaudeMessagesChecker()
     if fmt in (CONVERSATION, DISTILLATION_PROMPTS):
         return ConversationChecker(rules_for(fmt, profile, customization_type), dataset_bucket, fmt)
+    if fmt == RFT_PROMPTS:
+        from bedrock_provider.core.datasets.rft_checker import RftPromptChecker
+
+        return RftPromptChecker()
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -33,6 +33,8 @@ from bedrock_provider.core.catalog import (
     NOVA_URL,
     PREPARE_URL,
     PROMPT_COMPLETION,
+    REINFORCEMENT_FINE_TUNING,
+    RFT_PROMPTS,
     ConversationRules,
     Limits,
     ModelFamily,
@@ -59,6 +61,8 @@ __all__ = [
     "NOVA_URL",
     "PREPARE_URL",
     "PROMPT_COMPLETION",
+    "REINFORCEMENT_FINE_TUNING",
+    "RFT_PROMPTS",
     "ConversationRules",
     "Limits",
     "ModelProfile",
@@ -98,6 +102,8 @@ def format_for(customization_type: str, profile: ModelProfile | None) -> str | N
         return CONTINUED_PRETRAINING
     if customization_type == DISTILLATION:
         return DISTILLATION_PROMPTS
+    if customization_type == REINFORCEMENT_FINE_TUNING:
+        return RFT_PROMPTS
     if profile is not None and customization_type in profile.customizations:
         return profile.customizations[customization_type].dataset_format
     return None
@@ -128,6 +134,8 @@ def detect_format(record: object) -> str | None:
     """The format a record looks like, to pick one when neither the model nor an override says."""
     if not isinstance(record, dict):
         return None
+    if "reference_answer" in record:
+        return RFT_PROMPTS
     if "prompt" in record or "completion" in record:
         return PROMPT_COMPLETION
     if "input" in record and "messages" not in record:

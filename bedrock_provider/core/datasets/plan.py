@@ -20,6 +20,7 @@ from bedrock_provider.core.datasets.formats import (
     DISTILLATION,
     FINE_TUNING,
     FORMATS,
+    REINFORCEMENT_FINE_TUNING,
     Limits,
     ModelProfile,
     format_for,
@@ -30,7 +31,7 @@ from bedrock_provider.core.errors import InvalidInputError, Problem
 from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
 from bedrock_provider.core.values import parse_flag, parse_integer, parse_number
 
-SUPPORTED_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION)
+SUPPORTED_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, REINFORCEMENT_FINE_TUNING)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MAX_VALIDATION_SPLIT = 0.5
 # Suffixes of the files read from a prefix or directory; others (a _SUCCESS marker, a manifest)
@@ -174,8 +175,7 @@ def _check_customization_type(value: object, problems: list[Problem]) -> str:
             Problem(
                 "customization_type",
                 value,
-                f"must be one of {', '.join(SUPPORTED_TYPES)} (reinforcement fine-tuning data is not "
-                "prepared by this operator)",
+                f"must be one of {', '.join(SUPPORTED_TYPES)}",
             )
         )
     return str(value)

@@ -1,7 +1,9 @@
 """DAGs only the end-to-end kill tests run: a worker that dies right after submitting, and jobs waited
-for deferred or blocking while a user marks the task failed or successful.
+for deferred or blocking while a user marks the task failed or successful; and a deployment and an
+evaluation job waited for deferred while a user clears the task (tests/e2e/test_task_actions.py).
 
-Each run's conf carries the job name and how long the emulator runs the job.
+Each run's conf carries the job name and how long the emulator runs the job (the task-action DAGs:
+the resource's name, its duration, and the custom model to deploy).
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from airflow.sdk import DAG
 
 from bedrock_provider.operators.base import task_identity
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
+from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
 
 # The stack seeds the demo bucket with weekly partitions of sample data.
 BUCKET = "bedrock-demo"
+ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockModelCustomization"
 JOB = "{{ dag_run.conf['job_name'] }}"
 COMMON: dict[str, Any] = {
     "job_name": JOB,
     "custom_model_name": f"{JOB}-model",
-    "role_arn": "arn:aws:iam::123456789012:role/BedrockModelCustomization",
+    "role_arn": ROLE_ARN,
     "base_model_id": "amazon.titan-text-express-v1",
     "training_data_uri": f"s3://{BUCKET}/raw/support/20250105/tickets.jsonl",
     "output_data_uri": f"s3://{BUCKET}/e2e-kills/{JOB}/",
@@ -88,3 +93,31 @@ with _dag("reliability_e2e_blocking"):
 # "running" for the trigger until the next list, long enough for a user to mark the task first.
 with _dag("reliability_e2e_slow_poll"):
     BedrockModelCustomizationOperator(task_id="customize", **{**COMMON, "poll_interval": 60})
+
+# A user's action on a deferred deployment or evaluation job. The stack seeds the evaluation prompts.
+NAME = "{{ dag_run.conf['name'] }}"
+DURATION = {"emulator:duration": "{{ dag_run.conf.get('duration', 60) }}"}
+
+with _dag("task_actions_e2e_deploy"):
+    BedrockDeployCustomModelOperator(
+        task_id="deploy",
+        model_identifier="{{ dag_run.conf['model_arn'] }}",
+        deployment_name=NAME,
+        tags=DURATION,
+        poll_interval=1,
+    )
+
+with _dag("task_actions_e2e_evaluate"):
+    BedrockModelEvaluationOperator(
+        task_id="evaluate",
+        job_name=NAME,
+        role_arn=ROLE_ARN,
+        # A foundation model: the job's own wait is what the test acts on, not a deployment's.
+        model_identifier="amazon.titan-text-express-v1",
+        task_type="QuestionAndAnswer",
+        dataset_uri=f"s3://{BUCKET}/evaluation/support-qa.jsonl",
+        output_uri=f"s3://{BUCKET}/e2e-task-actions/{NAME}/",
+        metric_names=["Builtin.Accuracy"],
+        job_tags=DURATION,
+        poll_interval=1,
+    )
