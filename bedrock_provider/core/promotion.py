@@ -308,7 +308,7 @@ def plan_promotion(
             )
         if ours and record.to_model == target and record.state in (LIVE, CANARY_FAILED):
             return PromotionStep(DONE, record.from_model, "this task instance's promotion is done", record)
-        return PromotionStep(UNCHANGED, record.last_good, f"{target} serves already", record)
+        return PromotionStep(UNCHANGED, None, f"{target} serves already", record)
     return PromotionStep(SWAP, serving, f"swapping {serving} for {target}", record)
 
 

@@ -129,7 +129,8 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         target = str(model["modelArn"])
         plan.check_tag_value(target, "The model ARN")
         refuse_unless_on_demand(hook.client.meta.region_name, model, "model_identifier")
-        step = plan.plan_promotion(description, tags, target, token, deployment_namespace())
+        namespace = deployment_namespace()
+        step = plan.plan_promotion(description, tags, target, token, namespace)
         self.log.info(
             "%s serves %s; promoting %s: %s",
             request.deployment_name,
@@ -137,7 +138,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
             target,
             step.reason,
         )
-        return self._run(context, request, step, description, target, token, deployment_namespace())
+        return self._run(context, request, step, description, target, token, namespace)
 
     def _run(
         self,

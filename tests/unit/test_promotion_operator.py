@@ -93,7 +93,7 @@ def test_a_model_already_served_is_a_no_op_that_says_so(emu: BedrockEmulator) ->
     promote(c).execute(run("week2"))
     again = promote(c).execute(run("manual__again"))
     assert again["status"] == "unchanged" and again["model_arn"] == c
-    assert again["last_good_model_arn"] == b
+    assert again["last_good_model_arn"] == b and again["previous_model_arn"] is None
     assert emu.request_count("UpdateCustomModelDeployment") == 1
 
 

@@ -45,7 +45,12 @@ def step(description: dict | None, tags: dict, target: str = C, token: str = MIN
         (deployment(C), record_tags(MINE, B, C, plan.SWAPPING), plan.AFTER_SWAP, B),
         (deployment(C), record_tags(MINE, B, C, plan.CANARY), plan.AFTER_SWAP, B),
         (deployment(C), record_tags(MINE, B, C, plan.LIVE), plan.DONE, B),
-        (deployment(C), {**record_tags(THEIRS, B, C, plan.LIVE), plan.LAST_GOOD_TAG: B}, plan.UNCHANGED, B),
+        (
+            deployment(C),
+            {**record_tags(THEIRS, B, C, plan.LIVE), plan.LAST_GOOD_TAG: B},
+            plan.UNCHANGED,
+            None,
+        ),
         (deployment(C), record_tags(MINE, B, C, plan.ROLLING_BACK), plan.ROLL_BACK, B),
         (deployment(C, updating_to=B), record_tags(MINE, B, C, plan.ROLLING_BACK), plan.WAIT_ROLL_BACK, B),
         (deployment(B), record_tags(MINE, B, C, plan.ROLLING_BACK), plan.ROLLED_BACK_ALREADY, B),
