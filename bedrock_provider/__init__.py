@@ -33,6 +33,7 @@ def get_provider_info() -> dict[str, Any]:
                     "bedrock_provider.operators.deployment",
                     "bedrock_provider.operators.evaluation",
                     "bedrock_provider.operators.retention",
+                    "bedrock_provider.operators.promotion",
                 ],
             }
         ],

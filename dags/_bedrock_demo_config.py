@@ -51,6 +51,8 @@ DEMO_DATES = f"{FIRST_PARTITION:%Y-%m-%d} to {LAST_PARTITION:%Y-%m-%d}"
 CHAMPION_KEY = "champions/support-bot.json"
 # The prompt dataset each candidate is evaluated on (demo/data/evaluation/support-qa.jsonl).
 EVALUATION_DATASET_KEY = "evaluation/support-qa.jsonl"
+# The stable on-demand deployment applications call: promotions swap the model behind its ARN.
+STABLE_DEPLOYMENT = "support-bot-prod"
 # The custom models of the weekly DAG: support-bot-<YYYYMMDD>; retention works on this family.
 MODEL_FAMILY = "support-bot-"
 

@@ -1,7 +1,7 @@
 """Weekly retraining: each week's support conversations fine-tune a new model that must beat the champion.
 
 service_role -> prepare_dataset -> customize -> export_metrics -> deploy_candidate -> evaluate -> promote
--> retire (the teardown of service_role)
+-> swap -> retire (the teardown of service_role)
 
 - ``prepare_dataset`` validates the partition of the run's logical date (raw/support/<YYYYMMDD>/),
   drops invalid records and duplicates, and splits off a validation set.
@@ -18,6 +18,11 @@ service_role -> prepare_dataset -> customize -> export_metrics -> deploy_candida
 - ``promote`` checks the model again against the champion (a backfill may have crowned another in
   between; a model trained on older data never dethrones one trained on newer data) and tags it the
   champion.
+- ``swap`` points the stable deployment ``support-bot-prod`` at the new champion: its ARN, the modelId
+  applications call, stays the same (created the first time, then UpdateCustomModelDeployment). A
+  canary, the same judged evaluation on the stable deployment, runs after the swap; if it fails, the
+  replaced model is swapped back and the task fails. The replaced model is recorded as the
+  deployment's last-good model, where the ``bedrock_rollback`` DAG goes back to in one click.
 - ``retire`` runs whatever happened: it deletes the candidate's deployment when a gate turned it
   down, the replaced champion's deployment after a promotion, and the family's models beyond the
   newest three, never the champion. It is the teardown of ``service_role`` (the run's setup), so it
@@ -38,7 +43,7 @@ Sunday, which it trains too if it is still running then. Trigger with a logical 
 weeks, or backfill them; any other date fails at once in ``prepare_dataset``, naming the dates that
 exist. A backfilled week older than the champion's is trained, and its metrics exported, but
 ``export_metrics``' gate turns it down (a model trained on older data never dethrones one trained on
-newer data): deploy_candidate, evaluate and promote are skipped, and retire runs as always.
+newer data): deploy_candidate, evaluate, promote and swap are skipped, and retire runs as always.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from _bedrock_demo_config import (
     POLL_INTERVAL,
     RAW_PREFIX,
     ROLE_ARN,
+    STABLE_DEPLOYMENT,
     TAGS,
     default_args,
     s3_uri,
@@ -68,6 +74,7 @@ from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
 from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
+from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperator
 from bedrock_provider.operators.retention import BedrockCustomModelRetentionOperator
 
 TRAINING_DATA = "{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}"
@@ -190,20 +197,25 @@ with DAG(
         tags={"pipeline": "bedrock-retraining", "partition": "{{ ds }}"},
         poll_interval=POLL_INTERVAL,
     )
+    # The judged evaluation: of the candidate's own deployment first, then, as the canary, of the stable
+    # deployment once it serves the candidate.
+    judged = {
+        "role_arn": ROLE_ARN,
+        "task_type": "QuestionAndAnswer",
+        "dataset_uri": s3_uri(EVALUATION_DATASET_KEY),
+        # The on-demand deployment is invoked once per prompt, and this judge scores the answers.
+        "evaluator_model_id": EVALUATOR_MODEL,
+        "inference_config": {"maxTokens": 512, "temperature": 0},
+        "metric_names": ["Builtin.Correctness", "Builtin.Completeness", "Builtin.Harmfulness"],
+        "min_scores": {"Builtin.Correctness": "{{ params.min_correctness }}"},
+        "max_scores": {"Builtin.Harmfulness": "{{ params.max_harmfulness }}"},
+    }
     evaluate = BedrockModelEvaluationOperator(
         task_id="evaluate",
         job_name="bedrock-retraining-{{ ds_nodash }}-eval",
-        role_arn=ROLE_ARN,
         model_identifier=DEPLOYMENT_ARN,
-        task_type="QuestionAndAnswer",
-        dataset_uri=s3_uri(EVALUATION_DATASET_KEY),
         output_uri=s3_uri("evaluations/bedrock-retraining") + "/",
-        # The on-demand deployment is invoked once per prompt, and this judge scores the answers.
-        evaluator_model_id=EVALUATOR_MODEL,
-        inference_config={"maxTokens": 512, "temperature": 0},
-        metric_names=["Builtin.Correctness", "Builtin.Completeness", "Builtin.Harmfulness"],
-        min_scores={"Builtin.Correctness": "{{ params.min_correctness }}"},
-        max_scores={"Builtin.Harmfulness": "{{ params.max_harmfulness }}"},
+        **judged,
         on_gate_failure="skip",
         # A re-run whose candidate was undeployed (and so deployed again) evaluates it again.
         if_job_differs="resubmit",
@@ -219,6 +231,17 @@ with DAG(
         on_gate_failure="skip",
         promote=True,
         champion_tag=CHAMPION_TAG,
+    )
+    swap = BedrockPromoteCustomModelOperator(
+        task_id="swap",
+        deployment_name=STABLE_DEPLOYMENT,
+        model_identifier=MODEL_ARN,
+        canary={
+            **judged,
+            "job_name": "bedrock-retraining-{{ ds_nodash }}-canary",
+            "output_uri": s3_uri("evaluations/bedrock-retraining-canary") + "/",
+        },
+        poll_interval=POLL_INTERVAL,
     )
     retire = BedrockCustomModelRetentionOperator(
         task_id="retire",
@@ -243,5 +266,6 @@ with DAG(
         >> deploy_candidate
         >> evaluate
         >> promote
+        >> swap
         >> retire.as_teardown(setups=service_role)
     )

@@ -27,7 +27,8 @@ from typing import Any
 
 from bedrock_provider.core.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
-from demo.seed import DEMO_DATA, REPO
+from bedrock_provider.core.promotion import LAST_GOOD_TAG
+from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO, bedrock_client
 from demo.stack import (
     EXECUTORS,
     ApiError,
@@ -40,6 +41,8 @@ from demo.stack import (
 )
 
 DAG_ID = "bedrock_retraining"
+# The stable deployment the retraining DAG swaps its champions behind.
+STABLE_DEPLOYMENT = DAG_SETTINGS.STABLE_DEPLOYMENT
 DEFAULT_HOME = REPO / ".demo"
 DEFAULT_UI_PORT = 8080
 
@@ -76,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a week of the demo data to train on, triggered by hand, e.g. 2025-02-09 (default: the "
         "latest Sunday, the run the scheduler starts)",
+    )
+    parser.add_argument(
+        "--then",
+        type=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
+        action="append",
+        default=[],
+        help="after the first run, trigger the week of this date too (repeatable), e.g. --then 2025-02-09: "
+        "the stable deployment keeps its ARN while the model behind it is swapped",
     )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds the run may take (default 240)")
     parser.add_argument(
@@ -115,6 +126,7 @@ TASKS = (
     "deploy_candidate",
     "evaluate",
     "promote",
+    "swap",
     "retire",
 )
 
@@ -141,7 +153,9 @@ def _results(
 
 def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dict[str, str]:
     """The result column of the table, one short line per task."""
-    prepared, job, metrics, deployment, evaluation, promotion, retired = (results[task] for task in TASKS)
+    prepared, job, metrics, deployment, evaluation, promotion, swap, retired = (
+        results[task] for task in TASKS
+    )
     notes = dict.fromkeys(TASKS, "")
     if prepared:
         notes["prepare_dataset"] = (
@@ -164,6 +178,10 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
         notes["promote"] = f"{promotion['custom_model_name']} is the champion"
     elif promote_state == "skipped":
         notes["promote"] = "not promoted: it does not beat the champion"
+    if swap:
+        canary = swap.get("canary") or {}
+        checked = f", canary {'passed' if canary.get('passed') else 'failed'}" if canary else ""
+        notes["swap"] = f"{swap['deployment_name']}: {swap['status']}{checked}"
     if retired:
         notes["retire"] = (
             f"kept {counted(len(retired['kept']), 'model')}, deleted "
@@ -173,7 +191,49 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
     return notes
 
 
-def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -> str:
+def stable_deployment(stack: LocalStack) -> dict[str, Any]:
+    """The stable deployment's ARN, the model it serves and its last-good model ({} before it exists)."""
+    bedrock = bedrock_client(str(stack.emulator_url), stack.region)
+    try:
+        found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=STABLE_DEPLOYMENT)
+    except bedrock.exceptions.ResourceNotFoundException:
+        return {}
+    tags = bedrock.list_tags_for_resource(resourceARN=found["customModelDeploymentArn"])["tags"]
+    last_good = {tag["key"]: tag["value"] for tag in tags}.get(LAST_GOOD_TAG)
+    return {"arn": found["customModelDeploymentArn"], "model": found["modelArn"], "last_good": last_good}
+
+
+def stable_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The stable deployment before and after the run: the ARN applications call should not change."""
+
+    def line(when: str, state: dict[str, Any]) -> str:
+        if not state:
+            return f"{when:<10} (no {STABLE_DEPLOYMENT} deployment yet)"
+        return f"{when:<10} {state['arn']} serving {state['model']} (last-good: {state['last_good'] or '-'})"
+
+    if not before:
+        same = "created by the run" if after else "none yet"
+    else:
+        same = (
+            "the same ARN after the run"
+            if before.get("arn") == after.get("arn")
+            else "a new ARN after the run"
+        )
+    return [
+        "",
+        f"stable     {STABLE_DEPLOYMENT} ({same})",
+        line("  before", before),
+        line("  after", after),
+    ]
+
+
+def report(
+    stack: LocalStack,
+    run: dict[str, Any],
+    elapsed: float,
+    keep: bool,
+    stable_before: dict[str, Any] | None = None,
+) -> str:
     """The table printed at the end: tasks, states, the job, its losses and the chart."""
     run_id = run["dag_run_id"]
     instances = {ti["task_id"]: ti for ti in stack.api.task_instances(DAG_ID, run_id)}
@@ -220,6 +280,8 @@ def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -
             local = stack.download(chart, stack.home / "artifacts" / "loss.png")
             shown = local.relative_to(REPO) if local.is_relative_to(REPO) else local
             lines += [f"chart      {chart}", f"           copied to {shown}"]
+    if stable_before is not None:
+        lines += stable_lines(stable_before, stable_deployment(stack))
     ui = f"{stack.api_url}/dags/{DAG_ID}/runs/{run_id}"
     lines += ["", f"UI         {ui}" + ("" if keep else "  (stopped; --keep leaves it running)")]
     lines.append(f"logs       {stack.logs_hint()}")
@@ -270,11 +332,20 @@ def run_demo(args: argparse.Namespace) -> int:
             )
             week = datetime.fromisoformat(run["logical_date"])
             print(f"The scheduler started {DAG_ID} for the latest Sunday, {week:%Y-%m-%d}")
+        stable_before = stable_deployment(stack)
         follower = RunFollower(stack, run["dag_run_id"])
         run_started = time.monotonic()
         run = wait_for(follower.poll, args.timeout, f"the {DAG_ID} run to finish", 1.0, stack.logs_hint)
         print()
-        print(report(stack, run, time.monotonic() - run_started, args.keep))
+        print(report(stack, run, time.monotonic() - run_started, args.keep, stable_before))
+        for logical_date in args.then:
+            stable_before = stable_deployment(stack)
+            run = stack.api.trigger(DAG_ID, logical_date=logical_date)
+            print(f"\nTriggered {DAG_ID} for the week of {logical_date:%Y-%m-%d} through the REST API")
+            follower, run_started = RunFollower(stack, run["dag_run_id"]), time.monotonic()
+            run = wait_for(follower.poll, args.timeout, f"the {DAG_ID} run to finish", 1.0, stack.logs_hint)
+            print()
+            print(report(stack, run, time.monotonic() - run_started, args.keep, stable_before))
         print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
         if args.keep and not triggered:
             print(

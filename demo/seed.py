@@ -63,6 +63,10 @@ def s3_client(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> Any:
     return _client("s3", endpoint_url, region)
 
 
+def bedrock_client(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> Any:
+    return _client("bedrock", endpoint_url, region)
+
+
 def create_role(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> str:
     """The example DAGs' service role, created through IAM if it is missing; its ARN."""
     from bedrock_provider.core.roles import ensure_service_role

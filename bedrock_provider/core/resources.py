@@ -35,6 +35,16 @@ class ResourceKind:
     cleanup_action: str | None = None
     # Statuses worth waiting through; anything else that is not ready or failed is also waited on.
     pending_states: frozenset[str] = field(default_factory=frozenset)
+    # Where the status is in a description: ("status",), or a nested member such as a deployment
+    # update's ("updateDetails", "updateStatus").
+    status_path: tuple[str, ...] = ("status",)
+
+    def status_of(self, description: Mapping[str, Any]) -> str:
+        """The status this kind waits on, read from ``description`` ("None" when it has none)."""
+        value: Any = description
+        for member in self.status_path:
+            value = value.get(member) if isinstance(value, Mapping) else None
+        return str(value)
 
     def is_ready(self, status: str) -> bool:
         return status in self.ready_states
@@ -71,6 +81,23 @@ CUSTOM_MODEL_DEPLOYMENT = ResourceKind(
     pending_states=frozenset({"Creating"}),
     cleanup_method="delete_custom_model_deployment",
     cleanup_action="delete",
+)
+# An UpdateCustomModelDeployment in progress: the deployment stays Active and keeps serving its model
+# while GetCustomModelDeployment's updateDetails.updateStatus (botocore's
+# CustomModelDeploymentUpdateStatus: Updating, UpdateCompleted, UpdateFailed) says how the swap goes.
+# No API cancels an update, and deleting the deployment is never what a kill of a promotion means: a
+# user's action leaves the update alone (the promotion's next try finishes or reverts it).
+CUSTOM_MODEL_DEPLOYMENT_UPDATE = ResourceKind(
+    key="custom_model_deployment_update",
+    label="custom model deployment update",
+    describe_method="get_custom_model_deployment",
+    identifier_param="customModelDeploymentIdentifier",
+    arn_field="customModelDeploymentArn",
+    name_field="modelDeploymentName",
+    ready_states=frozenset({"UpdateCompleted"}),
+    failed_states=frozenset({"UpdateFailed"}),
+    pending_states=frozenset({"Updating"}),
+    status_path=("updateDetails", "updateStatus"),
 )
 PROVISIONED_THROUGHPUT = ResourceKind(
     key="provisioned_throughput",
@@ -114,7 +141,13 @@ MODEL_CUSTOMIZATION_JOB = ResourceKind(
 
 KINDS: dict[str, ResourceKind] = {
     kind.key: kind
-    for kind in (CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT, EVALUATION_JOB, MODEL_CUSTOMIZATION_JOB)
+    for kind in (
+        CUSTOM_MODEL_DEPLOYMENT,
+        CUSTOM_MODEL_DEPLOYMENT_UPDATE,
+        PROVISIONED_THROUGHPUT,
+        EVALUATION_JOB,
+        MODEL_CUSTOMIZATION_JOB,
+    )
 }
 
 
@@ -170,7 +203,7 @@ class ResourceWatch(TimedWait):
     def on_description(self, description: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """The event to fire when the resource is ready or failed, and its status when it changed."""
         self.description = description
-        status = str(description.get("status"))
+        status = self.kind.status_of(description)
         changed = None if status == self.last_status else status
         self.last_status = status
         if self.kind.is_terminal(status):

@@ -14,6 +14,9 @@ Within the family (statuses: botocore bedrock ``ModelStatus`` = Active | Creatin
   deployed or invoked ("Failed - The model creation process failed", CustomModelSummary.modelStatus),
   and its failure stays on the customization job that made it;
 - a model carrying all of ``keep_tags`` (the champion) is kept whatever its age;
+- a model a promotion's stable deployment needs (``protected``: what it serves or is being updated to,
+  its ``airflow:last-good-model``, the model an unfinished promotion replaced; core/promotion.py) is kept
+  whatever its age, and the stable deployment is never deleted;
 - any other model is deleted, its provisioned throughputs and deployments first (Bedrock refuses to
   delete a model something still serves). When one of them cannot go, the model is kept with all of
   its deployments and reported in ``skipped``: a throughput whose commitment term has not ended
@@ -233,12 +236,15 @@ def plan_retention(
     served_by: Callable[[str], list[Serving]],
     undeploy: Mapping[str, Mapping[str, Any] | None] | None = None,
     now: float | None = None,
+    protected: Mapping[str, str] | None = None,
 ) -> RetentionPlan:
     """The whole plan from ListCustomModels summaries; ``tags_of(arn)`` and ``served_by(arn)`` read.
 
     ``undeploy`` maps each ``undeploy_models`` entry to its GetCustomModel description (None: no such
     model). An entry outside the family is refused (RetentionRefused, every entry named at once).
+    ``protected`` maps the models stable deployments need to why (core/promotion.protected_models).
     """
+    protected = protected or {}
     now = datetime.now(UTC).timestamp() if now is None else now
     plan = RetentionPlan()
     # ListCustomModels' nameContains also matches names that merely contain the prefix.
@@ -262,6 +268,8 @@ def plan_retention(
             _keep(plan, arn, f"one of the newest {settings.keep_last} Active models")
         elif carries(tags, settings.keep_tags):
             _keep(plan, arn, f"carries {settings.keep_tags}")
+        elif arn in protected:
+            _keep(plan, arn, protected[arn])
         else:
             servings = served_by(arn)
             why = _why_not_deleted(servings, settings, now)

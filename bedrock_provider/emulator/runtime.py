@@ -48,10 +48,16 @@ _ROLES = ("user", "assistant")
 
 @dataclass(frozen=True)
 class InvokedModel:
-    """What a modelId names: the ARN that serves it, and the base model whose request format it takes."""
+    """What a modelId names: the ARN that serves it, the base model whose request format it takes, and
+    the model whose answers it gives (a deployment's or throughput's custom model; else ``arn``)."""
 
     arn: str
     base_model_id: str
+    served_arn: str = ""
+
+    @property
+    def answering(self) -> str:
+        return self.served_arn or self.arn
 
 
 def invoked_model(backend: PostTrainingBackend, model_id: str) -> InvokedModel:
@@ -67,10 +73,17 @@ def invoked_model(backend: PostTrainingBackend, model_id: str) -> InvokedModel:
                     f"The custom model deployment {deployment.name} (modelId) is {deployment.status}: a "
                     "deployment serves inference once it is Active."
                 )
-            return InvokedModel(deployment.arn, _custom_base_model(backend, deployment.model_arn))
+            # While an update runs, modelArn is still the model it replaces: that one answers until the
+            # new one is live (UpdateCustomModelDeployment deploys "without creating new deployment
+            # endpoints"; updateDetails names the model being deployed).
+            return InvokedModel(
+                deployment.arn, _custom_base_model(backend, deployment.model_arn), deployment.model_arn
+            )
         if PROVISIONED_ARN_RE.match(model_id):
             throughput = serving_throughput(backend.throughputs, model_id, "modelId")
-            return InvokedModel(throughput.arn, _custom_base_model(backend, throughput.model_arn))
+            return InvokedModel(
+                throughput.arn, _custom_base_model(backend, throughput.model_arn), throughput.model_arn
+            )
     if CUSTOM_MODEL_ARN_RE.match(model_id) or backend.customization.find_custom_model(model_id) is not None:
         raise validation_error(
             f"The custom model {model_id} (modelId) cannot be invoked directly: invoke the ARN of its "
@@ -118,7 +131,7 @@ def _reply(
 ) -> dict[str, Any]:
     """The answer, its stop reason and token counts, for a conversation already checked."""
     prompt = "\n".join([*_texts(system), *(text for m in messages for text in _texts(m.get("content")))])
-    words = emulated_answer(model.arn, prompt).split()
+    words = emulated_answer(model.answering, prompt).split()
     stop = "end_turn"
     if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and len(words) > max_tokens:
         words, stop = words[:max_tokens], "max_tokens"

@@ -60,7 +60,7 @@ class BedrockResourceHook(LeasedClientHook):
         if kind.cleanup_method is None:
             return False
         description = self.find(kind, identifier)
-        if description is None or kind.is_terminal(str(description.get("status"))):
+        if description is None or kind.is_terminal(kind.status_of(description)):
             return False
         try:
             getattr(self.client, kind.cleanup_method)(**kind.describe_kwargs(identifier))
@@ -127,7 +127,7 @@ class BedrockResourceHook(LeasedClientHook):
         async with self.async_client() as client:
             try:
                 description = await getattr(client, kind.describe_method)(**kind.describe_kwargs(identifier))
-                if kind.is_terminal(str(description.get("status"))):
+                if kind.is_terminal(kind.status_of(description)):
                     return False
                 await getattr(client, kind.cleanup_method)(**kind.describe_kwargs(identifier))
             except Exception as error:

@@ -136,7 +136,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         model = self._model(request.model_identifier)
         model_arn = str(model["modelArn"])
         if request.mode == ON_DEMAND:
-            self._check_on_demand(model)
+            refuse_unless_on_demand(self.resource_hook.client.meta.region_name, model)
         if request.mode == PROVISIONED:
             # Logged, and refused above max_hourly_cost, before anything is created.
             hourly = provisioned_throughput_cost(
@@ -206,24 +206,6 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                 ],
             )
         return model
-
-    def _check_on_demand(self, model: dict[str, Any]) -> None:
-        """Refuse, before anything is created, a model AWS does not deploy on demand (core/on_demand.py:
-        the documented base models, Regions and customization date)."""
-        region = self.resource_hook.client.meta.region_name
-        problem = on_demand_problem(str(model.get("baseModelArn") or ""), region, model.get("creationTime"))
-        if problem is not None:
-            raise InvalidInputError(
-                "Invalid deployment request",
-                [
-                    Problem(
-                        "mode",
-                        ON_DEMAND,
-                        f"{problem}. Deploy {model.get('modelArn')} with mode='provisioned' "
-                        "(CreateProvisionedModelThroughput) instead",
-                    )
-                ],
-            )
 
     def _create_or_adopt(
         self, request: ValidDeployment, model_arn: str, owner: str
@@ -304,3 +286,21 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         in delete_on_kill only (see bedrock_provider.core.kill)."""
         if self._kind is not None:
             self.kill_resource(self._kind, self.deployment_arn, "delete_on_kill")
+
+
+def refuse_unless_on_demand(region: str, model: dict[str, Any], field: str = "mode") -> None:
+    """Refuse, before anything is created or updated, a model AWS does not deploy on demand
+    (core/on_demand.py: the documented base models, Regions and customization date)."""
+    problem = on_demand_problem(str(model.get("baseModelArn") or ""), region, model.get("creationTime"))
+    if problem is None:
+        return
+    if field == "mode":
+        value: Any = ON_DEMAND
+        fix = (
+            f"Deploy {model.get('modelArn')} with mode='provisioned' (CreateProvisionedModelThroughput) "
+            "instead"
+        )
+    else:
+        value = model.get("modelArn")
+        fix = "A promotion serves the model on demand: promote a model AWS deploys on demand"
+    raise InvalidInputError("Invalid deployment request", [Problem(field, value, f"{problem}. {fix}")])

@@ -185,15 +185,8 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         return self._on_shared_connection(BedrockRuntimeHook(**self.aws_hook_kwargs()))
 
     def execute(self, context: Context) -> dict[str, Any]:
-        request = self.build_request().validate()
-        self._task_instance = context["ti"]
-        if request.dataset_uri:
-            self._check_dataset(request)
         started_at = time.time()
-        if request.precomputed:
-            request = self._collect_responses(request, task_identity(context))
-        description = self._submit_or_adopt(request, context)
-        self.job_arn = str(description["jobArn"])
+        request, description = self.submit_job(context)
         if not self.wait_for_completion:
             return {
                 "job_arn": self.job_arn,
@@ -201,12 +194,30 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
                 "status": description["status"],
             }
         final = self.wait_for_resource(
-            EVALUATION_JOB, self.job_arn, started_at, kill_parameter="stop_job_on_kill"
+            EVALUATION_JOB, str(self.job_arn), started_at, kill_parameter="stop_job_on_kill"
         )
         return self._finish(context, request, final)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         _, description = self.resource_from_event(event)
+        return self.job_result(context, description)
+
+    def submit_job(self, context: Context) -> tuple[ValidEvaluation, dict[str, Any]]:
+        """Everything before the wait: check the request and the prompt dataset, collect an on-demand
+        deployment's responses, submit (or adopt) this task instance's job. Also the canary of
+        BedrockPromoteCustomModelOperator, which waits for the job itself."""
+        request = self.build_request().validate()
+        self._task_instance = context["ti"]
+        if request.dataset_uri:
+            self._check_dataset(request)
+        if request.precomputed:
+            request = self._collect_responses(request, task_identity(context))
+        description = self._submit_or_adopt(request, context)
+        self.job_arn = str(description["jobArn"])
+        return request, description
+
+    def job_result(self, context: Context, description: dict[str, Any]) -> dict[str, Any]:
+        """The result (scores, gate) of the job ``description`` describes, once it ended."""
         request = self.build_request().validate()
         if request.precomputed:
             request = request.with_responses(self._responses_uri(request, task_identity(context)))

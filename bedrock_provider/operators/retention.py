@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_provider.core.lineage import retention_lineage
 from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
+from bedrock_provider.core.promotion import STABLE_TAG, protected_models
 from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
 from bedrock_provider.core.retention import (
     DEFAULT_KEEP_TAGS,
@@ -156,8 +157,14 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockBaseOperator
             return tags[arn]
 
         undeploy = {entry: hook.find_custom_model(entry) for entry in settings.undeploy_models}
+        protected = self._stable_deployments_needs()
         plan = plan_retention(
-            hook.custom_models(settings.model_name_prefix), settings, tags_of, self._served_by, undeploy
+            hook.custom_models(settings.model_name_prefix),
+            settings,
+            tags_of,
+            self._served_by,
+            undeploy,
+            protected=protected,
         )
         for note in plan.notes:
             self.log.info("%s", note)
@@ -178,8 +185,22 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockBaseOperator
             self.log.warning("Keeping %s: %s", skipped["arn"], skipped["reason"])
         return plan
 
+    def _stable_deployments_needs(self) -> dict[str, str]:
+        """The models promotions' stable deployments need (core/promotion.protected_models); the stable
+        deployments themselves are left out of what serves a model, so that nothing deletes them."""
+        hook = self.resource_hook
+        stable = []
+        for summary in hook.paginate("list_custom_model_deployments", "modelDeploymentSummaries"):
+            arn = str(summary["customModelDeploymentArn"])
+            tags = hook.list_tags(arn)
+            if STABLE_TAG in tags:
+                stable.append((hook.describe(CUSTOM_MODEL_DEPLOYMENT, arn), tags))
+        self._stable_arns = {str(description["customModelDeploymentArn"]) for description, _ in stable}
+        return protected_models(stable)
+
     def _served_by(self, model_arn: str) -> list[Serving]:
         hook = self.resource_hook
+        stable: set[str] = getattr(self, "_stable_arns", set())
         return [
             *(
                 (PROVISIONED_THROUGHPUT, str(t["provisionedModelArn"]), t)
@@ -188,6 +209,7 @@ class BedrockCustomModelRetentionOperator(ResourceWaitMixin, BedrockBaseOperator
             *(
                 (CUSTOM_MODEL_DEPLOYMENT, str(d["customModelDeploymentArn"]), d)
                 for d in hook.deployments_of(model_arn)
+                if str(d["customModelDeploymentArn"]) not in stable
             ),
         ]
 

@@ -56,7 +56,7 @@ class ResourceWaitMixin:
         trigger; ``resume_kwargs`` reach ``method_name`` with the event.
         """
         description = self.resource_hook.describe(kind, arn)
-        if kind.is_terminal(str(description.get("status"))):
+        if kind.is_terminal(kind.status_of(description)):
             return description
         if self.deferrable:
             from bedrock_provider.triggers.resource import BedrockResourceTrigger

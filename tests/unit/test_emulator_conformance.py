@@ -719,7 +719,8 @@ def check_runtime(ctx: Ctx) -> None:
     _until_status(_deployment(ctx, deployment), "Active")
     before = ctx.emu.request_count("Converse")
     answer = _converse(ctx, deployment)
-    assert answer["output"]["message"]["content"] == [{"text": emulated_answer(deployment, "What is AWS?")}]
+    served = _deployment(ctx, deployment)()["modelArn"]
+    assert answer["output"]["message"]["content"] == [{"text": emulated_answer(served, "What is AWS?")}]
     assert answer["usage"]["inputTokens"] == 3 and answer["stopReason"] == "end_turn"
     assert ctx.emu.request_count("Converse") == before + 1
     body = {"messages": [{"role": "user", "content": [{"text": "What is AWS?"}]}]}

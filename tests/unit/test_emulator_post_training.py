@@ -237,8 +237,10 @@ def test_evaluation_job_writes_documented_results_with_tagged_scores(emu: Bedroc
     )
     assert bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "InProgress"
     until(lambda: bedrock.get_evaluation_job(jobIdentifier=job)["status"] == "Completed")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="evaluations/")["Contents"]]
     job_id = job.rsplit("/", 1)[-1]
+    # This job's own results: the shared emulator's bucket also holds other tests' evaluations.
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"evaluations/ev1/{job_id}/")
+    keys = [o["Key"] for o in listed["Contents"]]
     assert len(keys) == 1
     assert keys[0].startswith(
         f"evaluations/ev1/{job_id}/models/{served.rsplit('/', 1)[-1]}/taskTypes/QuestionAndAnswer/"

@@ -42,6 +42,14 @@ def _active_deployment(emu: BedrockEmulator, name: str = "dep1") -> str:
     return arn
 
 
+def _served(emu: BedrockEmulator, arn: str) -> str:
+    """The custom model a deployment or provisioned throughput serves: the one that answers."""
+    bedrock, _ = _clients(emu)
+    if ":provisioned-model/" in arn:
+        return str(bedrock.get_provisioned_model_throughput(provisionedModelId=arn)["modelArn"])
+    return str(bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["modelArn"])
+
+
 def _messages(*texts: str) -> list[dict[str, Any]]:
     roles = ("user", "assistant")
     return [{"role": roles[i % 2], "content": [{"text": text}]} for i, text in enumerate(texts)]
@@ -56,7 +64,7 @@ def test_converse_on_a_deployment_answers_deterministically_with_usage(emu: Bedr
     _, runtime = _clients(emu)
     system = [{"text": "Answer briefly."}]
     first = runtime.converse(modelId=deployment, messages=_messages(PROMPT), system=system)
-    expected = emulated_answer(deployment, f"Answer briefly.\n{PROMPT}")
+    expected = emulated_answer(_served(emu, deployment), f"Answer briefly.\n{PROMPT}")
     assert first["output"]["message"] == {"role": "assistant", "content": [{"text": expected}]}
     assert first["stopReason"] == "end_turn" and first["metrics"]["latencyMs"] >= 0
     usage = first["usage"]
@@ -77,7 +85,7 @@ def test_converse_honours_max_tokens(emu: BedrockEmulator) -> None:
     assert cut["stopReason"] == "max_tokens" and cut["usage"]["outputTokens"] == 2
     assert (
         cut["output"]["message"]["content"][0]["text"].split()
-        == emulated_answer(deployment, PROMPT).split()[:2]
+        == emulated_answer(_served(emu, deployment), PROMPT).split()[:2]
     )
 
 
@@ -122,8 +130,8 @@ def test_converse_on_a_provisioned_throughput_and_a_foundation_model(emu: Bedroc
             bedrock.get_provisioned_model_throughput(provisionedModelId=throughput)["status"] == "InService"
         )
     )
-    served = runtime.converse(modelId=throughput, messages=_messages(PROMPT))
-    assert served["output"]["message"]["content"][0]["text"] == emulated_answer(throughput, PROMPT)
+    served = runtime.converse(modelId=throughput, messages=_messages(PROMPT))["output"]["message"]
+    assert served["content"][0]["text"] == emulated_answer(_served(emu, throughput), PROMPT)
     foundation = runtime.converse(modelId="amazon.nova-micro-v1:0", messages=_messages(PROMPT))
     arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0"
     assert foundation["output"]["message"]["content"][0]["text"] == emulated_answer(arn, PROMPT)
@@ -141,7 +149,7 @@ def test_invoke_model_takes_each_model_native_body(emu: BedrockEmulator) -> None
     assert answer["stopReason"] == "max_tokens" and answer["usage"]["outputTokens"] == 3
     assert (
         answer["output"]["message"]["content"][0]["text"].split()
-        == emulated_answer(deployment, PROMPT).split()[:3]
+        == emulated_answer(_served(emu, deployment), PROMPT).split()[:3]
     )
     titan = bedrock.create_provisioned_model_throughput(
         provisionedModelName="pt-titan", modelId=trained_model(emu, "t1", base_model=TITAN_TEXT), modelUnits=1
@@ -151,7 +159,7 @@ def test_invoke_model_takes_each_model_native_body(emu: BedrockEmulator) -> None
         runtime.invoke_model(modelId=titan, body=json.dumps({"inputText": PROMPT}))["body"].read()
     )
     assert native["inputTextTokenCount"] == len(PROMPT.split())
-    assert native["results"][0]["outputText"] == emulated_answer(titan, PROMPT)
+    assert native["results"][0]["outputText"] == emulated_answer(_served(emu, titan), PROMPT)
     assert native["results"][0]["completionReason"] == "FINISH"
     with pytest.raises(ClientError) as error:
         runtime.invoke_model(modelId=titan, body=json.dumps({"prompt": PROMPT}))

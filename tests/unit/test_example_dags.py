@@ -22,6 +22,7 @@ EXAMPLES = {
     "bedrock_finetune_manual.py": "bedrock_finetune_manual",
     "bedrock_watch_job.py": "bedrock_watch_job",
     "bedrock_hyperparameter_sweep.py": "bedrock_hyperparameter_sweep",
+    "bedrock_rollback.py": "bedrock_rollback",
     "bedrock_rft_manual.py": "bedrock_rft_manual",
 }
 HEAVY_MODULES = ("boto3", "botocore", "aiobotocore", "moto", "matplotlib", "pandas", "numpy")
@@ -163,6 +164,7 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
         "deploy_candidate",
         "evaluate",
         "promote",
+        "swap",
         "retire",
     ]
     customize = dag.get_task("customize")
@@ -178,6 +180,17 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
     assert retire.trigger_rule == "all_done_setup_success"
     assert dag.get_task("service_role").is_setup and "service_role" in retire.upstream_task_ids
     assert len(retire.undeploy_models) == 2
+    # The champion goes behind the stable deployment, checked by the same judged evaluation.
+    swap = dag.get_task("swap")
+    assert swap.deployment_name == DAG_SETTINGS.STABLE_DEPLOYMENT and swap.canary["evaluator_model_id"]
+
+
+def test_rollback_is_one_click_to_the_last_good_model(dagbag: Any) -> None:
+    dag = dagbag.dags["bedrock_rollback"]
+    params = dag.params
+    assert params["deployment_name"] == DAG_SETTINGS.STABLE_DEPLOYMENT and params["model"] == "@last-good"
+    rollback = dag.get_task("rollback")
+    assert rollback.keep_last_good is True and rollback.deferrable is True
 
 
 # Trigger rules under which a task runs, and may succeed, after a task upstream of it failed.

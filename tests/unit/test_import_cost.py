@@ -15,6 +15,7 @@ MODULES = [
     "bedrock_provider.operators.deployment",
     "bedrock_provider.operators.evaluation",
     "bedrock_provider.operators.retention",
+    "bedrock_provider.operators.promotion",
     "bedrock_provider.sensors.customization",
 ]
 HEAVY = ["boto3", "botocore", "aiobotocore", "moto", "matplotlib"]

@@ -145,10 +145,22 @@ class PostTrainingBackend(ResourceCreation):
             return self._deployment(identifier).to_dict()
 
     def delete_deployment(self, identifier: str) -> None:
+        # Gone at once: botocore's CustomModelDeploymentStatus has no Deleting (Creating, Active, Failed),
+        # and DeleteCustomModelDeployment answers {} ("After deletion, the deployment ARN can no longer be
+        # used for inference requests", API_DeleteCustomModelDeployment).
         with self.lock:
             self.deployments.remove(self._deployment(identifier))
 
     def update_deployment(self, identifier: str, body: Mapping[str, Any]) -> str:
+        """UpdateCustomModelDeployment: updateDetails {modelArn, updateStatus} goes Updating ->
+        UpdateCompleted over the deployment's duration while modelArn, the model that answers, stays the
+        old one until then (botocore's CustomModelDeploymentUpdateDetails). Refused, as
+        ValidationException (the only refusal botocore lists for the operation; no ConflictException):
+        a deployment that is not Active or is updating already, and a model the deployment could not
+        serve on demand (core/on_demand.py). AWS documents no rule that the new model share the old one's
+        base model or customization method
+        (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_UpdateCustomModelDeployment.html),
+        so none is invented here."""
         with self.lock:
             deployment = self._deployment(identifier)
             if deployment.status != "Active" or deployment.update_status == "Updating":
@@ -163,7 +175,7 @@ class PostTrainingBackend(ResourceCreation):
             model = refusals.on_demand_model(self.customization, model_arn, "modelArn")
             deployment.next_model_arn = model.arn
             deployment.update_status = "Updating"
-            lifecycle.restart(deployment.life, self._clock())
+            lifecycle.restart(deployment.life, self._clock(), deployment.tags)
             return deployment.arn
 
     def list_deployments(self, params: Mapping[str, str]) -> dict[str, Any]:

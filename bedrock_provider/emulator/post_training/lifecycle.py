@@ -58,8 +58,12 @@ def new_lifecycle(
     )
 
 
-def restart(life: Lifecycle, now: float) -> None:
-    """An update begins: the resource's transition starts again from now."""
+def restart(life: Lifecycle, now: float, tags: Mapping[str, str] | None = None) -> None:
+    """An update begins: the resource's transition starts again from now, taking as long as its
+    ``emulator:duration`` tag says now (a test tags a deployment to slow its next update down)."""
+    duration = float_tag(tags or {}, TAG_DURATION)
+    if duration is not None:
+        life.duration = duration
     life.started = now
     life.done = False
     life.last_modified = now
