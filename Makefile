@@ -70,9 +70,10 @@ demo-stop:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
-# The wheel and the sdist in dist/.
+# The wheel and the sdist in dist/. A build/ folder left by a `pip install .` would pass for the
+# `build` package itself: it goes first.
 dist: $(STAMP)
-	rm -rf dist
+	rm -rf dist build
 	$(BIN)/python -m build --outdir dist .
 
 clean:

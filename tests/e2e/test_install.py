@@ -49,7 +49,10 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeo
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dist/ as `make dist` writes it: the sdist, and the wheel built from that sdist."""
     out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], cwd=out)
+    # Nothing of the repository on the path: its folders (a build/ of an earlier `pip install .`) would
+    # shadow the packages of the same names.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    _run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], cwd=out, env=env)
     return out
 
 
