@@ -15,14 +15,20 @@ def test_elapsed_time_reads_as_a_person_would_say_it(seconds: float, shown: str)
     assert format_elapsed(seconds) == shown
 
 
+RUNNING = {
+    "status": "InProgress",
+    "jobName": "job",
+    "statusDetails": {
+        "validationDetails": {"status": "Completed"},
+        "trainingDetails": {"status": "InProgress"},
+    },
+}
+
+
 def test_a_progress_line_starts_with_the_status_then_the_time_then_the_stages() -> None:
     description = {
-        "status": "InProgress",
+        **RUNNING,
         "jobArn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan/abc",
-        "statusDetails": {
-            "validationDetails": {"status": "Completed"},
-            "trainingDetails": {"status": "InProgress"},
-        },
     }
     line = progress_line(describe_progress(description), 252)
     assert line == "InProgress after 4 min 12 s: validation Completed, training InProgress"
@@ -57,3 +63,123 @@ def test_a_resource_wait_logs_each_status_change_status_first_without_the_arn() 
         if changed is not None:
             lines.append(watch.progress(changed, now))
     assert lines == ["InProgress after 2 s", "Completed after 4 min 12 s"]
+
+
+# -- a progress line every progress_interval while nothing changes ------------------------------------------
+
+
+class RecordedLog:
+    """A task logger that keeps the lines it is given."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: object) -> None:
+        self.lines.append(message % args)
+
+    warning = error = debug = info
+
+
+def test_an_unchanged_progress_is_logged_again_once_progress_interval_passed() -> None:
+    from bedrock_provider.core.watch import Watch
+
+    watch = Watch("job", started_at=0.0, progress_interval=600)
+    logged = [
+        now for now in range(0, 1900, 60) if watch.on_description(dict(RUNNING), now=now)[1] is not None
+    ]
+    # The first line, then one at each poll that comes 600 s or more after the last line.
+    assert logged == [0, 600, 1200, 1800]
+
+
+def test_a_change_is_logged_at_once_and_restarts_the_interval() -> None:
+    from bedrock_provider.core.watch import Watch
+
+    watch = Watch("job", started_at=0.0, progress_interval=600)
+    assert watch.note_progress("InProgress", 0) == "InProgress"
+    assert watch.note_progress("InProgress (training InProgress)", 500) == "InProgress (training InProgress)"
+    assert watch.note_progress("InProgress (training InProgress)", 1000) is None
+    assert watch.note_progress("InProgress (training InProgress)", 1100) == "InProgress (training InProgress)"
+
+
+def test_progress_interval_none_logs_only_changes() -> None:
+    from bedrock_provider.core.watch import Watch
+
+    watch = Watch("job", started_at=0.0, progress_interval=None)
+    lines = [watch.on_description(dict(RUNNING), now=now)[1] for now in (0, 10_000, 20_000)]
+    assert lines == [lines[0], None, None]
+
+
+def test_the_shared_list_and_push_notices_repeat_the_detailed_line_when_it_is_due() -> None:
+    from bedrock_provider.core.push_mode import StateChange, StateChanges
+    from bedrock_provider.core.snapshots import Snapshot
+    from bedrock_provider.core.watch import Watch
+
+    arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abc"
+    summary = {**RUNNING, "jobArn": arn}
+    watch = Watch(arn, started_at=0.0, progress_interval=600)
+    assert watch.on_snapshot(Snapshot.from_summaries([summary], taken_at=60))[1] is not None
+    assert watch.on_snapshot(Snapshot.from_summaries([summary], taken_at=120))[1] is None
+    # A push notice carries only the status: when the line is due it repeats the last detailed one.
+    notice = StateChanges.of([StateChange(arn, "job", "InProgress")], 700)
+    assert watch.on_state_changes(notice)[1] == "InProgress (validation Completed, training InProgress)"
+
+
+def test_the_blocking_wait_logs_progress_every_interval_on_a_fake_clock(monkeypatch) -> None:
+    """The worker's wait (wait_for_completion, not deferrable) on a clock that moves only when it sleeps."""
+    from bedrock_provider.hooks import customization
+
+    clock = {"now": 1000.0}
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    monkeypatch.setattr(customization.time, "time", lambda: clock["now"])
+    monkeypatch.setattr(customization.time, "sleep", sleep)
+    monkeypatch.setattr("bedrock_provider.core.watch.time.time", lambda: clock["now"])
+    # 41 polls a minute apart while the job trains, then it completes.
+    script = [dict(RUNNING)] * 41 + [{"status": "Completed", "jobName": "job"}]
+    log = RecordedLog()
+
+    class Scripted(customization.BedrockCustomizationHook):
+        def describe_job(self, job_identifier):
+            return script.pop(0)
+
+    monkeypatch.setattr(Scripted, "log", log)
+    Scripted(aws_conn_id=None).wait_for_job("job", poll_interval=60, started_at=1000.0, progress_interval=600)
+    assert log.lines == [
+        "InProgress after 0 s: validation Completed, training InProgress",
+        "InProgress after 10 min 0 s: validation Completed, training InProgress",
+        "InProgress after 20 min 0 s: validation Completed, training InProgress",
+        "InProgress after 30 min 0 s: validation Completed, training InProgress",
+        "InProgress after 40 min 0 s: validation Completed, training InProgress",
+        "Completed after 41 min 0 s",
+    ]
+
+
+def test_the_operator_hands_progress_interval_to_the_trigger_which_serializes_it() -> None:
+    from bedrock_provider.operators.base import customization_trigger
+
+    trigger = customization_trigger(customize_task(progress_interval=120), "job", 60, None)
+    _, kwargs = trigger.serialize()
+    assert kwargs["progress_interval"] == 120
+    assert type(trigger)(**kwargs)._watch().progress_interval == 120
+
+
+def test_progress_interval_is_checked_where_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match=r"progress_interval=0: must be a number of seconds greater than 0"):
+        customize_task(progress_interval=0)
+
+
+def customize_task(**kwargs: object):
+    from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
+
+    return BedrockModelCustomizationOperator(
+        task_id="customize",
+        job_name="job",
+        custom_model_name="model",
+        role_arn="arn:aws:iam::123456789012:role/R",
+        base_model_id="amazon.titan-text-express-v1",
+        training_data_uri="s3://b/train.jsonl",
+        output_data_uri="s3://b/out/",
+        **kwargs,
+    )
