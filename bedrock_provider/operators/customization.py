@@ -363,9 +363,8 @@ class BedrockModelCustomizationOperator(
             return self.result_value(result)
         # A failed run still tells downstream tasks (and the UI) what happened.
         context["ti"].xcom_push(key="return_value", value=self.result_value(result))
-        message = failure_text(result)
-        self.log.error("%s", message)
-        raise AirflowException(message)
+        # Said once: Airflow logs the exception's message as the task fails.
+        raise AirflowException(failure_text(result))
 
     def on_kill(self) -> None:
         """The worker kills a blocking wait on mark-failed, mark-succeeded, clear, and on shutdown: the

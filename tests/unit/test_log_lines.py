@@ -183,3 +183,59 @@ def customize_task(**kwargs: object):
         output_data_uri="s3://b/out/",
         **kwargs,
     )
+
+
+# -- the cost line ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "tokens", "hyperparameters"),
+    [
+        ("amazon.titan-text-express-v1", 123_456_789, {"epochCount": 10}),
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", 4_321, {"epochCount": 2}),
+        ("meta.llama3-1-8b-instruct-v1:0:128k", None, {}),
+    ],
+)
+def test_the_cost_line_fits_a_log_view_and_the_derivation_goes_to_debug_and_the_result(
+    model: str, tokens: int | None, hyperparameters: dict
+) -> None:
+    from bedrock_provider.core.cost import TokenCount, estimate_training_cost
+    from bedrock_provider.core.pricing import prices_for
+    from bedrock_provider.operators.costs import log_estimate
+
+    counted = TokenCount(tokens, "counted in s3://bucket/train.jsonl (3 records skipped)") if tokens else None
+    estimate = estimate_training_cost(model, counted, hyperparameters, prices_for(model))
+    log = RecordedLog()
+    log_estimate(log, estimate)
+    cost_lines = [line for line in log.lines if line.startswith("Estimated cost: ")]
+    assert len(cost_lines) == 1 and len(cost_lines[0]) <= 160, cost_lines
+    assert "Estimated cost, derived: " + estimate.describe() in log.lines
+    if tokens:
+        assert f"{tokens:,} tokens" in cost_lines[0]
+    if estimate.usd is not None:
+        assert f"${estimate.usd:,.2f} to train" in cost_lines[0]
+
+
+# -- a failure is told once ---------------------------------------------------------------------------------
+
+
+class RecordedTi:
+    def __init__(self) -> None:
+        self.pushed: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.pushed[key] = value
+
+
+def test_a_failed_jobs_message_is_told_once_by_the_exception_airflow_logs(monkeypatch) -> None:
+    from airflow.sdk.exceptions import AirflowException
+
+    operator = customize_task()
+    log = RecordedLog()
+    monkeypatch.setattr(type(operator), "log", log)
+    ti = RecordedTi()
+    result = {"job_name": "job", "job_arn": "arn:job", "status": "Failed", "failure_message": "bad record 12"}
+    with pytest.raises(AirflowException, match="Bedrock job job Failed: bad record 12"):
+        operator._finish({"ti": ti}, result)
+    assert not [line for line in log.lines if "bad record 12" in line]
+    assert ti.pushed["return_value"]["failure_message"] == "bad record 12"
