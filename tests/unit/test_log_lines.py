@@ -239,3 +239,44 @@ def test_a_failed_jobs_message_is_told_once_by_the_exception_airflow_logs(monkey
         operator._finish({"ti": ti}, result)
     assert not [line for line in log.lines if "bad record 12" in line]
     assert ti.pushed["return_value"]["failure_message"] == "bad record 12"
+
+
+# -- no tracebacks in the demo's api-server log ---------------------------------------------------------
+
+
+def test_the_celery_stacks_api_server_reads_its_components_logs_from_the_shared_folder(monkeypatch) -> None:
+    """Airflow asks the log server of a running task's host; the Celery stack's host names resolve nowhere
+    and serve nothing, and each such request logged a traceback. Its own hosts are not asked; others are."""
+    from types import SimpleNamespace
+
+    from airflow.utils.log import file_task_handler
+
+    from demo.hostname import hostname_of
+    from demo.log_reader import LOGGING_CONFIG, SharedFolderTaskLogReader
+
+    asked: list[str] = []
+
+    def fetch(url: str, relative_path: str) -> object:
+        asked.append(url)
+        return SimpleNamespace(status_code=404)
+
+    monkeypatch.setattr(file_task_handler, "_fetch_logs_from_service", fetch)
+    reader = SharedFolderTaskLogReader(base_log_folder="/nonexistent")
+    worker = SimpleNamespace(hostname=hostname_of("celery-worker-2"), triggerer_job=None, task=None)
+    deferred = SimpleNamespace(
+        hostname=hostname_of("celery-worker-1"),
+        triggerer_job=SimpleNamespace(hostname=hostname_of("triggerer-2"), id=7),
+        task=None,
+    )
+    for ti in (worker, deferred):
+        assert reader._read_from_logs_server(ti, "dag_id=d/run_id=r/task_id=t/attempt=1.log") == ([], [])
+    assert asked == []
+    # The plain handler asks them (the request that could not resolve): the cause, shown.
+    file_task_handler.FileTaskHandler(base_log_folder="/nonexistent")._read_from_logs_server(worker, "a.log")
+    assert asked and asked[0].startswith(f"http://{hostname_of('celery-worker-2')}:")
+    # A host that is not the stack's is asked as Airflow asks it.
+    reader._read_from_logs_server(
+        SimpleNamespace(hostname="elsewhere", triggerer_job=None, task=None), "a.log"
+    )
+    assert asked[-1].startswith("http://elsewhere:")
+    assert LOGGING_CONFIG["handlers"]["task"]["class"] == "demo.log_reader.SharedFolderTaskLogReader"
