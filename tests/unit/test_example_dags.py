@@ -166,7 +166,7 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
         "retire",
     ]
     customize = dag.get_task("customize")
-    assert "ds_nodash" in customize.job_name and "ds_nodash" in customize.custom_model_name
+    assert "training_week" in customize.job_name and "training_week" in customize.custom_model_name
     assert customize.deferrable is True
     # Only a model that passed both gates is promoted; retire runs whatever happened, so that a
     # candidate that failed a gate does not stay deployed, as the teardown of the run's setup, so

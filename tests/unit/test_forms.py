@@ -130,3 +130,63 @@ def test_data_objects_missing_are_problems_and_unseen_ones_warnings() -> None:
     warnings = check_data_objects("s3://b/train.jsonl", ("s3://b/v1.jsonl",), answers.__getitem__)
     assert len(warnings) == 1 and "validation_data_uri='s3://b/v1.jsonl'" in warnings[0]
     assert "403" in warnings[0]
+
+
+# -- the example DAGs' forms ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_dags() -> dict:
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    from tests.unit.test_example_dags import DAGS_FOLDER
+
+    return BundleDagBag(dag_folder=str(DAGS_FOLDER), bundle_path=DAGS_FOLDER).dags
+
+
+def test_the_retraining_forms_default_week_has_data_and_the_hint_sits_on_that_field(example_dags) -> None:
+    from datetime import datetime
+
+    from tests.unit.test_example_dags import DAG_SETTINGS
+
+    dag = example_dags["bedrock_retraining"]
+    week = dag.params.get_param("week")
+    seeded = {f"{partition:%Y-%m-%d}" for partition in DAG_SETTINGS.DEMO_PARTITIONS}
+    assert week.value in seeded, "the form's default week is one the demo data holds"
+    assert DAG_SETTINGS.DEMO_DATES in week.description
+    assert "null" in week.schema["type"], "the field can be cleared (the Logical Date then decides)"
+    others = [dag.params.get_param(name).description for name in dag.params if name != "week"]
+    assert not [text for text in others if DAG_SETTINGS.DEMO_DATES in text], "the date hint is on one field"
+    # The form's logical date is the present moment, whose week has no data; the week field decides.
+    assert datetime.now().strftime("%Y%m%d") not in render_model_name(dag, "manual", {"week": week.value})
+
+
+def render_model_name(dag, run_type: str, conf: dict, logical_date=None) -> str:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    template = dag.get_task("customize").custom_model_name
+    run = SimpleNamespace(run_type=run_type, conf=conf)
+    when = logical_date or datetime.now(UTC)
+    return dag.get_template_env().from_string(template).render(dag_run=run, logical_date=when)
+
+
+@pytest.mark.parametrize(
+    ("run_type", "conf", "trained"),
+    [
+        ("manual", {"week": "2025-01-19"}, "support-bot-20250119"),
+        # An API or CLI trigger that gives no week trains its logical date, as before the field existed.
+        ("manual", {}, "support-bot-20250202"),
+        ("manual", {"week": None}, "support-bot-20250202"),
+        # Scheduled runs and backfills always train their own week.
+        ("scheduled", {"week": "2025-01-19"}, "support-bot-20250202"),
+        ("backfill", {"week": "2025-01-19"}, "support-bot-20250202"),
+    ],
+)
+def test_the_week_trained_is_the_forms_for_a_run_by_hand_else_the_logical_date(
+    example_dags, run_type: str, conf: dict, trained: str
+) -> None:
+    from datetime import UTC, datetime
+
+    dag = example_dags["bedrock_retraining"]
+    assert render_model_name(dag, run_type, conf, datetime(2025, 2, 2, tzinfo=UTC)) == trained
