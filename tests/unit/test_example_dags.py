@@ -252,7 +252,7 @@ def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> Non
         assert schema.get("title"), f"{name} has no title"
     assert "amazon.titan-text-express-v1" in schemas["base_model_id"]["enum"]
     assert set(schemas["customization_type"]["enum"]) == {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}
-    assert schemas["hyperparameters"]["type"] == "object"
+    assert schemas["hyperparameters"]["type"] == ["null", "object"]
     undescribed = [
         name
         for name in params
@@ -260,8 +260,8 @@ def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> Non
     ]
     assert undescribed == []
     assert (
-        "- **Amazon Nova Micro (128k)**: epochCount 1–5, learningRate 1e-06–0.0001"
-        in schemas["hyperparameters"]["description_md"]
+        "- **Amazon Nova Micro (128k)**: epochCount 1–5 (default 2), "
+        "learningRate 1e-06–0.0001 (default 1e-05)" in schemas["hyperparameters"]["description_md"]
     )
 
 
