@@ -230,8 +230,7 @@ def test_cleared_optional_fields_trigger_a_run_that_succeeds(
     """Job tags and hyperparameters say what "empty" means; clearing them is not refused as required."""
     api = stack.api
     name = unique_name("ui-cleared")
-    before = run_ids(api, MANUAL_DAG)
-    dialog = open_trigger_dialog(page, stack.api_url, MANUAL_DAG)
+    before, dialog = run_ids(api, MANUAL_DAG), open_trigger_dialog(page, stack.api_url, MANUAL_DAG)
     fill(dialog, "Names", "job_name", name)
     fill_json(dialog, "Access", "job_tags", "")
     fill_json(dialog, "Model", "hyperparameters", "")
@@ -254,8 +253,7 @@ def test_the_retraining_form_at_its_defaults_trains_a_week_that_has_data(
     from tests.unit.test_example_dags import DAG_SETTINGS
 
     api = stack.api
-    before = run_ids(api, RETRAINING)
-    dialog = open_trigger_dialog(page, stack.api_url, RETRAINING)
+    before, dialog = run_ids(api, RETRAINING), open_trigger_dialog(page, stack.api_url, RETRAINING)
     hint = help_text(dialog, "week")
     assert DAG_SETTINGS.DEMO_DATES in hint, hint
     assert DAG_SETTINGS.DEMO_DATES not in help_text(dialog, "max_validation_loss")
