@@ -280,3 +280,27 @@ def test_the_celery_stacks_api_server_reads_its_components_logs_from_the_shared_
     )
     assert asked[-1].startswith("http://elsewhere:")
     assert LOGGING_CONFIG["handlers"]["task"]["class"] == "demo.log_reader.SharedFolderTaskLogReader"
+
+
+def test_a_poking_sensor_logs_progress_on_change_and_every_progress_interval(monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from bedrock_provider.sensors import customization as sensors
+
+    clock = {"now": 1_000_000.0}
+    monkeypatch.setattr(sensors.time, "time", lambda: clock["now"])
+    sensor = sensors.BedrockModelCustomizationSensor(
+        task_id="wait", job_identifier="job", poke_interval=60, progress_interval=600
+    )
+    log = RecordedLog()
+    monkeypatch.setattr(type(sensor), "log", log)
+    # The job was created four minutes before the first poke: its age counts from then.
+    running = {**RUNNING, "creationTime": datetime.fromtimestamp(clock["now"] - 240, tz=UTC)}
+    for _ in range(21):
+        sensor._log_progress(running)
+        clock["now"] += 60
+    assert log.lines == [
+        "InProgress after 4 min 0 s: validation Completed, training InProgress",
+        "InProgress after 14 min 0 s: validation Completed, training InProgress",
+        "InProgress after 24 min 0 s: validation Completed, training InProgress",
+    ]
