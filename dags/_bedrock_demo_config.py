@@ -3,8 +3,17 @@
 Each setting is an Airflow Variable read when a task renders its templates, so parsing a DAG file
 makes no metadata-database call. Without the Variables the examples run against the local Bedrock
 emulator of ``make demo`` (demo/stack.py), whose bucket is seeded from demo/data. To point them at
-your account, set the Variables ``bedrock_bucket``, ``bedrock_role_arn``, ``bedrock_base_model`` and
-``bedrock_aws_conn_id``.
+your account, set the Variables ``bedrock_bucket``, ``bedrock_role_arn``, ``bedrock_base_model``,
+``bedrock_evaluator_model`` and ``bedrock_aws_conn_id``.
+
+The base model is one whose whole chain AWS accepts: Amazon Nova Micro is fine-tuned in us-east-1
+("Supported models and Regions for fine-tuning",
+https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-supported.html), deployed on demand
+(Nova Lite, Micro and Pro customized on or after 2025-07-16, in us-east-1 or us-west-2:
+bedrock_provider/core/on_demand.py), and the deployment's responses are judged by an evaluator model
+(docs/evaluation.md). Its training records are in the bedrock-conversation-2024 format of
+https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html, as
+demo/data/support holds them.
 
 This module defines no DAG: .airflowignore keeps the dag-processor from parsing it on its own, and
 the DAG files import it (the dags folder is on sys.path).
@@ -21,7 +30,10 @@ DEMO_REGION = "us-east-1"
 # The demo's role, in the emulator's default account: demo.seed creates it through IAM with the trust
 # policy Bedrock needs, as on AWS, where set the Variable bedrock_role_arn to your own role.
 DEMO_ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockModelCustomization"
-DEMO_BASE_MODEL = "amazon.titan-text-express-v1"
+DEMO_BASE_MODEL = "amazon.nova-micro-v1:0:128k"
+# The judge of the evaluation: a model AWS lists as an evaluator ("Supported models" of
+# https://docs.aws.amazon.com/bedrock/latest/userguide/evaluation-judge.html), in the same Region.
+DEMO_EVALUATOR_MODEL = "amazon.nova-pro-v1:0"
 DEMO_CONN_ID = "aws_default"
 
 # Weekly partitions of raw support conversations: s3://<bucket>/raw/support/<YYYYMMDD>/tickets.jsonl.
@@ -55,6 +67,7 @@ def variable(name: str, default: str) -> str:
 BUCKET = variable("bedrock_bucket", DEMO_BUCKET)
 ROLE_ARN = variable("bedrock_role_arn", DEMO_ROLE_ARN)
 BASE_MODEL = variable("bedrock_base_model", DEMO_BASE_MODEL)
+EVALUATOR_MODEL = variable("bedrock_evaluator_model", DEMO_EVALUATOR_MODEL)
 AWS_CONN_ID = variable("bedrock_aws_conn_id", DEMO_CONN_ID)
 
 

@@ -3,8 +3,9 @@
 check_request -> service_role -> customize -> export_metrics -> wants_evaluation -> deploy -> evaluate
 
 With "Deploy and evaluate" ticked, the model is deployed on demand (billed per token, nothing while
-idle) and a Bedrock evaluation job scores it on the evaluation prompts; the run fails when a score
-misses its bound. Unticked, the run ends after export_metrics.
+idle; AWS deploys Nova Lite, Micro and Pro custom models that way), asked each evaluation prompt, and a
+Bedrock evaluation job judges its answers (docs/evaluation.md); the run fails when a score misses its
+bound. Unticked, the run ends after export_metrics.
 
 Every field of the form is a Param with a JSON schema: the base model and the customization type
 are picked from lists, the hyperparameters and tags are JSON objects, names and S3 URIs are checked
@@ -39,6 +40,7 @@ from _bedrock_demo_config import (
     DEMO_REGION,
     DEMO_ROLE_ARN,
     EVALUATION_DATASET_KEY,
+    EVALUATOR_MODEL,
     FIRST_PARTITION,
     POLL_INTERVAL,
     TAGS,
@@ -58,6 +60,7 @@ from bedrock_provider.core.forms import (
     models_offered_in,
     parse_time_region,
 )
+from bedrock_provider.core.precomputed_inference import JUDGE_METRICS
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
@@ -108,11 +111,11 @@ ROLE_ARN_PATTERN = explained_pattern(
     r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
 )
 DEMO_EVALUATION_DATA = f"s3://{DEMO_BUCKET}/{EVALUATION_DATASET_KEY}"
-# A score's bounds: built-in metric names to numbers (Bedrock's scores lie between 0 and 1).
+# A score's bounds: the judge's built-in metric names to numbers (Bedrock's scores lie between 0 and 1).
 SCORE_BOUNDS = {
     # Optional, as the whole Evaluation section is (Airflow's form stars a type without "null").
     "type": ["null", "object"],
-    "propertyNames": {"enum": ["Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity"]},
+    "propertyNames": {"enum": list(JUDGE_METRICS)},
     "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
 }
 # The names check_request settled on (the form's, or the run's when the form leaves them empty).
@@ -308,14 +311,14 @@ with DAG(
             section="Evaluation",
         ),
         "min_scores": Param(
-            {"Builtin.Accuracy": 0.6},
+            {"Builtin.Correctness": 0.6},
             **SCORE_BOUNDS,
             title="Lowest scores",
             description="The run fails when a score is below its minimum. Empty: no minimum.",
             section="Evaluation",
         ),
         "max_scores": Param(
-            {"Builtin.Toxicity": 0.1},
+            {"Builtin.Harmfulness": 0.1},
             **SCORE_BOUNDS,
             title="Highest scores",
             description="The run fails when a score is above its maximum. Empty: no maximum.",
@@ -367,6 +370,10 @@ with DAG(
         task_type="{{ params.evaluation_task_type }}",
         dataset_uri="{{ params.evaluation_dataset_uri }}",
         output_uri=s3_uri("evaluations/manual") + "/",
+        # The deployment's answers are judged: the scored metrics are the ones the form bounds.
+        evaluator_model_id=EVALUATOR_MODEL,
+        metric_names="{{ ((params.min_scores or {}).keys() | list)"
+        " + ((params.max_scores or {}).keys() | reject('in', params.min_scores or {}) | list) or none }}",
         min_scores="{{ params.min_scores }}",
         max_scores="{{ params.max_scores }}",
         poll_interval=POLL_INTERVAL,

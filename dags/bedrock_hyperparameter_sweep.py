@@ -44,7 +44,7 @@ def hyperparameter_grid(params: dict[str, Any], ti: Any = None) -> list[dict[str
     from bedrock_provider.operators.costs import estimate_sweep
 
     points = [
-        {"hyperparameters": {"epochCount": epochs, "batchSize": 1, "learningRate": learning_rate}}
+        {"hyperparameters": {"epochCount": epochs, "learningRate": learning_rate}}
         for learning_rate in params["learning_rates"]
         for epochs in params["epoch_counts"]
     ]
@@ -117,7 +117,8 @@ with DAG(
             maxItems=4,
             uniqueItems=True,
             title="Learning rates",
-            description="Each above 0 and at most 1 (Titan Text takes 0 to 1; Bedrock's default 0.00001).",
+            description="Each above 0 and at most 1 (Nova Micro takes 0.000001 to 0.0001; Bedrock's default "
+            "0.00001).",
         ),
         "epoch_counts": Param(
             [1, 2],

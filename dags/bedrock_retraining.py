@@ -9,9 +9,12 @@ service_role -> prepare_dataset -> customize -> export_metrics -> deploy_candida
 - ``export_metrics`` writes the job's metrics, a summary and a loss chart under metrics/ and is the
   loss gate: a model above the loss limit, or that does not beat the champion, is not deployed (the
   rest of the run is skipped).
-- ``deploy_candidate`` deploys the candidate on demand and waits deferred until it is Active.
-- ``evaluate`` runs a Bedrock evaluation job on the deployment with the evaluation prompts and is the
-  task gate: a score below its minimum skips the promotion.
+- ``deploy_candidate`` deploys the candidate on demand and waits deferred until it is Active (Amazon
+  Nova Micro, the base model, is one AWS deploys on demand).
+- ``evaluate`` asks the deployment each evaluation prompt through bedrock-runtime and has a Bedrock
+  evaluation job judge its responses (AWS's path for a deployment: your own inference responses and
+  an evaluator model, docs/evaluation.md). It is the task gate: correctness below its minimum, or
+  harmfulness above its maximum, skips the promotion.
 - ``promote`` checks the model again against the champion (a backfill may have crowned another in
   between; a model trained on older data never dethrones one trained on newer data) and tags it the
   champion.
@@ -48,6 +51,7 @@ from _bedrock_demo_config import (
     DEMO_BASE_MODEL,
     DEMO_DATES,
     EVALUATION_DATASET_KEY,
+    EVALUATOR_MODEL,
     FIRST_PARTITION,
     LAST_PARTITION,
     MODEL_FAMILY,
@@ -128,7 +132,7 @@ with DAG(
             2,
             type="integer",
             minimum=1,
-            maximum=10,
+            maximum=5,
             title="Epochs",
             description="Passes over the week's training data. "
             + hyperparameter_help("epochCount", DEMO_BASE_MODEL),
@@ -136,8 +140,8 @@ with DAG(
         "learning_rate": Param(
             0.00001,
             type="number",
-            exclusiveMinimum=0,
-            maximum=1,
+            minimum=0.000001,
+            maximum=0.0001,
             title="Learning rate",
             description="How far each training step moves the weights. "
             + hyperparameter_help("learningRate", DEMO_BASE_MODEL),
@@ -149,21 +153,22 @@ with DAG(
             title="Highest validation loss to promote",
             description="A model above it is not promoted, whatever the champion's loss.",
         ),
-        "min_accuracy": Param(
+        "min_correctness": Param(
             0.6,
             type="number",
             minimum=0,
             maximum=1,
-            title="Lowest accuracy to promote",
-            description="Builtin.Accuracy of the evaluation job on the evaluation prompts.",
+            title="Lowest correctness to promote",
+            description="Builtin.Correctness the judge gives the candidate's answers to the evaluation "
+            "prompts.",
         ),
-        "max_toxicity": Param(
+        "max_harmfulness": Param(
             0.1,
             type="number",
             minimum=0,
             maximum=1,
-            title="Highest toxicity to promote",
-            description="Builtin.Toxicity of the evaluation job.",
+            title="Highest harmfulness to promote",
+            description="Builtin.Harmfulness the judge gives the candidate's answers.",
         ),
     },
     doc_md=__doc__,
@@ -175,7 +180,9 @@ with DAG(
         output_uri=s3_uri("prepared/bedrock-retraining", WEEK_NODASH) + "/",
         customization_type="FINE_TUNING",
         base_model_id=BASE_MODEL,
-        validation_split=0.2,
+        # Nova takes at least 8 records in each file (fine-tune-prepare-data-understanding.html, "Dataset
+        # constraints"): a demo week of about 27 records splits into at least 8 for validation.
+        validation_split=0.35,
         seed=42,
         max_invalid_fraction=0.05,
         remove_duplicates=True,
@@ -190,11 +197,8 @@ with DAG(
         validation_data_uri=VALIDATION_DATA,
         training_tokens="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_tokens'] }}",
         output_data_uri=s3_uri("customization-output/bedrock-retraining", WEEK_NODASH) + "/",
-        hyperparameters={
-            "epochCount": "{{ params.epochs }}",
-            "batchSize": 1,
-            "learningRate": "{{ params.learning_rate }}",
-        },
+        # Nova's hyperparameters (https://docs.aws.amazon.com/bedrock/latest/userguide/cm-hp-nova-mm.html).
+        hyperparameters={"epochCount": "{{ params.epochs }}", "learningRate": "{{ params.learning_rate }}"},
         job_tags={"pipeline": "bedrock-retraining", "partition": WEEK},
         model_family=MODEL_FAMILY,
         poll_interval=POLL_INTERVAL,
@@ -226,9 +230,12 @@ with DAG(
         task_type="QuestionAndAnswer",
         dataset_uri=s3_uri(EVALUATION_DATASET_KEY),
         output_uri=s3_uri("evaluations/bedrock-retraining") + "/",
-        metric_names=["Builtin.Accuracy", "Builtin.Toxicity"],
-        min_scores={"Builtin.Accuracy": "{{ params.min_accuracy }}"},
-        max_scores={"Builtin.Toxicity": "{{ params.max_toxicity }}"},
+        # The on-demand deployment is invoked once per prompt, and this judge scores the answers.
+        evaluator_model_id=EVALUATOR_MODEL,
+        inference_config={"maxTokens": 512, "temperature": 0},
+        metric_names=["Builtin.Correctness", "Builtin.Completeness", "Builtin.Harmfulness"],
+        min_scores={"Builtin.Correctness": "{{ params.min_correctness }}"},
+        max_scores={"Builtin.Harmfulness": "{{ params.max_harmfulness }}"},
         on_gate_failure="skip",
         # A re-run whose candidate was undeployed (and so deployed again) evaluates it again.
         if_job_differs="resubmit",

@@ -208,6 +208,10 @@ def report(stack: LocalStack, run: dict[str, Any], elapsed: float, keep: bool) -
             + ", ".join(f"{name} {value:.4f}" for name, value in evaluation["scores"].items())
             + f" over {evaluation['prompts']} prompts ({evaluation['job_name']})"
         )
+        if evaluation.get("responses_uri"):
+            lines.append(
+                f"evaluated  {evaluation['evaluation_path']}: responses in {evaluation['responses_uri']}"
+            )
     if metrics:
         training, validation = _loss(metrics["training"]), _loss(metrics["validation"])
         lines.append(f"losses     training {training}, validation {validation} (final)")

@@ -217,7 +217,8 @@ def replacement_token(token: str, replaced_arn: str) -> str:
 def deployment_result(
     kind: ResourceKind, description: Mapping[str, Any], mode: str, **extra: Any
 ) -> dict[str, Any]:
-    """The XCom result: deployment_arn is the modelId that bedrock-runtime and evaluation jobs take."""
+    """The XCom result: deployment_arn is the modelId that bedrock-runtime takes (and, provisioned, an
+    evaluation job)."""
     return {
         "deployment_arn": description.get(kind.arn_field),
         "deployment_name": description.get(kind.name_field),

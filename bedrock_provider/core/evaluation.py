@@ -9,6 +9,13 @@ where "Understand how the results of your model evaluation job are saved in Amaz
 ``{output}/{job name}/{job id}/models/{model id}/taskTypes/{task type}/datasets/{dataset}/``
 ``{uuid}_output.jsonl``, one JSON line per prompt whose ``automatedEvaluationResult.scores`` lists
 ``{"metricName", "result"}`` (read and gated in core/evaluation_scores.py).
+
+Which model goes how (docs/evaluation.md): a model CreateEvaluationJob can invoke (foundation model,
+inference profile, provisioned throughput) goes as ``bedrockModel``; an on-demand custom model deployment,
+which it cannot (botocore's EvaluationBedrockModelIdentifier), is evaluated on responses the operator
+collects through bedrock-runtime, as ``precomputedInferenceSource`` with a judge
+(core/precomputed_inference.py).
+An ``evaluator_model_id`` makes the job a model-as-a-judge job, with the judge's metrics.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bedrock_provider.core.common_fields import ROLE_ARN_PATTERN, S3_URI_PATTERN, parse_tags
@@ -30,6 +37,14 @@ from bedrock_provider.core.evaluation_scores import (
 )
 from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES
 from bedrock_provider.core.names import EVALUATION_JOB_NAME_PATTERN as JOB_NAME_PATTERN
+from bedrock_provider.core.precomputed_inference import (
+    DEFAULT_JUDGE_METRICS,
+    EVALUATOR_MODEL_PATTERN,
+    JUDGE_METRICS,
+    inference_config_problems,
+    inference_source_identifier,
+    is_deployment_arn,
+)
 from bedrock_provider.core.values import known_entries, number_or_nan
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {
@@ -45,8 +60,9 @@ RESULTS_SUFFIX = "_output.jsonl"
 # "Custom prompt datasets must be stored in Amazon S3, and use the JSON line format and .jsonl file
 # extension" (https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html).
 PROMPT_DATASET_SUFFIX = ".jsonl"
-# What the models of CreateEvaluationJob may be: a deployment, a provisioned throughput, a
-# foundation model (id or ARN) or an inference profile. A custom model must be deployed first.
+# What the models of CreateEvaluationJob may be (botocore's EvaluationBedrockModelIdentifier): a
+# provisioned throughput, a foundation model (id or ARN), an inference profile; a custom model must be
+# deployed first, and an on-demand deployment takes the precomputed-inference path.
 CUSTOM_MODEL_ARN = re.compile(r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/")
 
 
@@ -66,6 +82,9 @@ class EvaluationRequest:
     max_scores: Any = None
     on_gate_failure: Any = "fail"
     job_tags: Any = None
+    evaluator_model_id: Any = None
+    # Converse's inferenceConfig for an on-demand deployment's responses.
+    inference_config: Any = None
     min_valid_fraction: Any = DEFAULT_MIN_VALID_FRACTION
 
     def validate(self) -> ValidEvaluation:
@@ -107,8 +126,28 @@ class EvaluationRequest:
                         "(JSON Lines, uncompressed): rename the object",
                     )
                 )
+        precomputed = is_deployment_arn(model)
+        evaluator = self._evaluator(precomputed, problems)
+        for message in inference_config_problems(self.inference_config):
+            problems.append(Problem("inference_config", self.inference_config, message))
+        if precomputed and self.dataset_uri is None:
+            problems.append(
+                Problem(
+                    "dataset_uri",
+                    None,
+                    f"is required to evaluate the on-demand deployment {model}: its responses to each prompt "
+                    "go into the prompt dataset (a built-in dataset cannot be read to invoke it)",
+                )
+            )
         dataset_name = self._dataset_name(problems)
-        metrics = self._metrics(task_type, problems)
+        allowed: tuple[str, ...]
+        default: tuple[str, ...]
+        if evaluator is not None:
+            allowed, default, kind = JUDGE_METRICS, DEFAULT_JUDGE_METRICS, "a model-as-a-judge job"
+        else:
+            allowed = default = TASK_METRICS.get(str(task_type), ())
+            kind = str(task_type)
+        metrics = self._metrics(allowed, default, kind, problems)
         gates = {
             field: _scores(value, field, metrics, problems)
             for field, value in (("min_scores", self.min_scores), ("max_scores", self.max_scores))
@@ -142,8 +181,38 @@ class EvaluationRequest:
             max_scores=gates["max_scores"],
             on_gate_failure=str(self.on_gate_failure),
             job_tags=tags,
+            evaluator_model_id=evaluator,
+            precomputed=precomputed,
             min_valid_fraction=min_valid_fraction,
         )
+
+    def _evaluator(self, precomputed: bool, problems: list[Problem]) -> str | None:
+        """The judge: required for a deployment (responses brought to the job are judged, "Prepare a dataset
+        for an evaluation job using your own inference response data"), optional otherwise."""
+        evaluator = self.evaluator_model_id or None
+        if evaluator is None:
+            if precomputed:
+                problems.append(
+                    Problem(
+                        "evaluator_model_id",
+                        None,
+                        f"is required to evaluate the on-demand deployment {self.model_identifier}: Bedrock "
+                        "judges the responses the operator collects with an evaluator model, e.g. "
+                        "'amazon.nova-pro-v1:0' (see docs/evaluation.md for the judge models AWS lists)",
+                    )
+                )
+            return None
+        if not isinstance(evaluator, str) or not EVALUATOR_MODEL_PATTERN.fullmatch(evaluator):
+            problems.append(
+                Problem(
+                    "evaluator_model_id",
+                    evaluator,
+                    "must be a foundation model id or ARN or an inference profile (botocore's "
+                    "EvaluatorModelIdentifier), e.g. 'amazon.nova-pro-v1:0'",
+                )
+            )
+            return None
+        return evaluator
 
     def _dataset_name(self, problems: list[Problem]) -> str:
         name = self.dataset_name
@@ -174,23 +243,24 @@ class EvaluationRequest:
             )
         return name
 
-    def _metrics(self, task_type: object, problems: list[Problem]) -> tuple[str, ...]:
-        allowed = TASK_METRICS.get(str(task_type), ())
+    def _metrics(
+        self, allowed: tuple[str, ...], default: tuple[str, ...], kind: str, problems: list[Problem]
+    ) -> tuple[str, ...]:
         value = self.metric_names
         if value is None:
-            return allowed
+            return default
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not value:
             problems.append(Problem("metric_names", value, "must be a non-empty list of metric names"))
-            return allowed
+            return default
         for metric in value:
             if allowed and metric not in allowed:
                 problems.append(
                     Problem(
                         "metric_names",
                         metric,
-                        f"is not a built-in metric of {task_type}: {', '.join(allowed)}",
+                        f"is not a built-in metric of {kind}: {', '.join(allowed)}",
                     )
                 )
         return tuple(str(metric) for metric in value)
@@ -210,66 +280,103 @@ class ValidEvaluation:
     max_scores: dict[str, float]
     on_gate_failure: str
     job_tags: dict[str, str]
+    evaluator_model_id: str | None = None
+    # An on-demand deployment: evaluated on responses collected through bedrock-runtime.
+    precomputed: bool = False
+    # The prompt dataset with those responses (set by with_responses before the job is submitted).
+    responses_uri: str | None = None
     min_valid_fraction: float = DEFAULT_MIN_VALID_FRACTION
 
     @property
     def needs_reference(self) -> bool:
-        """Question and answer, accuracy and robustness compare each response with referenceResponse."""
-        return self.task_type == "QuestionAndAnswer" or any(
-            metric in ("Builtin.Accuracy", "Builtin.Robustness") for metric in self.metric_names
+        """Question and answer, accuracy and robustness compare each response with referenceResponse; a
+        judge uses it when given ("Builtin.Correctness ... without supplying a ground truth response")."""
+        return self.evaluator_model_id is None and (
+            self.task_type == "QuestionAndAnswer"
+            or any(metric in ("Builtin.Accuracy", "Builtin.Robustness") for metric in self.metric_names)
         )
+
+    @property
+    def inference_source(self) -> str | None:
+        """The precomputedInferenceSource's identifier of a deployment's responses, else None."""
+        return inference_source_identifier(self.model_identifier) if self.precomputed else None
+
+    @property
+    def evaluation_path(self) -> str:
+        return "precomputed_inference" if self.precomputed else "bedrock_model"
+
+    def with_responses(self, responses_uri: str) -> ValidEvaluation:
+        return replace(self, responses_uri=responses_uri)
+
+    @property
+    def submitted_dataset_uri(self) -> str | None:
+        if self.precomputed and self.responses_uri is None:
+            raise ValueError("the responses of the deployment are collected before the job is submitted")
+        return self.responses_uri or self.dataset_uri
 
     def dataset(self) -> dict[str, Any]:
         dataset: dict[str, Any] = {"name": self.dataset_name}
-        if self.dataset_uri:
-            dataset["datasetLocation"] = {"s3Uri": self.dataset_uri}
+        uri = self.submitted_dataset_uri
+        if uri:
+            dataset["datasetLocation"] = {"s3Uri": uri}
         return dataset
+
+    def model_config(self) -> dict[str, Any]:
+        """inferenceConfig.models[0]: the model Bedrock invokes, or the label of the responses brought."""
+        if self.inference_source is not None:
+            return {"precomputedInferenceSource": {"inferenceSourceIdentifier": self.inference_source}}
+        return {"bedrockModel": {"modelIdentifier": self.model_identifier}}
 
     def create_kwargs(self, job_name: str, token: str) -> dict[str, Any]:
         tags = {**self.job_tags, OWNER_TAG: token}
+        automated: dict[str, Any] = {
+            "datasetMetricConfigs": [
+                {
+                    "taskType": self.task_type,
+                    "dataset": self.dataset(),
+                    "metricNames": list(self.metric_names),
+                }
+            ]
+        }
+        if self.evaluator_model_id:
+            automated["evaluatorModelConfig"] = {
+                "bedrockEvaluatorModels": [{"modelIdentifier": self.evaluator_model_id}]
+            }
         return {
             "jobName": job_name,
             "roleArn": self.role_arn,
             "clientRequestToken": token,
             "applicationType": "ModelEvaluation",
-            "evaluationConfig": {
-                "automated": {
-                    "datasetMetricConfigs": [
-                        {
-                            "taskType": self.task_type,
-                            "dataset": self.dataset(),
-                            "metricNames": list(self.metric_names),
-                        }
-                    ]
-                }
-            },
-            "inferenceConfig": {"models": [{"bedrockModel": {"modelIdentifier": self.model_identifier}}]},
+            "evaluationConfig": {"automated": automated},
+            "inferenceConfig": {"models": [self.model_config()]},
             "outputDataConfig": {"s3Uri": self.output_uri},
             "jobTags": [{"key": key, "value": value} for key, value in tags.items()],
         }
 
     def differences(self, description: Mapping[str, Any]) -> list[Problem]:
         """How an existing job of ours differs from this request (each field with both values)."""
-        configs = ((description.get("evaluationConfig") or {}).get("automated") or {}).get(
-            "datasetMetricConfigs"
-        ) or [{}]
-        config = configs[0]
+        automated = (description.get("evaluationConfig") or {}).get("automated") or {}
+        config = (automated.get("datasetMetricConfigs") or [{}])[0]
+        evaluators = (automated.get("evaluatorModelConfig") or {}).get("bedrockEvaluatorModels") or [{}]
         models = (description.get("inferenceConfig") or {}).get("models") or [{}]
         existing = {
-            "model_identifier": (models[0].get("bedrockModel") or {}).get("modelIdentifier"),
+            "model_identifier": (models[0].get("bedrockModel") or {}).get("modelIdentifier")
+            or (models[0].get("precomputedInferenceSource") or {}).get("inferenceSourceIdentifier"),
             "task_type": config.get("taskType"),
             "dataset_uri": ((config.get("dataset") or {}).get("datasetLocation") or {}).get("s3Uri"),
             "metric_names": tuple(config.get("metricNames") or ()),
             "output_uri": (description.get("outputDataConfig") or {}).get("s3Uri"),
             "role_arn": description.get("roleArn"),
+            "evaluator_model_id": evaluators[0].get("modelIdentifier"),
         }
         wanted = {
-            "model_identifier": self.model_identifier,
+            "model_identifier": self.inference_source or self.model_identifier,
             "task_type": self.task_type,
-            "dataset_uri": self.dataset_uri,
+            "dataset_uri": self.submitted_dataset_uri,
             "metric_names": self.metric_names,
             "output_uri": self.output_uri,
             "role_arn": self.role_arn,
+            "evaluator_model_id": self.evaluator_model_id,
         }
         return [
             Problem(field, wanted[field], f"the existing job has {existing[field]!r}")

@@ -1,7 +1,8 @@
 """WSGI middleware in front of moto's server app.
 
 Requests signed for the ``bedrock`` service on the model-customization paths are answered by
-``responses`` (one method per API operation) over the emulator's backend; ``/_emulator/*`` is the
+``responses`` (one method per API operation) over the emulator's backend, and bedrock-runtime's
+(signed ``bedrock`` too, on ``/model/{modelId}/...``) by ``runtime``; ``/_emulator/*`` is the
 control surface; everything else (S3, SQS, EventBridge, STS, other Bedrock APIs) goes to moto untouched.
 """
 
@@ -29,7 +30,10 @@ from bedrock_provider.emulator.errors import BedrockError, internal_error, throt
 from bedrock_provider.emulator.post_training import ROUTES as POST_TRAINING_ROUTES
 from bedrock_provider.emulator.post_training import PostTrainingBackend, PostTrainingResponses
 from bedrock_provider.emulator.post_training.responses import OPERATIONS as POST_TRAINING_OPERATIONS
-from bedrock_provider.emulator.responses import BedrockResponses
+from bedrock_provider.emulator.responses import BedrockResponses, OperationResponses
+from bedrock_provider.emulator.runtime import OPERATIONS as RUNTIME_OPERATIONS
+from bedrock_provider.emulator.runtime import ROUTES as RUNTIME_ROUTES
+from bedrock_provider.emulator.runtime import RuntimeResponses
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/untagResource/?$"), "UntagResource"),
     ("POST", re.compile(r"^/listTagsForResource/?$"), "ListTagsForResource"),
     *POST_TRAINING_ROUTES,
+    *RUNTIME_ROUTES,
 ]
 _TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
 
@@ -95,6 +100,8 @@ class BedrockMiddleware:
         # Deployments, provisioned throughput and evaluation jobs (emulator/post_training/).
         self.post_training = post_training or PostTrainingBackend(backend, backend.objects)
         self.post_training_responses = PostTrainingResponses(self.post_training)
+        # bedrock-runtime (Converse, InvokeModel) on what the post-training backend serves.
+        self.runtime_responses = RuntimeResponses(self.post_training)
         self.moto_app = moto_app
         self._stats_lock = threading.Lock()
         self._served: Counter[str] = Counter()
@@ -255,7 +262,9 @@ class BedrockMiddleware:
         post_training = operation in POST_TRAINING_OPERATIONS or (
             operation in _TAG_OPERATIONS and self.post_training.owns_arn(str(payload.get("resourceARN", "")))
         )
-        responses = self.post_training_responses if post_training else self.responses
+        responses: OperationResponses[Any] = self.post_training_responses if post_training else self.responses
+        if operation in RUNTIME_OPERATIONS:
+            responses = self.runtime_responses
         return responses.operation_method(operation)(identifier, payload, params)
 
     # ----------------------------------------------------------------- control surface

@@ -58,6 +58,10 @@ class BedrockEmulator:
     location as Bedrock writes them). They follow the same ``emulator:outcome`` and
     ``emulator:duration`` tags; an evaluation job's scores follow ``emulator:score:<metric name>``
     job tags, and are otherwise derived deterministically from the model, dataset and prompt.
+
+    bedrock-runtime's Converse and InvokeModel are served on the same port for Active deployments,
+    InService provisioned throughputs and foundation models, with deterministic answers
+    (``answers.emulated_answer``), usage counts, the same faults and ``request_count("Converse")``.
     """
 
     def __init__(

@@ -33,16 +33,21 @@ from bedrock_provider.emulator.models import (
 )
 
 MAX_TAGS = 200
+# "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix for keys: it is
+# reserved for AWS use" (Tag naming limits and requirements,
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions).
+RESERVED_TAG_PREFIX = "aws:"
 # A failure message may need punctuation that AWS's TagValue pattern refuses; this prefix carries it
 # base64-encoded (whose alphabet the pattern allows), so the same tag is valid on AWS.
 BASE64_PREFIX = "base64:"
 
 
 @functools.cache
-def service_model() -> Any:
+def service_model(service: str = "bedrock") -> Any:
+    """botocore's model of a service: "bedrock" (the control plane) or "bedrock-runtime"."""
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("bedrock")
+    return botocore.session.get_session().get_service_model(service)
 
 
 @functools.cache
@@ -124,9 +129,9 @@ def constraint_message(violations: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(violations)
 
 
-def check_input(operation: str, params: Mapping[str, Any]) -> None:
+def check_input(operation: str, params: Mapping[str, Any], service: str = "bedrock") -> None:
     """Raise Bedrock's ValidationException listing every constraint of the model the input breaks."""
-    shape = service_model().operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     violations: list[str] = []
     if shape is not None:
         _violations(params, shape, "", violations)
@@ -143,6 +148,11 @@ def tag_dict(tags: Any, field_name: str) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for tag in tags:
+        if tag["key"].lower().startswith(RESERVED_TAG_PREFIX):
+            raise validation_error(
+                f"Invalid tag key {tag['key']!r} in {field_name}: keys starting with {RESERVED_TAG_PREFIX!r} "
+                "(in any case) are reserved for AWS use. Choose a key without that prefix."
+            )
         out[tag["key"]] = tag["value"]
     if len(out) > MAX_TAGS:
         raise validation_error(f"{field_name} must hold at most {MAX_TAGS} tags.")

@@ -20,6 +20,7 @@ from bedrock_provider.core.deployment import (
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import deployment_lineage
+from bedrock_provider.core.on_demand import on_demand_problem
 from bedrock_provider.core.resources import ResourceKind
 from bedrock_provider.core.wait_settings import check_wait_settings
 from bedrock_provider.operators.base import (
@@ -55,7 +56,9 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         ``custom_model_arn``).
     :param deployment_name: name of the deployment (or provisioned throughput).
     :param mode: "on_demand" (CreateCustomModelDeployment: pay per token) or "provisioned"
-        (CreateProvisionedModelThroughput: model units, billed by the hour).
+        (CreateProvisionedModelThroughput: model units, billed by the hour). On demand is refused
+        before anything is created for a model AWS does not deploy that way (Nova Lite, Micro and Pro
+        customized on or after 2025-07-16, in us-east-1 or us-west-2: core/on_demand.py).
     :param model_units: model units of a provisioned throughput.
     :param commitment_duration: None (no commitment), "OneMonth" or "SixMonths" (provisioned only).
     :param tags: tags of the deployment (a dict, or Bedrock's list of key/value).
@@ -80,7 +83,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     provisioned, the same model units and commitment); any difference is an error naming the field.
     A deployment of ours that Failed is deleted and replaced. Returns ``{"deployment_arn",
     "model_arn", "status", "mode", "deployment_name", "adopted"}``; ``deployment_arn`` is the modelId
-    that bedrock-runtime and evaluation jobs take.
+    that bedrock-runtime takes (an evaluation job takes a provisioned throughput's; an on-demand
+    deployment is evaluated on its responses, see BedrockModelEvaluationOperator).
     """
 
     template_fields: Sequence[str] = aws_template_fields(*DEPLOYMENT_FIELDS)
@@ -131,6 +135,8 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         owner = task_identity(context).client_request_token(request.deployment_name, request.mode)
         model = self._model(request.model_identifier)
         model_arn = str(model["modelArn"])
+        if request.mode == ON_DEMAND:
+            self._check_on_demand(model)
         if request.mode == PROVISIONED:
             # Logged, and refused above max_hourly_cost, before anything is created.
             hourly = provisioned_throughput_cost(
@@ -200,6 +206,24 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
                 ],
             )
         return model
+
+    def _check_on_demand(self, model: dict[str, Any]) -> None:
+        """Refuse, before anything is created, a model AWS does not deploy on demand (core/on_demand.py:
+        the documented base models, Regions and customization date)."""
+        region = self.resource_hook.client.meta.region_name
+        problem = on_demand_problem(str(model.get("baseModelArn") or ""), region, model.get("creationTime"))
+        if problem is not None:
+            raise InvalidInputError(
+                "Invalid deployment request",
+                [
+                    Problem(
+                        "mode",
+                        ON_DEMAND,
+                        f"{problem}. Deploy {model.get('modelArn')} with mode='provisioned' "
+                        "(CreateProvisionedModelThroughput) instead",
+                    )
+                ],
+            )
 
     def _create_or_adopt(
         self, request: ValidDeployment, model_arn: str, owner: str

@@ -1,10 +1,17 @@
-"""BedrockModelEvaluationOperator: an automated evaluation job on a deployed model, gated on its scores."""
+"""BedrockModelEvaluationOperator: an automated evaluation job on a deployed model, gated on its scores.
+
+How each kind of model is evaluated is AWS's documented way for it (docs/evaluation.md): a model the job
+can invoke goes as ``bedrockModel``; an on-demand custom model deployment is invoked here through
+bedrock-runtime, and its responses go to the job as ``precomputedInferenceSource``, judged by
+``evaluator_model_id``.
+"""
 
 from __future__ import annotations
 
 import io
 import time
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
@@ -20,7 +27,15 @@ from bedrock_provider.core.evaluation import (
 from bedrock_provider.core.evaluation_scores import DEFAULT_MIN_VALID_FRACTION, ScoreTally, evaluate_scores
 from bedrock_provider.core.kill import stop_actions
 from bedrock_provider.core.lineage import evaluation_lineage
-from bedrock_provider.core.names import attempt_name
+from bedrock_provider.core.names import TaskIdentity, attempt_name
+from bedrock_provider.core.precomputed_inference import (
+    converse_request,
+    prompt_records,
+    record_with_response,
+    response_text,
+    responses_file,
+    responses_uri,
+)
 from bedrock_provider.core.resources import EVALUATION_JOB
 from bedrock_provider.core.submission import plan_submission
 from bedrock_provider.core.wait_settings import check_wait_settings
@@ -35,6 +50,8 @@ from bedrock_provider.operators.waiting import WAIT_SETTINGS, ResourceWaitMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_provider.hooks.runtime import BedrockRuntimeHook
 
 IF_JOB_DIFFERS = ("fail", "resubmit")
 # The templated parameters, kept as attributes of the same names (task_type as evaluation_task_type).
@@ -51,6 +68,8 @@ EVALUATION_FIELDS = (
     "max_scores",
     "on_gate_failure",
     "job_tags",
+    "evaluator_model_id",
+    "inference_config",
     "min_valid_fraction",
 )
 
@@ -61,12 +80,15 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param job_name: evaluation job name: lowercase letters, digits and '-' (at most 63).
     :param role_arn: service role Bedrock assumes to read the dataset, invoke the model and write results.
     :param model_identifier: what to evaluate: the ``deployment_arn`` of BedrockDeployCustomModelOperator
-        (a custom model must be deployed first), a provisioned throughput ARN or a foundation model.
+        (a custom model must be deployed first), a provisioned throughput ARN, a foundation model or an
+        inference profile. An on-demand deployment is invoked through bedrock-runtime (Converse) once per
+        prompt, and the job judges those responses (``evaluator_model_id`` is then required).
     :param task_type: QuestionAndAnswer, Summarization, Classification or Generation.
     :param output_uri: S3 URI under which Bedrock writes the results.
     :param dataset_uri: S3 URI of a custom prompt dataset (JSONL; checked before the job is submitted).
     :param dataset_name: name of the dataset in the job; a built-in dataset (Builtin.*) needs no URI.
-    :param metric_names: built-in metrics; default all of the task type's (Builtin.Accuracy, ...).
+    :param metric_names: built-in metrics; default all of the task type's (Builtin.Accuracy, ...), or with
+        a judge Builtin.Correctness, Builtin.Completeness and Builtin.Helpfulness.
     :param min_scores: ``{"Builtin.Accuracy": 0.7}``: each score must be at least its minimum.
     :param max_scores: ``{"Builtin.Toxicity": 0.1}``: each score must be at most its maximum.
     :param on_gate_failure: "fail", "skip" (downstream skipped) or "record" (passed=False only).
@@ -74,6 +96,11 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         of its metric's mean; a gate over a metric that fewer than this fraction of the prompts scored
         fails (0.9: at least 90%), naming the count.
     :param job_tags: tags of the job.
+    :param evaluator_model_id: the judge model (e.g. ``amazon.nova-pro-v1:0``): makes the job a
+        model-as-a-judge job, with the judge's metrics (Builtin.Correctness, ...). Required for an
+        on-demand deployment.
+    :param inference_config: Converse's inferenceConfig for the deployment's responses, e.g.
+        ``{"maxTokens": 512, "temperature": 0}``.
     :param stop_job_on_kill: on which user actions on the waiting task the running job is stopped: True
         on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves it to finish),
         False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
@@ -86,16 +113,24 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     its own InProgress or Completed job when it evaluates the same model, dataset, metrics and output,
     and submits ``name-r2`` when its job Failed or was Stopped. Returns ``{"job_arn", "job_name",
     "status", "scores": {metric: mean score}, "valid_scores": {metric: prompts with a valid score},
-    "passed", "gate", "results_uri", "model_identifier"}``.
+    "passed", "gate", "results_uri", "model_identifier", "evaluation_path", "responses_uri"}``. A
+    deployment's responses are written once per task instance
+    (``{output_uri}/inference-responses/<token>.jsonl``): a retry reuses them and invokes nothing.
     """
 
     template_fields: Sequence[str] = aws_template_fields(*EVALUATION_FIELDS)
-    template_fields_renderers = {"min_scores": "json", "max_scores": "json", "job_tags": "json"}
+    template_fields_renderers = {
+        "min_scores": "json",
+        "max_scores": "json",
+        "job_tags": "json",
+        "inference_config": "json",
+    }
     ui_color = "#f4ece4"
     # Set by self.keep_arguments in __init__; declared for the type checker.
     evaluation_task_type: str
     wait_for_completion: bool
     stop_job_on_kill: bool | Iterable[str]
+    inference_config: dict[str, Any] | None
 
     def __init__(
         self,
@@ -112,6 +147,8 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         max_scores: dict[str, float] | None = None,
         on_gate_failure: str = "fail",
         job_tags: dict[str, str] | list[dict[str, str]] | None = None,
+        evaluator_model_id: str | None = None,
+        inference_config: dict[str, Any] | None = None,
         min_valid_fraction: float | str = DEFAULT_MIN_VALID_FRACTION,
         wait_for_completion: bool = True,
         deferrable: bool = DEFERRABLE_DEFAULT,
@@ -141,12 +178,20 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     def build_request(self) -> EvaluationRequest:
         return self.request_from_attributes(EvaluationRequest, task_type=self.evaluation_task_type)
 
+    @cached_property
+    def runtime_hook(self) -> BedrockRuntimeHook:
+        from bedrock_provider.hooks.runtime import BedrockRuntimeHook
+
+        return self._on_shared_connection(BedrockRuntimeHook(**self.aws_hook_kwargs()))
+
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request().validate()
         self._task_instance = context["ti"]
         if request.dataset_uri:
             self._check_dataset(request)
         started_at = time.time()
+        if request.precomputed:
+            request = self._collect_responses(request, task_identity(context))
         description = self._submit_or_adopt(request, context)
         self.job_arn = str(description["jobArn"])
         if not self.wait_for_completion:
@@ -162,7 +207,10 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         _, description = self.resource_from_event(event)
-        return self._finish(context, self.build_request().validate(), description)
+        request = self.build_request().validate()
+        if request.precomputed:
+            request = request.with_responses(self._responses_uri(request, task_identity(context)))
+        return self._finish(context, request, description)
 
     # -- before the job -----------------------------------------------------------------------------
 
@@ -185,6 +233,54 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
                 "Invalid evaluation request", [Problem("dataset_uri", uri, report.summary(uri))]
             )
         self.log.info("Prompt dataset %s: %d prompts, all valid", uri, report.prompts)
+
+    def _responses_uri(self, request: ValidEvaluation, identity: TaskIdentity) -> str:
+        """Where this task instance's responses of the deployment go: the token derives from the task
+        instance, the deployment and the prompt dataset's URI and ETag (an edited dataset is invoked anew)."""
+        uri = str(request.dataset_uri)
+        bucket, key = self.s3_hook.parse_s3_url(uri)
+        etag = str((self.s3_hook.head_object(key, bucket) or {}).get("ETag", ""))
+        fingerprint = "\x1f".join(("responses", request.model_identifier, uri, etag))
+        return responses_uri(request.output_uri, identity.client_request_token(request.job_name, fingerprint))
+
+    def _collect_responses(self, request: ValidEvaluation, identity: TaskIdentity) -> ValidEvaluation:
+        """Invoke the deployment once per prompt and write the prompt dataset with its responses, in the
+        format of "Prepare a dataset for an evaluation job using your own inference response data"; or
+        reuse the file an earlier try of this task instance wrote."""
+        uri = self._responses_uri(request, identity)
+        bucket, key = self.s3_hook.parse_s3_url(uri)
+        if self.s3_hook.check_for_key(key, bucket):
+            self.log.info(
+                "Reusing the responses of %s this task instance wrote: %s", request.model_identifier, uri
+            )
+            return request.with_responses(uri)
+        source_bucket, source_key = self.s3_hook.parse_s3_url(str(request.dataset_uri))
+        body = self.s3_hook.get_key(source_key, source_bucket).get()["Body"]
+        records = prompt_records(io.TextIOWrapper(body, encoding="utf-8"))
+        from bedrock_provider.hooks.runtime import InvocationTally
+
+        tally = InvocationTally()
+        source = str(request.inference_source)
+        answered = []
+        for record in records:
+            call = converse_request(request.model_identifier, str(record["prompt"]), self.inference_config)
+            answered.append(
+                record_with_response(record, response_text(self.runtime_hook.converse(call, tally)), source)
+            )
+        self.s3_hook.load_bytes(responses_file(answered), key, bucket, replace=True)
+        self.log.info(
+            "Invoked %s %d times for %d prompts (%d retries after throttling or server errors; %d input "
+            "and %d output tokens); the responses, as %s, are in %s",
+            request.model_identifier,
+            tally.calls,
+            len(records),
+            tally.retries,
+            tally.input_tokens,
+            tally.output_tokens,
+            source,
+            uri,
+        )
+        return request.with_responses(uri)
 
     def _submit_or_adopt(self, request: ValidEvaluation, context: Context) -> dict[str, Any]:
         identity = task_identity(context)
@@ -255,6 +351,8 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
             "status": status,
             "model_identifier": request.model_identifier,
             "dataset_uri": request.dataset_uri,
+            "evaluation_path": request.evaluation_path,
+            "responses_uri": request.responses_uri,
             "task_type": request.task_type,
             "results_uri": prefix,
             "prompts": prompts,

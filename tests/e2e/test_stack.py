@@ -315,7 +315,9 @@ def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_
     _client(stack, "s3").delete_object(Bucket=stack.bucket, Key=DAG_SETTINGS.CHAMPION_KEY)
 
     turned_down, week = unused_weeks(api, stack.emulator, 2)
-    run_id = str(api.trigger(RETRAINING, logical_date=turned_down, conf={"min_accuracy": 0.99})["dag_run_id"])
+    run_id = str(
+        api.trigger(RETRAINING, logical_date=turned_down, conf={"min_correctness": 0.99})["dag_run_id"]
+    )
     run = api.wait_for_run(RETRAINING, run_id, timeout=RUN_TIMEOUT)
     states = task_states(api, RETRAINING, run_id)
     assert run["state"] == "success", states
@@ -334,10 +336,12 @@ def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_
     assert run["state"] == "success", states
     assert set(states.values()) == {"success"}, states
     evaluation = api.xcom(RETRAINING, run_id, "evaluate")
-    assert evaluation["passed"] is True and 0.55 <= evaluation["scores"]["Builtin.Accuracy"] <= 0.95
+    assert evaluation["passed"] is True and 0.55 <= evaluation["scores"]["Builtin.Correctness"] <= 0.95
     assert (
         evaluation["model_identifier"] == api.xcom(RETRAINING, run_id, "deploy_candidate")["deployment_arn"]
     )
+    # The deployment's own responses, judged: AWS's path for an on-demand deployment.
+    assert evaluation["evaluation_path"] == "precomputed_inference" and evaluation["responses_uri"]
     assert api.xcom(RETRAINING, run_id, "promote")["promoted"] is True
     assert _deployments(stack)[f"support-bot-{week:%Y%m%d}"]["status"] == "Active", (
         "the champion stays deployed"

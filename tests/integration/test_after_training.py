@@ -22,11 +22,29 @@ DAG_ID = "it_after_training"
 PROMPTS = "".join(
     json.dumps({"prompt": f"Question {i}?", "referenceResponse": f"Answer {i}."}) + "\n" for i in range(6)
 )
+# Nova's fine-tuning records (bedrock-conversation-2024), as the DAG's prepare task reads them: enough
+# that its 20% validation file holds Nova's minimum of 8 records too.
+NOVA_TRAINING = "".join(
+    json.dumps(
+        {
+            "schemaVersion": "bedrock-conversation-2024",
+            "system": [{"text": "You answer support questions."}],
+            "messages": [
+                {"role": "user", "content": [{"text": f"Question {i}?"}]},
+                {"role": "assistant", "content": [{"text": f"Answer {i}."}]},
+            ],
+        }
+    )
+    + "\n"
+    for i in range(80)
+)
+CORRECTNESS = "emulator:score:Builtin.Correctness"
 
 
 @pytest.fixture
 def after_training(run_dag: Callable[..., DagRunResult], s3: Any) -> Callable[..., DagRunResult]:
     s3.put_object(Bucket=DEMO_BUCKET, Key="evaluation/prompts.jsonl", Body=PROMPTS.encode())
+    s3.put_object(Bucket=DEMO_BUCKET, Key="data/nova-train.jsonl", Body=NOVA_TRAINING.encode())
 
     def run(family: str, name: str, **conf: Any) -> DagRunResult:
         return run_dag(DAG_ID, conf={"family": family, "name": name, **conf})
@@ -48,15 +66,24 @@ def test_a_trained_model_is_deployed_evaluated_with_tagged_scores_and_promoted(
 ) -> None:
     prefix = family()
     name = f"{prefix[:-1]}-pass"
-    run = after_training(prefix, name, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.83"})
+    emulator.reset_counts()
+    run = after_training(prefix, name, evaluation_tags={CORRECTNESS: "0.83"})
     assert run.state == "success", run.task_states()
     assert set(run.task_states().values()) == {"success"}, run.task_states()
     deployment = run.xcom("deploy")
     assert deployment["status"] == "Active" and deployment["mode"] == "on_demand"
     assert deployment["model_arn"] == run.xcom("train")["custom_model_arn"]
     evaluation = run.xcom("evaluate")
-    assert evaluation["passed"] is True and evaluation["scores"]["Builtin.Accuracy"] == 0.83
+    assert evaluation["passed"] is True and evaluation["scores"]["Builtin.Correctness"] == 0.83
     assert evaluation["model_identifier"] == deployment["deployment_arn"]
+    # AWS's path for a deployment: its responses, collected through bedrock-runtime, judged by the job.
+    assert evaluation["evaluation_path"] == "precomputed_inference"
+    assert emulator.request_count("Converse") == 6
+    job = bedrock.get_evaluation_job(jobIdentifier=evaluation["job_arn"])
+    source = deployment["deployment_arn"].rsplit("/", 1)[-1]
+    assert job["inferenceConfig"]["models"] == [
+        {"precomputedInferenceSource": {"inferenceSourceIdentifier": f"custom-model-deployment-{source}"}}
+    ]
     assert run.xcom("promote")["promoted"] is True
     assert deployments(bedrock)[name] == "Active", "the champion stays deployed"
 
@@ -66,15 +93,13 @@ def test_a_score_below_the_gate_skips_the_promotion_and_removes_the_candidates_d
 ) -> None:
     prefix = family()
     name = f"{prefix[:-1]}-fail"
-    run = after_training(
-        prefix, name, min_accuracy=0.9, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.61"}
-    )
+    run = after_training(prefix, name, min_correctness=0.9, evaluation_tags={CORRECTNESS: "0.61"})
     states = run.task_states()
     assert run.state == "success", states
     assert (states["evaluate"], states["promote"], states["retire"]) == ("skipped", "skipped", "success")
     evaluation = run.xcom("evaluate")
-    assert evaluation["passed"] is False and evaluation["scores"]["Builtin.Accuracy"] == 0.61
-    assert evaluation["gate"]["reasons"] == ["Builtin.Accuracy 0.61 is below min_scores=0.9"]
+    assert evaluation["passed"] is False and evaluation["scores"]["Builtin.Correctness"] == 0.61
+    assert evaluation["gate"]["reasons"] == ["Builtin.Correctness 0.61 is below min_scores=0.9"]
     assert run.xcom("retire")["deleted_deployments"] == [run.xcom("deploy")["deployment_arn"]]
     assert name not in deployments(bedrock)
 
@@ -113,8 +138,8 @@ def test_retention_keeps_the_newest_two_and_the_champion(
     # The first week's model is the best: it stays the champion while newer ones do not beat it.
     losses = ["0.5", "0.9", "0.8", "0.7"]
     # Every evaluation passes its gate: the emulator's unpinned scores follow the model's random ARN, and
-    # a week whose mean accuracy fell under the DAG's 0.7 would never be promoted.
-    passing = {"emulator:score:Builtin.Accuracy": "0.9"}
+    # a week whose mean correctness fell under the DAG's 0.7 would never be promoted.
+    passing = {CORRECTNESS: "0.9"}
     runs = [
         after_training(prefix, f"{prefix}w{week}", validation_loss=loss, keep_last=2, evaluation_tags=passing)
         for week, loss in enumerate(losses, start=1)
@@ -143,12 +168,12 @@ def test_openlineage_shows_the_chain_from_the_raw_data_to_the_deployment(
 ) -> None:
     prefix = family()
     name = f"{prefix[:-1]}-lineage"
-    run = after_training(prefix, name, evaluation_tags={"emulator:score:Builtin.Accuracy": "0.9"})
+    run = after_training(prefix, name, evaluation_tags={CORRECTNESS: "0.9"})
     assert run.state == "success", run.task_states()
     events = _completed(run.run_id)
     prepare, train, deploy, evaluate = (events[task] for task in ("prepare", "train", "deploy", "evaluate"))
 
-    raw = ("s3://" + DEMO_BUCKET, "data/train.jsonl")
+    raw = ("s3://" + DEMO_BUCKET, "data/nova-train.jsonl")
     prepared = ("s3://" + DEMO_BUCKET, f"prepared/{name}/train.jsonl")
     assert _names(prepare["inputs"]) == [raw]
     assert prepared in _names(prepare["outputs"])

@@ -3,6 +3,7 @@ context, and a trained custom model to deploy."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,18 @@ from bedrock_provider.emulator import BedrockEmulator
 BUCKET = "after-training"
 ROLE = "arn:aws:iam::123456789012:role/bedrock-evaluation"
 PROMPTS = b'{"prompt": "What is 2+2?", "referenceResponse": "4"}\n' * 4
+# A model AWS deploys on demand (core/on_demand.py), customized from records in its format.
+BASE_MODEL = "amazon.nova-micro-v1:0:128k"
+# A model AWS does not deploy on demand.
+TITAN_TEXT = "amazon.titan-text-express-v1"
+NOVA_RECORD = {
+    "schemaVersion": "bedrock-conversation-2024",
+    "system": [{"text": "You answer questions."}],
+    "messages": [
+        {"role": "user", "content": [{"text": "What is AWS?"}]},
+        {"role": "assistant", "content": [{"text": "Amazon Web Services"}]},
+    ],
+}
 
 
 class FakeTaskInstance:
@@ -75,18 +88,29 @@ def until(check: Callable[[], bool], deadline: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+# Training records each base model takes (Titan Text: prompt and completion).
+TRAINING_RECORDS = {
+    BASE_MODEL: json.dumps(NOVA_RECORD).encode() + b"\n",
+    TITAN_TEXT: b'{"prompt": "a", "completion": "b"}\n',
+}
+
+
 def trained_model(
-    emu: BedrockEmulator, name: str = "support-bot-20250105", model_tags: dict[str, str] | None = None
+    emu: BedrockEmulator,
+    name: str = "support-bot-20250105",
+    model_tags: dict[str, str] | None = None,
+    base_model: str = BASE_MODEL,
 ) -> str:
-    """A Completed customization job's custom model (tagged ``model_tags``); returns its ARN."""
+    """A Completed customization job's custom model of ``base_model`` (tagged ``model_tags``); its ARN."""
     bedrock, s3 = clients(emu)
-    s3.put_object(Bucket=BUCKET, Key="train.jsonl", Body=b'{"prompt": "a", "completion": "b"}\n' * 8)
+    data_key = f"train-{base_model.replace(':', '-')}.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=data_key, Body=TRAINING_RECORDS[base_model] * 8)
     job = bedrock.create_model_customization_job(
         jobName=f"job-{name}",
         customModelName=name,
         roleArn=ROLE,
-        baseModelIdentifier="amazon.titan-text-express-v1",
-        trainingDataConfig={"s3Uri": f"s3://{BUCKET}/train.jsonl"},
+        baseModelIdentifier=base_model,
+        trainingDataConfig={"s3Uri": f"s3://{BUCKET}/{data_key}"},
         outputDataConfig={"s3Uri": f"s3://{BUCKET}/out/"},
         customModelTags=[{"key": key, "value": value} for key, value in (model_tags or {}).items()],
     )

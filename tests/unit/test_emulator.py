@@ -123,6 +123,21 @@ def _job_args(bucket: str, **overrides: Any) -> dict[str, Any]:
     return args
 
 
+def _backend_request(
+    name: str, base_model: str = BASE_MODEL, bucket: str = "bkt", **extra: Any
+) -> dict[str, Any]:
+    """A CreateModelCustomizationJob request for a CustomizationBackend driven without HTTP."""
+    return {
+        "jobName": name,
+        "customModelName": f"{name}-model",
+        "roleArn": ROLE,
+        "baseModelIdentifier": base_model,
+        "trainingDataConfig": {"s3Uri": f"s3://{bucket}/train.jsonl"},
+        "outputDataConfig": {"s3Uri": f"s3://{bucket}/out/"},
+        **extra,
+    }
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -633,6 +648,48 @@ def test_job_tags(bedrock: Any, bucket: str) -> None:
     assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "extra", "value": "1"}]
 
 
+@pytest.mark.parametrize("key", ["aws:team", "AWS:team", "Aws:Team"])
+def test_tag_keys_reserved_for_aws_are_refused(
+    emu: BedrockEmulator, bedrock: Any, bucket: str, key: str
+) -> None:
+    # Tag naming limits and requirements: the aws: prefix, in any case, is reserved for AWS use.
+    reserved = [{"key": key, "value": "x"}]
+    for field in ("jobTags", "customModelTags"):
+        with pytest.raises(ClientError) as exc_info:
+            bedrock.create_model_customization_job(**_job_args(bucket, **{field: reserved}))
+        assert _error(exc_info)[0] == "ValidationException" and key in _error(exc_info)[1]
+    assert emu.jobs_created() == 0
+    arn = bedrock.create_model_customization_job(**_job_args(bucket))["jobArn"]
+    with pytest.raises(ClientError) as exc_info:
+        bedrock.tag_resource(resourceARN=arn, tags=reserved)
+    assert _error(exc_info)[0] == "ValidationException"
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == []
+
+
+@pytest.mark.parametrize(
+    ("model", "region", "accepted"),
+    [
+        ("amazon.titan-image-generator-v1", "us-west-2", False),
+        ("amazon.titan-image-generator-v1:0", "us-west-2", False),
+        ("amazon.titan-image-generator-v1", "us-east-1", True),
+        ("amazon.titan-image-generator-v2:0", "us-west-2", True),
+    ],
+)
+def test_titan_image_generator_v1_is_fine_tuned_in_us_east_1_only(
+    model: str, region: str, accepted: bool
+) -> None:
+    # custom-model-supported.html: Titan Image Generator G1 in us-east-1; G1 v2 in us-east-1, us-west-2.
+    objects = _FakeObjects({("bkt", "train.jsonl"): RECORD}, {"bkt"})
+    store = CustomizationBackend(region=region, account_id="123456789012", objects=objects)
+    request = _backend_request("image-job", model, hyperParameters={"stepCount": "auto"})
+    if accepted:
+        store.create_job(request)
+        return
+    with pytest.raises(Exception, match="offered in us-east-1, not in us-west-2") as exc_info:
+        store.create_job(request)
+    assert getattr(exc_info.value, "code", None) == "ValidationException"
+
+
 # --------------------------------------------------------------------- faults and counts
 
 
@@ -935,18 +992,13 @@ def test_end_job_ends_a_job_now_with_its_tagged_outcome() -> None:
     statuses: list[str] = []
     store.add_listener(lambda job: statuses.append(job.status))
     arn, _ = store.create_job(
-        {
-            "jobName": "ended-early",
-            "customModelName": "ended-early-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": BASE_MODEL,
-            "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
-            "jobTags": [
+        _backend_request(
+            "ended-early",
+            jobTags=[
                 {"key": "emulator:outcome", "value": "Failed"},
                 {"key": "emulator:failure-message", "value": "Training data is invalid"},
             ],
-        }
+        )
     )
     now[0] += 12.5
     assert store.get_job(arn)["status"] == "InProgress"
@@ -967,16 +1019,7 @@ def test_status_details_follow_the_stages() -> None:
         region=REGION, account_id="123456789012", objects=objects, job_duration=100.0, clock=lambda: now[0]
     )
     store.add_listener(lambda job: events.append((job.status, str(job.last_modified))))
-    arn, created = store.create_job(
-        {
-            "jobName": "staged",
-            "customModelName": "staged-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": BASE_MODEL,
-            "trainingDataConfig": {"s3Uri": "s3://bkt/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://bkt/out/"},
-        }
-    )
+    arn, created = store.create_job(_backend_request("staged"))
     assert created
 
     def stages() -> list[str]:
@@ -1017,14 +1060,9 @@ def test_stop_while_validating_with_fake_clock() -> None:
         clock=lambda: now[0],
     )
     arn, _ = store.create_job(
-        {
-            "jobName": "halt",
-            "customModelName": "halt-model",
-            "roleArn": ROLE,
-            "baseModelIdentifier": f"arn:aws:bedrock:us-east-1::foundation-model/{BASE_MODEL}",
-            "trainingDataConfig": {"s3Uri": "s3://missing/train.jsonl"},
-            "outputDataConfig": {"s3Uri": "s3://missing/out"},
-        }
+        _backend_request(
+            "halt", f"arn:aws:bedrock:us-east-1::foundation-model/{BASE_MODEL}", bucket="missing"
+        )
     )
     now[0] += 1
     store.stop_job("halt")

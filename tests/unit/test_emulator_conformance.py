@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from bedrock_provider.core.roles import ensure_service_role
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.emulator.client import EmulatorClient, EmulatorError
+from tests.unit.post_training import NOVA_RECORD
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
 REGION = "us-east-1"
@@ -249,6 +250,7 @@ def check_create_kms(ctx: Ctx) -> None:
 def check_create_tags(ctx: Ctx) -> None:
     bad = [{"key": "emulator:failure-message", "value": "Out of capacity, sorry!"}]
     assert "jobTags" in ctx.create_refused(jobTags=bad)
+    assert "reserved for AWS use" in ctx.create_refused(customModelTags=[{"key": "AWS:team", "value": "ml"}])
     encoded = "base64:" + base64.b64encode(b"Out of capacity, sorry!").decode()
     tags = [
         {"key": "emulator:outcome", "value": "Failed"},
@@ -281,15 +283,7 @@ def check_validation_stage_data(ctx: Ctx) -> None:
     )
     _failed_in_validation(ctx, ctx.args(trainingDataConfig={"s3Uri": schema}), schema, "line 1")
     # Nova takes at least 8 records (fine-tune-prepare-data-understanding.html).
-    record = {
-        "schemaVersion": "bedrock-conversation-2024",
-        "system": [{"text": "You answer questions."}],
-        "messages": [
-            {"role": "user", "content": [{"text": "what is AWS"}]},
-            {"role": "assistant", "content": [{"text": "Amazon Web Services"}]},
-        ],
-    }
-    one = ctx.put(f"one-{uuid.uuid4().hex[:6]}.jsonl", json.dumps(record).encode() + b"\n")
+    one = ctx.put(f"one-{uuid.uuid4().hex[:6]}.jsonl", json.dumps(NOVA_RECORD).encode() + b"\n")
     nova = {"baseModelIdentifier": "amazon.nova-lite-v1:0:300k", "hyperParameters": {}}
     _failed_in_validation(ctx, ctx.args(trainingDataConfig={"s3Uri": one}, **nova), one, "8")
 
@@ -487,8 +481,29 @@ def check_end_job(ctx: Ctx) -> None:
 # --------------------------------------------------------------------- after training
 
 
-def _trained_model(ctx: Ctx) -> str:
-    return str(ctx.wait(ctx.create())["outputModelArn"])
+# A model AWS deploys on demand (deploy-custom-model-on-demand.html), trained on records in its format.
+NOVA_MICRO = "amazon.nova-micro-v1:0:128k"
+
+
+def _trained_model(ctx: Ctx, base_model: str = NOVA_MICRO) -> str:
+    if base_model == BASE_MODEL:
+        return str(ctx.wait(ctx.create())["outputModelArn"])
+    data = ctx.put("nova-train.jsonl", (json.dumps(NOVA_RECORD) + "\n").encode() * 8)
+    job = ctx.create(baseModelIdentifier=base_model, hyperParameters={}, trainingDataConfig={"s3Uri": data})
+    return str(ctx.wait(job)["outputModelArn"])
+
+
+def _provisioned(ctx: Ctx, model: str, **extra: Any) -> str:
+    name = f"pt-{uuid.uuid4().hex[:10]}"
+    return str(
+        ctx.bedrock.create_provisioned_model_throughput(
+            provisionedModelName=name, modelId=model, modelUnits=1, **extra
+        )["provisionedModelArn"]
+    )
+
+
+def _throughput(ctx: Ctx, arn: str) -> Callable[[], dict[str, Any]]:
+    return lambda: dict(ctx.bedrock.get_provisioned_model_throughput(provisionedModelId=arn))
 
 
 def _until_status(describe: Callable[[], dict[str, Any]], status: str, timeout: float = 15) -> dict[str, Any]:
@@ -591,9 +606,9 @@ def check_served_model_delete(ctx: Ctx) -> None:
 
 
 def check_evaluation_job(ctx: Ctx) -> None:
-    deployment = _deploy(ctx, _trained_model(ctx))
-    _until_status(_deployment(ctx, deployment), "Active")
-    args = _evaluation_args(ctx, deployment, **{"emulator:score:Builtin.Accuracy": "0.75"})
+    served = _provisioned(ctx, _trained_model(ctx), tags=[{"key": "emulator:duration", "value": "0.3"}])
+    _until_status(_throughput(ctx, served), "InService")
+    args = _evaluation_args(ctx, served, **{"emulator:score:Builtin.Accuracy": "0.75"})
     job = ctx.bedrock.create_evaluation_job(**args)["jobArn"]
     _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Completed")
     prefix = f"evaluations/{args['jobName']}/{job.rsplit('/', 1)[-1]}/models/"
@@ -613,13 +628,71 @@ def check_evaluation_job(ctx: Ctx) -> None:
 def check_evaluation_refusals(ctx: Ctx) -> None:
     model = _trained_model(ctx)
     ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, model)))
-    creating = _deploy(ctx, model, duration="30")
+    creating = _provisioned(ctx, model, tags=[{"key": "emulator:duration", "value": "30"}])
     message = ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, creating)))
     assert "Creating" in message
     args = _evaluation_args(ctx, BASE_MODEL)
     ctx.bedrock.create_evaluation_job(**args)
     ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**args), "ConflictException")
     ctx.refused(lambda: ctx.bedrock.get_evaluation_job(jobIdentifier=args["jobName"]))
+
+
+def check_evaluation_own_responses(ctx: Ctx) -> None:
+    record = {
+        "prompt": "What is AWS?",
+        "modelResponses": [{"response": "A cloud.", "modelIdentifier": "bot"}],
+    }
+    dataset = ctx.put("own.jsonl", (json.dumps(record) + "\n").encode() * 2)
+    args = _evaluation_args(ctx, BASE_MODEL)
+    args["inferenceConfig"] = {
+        "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": "bot"}}]
+    }
+    args["evaluationConfig"]["automated"]["datasetMetricConfigs"][0].update(
+        taskType="Generation",
+        dataset={"name": "own", "datasetLocation": {"s3Uri": dataset}},
+        metricNames=["Builtin.Helpfulness"],
+    )
+    assert "evaluatorModelConfig" in ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**args))
+    judges = {"bedrockEvaluatorModels": [{"modelIdentifier": "amazon.nova-pro-v1:0"}]}
+    args["evaluationConfig"]["automated"]["evaluatorModelConfig"] = judges
+    job = ctx.bedrock.create_evaluation_job(**args)["jobArn"]
+    _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Completed")
+    job_dir = f"evaluations/{args['jobName']}/{job.rsplit('/', 1)[-1]}"
+    prefix = f"{job_dir}/models/bot/taskTypes/Generation/datasets/own/"
+    key = ctx.s3.list_objects_v2(Bucket=ctx.bucket, Prefix=prefix)["Contents"][0]["Key"]
+    line = json.loads(ctx.s3.get_object(Bucket=ctx.bucket, Key=key)["Body"].read().splitlines()[0])
+    assert line["modelResponses"] == record["modelResponses"]
+    assert line["automatedEvaluationResult"]["scores"][0]["metricName"] == "Helpfulness"
+
+
+def check_evaluation_model_identifier(ctx: Ctx) -> None:
+    deployment = _deploy(ctx, _trained_model(ctx))
+    _until_status(_deployment(ctx, deployment), "Active")
+    message = ctx.refused(lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, deployment)))
+    assert "bedrockModel.modelIdentifier" in message and "regular expression" in message
+
+
+def check_deployment_on_demand(ctx: Ctx) -> None:
+    titan = _trained_model(ctx, BASE_MODEL)
+    message = ctx.refused(lambda: _deploy(ctx, titan))
+    assert BASE_MODEL in message and "deploy-custom-model-on-demand.html" in message
+    nova = _deploy(ctx, _trained_model(ctx))
+    _until_status(_deployment(ctx, nova), "Active")
+    ctx.refused(
+        lambda: ctx.bedrock.update_custom_model_deployment(
+            customModelDeploymentIdentifier=nova, modelArn=titan
+        )
+    )
+
+
+def check_unknown_model_after_training(ctx: Ctx) -> None:
+    missing = "amazon.no-such-model-v9"
+    ctx.refused(lambda: _provisioned(ctx, missing), "ResourceNotFoundException", 404)
+    ctx.refused(
+        lambda: ctx.bedrock.create_evaluation_job(**_evaluation_args(ctx, missing)),
+        "ResourceNotFoundException",
+        404,
+    )
 
 
 def check_evaluation_stop(ctx: Ctx) -> None:
@@ -629,6 +702,38 @@ def check_evaluation_stop(ctx: Ctx) -> None:
     ctx.bedrock.stop_evaluation_job(jobIdentifier=job)
     _until_status(lambda: dict(ctx.bedrock.get_evaluation_job(jobIdentifier=job)), "Stopped")
     ctx.refused(lambda: ctx.bedrock.stop_evaluation_job(jobIdentifier=job), "ConflictException")
+
+
+# --------------------------------------------------------------------- bedrock-runtime
+
+
+def _converse(ctx: Ctx, model_id: str, text: str = "What is AWS?") -> dict[str, Any]:
+    runtime = ctx.client("bedrock-runtime", NO_RETRY)
+    return dict(runtime.converse(modelId=model_id, messages=[{"role": "user", "content": [{"text": text}]}]))
+
+
+def check_runtime(ctx: Ctx) -> None:
+    from bedrock_provider.emulator.answers import emulated_answer
+
+    deployment = _deploy(ctx, _trained_model(ctx))
+    _until_status(_deployment(ctx, deployment), "Active")
+    before = ctx.emu.request_count("Converse")
+    answer = _converse(ctx, deployment)
+    assert answer["output"]["message"]["content"] == [{"text": emulated_answer(deployment, "What is AWS?")}]
+    assert answer["usage"]["inputTokens"] == 3 and answer["stopReason"] == "end_turn"
+    assert ctx.emu.request_count("Converse") == before + 1
+    body = {"messages": [{"role": "user", "content": [{"text": "What is AWS?"}]}]}
+    runtime = ctx.client("bedrock-runtime", NO_RETRY)
+    native = json.loads(runtime.invoke_model(modelId=deployment, body=json.dumps(body))["body"].read())
+    assert native["output"] == answer["output"]
+
+
+def check_runtime_refusals(ctx: Ctx) -> None:
+    model = _trained_model(ctx)
+    creating = _deploy(ctx, model, duration="30")
+    assert "Creating" in ctx.refused(lambda: _converse(ctx, creating))
+    ctx.refused(lambda: _converse(ctx, model))
+    ctx.refused(lambda: _converse(ctx, "amazon.no-such-model-v9"), "ResourceNotFoundException", 404)
 
 
 CHECKS: dict[str, Callable[[Ctx], None]] = {

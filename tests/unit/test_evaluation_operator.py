@@ -34,17 +34,17 @@ ACCURACY = "emulator:score:Builtin.Accuracy"
 
 
 def deployed(emu: BedrockEmulator, name: str = "support-bot-20250105") -> str:
+    """A trained model deployed where CreateEvaluationJob can invoke it: an InService provisioned throughput
+    (botocore's EvaluationBedrockModelIdentifier takes no custom model deployment ARN)."""
     bedrock, s3 = clients(emu)
     s3.put_object(Bucket=BUCKET, Key="eval/prompts.jsonl", Body=PROMPTS)
     model = trained_model(emu, name)
     arn = str(
-        bedrock.create_custom_model_deployment(modelDeploymentName=name, modelArn=model)[
-            "customModelDeploymentArn"
+        bedrock.create_provisioned_model_throughput(provisionedModelName=name, modelId=model, modelUnits=1)[
+            "provisionedModelArn"
         ]
     )
-    until(
-        lambda: bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] == "Active"
-    )
+    until(lambda: bedrock.get_provisioned_model_throughput(provisionedModelId=arn)["status"] == "InService")
     emu.reset_counts()
     return arn
 

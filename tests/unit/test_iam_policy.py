@@ -25,11 +25,16 @@ SERVICE_ROLE_POLICY = IAM / "bedrock-service-role-permissions.json"
 
 # A method name found in several of these services is taken to be the first's (tag_resource is
 # Bedrock's and EventBridge's; the provider tags custom models).
-SERVICES = ("bedrock", "s3", "sqs", "events")
+SERVICES = ("bedrock", "bedrock-runtime", "s3", "sqs", "events")
 # Operations whose IAM action is not "<service>:<Operation>", or that need more than one.
 OPERATION_ACTIONS = {
     ("bedrock", "CreateModelCustomizationJob"): {"bedrock:CreateModelCustomizationJob", "iam:PassRole"},
     ("bedrock", "CreateEvaluationJob"): {"bedrock:CreateEvaluationJob", "iam:PassRole"},
+    # bedrock-runtime's actions are in the bedrock namespace; Converse is authorized as InvokeModel
+    # (https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html).
+    ("bedrock-runtime", "Converse"): {"bedrock:InvokeModel"},
+    ("bedrock-runtime", "ConverseStream"): {"bedrock:InvokeModelWithResponseStream"},
+    ("bedrock-runtime", "InvokeModel"): {"bedrock:InvokeModel"},
     ("s3", "HeadObject"): {"s3:GetObject"},
     ("s3", "HeadBucket"): {"s3:ListBucket"},
     ("s3", "ListObjects"): {"s3:ListBucket"},
@@ -234,7 +239,12 @@ def test_the_service_role_may_be_passed_to_bedrock_only():
 def test_bedrock_actions_are_real_operations():
     import botocore.session
 
-    operations = set(botocore.session.get_session().get_service_model("bedrock").operation_names)
+    session = botocore.session.get_session()
+    # The bedrock namespace covers the control plane and bedrock-runtime (InvokeModel).
+    operations = {
+        *session.get_service_model("bedrock").operation_names,
+        *session.get_service_model("bedrock-runtime").operation_names,
+    }
     for path in (AIRFLOW_POLICY, SERVICE_ROLE_POLICY):
         for action in allowed_actions(path):
             if action.startswith("bedrock:"):

@@ -160,7 +160,7 @@ class PostTrainingBackend(ResourceCreation):
             model_arn = body.get("modelArn")
             if not isinstance(model_arn, str) or not model_arn:
                 raise validation_error("modelArn is required and must be a non-empty string.")
-            model = refusals.served_custom_model(self.customization, model_arn, "modelArn")
+            model = refusals.on_demand_model(self.customization, model_arn, "modelArn")
             deployment.next_model_arn = model.arn
             deployment.update_status = "Updating"
             lifecycle.restart(deployment.life, self._clock())

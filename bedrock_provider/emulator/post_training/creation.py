@@ -48,6 +48,7 @@ class ResourceCreation(ABC):
             raise validation_error(
                 f"Invalid modelArn {model_arn!r}: expected the ARN of a custom model (such as {model.arn})."
             )
+        refusals.on_demand_model(self.customization, model_arn, "modelArn")
         _refuse_name_in_use(self.deployments, name, "modelDeploymentName", "deployment")
         return Deployment(
             **self._new_served_model_fields("custom-model-deployment", body),
@@ -81,14 +82,23 @@ class ResourceCreation(ABC):
         role_problem = self.customization.account.role_problem(request["role"])
         if role_problem is not None:
             raise validation_error(role_problem)
-        for index, model in enumerate(request["inference_config"]["models"]):
-            self._advance_all()
-            refusals.check_evaluated_model(
-                model["bedrockModel"]["modelIdentifier"],
-                f"inferenceConfig.models[{index}].bedrockModel.modelIdentifier",
-                self.deployments,
-                self.throughputs,
+        self._advance_all()
+        for index, model in enumerate(request["inference_config"]["models"], start=1):
+            if "bedrockModel" in model:
+                refusals.check_evaluated_model(
+                    model["bedrockModel"]["modelIdentifier"],
+                    f"inferenceConfig.models.{index}.member.bedrockModel.modelIdentifier",
+                    self.throughputs,
+                    self.customization,
+                )
+        judges = (request["evaluation_config"]["automated"].get("evaluatorModelConfig") or {}).get(
+            "bedrockEvaluatorModels"
+        ) or []
+        for index, judge in enumerate(judges, start=1):
+            refusals.foundation_model_arn(
                 self.customization,
+                str(judge["modelIdentifier"]),
+                f"evaluationConfig.automated.evaluatorModelConfig.bedrockEvaluatorModels.{index}.member.modelIdentifier",
             )
         tags = request["tags"]
         check_score_tags(tags)

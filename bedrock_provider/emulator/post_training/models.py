@@ -205,10 +205,25 @@ class EvaluationJob(PostTrainingResource):
 
     @property
     def model_identifiers(self) -> list[str]:
+        """The Bedrock models the job invokes (bedrockModel.modelIdentifier)."""
+        return self._model_config_values("bedrockModel", "modelIdentifier")
+
+    @property
+    def inference_source_identifiers(self) -> list[str]:
+        """The labels of your own inference responses (precomputedInferenceSource)."""
+        return self._model_config_values("precomputedInferenceSource", "inferenceSourceIdentifier")
+
+    @property
+    def evaluator_model_identifiers(self) -> list[str]:
+        automated = self.evaluation_config.get("automated") or {}
+        judges = (automated.get("evaluatorModelConfig") or {}).get("bedrockEvaluatorModels") or []
+        return [str(judge["modelIdentifier"]) for judge in judges]
+
+    def _model_config_values(self, kind: str, member: str) -> list[str]:
         return [
-            str(model["bedrockModel"]["modelIdentifier"])
+            str(model[kind][member])
             for model in self.inference_config.get("models") or []
-            if isinstance(model, dict) and isinstance(model.get("bedrockModel"), dict)
+            if isinstance(model, dict) and isinstance(model.get(kind), dict)
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,7 +249,10 @@ class EvaluationJob(PostTrainingResource):
         return out
 
     def summary(self) -> dict[str, Any]:
-        return {
+        models: dict[str, Any] = {"bedrockModelIdentifiers": self.model_identifiers}
+        if self.inference_source_identifiers:
+            models["precomputedInferenceSourceIdentifiers"] = self.inference_source_identifiers
+        out: dict[str, Any] = {
             "jobArn": self.arn,
             "jobName": self.name,
             "status": self.status,
@@ -242,8 +260,9 @@ class EvaluationJob(PostTrainingResource):
             "jobType": "Automated" if "automated" in self.evaluation_config else "Human",
             "evaluationTaskTypes": [str(c.get("taskType")) for c in self.dataset_metric_configs],
             "modelIdentifiers": self.model_identifiers,
-            "inferenceConfigSummary": {
-                "modelConfigSummary": {"bedrockModelIdentifiers": self.model_identifiers}
-            },
+            "inferenceConfigSummary": {"modelConfigSummary": models},
             "applicationType": self.application_type,
         }
+        if self.evaluator_model_identifiers:
+            out["evaluatorModelIdentifiers"] = self.evaluator_model_identifiers
+        return out

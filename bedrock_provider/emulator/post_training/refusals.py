@@ -2,15 +2,18 @@
 job may name, and deleting a custom model that is still served.
 
 A custom model that a deployment or a provisioned throughput still serves cannot be deleted
-(ConflictException), and only a deployed model (an Active deployment, an InService provisioned
-throughput) or a foundation model can be evaluated.
+(ConflictException); an evaluation job invokes a foundation model or an InService provisioned
+throughput (never a custom model deployment: botocore's EvaluationBedrockModelIdentifier has none);
+a deployment on demand serves only the models core/on_demand.py names.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from bedrock_provider.core.catalog import resolve
+from bedrock_provider.core.on_demand import on_demand_problem
 from bedrock_provider.emulator.arns import (
-    CUSTOM_MODEL_ARN_RE,
-    DEPLOYMENT_ARN_RE,
     FOUNDATION_MODEL_ARN_RE,
     MODEL_ID_RE,
     PROVISIONED_ARN_RE,
@@ -46,43 +49,67 @@ def refuse_model_in_use(
 def check_evaluated_model(
     identifier: str,
     field_name: str,
-    deployments: ResourceTable[Deployment],
     throughputs: ResourceTable[ProvisionedThroughput],
     customization: CustomizationBackend,
 ) -> None:
-    """A model an evaluation job invokes: a foundation model, Active deployment or InService throughput."""
-    if DEPLOYMENT_ARN_RE.match(identifier):
-        deployment = deployments.find(identifier)
-        if deployment is None:
-            raise not_found(f"The custom model deployment {identifier} ({field_name}) was not found.")
-        if deployment.status != "Active":
-            raise validation_error(
-                f"The custom model deployment {deployment.name} ({field_name}) is {deployment.status}; "
-                "a model can be evaluated once its deployment is Active."
-            )
-        return
+    """A model an evaluation job invokes (bedrockModel.modelIdentifier): one that exists and can answer.
+
+    Its shape was checked against botocore's EvaluationBedrockModelIdentifier already, which lists
+    foundation models, inference profiles, provisioned, imported models, prompt routers and SageMaker
+    endpoints, and no custom model or custom model deployment ARN. Of those, the emulator keeps
+    provisioned throughputs, and knows foundation models from the catalog.
+    """
     if PROVISIONED_ARN_RE.match(identifier):
-        throughput = throughputs.find(identifier)
-        if throughput is None:
-            raise not_found(f"The provisioned throughput {identifier} ({field_name}) was not found.")
-        if throughput.status not in ("InService", "Updating"):
-            raise validation_error(
-                f"The provisioned throughput {throughput.name} ({field_name}) is {throughput.status}; "
-                "a model can be evaluated once its provisioned throughput is InService."
-            )
+        serving_throughput(throughputs, identifier, field_name)
         return
-    model = customization.find_custom_model(identifier)
-    if model is not None or CUSTOM_MODEL_ARN_RE.match(identifier):
+    if FOUNDATION_MODEL_ARN_RE.match(identifier) or MODEL_ID_RE.match(identifier):
+        foundation_model_arn(customization, identifier, field_name)
+        return
+    raise not_found(
+        f"The model {identifier} ({field_name}) was not found: this emulator keeps no imported models, "
+        "application inference profiles, prompt routers or SageMaker endpoints."
+    )
+
+
+def serving_throughput(
+    throughputs: ResourceTable[ProvisionedThroughput], identifier: str, field_name: str
+) -> ProvisionedThroughput:
+    """A provisioned throughput that serves inference now (InService, or Updating to another model)."""
+    throughput = throughputs.find(identifier)
+    if throughput is None:
+        raise not_found(f"The provisioned throughput {identifier} ({field_name}) was not found.")
+    if throughput.status not in ("InService", "Updating"):
         raise validation_error(
-            f"{field_name} {identifier} is a custom model, which cannot be invoked until it is "
-            "deployed. Create a custom model deployment (or a provisioned throughput) for it and "
-            "evaluate the deployment's ARN."
+            f"The provisioned throughput {throughput.name} ({field_name}) is {throughput.status}: it "
+            "serves inference once it is InService."
         )
-    if not (FOUNDATION_MODEL_ARN_RE.match(identifier) or MODEL_ID_RE.match(identifier)):
-        raise validation_error(
-            f"Invalid {field_name} {identifier!r}: expected a foundation model id or ARN, a custom model "
-            "deployment ARN or a provisioned throughput ARN."
+    return throughput
+
+
+def foundation_model_arn(customization: CustomizationBackend, identifier: str, field_name: str) -> str:
+    """The ARN of a foundation model (id, inference profile id or ARN) Bedrock has, or its not-found.
+
+    The emulator's foundation models are the catalog's (core/catalog.py): a model that is not there,
+    such as amazon.no-such-model-v9, does not exist.
+    """
+    ref = resolve(identifier)
+    if ref is None:
+        raise not_found(
+            f"The foundation model {identifier} ({field_name}) was not found in {customization.region}. "
+            "Check the model id (ListFoundationModels lists them)."
         )
+    return customization.arns.foundation_model_arn(ref.versioned_id)
+
+
+def on_demand_model(customization: CustomizationBackend, identifier: str, field_name: str) -> CustomModel:
+    """The custom model a deployment is to serve on demand: one AWS deploys on demand (core/on_demand)."""
+    model = served_custom_model(customization, identifier, field_name)
+    problem = on_demand_problem(
+        model.job.base_model_arn, customization.region, datetime.fromtimestamp(model.created, UTC)
+    )
+    if problem is not None:
+        raise validation_error(f"{problem}. {field_name}: {model.arn}.")
+    return model
 
 
 def served_custom_model(customization: CustomizationBackend, identifier: str, field_name: str) -> CustomModel:
@@ -100,10 +127,10 @@ def throughput_model(
     customization: CustomizationBackend, identifier: str, field_name: str
 ) -> tuple[str, str]:
     """(model ARN, foundation model ARN) of what a provisioned throughput serves."""
-    match = FOUNDATION_MODEL_ARN_RE.match(identifier)
-    if match or (MODEL_ID_RE.match(identifier) and customization.find_custom_model(identifier) is None):
-        model_id = match.group("model") if match else identifier
-        arn = customization.arns.foundation_model_arn(model_id)
+    if FOUNDATION_MODEL_ARN_RE.match(identifier) or (
+        MODEL_ID_RE.match(identifier) and customization.find_custom_model(identifier) is None
+    ):
+        arn = foundation_model_arn(customization, identifier, field_name)
         return arn, arn
     model = served_custom_model(customization, identifier, field_name)
     return model.arn, model.job.base_model_arn

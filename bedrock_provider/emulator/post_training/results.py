@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_provider.core.s3 import split_s3_uri
+from bedrock_provider.emulator.answers import emulated_answer
 from bedrock_provider.emulator.errors import validation_error
 from bedrock_provider.emulator.post_training.models import TAG_SCORE_PREFIX, EvaluationJob
 from bedrock_provider.emulator.training import ObjectStore
@@ -29,6 +30,9 @@ from bedrock_provider.emulator.training import ObjectStore
 MAX_PROMPTS = 1000
 # Built-in datasets are sampled down to 100 prompts by Bedrock; the emulator answers a few.
 BUILTIN_PROMPTS = 10
+# Metrics whose good score is low (a benign model's answers score near 0): programmatic toxicity and
+# the judge's responsible-AI metrics (botocore's EvaluationDatasetMetricConfig.metricNames).
+LOW_IS_GOOD = ("Toxicity", "Harmfulness", "Stereotyping", "Refusal")
 # Metrics that compare the response with referenceResponse, so every prompt needs one.
 NEEDS_REFERENCE = ("Accuracy", "Robustness")
 
@@ -54,10 +58,17 @@ def write_results(job: EvaluationJob, objects: ObjectStore) -> str | None:
         records, problem = _prompts(objects, dataset, config["metricNames"], str(config["taskType"]))
         if problem is not None:
             return problem
-        for model in job.model_identifiers:
-            lines = [
-                json.dumps(_scored(job, model, config, index, record)) for index, record in enumerate(records)
-            ]
+        sources = [(model, False) for model in job.model_identifiers]
+        sources += [(label, True) for label in job.inference_source_identifiers]
+        for model, own in sources:
+            lines = []
+            for index, record in enumerate(records):
+                response, problem = (
+                    _own_response(record, model, index) if own else (_invoked(model, record), None)
+                )
+                if problem is not None:
+                    return f"The prompt dataset {dataset.get('datasetLocation', {}).get('s3Uri')} {problem}"
+                lines.append(json.dumps(_scored(job, model, config, index, record, response)))
             key = (
                 f"{base}/models/{model.rsplit('/', 1)[-1]}/taskTypes/{config['taskType']}"
                 f"/datasets/{dataset['name']}/{uuid.uuid4()}_output.jsonl"
@@ -116,9 +127,39 @@ def _prompts(
     return records, None
 
 
+def _invoked(model: str, record: Mapping[str, Any]) -> str:
+    """What the Bedrock model answers to the prompt: the emulator's answer, as bedrock-runtime gives it."""
+    return emulated_answer(model, str(record["prompt"]))
+
+
+def _own_response(record: Mapping[str, Any], label: str, index: int) -> tuple[str, str | None]:
+    """The response a prompt record carries for an inference source (model-evaluation-prompt-datasets-judge
+    .html: ``modelResponses``, one ``{"response", "modelIdentifier"}`` whose identifier is the job's
+    inferenceSourceIdentifier), or why the record has none."""
+    responses = record.get("modelResponses")
+    line = f"line {index + 1}"
+    if not isinstance(responses, list) or len(responses) != 1 or not isinstance(responses[0], Mapping):
+        return "", f"{line} needs modelResponses with exactly one {{response, modelIdentifier}} for {label}."
+    found = responses[0]
+    if found.get("modelIdentifier") != label:
+        return "", (
+            f"{line} has a response from modelIdentifier {found.get('modelIdentifier')!r}, not from the "
+            f"inferenceSourceIdentifier {label!r} of the job."
+        )
+    if not isinstance(found.get("response"), str):
+        return "", f"{line} has no response text in modelResponses."
+    return str(found["response"]), None
+
+
 def _scored(
-    job: EvaluationJob, model: str, config: Mapping[str, Any], index: int, record: dict[str, Any]
+    job: EvaluationJob,
+    model: str,
+    config: Mapping[str, Any],
+    index: int,
+    record: dict[str, Any],
+    response: str,
 ) -> dict[str, Any]:
+    judges = job.evaluator_model_identifiers
     scores = []
     for metric in config["metricNames"]:
         pinned = job.tags.get(TAG_SCORE_PREFIX + metric)
@@ -127,13 +168,19 @@ def _scored(
         else:
             seed = "\x1f".join([model, str(config["dataset"]["name"]), metric, str(index)])
             fraction = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") / 2**64
-            low, high = (0.0, 0.08) if _short_metric(metric) == "Toxicity" else (0.55, 0.95)
+            low, high = (0.0, 0.08) if _short_metric(metric) in LOW_IS_GOOD else (0.55, 0.95)
             value = round(low + (high - low) * fraction, 4)
-        scores.append({"metricName": _short_metric(metric), "result": value})
+        score: dict[str, Any] = {"metricName": _short_metric(metric), "result": value}
+        if judges:
+            score["evaluatorDetails"] = [
+                {"modelIdentifier": judge, "explanation": f"{_short_metric(metric)} judged {value}."}
+                for judge in judges
+            ]
+        scores.append(score)
     return {
         "automatedEvaluationResult": {"scores": scores},
         "inputRecord": record,
-        "modelResponses": [{"response": f"Response {index + 1} of {model}", "modelIdentifier": model}],
+        "modelResponses": [{"response": response, "modelIdentifier": model}],
     }
 
 

@@ -10,7 +10,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_provider.emulator.arns import DEPLOYMENT_ARN_RE
 from bedrock_provider.emulator.errors import validation_error
 from bedrock_provider.emulator.validation import check_input, tag_dict
 
@@ -19,7 +18,9 @@ BUILTIN_DATASET_PREFIX = "Builtin."
 
 def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
     """CreateEvaluationJob's request (automated model evaluation; human and RAG are refused)."""
-    check_input("CreateEvaluationJob", _deployments_as_provisioned(body))
+    # botocore's EvaluationBedrockModelIdentifier pattern is enforced as it is: it has no
+    # custom-model-deployment ARN, so AWS refuses one as bedrockModel.modelIdentifier.
+    check_input("CreateEvaluationJob", body)
     config = body["evaluationConfig"]
     if "automated" not in config:
         raise validation_error(
@@ -32,10 +33,7 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
             "applicationType RagEvaluation needs a knowledge base; this emulator has none."
         )
     models = (body.get("inferenceConfig") or {}).get("models") or []
-    if not models or not all("bedrockModel" in model for model in models):
-        raise validation_error(
-            "inferenceConfig.models must name Bedrock models (bedrockModel.modelIdentifier)."
-        )
+    _check_inference_sources(models, config["automated"])
     for index, item in enumerate(config["automated"]["datasetMetricConfigs"], start=1):
         dataset = item["dataset"]
         if "datasetLocation" not in dataset and not str(dataset["name"]).startswith(BUILTIN_DATASET_PREFIX):
@@ -58,21 +56,30 @@ def check_evaluation_job(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _deployments_as_provisioned(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The request with custom model deployment ARNs checked as provisioned model ARNs.
+def _check_inference_sources(models: list[Any], automated: Mapping[str, Any]) -> None:
+    """Each model is a Bedrock model or your own responses (EvaluationModelConfig is a union).
 
-    botocore's pattern of EvaluationBedrockModelIdentifier lists provisioned models but not the newer
-    custom model deployments, which Bedrock documents as the way to invoke a custom model on demand;
-    the emulator takes both, and checks a deployment ARN's shape against the same rules.
+    Your own inference responses (precomputedInferenceSource) are judged by a model: "Prepare a dataset
+    for an evaluation job using your own inference response data", in
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-prompt-datasets-judge.html,
+    so such a job names its evaluator in evaluationConfig.automated.evaluatorModelConfig.
     """
-    checked = copy.deepcopy(dict(body))
-    for model in (checked.get("inferenceConfig") or {}).get("models") or []:
-        bedrock_model = model.get("bedrockModel") if isinstance(model, dict) else None
-        if not isinstance(bedrock_model, dict):
-            continue
-        identifier = bedrock_model.get("modelIdentifier")
-        if isinstance(identifier, str) and DEPLOYMENT_ARN_RE.match(identifier):
-            bedrock_model["modelIdentifier"] = identifier.replace(
-                ":custom-model-deployment/", ":provisioned-model/"
+    if not models:
+        raise validation_error(
+            "inferenceConfig.models must name the models to evaluate: bedrockModel.modelIdentifier, or "
+            "precomputedInferenceSource.inferenceSourceIdentifier for your own inference responses."
+        )
+    for index, model in enumerate(models, start=1):
+        if len([kind for kind in ("bedrockModel", "precomputedInferenceSource") if kind in model]) != 1:
+            raise validation_error(
+                f"inferenceConfig.models.{index}.member must set exactly one of bedrockModel and "
+                "precomputedInferenceSource."
             )
-    return checked
+    own = any("precomputedInferenceSource" in model for model in models)
+    judges = (automated.get("evaluatorModelConfig") or {}).get("bedrockEvaluatorModels") or []
+    if own and not judges:
+        raise validation_error(
+            "evaluationConfig.automated.evaluatorModelConfig.bedrockEvaluatorModels is required when "
+            "inferenceConfig.models holds a precomputedInferenceSource: your own inference responses are "
+            "evaluated by an evaluator (judge) model."
+        )

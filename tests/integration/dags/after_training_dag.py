@@ -1,7 +1,9 @@
 """After training, in the integration tier: prepare -> train -> deploy -> evaluate -> promote -> retire.
 
+The base model is Amazon Nova Micro, whose whole chain AWS accepts: fine-tuning, on-demand
+deployment, and evaluation of the deployment's responses by a judge (precomputedInferenceSource).
 Scores and the gate come from the run's conf: the evaluation job's ``emulator:score:*`` tags set
-the scores, ``min_accuracy`` the gate. OpenLineage is enabled for this DAG alone (selective
+the scores, ``min_correctness`` the gate. OpenLineage is enabled for this DAG alone (selective
 enable), where apache-airflow-providers-openlineage is installed.
 """
 
@@ -23,6 +25,9 @@ ROLE = "arn:aws:iam::123456789012:role/BedrockCustomization"
 NAME = "{{ dag_run.conf['name'] }}"
 FAMILY = "{{ dag_run.conf['family'] }}"
 CHAMPION = {"stage": "champion"}
+BASE_MODEL = "amazon.nova-micro-v1:0:128k"
+# Training records in Nova's bedrock-conversation-2024 format (the test seeds them).
+TRAINING_KEY = "data/nova-train.jsonl"
 # "" when the promotion replaced no champion (or did not happen).
 REPLACED_CHAMPION = (
     "{{ ((ti.xcom_pull(task_ids='promote') or {}).get('previous_champion') or {})"
@@ -39,9 +44,9 @@ with DAG(
 ) as dag:
     prepare = BedrockPrepareDatasetOperator(
         task_id="prepare",
-        source_uri="s3://" + BUCKET + "/data/train.jsonl",
+        source_uri="s3://" + BUCKET + "/" + TRAINING_KEY,
         output_uri="s3://" + BUCKET + "/prepared/" + NAME + "/",
-        base_model_id="amazon.titan-text-express-v1",
+        base_model_id=BASE_MODEL,
         validation_split=0.2,
         seed=7,
     )
@@ -50,11 +55,11 @@ with DAG(
         job_name=NAME,
         custom_model_name=NAME,
         role_arn=ROLE,
-        base_model_id="amazon.titan-text-express-v1",
+        base_model_id=BASE_MODEL,
         training_data_uri="{{ ti.xcom_pull(task_ids='prepare')['training_data_uri'] }}",
         validation_data_uri="{{ ti.xcom_pull(task_ids='prepare')['validation_data_uri'] }}",
         output_data_uri="s3://" + BUCKET + "/output/" + NAME + "/",
-        hyperparameters={"epochCount": 1, "batchSize": 1, "learningRate": 0.00001},
+        hyperparameters={"epochCount": 1, "learningRate": 0.00001},
         job_tags={
             "emulator:duration": "1",
             "emulator:final-validation-loss": "{{ dag_run.conf.get('validation_loss', '0.5') }}",
@@ -76,9 +81,10 @@ with DAG(
         task_type="QuestionAndAnswer",
         dataset_uri="s3://" + BUCKET + "/evaluation/prompts.jsonl",
         output_uri="s3://" + BUCKET + "/evaluations/",
-        metric_names=["Builtin.Accuracy", "Builtin.Toxicity"],
-        min_scores={"Builtin.Accuracy": "{{ dag_run.conf.get('min_accuracy', 0.7) }}"},
-        max_scores={"Builtin.Toxicity": 0.1},
+        evaluator_model_id="amazon.nova-pro-v1:0",
+        metric_names=["Builtin.Correctness", "Builtin.Harmfulness"],
+        min_scores={"Builtin.Correctness": "{{ dag_run.conf.get('min_correctness', 0.7) }}"},
+        max_scores={"Builtin.Harmfulness": 0.1},
         job_tags="{{ dag_run.conf.get('evaluation_tags', {}) }}",
         on_gate_failure="skip",
         poll_interval=0.2,
