@@ -8,12 +8,15 @@ Bedrock takes a bearer token (a Bedrock API key) instead of a SigV4 signature on
 Anything else, and an expired key, is refused as Bedrock refuses it: HTTP 403 with the message
 Bedrock answers for a bad key ("Authentication failed: Please make sure your API Key is valid.",
 as users report it, e.g. github.com/ai4s-research/open-science/issues/53). Like moto, the emulator
-does not verify SigV4 signatures themselves.
+does not verify SigV4 signatures themselves, but a call signed with assumed-role credentials (moto's
+STS) after they expired gets ExpiredTokenException, HTTP 403, "The security token included in the
+request is expired" (https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -32,6 +35,23 @@ INVALID_KEY_MESSAGE = "Authentication failed: Please make sure your API Key is v
 
 def invalid_api_key() -> BedrockError:
     return BedrockError("AccessDeniedException", INVALID_KEY_MESSAGE, 403)
+
+
+def expired_token() -> BedrockError:
+    return BedrockError("ExpiredTokenException", "The security token included in the request is expired", 403)
+
+
+def assumed_role_expiry(access_key: str) -> float | None:
+    """When the moto STS credentials of that access key id expire (epoch seconds); None for others."""
+    from moto.sts.models import sts_backends
+
+    for account_id in list(sts_backends.keys()):
+        for partition in ("aws",):
+            backend = sts_backends[account_id][partition]
+            role = backend.get_assumed_role_from_access_key(access_key)
+            if role is not None:
+                return float(role.expiration.replace(tzinfo=dt.UTC).timestamp())
+    return None
 
 
 def scheme_of(authorization: str) -> tuple[str, str]:
@@ -99,8 +119,13 @@ class BearerKeys:
             return len(self._bearer_keys)
 
     def check(self, authorization: str) -> None:
-        """Raise Bedrock's error when a bearer token is not a valid key; SigV4 calls pass."""
+        """Raise Bedrock's error for a bearer token that is not a valid key, or for SigV4 credentials
+        of an assumed role that expired."""
         if not authorization.startswith("Bearer "):
+            access_key = access_key_of(authorization)
+            expiry = assumed_role_expiry(access_key) if access_key is not None else None
+            if expiry is not None and self._clock() >= expiry:
+                raise expired_token()
             return
         token = authorization[len("Bearer ") :].strip()
         now = self._clock()

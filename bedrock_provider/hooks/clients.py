@@ -93,6 +93,25 @@ def load_client_data(session: Any, service: str) -> None:
             loader.load_service_model(service, kind, api_version=None)
 
 
+def refresh_credentials_off_the_loop(session: Any) -> None:
+    """Make an aiobotocore session's refreshable credentials (a connection's role_arn) call STS in a
+    worker thread.
+
+    AwsBaseHook gives them its synchronous AssumeRole call as the refresh; aiobotocore would run it on
+    the event loop (credentials.AioRefreshableCredentials._protected_refresh), stalling every wait of
+    the triggerer for an STS round trip each time an assumed role's credentials are renewed.
+    """
+    credentials = getattr(session, "_credentials", None)
+    refresh = getattr(credentials, "_refresh_using", None)
+    if credentials is None or refresh is None or asyncio.iscoroutinefunction(refresh):
+        return
+
+    async def refresh_in_a_thread() -> Any:
+        return await asyncio.to_thread(refresh)
+
+    credentials._refresh_using = refresh_in_a_thread
+
+
 @dataclass
 class _Lease:
     """One connection's client in one event loop, and how many waits use it."""
@@ -222,4 +241,5 @@ class LeasedClientHook(AwsBaseHook):
                 timestamp_parser=parse_timestamp
             )
             load_client_data(session, str(self.client_type))
+            refresh_credentials_off_the_loop(session)
         return session

@@ -8,8 +8,10 @@ bearer keys Bedrock would refuse.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -149,33 +151,8 @@ def test_a_short_term_key_is_renewed_during_a_wait_longer_than_its_life(
 ) -> None:
     """Keys of 2 s, a job of 5 s: the wait completes only if each key is replaced before it expires
     (the emulator refuses an expired one)."""
-    from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
-
     conn_id = connection(monkeypatch, emu, bedrock_api_key="short_term", bedrock_short_term_key_duration=2)
-    bucket = f"data-{uuid.uuid4().hex[:10]}"
-    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name=REGION)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="train.jsonl", Body=b'{"prompt": "2+2?", "completion": "4"}\n' * 40)
-    arn = BedrockCustomizationHook(aws_conn_id=conn_id).client.create_model_customization_job(
-        jobName=f"renew-{uuid.uuid4().hex[:8]}",
-        customModelName=f"model-{uuid.uuid4().hex[:8]}",
-        roleArn=f"arn:aws:iam::123456789012:role/{ROLE_NAME}",
-        baseModelIdentifier="amazon.titan-text-express-v1",
-        trainingDataConfig={"s3Uri": f"s3://{bucket}/train.jsonl"},
-        outputDataConfig={"s3Uri": f"s3://{bucket}/output"},
-        hyperParameters={"epochCount": "1", "batchSize": "1", "learningRate": "0.00001"},
-        jobTags=[{"key": "emulator:duration", "value": "5"}],
-    )["jobArn"]
-    trigger = BedrockModelCustomizationTrigger(
-        arn, poll_interval=0.25, aws_conn_id=conn_id, max_failure_duration=1.5, max_wait=30
-    )
-
-    async def first_event() -> dict[str, Any]:
-        async for event in trigger.run():
-            return dict(event.payload)
-        raise AssertionError("the trigger ended without an event")
-
-    event = asyncio.run(first_event())
+    event = wait_for(create_job(emu, conn_id, seconds=5), conn_id)
     assert event["status"] == "Completed", event
     assert set(bedrock_calls(emu)) == {"bedrock:bearer"}
     assert emu.distinct_bearer_keys() >= 3
@@ -232,3 +209,115 @@ def test_airflow_masks_the_key_in_task_logs_and_in_the_connection_view() -> None
     assert shown.extra is not None and key not in shown.extra
     assert json.loads(shown.extra)["bedrock_api_key"] == "***"
     assert json.loads(shown.extra)["bedrock_short_term_key_duration"] == 3600  # not a secret
+
+
+def create_job(emu: BedrockEmulator, conn_id: str, seconds: float) -> str:
+    bucket = f"data-{uuid.uuid4().hex[:10]}"
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name=REGION)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="train.jsonl", Body=b'{"prompt": "2+2?", "completion": "4"}\n' * 40)
+    return str(
+        BedrockCustomizationHook(aws_conn_id=conn_id).client.create_model_customization_job(
+            jobName=f"wait-{uuid.uuid4().hex[:8]}",
+            customModelName=f"model-{uuid.uuid4().hex[:8]}",
+            roleArn=f"arn:aws:iam::123456789012:role/{ROLE_NAME}",
+            baseModelIdentifier="amazon.titan-text-express-v1",
+            trainingDataConfig={"s3Uri": f"s3://{bucket}/train.jsonl"},
+            outputDataConfig={"s3Uri": f"s3://{bucket}/output"},
+            hyperParameters={"epochCount": "1", "batchSize": "1", "learningRate": "0.00001"},
+            jobTags=[{"key": "emulator:duration", "value": str(seconds)}],
+        )["jobArn"]
+    )
+
+
+def wait_for(arn: str, conn_id: str) -> dict[str, Any]:
+    from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
+
+    trigger = BedrockModelCustomizationTrigger(
+        arn, poll_interval=0.25, aws_conn_id=conn_id, max_failure_duration=1.5, max_wait=30
+    )
+
+    async def first_event() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(first_event())
+
+
+def test_an_assumed_role_is_refreshed_off_the_loop_during_a_wait_that_outlives_it(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection assumes a role (moto's STS) whose credentials last 2 s; the wait lasts 4 s and
+    the emulator refuses expired session credentials. Each renewal calls STS in a worker thread, never
+    on the event loop that every wait of the triggerer shares."""
+    import threading
+
+    from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
+    from moto.sts.models import sts_backends
+
+    refreshed_on: list[bool] = []
+    original = BaseSessionFactory._refresh_credentials
+
+    def recording(self: Any) -> dict[str, Any]:
+        refreshed_on.append(threading.current_thread() is threading.main_thread())
+        credentials = original(self)
+        # AssumeRole's shortest session is 900 s (botocore refuses less): shortened to 2 s on both
+        # sides, as if 15 minutes went by in 2 seconds.
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+        role = sts_backends["222222222222"]["aws"].get_assumed_role_from_access_key(credentials["access_key"])
+        assert role is not None
+        role.expiration = expires.replace(tzinfo=None)
+        return {**credentials, "expiry_time": expires.isoformat()}
+
+    monkeypatch.setattr(BaseSessionFactory, "_refresh_credentials", recording)
+    conn_id = connection(
+        monkeypatch,
+        emu,
+        role_arn="arn:aws:iam::222222222222:role/waiter",
+        service_config={"sts": {"endpoint_url": emu.endpoint_url}},
+    )
+    arn = create_job(emu, connection(monkeypatch, emu), seconds=4)
+    emu.reset_counts()
+
+    event = wait_for(arn, conn_id)
+    assert event["status"] == "Completed", event
+    signers = [entry for entry in emu.access_key_counts() if entry.startswith("bedrock:")]
+    assert len(signers) >= 2, signers  # the wait signed with renewed credentials
+    assert CONN_ACCESS_KEY not in {entry.split(":", 1)[1] for entry in signers}  # as the role
+    assert len(refreshed_on) >= 3
+    assert not any(refreshed_on), "an STS call ran on the event loop's thread"
+
+
+def test_the_emulator_refuses_assumed_role_credentials_that_expired(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sts = boto3.client("sts", endpoint_url=emu.endpoint_url, region_name=REGION)
+    from moto.sts.models import sts_backends
+
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK")  # a plain boto3 client would send it
+    credentials = sts.assume_role(RoleArn="arn:aws:iam::222222222222:role/r", RoleSessionName="session")[
+        "Credentials"
+    ]
+    role = sts_backends["222222222222"]["aws"].get_assumed_role_from_access_key(credentials["AccessKeyId"])
+    role.expiration = role.expiration - dt.timedelta(seconds=3600) + dt.timedelta(seconds=1)
+    bedrock = boto3.client(
+        "bedrock",
+        endpoint_url=emu.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    bedrock.list_model_customization_jobs()  # still valid
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            bedrock.list_model_customization_jobs()
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ExpiredTokenException"
+            assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            return
+        assert time.monotonic() < deadline, "still served after the credentials expired"
+        time.sleep(0.1)
