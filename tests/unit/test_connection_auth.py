@@ -33,7 +33,7 @@ CONN_ACCESS_KEY = "AKIACONNECTIONKEY001"
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[BedrockEmulator]:
-    with BedrockEmulator(job_duration=0.5, tick_interval=0.05) as emu:
+    with BedrockEmulator(job_duration=0.5, tick_interval=0.05, max_concurrent_jobs=100) as emu:
         emu.create_service_role(ROLE_NAME)
         yield emu
 
@@ -321,3 +321,37 @@ def test_the_emulator_refuses_assumed_role_credentials_that_expired(
             return
         assert time.monotonic() < deadline, "still served after the credentials expired"
         time.sleep(0.1)
+
+
+def test_one_connection_refused_fails_only_its_own_waits(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three connections in one triggerer (Airflow's SharedStreamManager): two Regions with their own
+    keys, and one whose API key was revoked. Each is a group of its own; the revoked one's wait ends
+    with an error event and the others complete."""
+    from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
+    from tests.unit.test_shared_stream import Triggerer
+
+    east = connection(monkeypatch, emu)
+    west = connection(monkeypatch, emu, region_name="us-west-2")
+    revoked = connection(monkeypatch, emu, bedrock_api_key="ABSK" + "cmV2b2tlZA==" * 4)
+    arns = [create_job(emu, east, seconds=1.5) for _ in range(3)]
+
+    async def scenario() -> list[dict[str, Any]]:
+        triggerer = Triggerer()
+        for index, conn_id in enumerate((east, west, revoked)):
+            trigger = BedrockModelCustomizationTrigger(
+                arns[index], poll_interval=0.2, aws_conn_id=conn_id, max_failure_duration=5, max_wait=30
+            )
+            triggerer.start(index, trigger)
+        await asyncio.sleep(0)
+        assert triggerer.groups() == 3
+        return await triggerer.finish(0, 1, 2)
+
+    with caplog.at_level(logging.INFO, logger="bedrock_provider.triggers.shared_list"):
+        east_event, west_event, revoked_event = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert (east_event["status"], west_event["status"]) == ("Completed", "Completed")
+    assert revoked_event["status"] == "error"
+    assert INVALID_KEY_MESSAGE in revoked_event["message"]
+    refusals = [r.getMessage() for r in caplog.records if "was refused" in r.getMessage()]
+    assert refusals and all(f"connection {revoked!r}" in message for message in refusals)
