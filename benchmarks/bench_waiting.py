@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -348,7 +349,17 @@ class Emulator:
             self.process.kill()
 
 
-def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_url: str) -> dict[str, Any]:
+def run_child(
+    args: argparse.Namespace,
+    impl: str,
+    n: int,
+    endpoint: str,
+    queue_url: str,
+    extra: tuple[str, ...] = (),
+    job_names: Callable[[str, int], list[str]] | None = None,
+) -> dict[str, Any]:
+    """Measure one row in a fresh child; ``extra`` arguments reach it, ``job_names`` lists the jobs
+    the parent ends (``{prefix}-{i}`` by default)."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -367,6 +378,7 @@ def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_
         endpoint,
         "--queue-url",
         queue_url,
+        *extra,
     ]
     process = subprocess.Popen(  # noqa: S603
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
@@ -377,7 +389,10 @@ def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_
         lines.append(line)
         if line.startswith(END_JOBS):
             _, prefix, count = line.split()
-            end_jobs(endpoint, [f"{prefix}-{i}" for i in range(int(count))], args.spread)
+            names = (
+                job_names(prefix, int(count)) if job_names else [f"{prefix}-{i}" for i in range(int(count))]
+            )
+            end_jobs(endpoint, names, args.spread)
             process.stdin.write("stopped\n")
             process.stdin.flush()
     stderr = process.stderr.read()
@@ -483,19 +498,42 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=15.0, help="steady window with no job ending (s)")
     parser.add_argument("--spread", type=float, default=10.0, help="job ends spread over this long (s)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--connections",
+        action="store_true",
+        help="the multi-connection scenario instead (bench_connections.py): --connections-n waits of ours "
+        "and --amazon-n of the Amazon provider's over five connections",
+    )
+    parser.add_argument("--connections-n", type=int, default=5000, help="waits of ours over the connections")
+    parser.add_argument("--amazon-n", type=int, default=500, help="waits of amazon's over the connections")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--api-key", help=argparse.SUPPRESS)
+    parser.add_argument("--queues", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--queue-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.child:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    if args.connections:
+        import bench_connections
+
+        if args.child:
+            bench_connections.child(args)
+        else:
+            sys.path.insert(0, str(REPO))
+            if args.impls == ",".join(IMPLEMENTATIONS):
+                args.impls = ",".join(bench_connections.MODES)
+            bench_connections.run(args)
+        return
     if args.child:
         child(args)
         return
 
     sys.path.insert(0, str(REPO))
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     import boto3
 
     from bedrock_provider.emulator.client import EmulatorClient
