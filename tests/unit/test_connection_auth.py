@@ -355,3 +355,17 @@ def test_one_connection_refused_fails_only_its_own_waits(
     assert INVALID_KEY_MESSAGE in revoked_event["message"]
     refusals = [r.getMessage() for r in caplog.records if "was refused" in r.getMessage()]
     assert refusals and all(f"connection {revoked!r}" in message for message in refusals)
+
+
+def test_a_config_pinning_sigv4_on_an_api_key_connection_is_refused_before_any_call(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.config import Config
+
+    conn_id = connection(monkeypatch, emu, bedrock_api_key=emu.issue_api_key())
+    hook = BedrockCustomizationHook(aws_conn_id=conn_id, config=Config(signature_version="v4"))
+    with pytest.raises(
+        ValueError, match=r"extra bedrock_api_key asks for bearer auth.*signature_version='v4'"
+    ):
+        hook.client.list_model_customization_jobs()
+    assert bedrock_calls(emu) == {}
