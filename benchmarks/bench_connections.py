@@ -4,22 +4,21 @@
     python benchmarks/bench_waiting.py --connections --sizes 100 --amazon-n 50 --interval 2 --steady 4
 
 The five connections are what a team's triggerer sees: account A in us-east-1 and in us-west-2
-(static keys), account B in both Regions through a role it assumes (``role_arn``, STS of the
-emulator), and one connection holding a long-term Bedrock API key (``bedrock_api_key``). Waits are
-spread evenly over them. Each row is one child process (as in bench_waiting.py: the emulator runs in
-its own process, so its CPU is not counted):
+(static keys), account B in both Regions through a role it assumes (``role_arn``), and one connection
+holding a long-term Bedrock API key (``bedrock_api_key``). Each connection reaches an emulator of its
+own, started for its account and Region (``--account-id``, ``--region``), as each account and Region
+is a Bedrock endpoint of its own on AWS: a connection's list sees its jobs only, and its job events go
+to its account's and Region's bus and queue. Waits are spread evenly over the connections. Each row is
+one child process; the emulators run in processes of their own, so their CPU is not counted:
 
 - ours, poll: ``BedrockModelCustomizationTrigger`` through Airflow's ``SharedStreamManager``: one
   shared list loop per connection;
-- ours, push: the same with ``events_queue_url``, one queue per connection, fed by an EventBridge rule
-  matching that connection's jobs (in AWS each account and Region has its own bus and queue);
+- ours, push: the same with ``events_queue_url``, the queue of the connection's account and Region;
 - amazon: ``BedrockCustomizeModelCompletedTrigger.run()`` per job, at a size it can hold.
 
 Per connection: List rounds and List pages per minute (a round follows every page of one list),
 Get calls per minute, and the time from each job's end to its trigger's event (p50, p99). Memory per
-wait and CPU are the process's (one process holds every connection's waits). The emulator is one
-account and Region, so every connection's list sees every running job: its pages are what five
-accounts' jobs in one list would take; the rounds are what the goal counts.
+wait and CPU are the process's: one process holds every connection's waits.
 """
 
 from __future__ import annotations
@@ -40,23 +39,25 @@ from typing import Any
 from bench_waiting import BUCKET, END_JOBS, READY_TIMEOUT, REGION, ROLE_ARN, TRAINING_KEY, percentile, rss_kb
 
 WEST = "us-west-2"
-ROLE_B = "arn:aws:iam::222222222222:role/bench-waiter"
-# (connection id, what its extra adds, its access key id or None)
-CONNECTIONS: tuple[tuple[str, dict[str, Any], str | None], ...] = (
-    ("acct_a_us_east_1", {"region_name": REGION}, "AKIABENCHACCOUNTA001"),
-    ("acct_a_us_west_2", {"region_name": WEST}, "AKIABENCHACCOUNTA001"),
-    ("acct_b_us_east_1", {"region_name": REGION, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001"),
-    ("acct_b_us_west_2", {"region_name": WEST, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001"),
-    ("api_key_us_east_1", {"region_name": REGION}, None),
+ACCOUNT_A, ACCOUNT_B = "123456789012", "222222222222"
+ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/bench-waiter"
+# (connection id, what its extra adds, its access key id or None for the API key, its account)
+CONNECTIONS: tuple[tuple[str, dict[str, Any], str | None, str], ...] = (
+    ("acct_a_us_east_1", {"region_name": REGION}, "AKIABENCHACCOUNTA001", ACCOUNT_A),
+    ("acct_a_us_west_2", {"region_name": WEST}, "AKIABENCHACCOUNTA001", ACCOUNT_A),
+    ("acct_b_us_east_1", {"region_name": REGION, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001", ACCOUNT_B),
+    ("acct_b_us_west_2", {"region_name": WEST, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001", ACCOUNT_B),
+    ("api_key_us_east_1", {"region_name": REGION}, None, ACCOUNT_A),
 )
 MODES = {"ours-poll": ("ours", "poll (shared)"), "ours-push": ("ours", "push"), "amazon": ("amazon", "poll")}
 GOAL_MEMORY_MIB = 0.02
 GOAL_PUSH_P99 = 1.0
 
 
-def connection_env(endpoint: str, api_key: str) -> dict[str, str]:
+def connection_env(targets: dict[str, dict[str, str]], api_key: str) -> dict[str, str]:
     env = {}
-    for conn_id, extra, access_key in CONNECTIONS:
+    for conn_id, extra, access_key, _ in CONNECTIONS:
+        endpoint = targets[conn_id]["endpoint"]
         full: dict[str, Any] = {"endpoint_url": endpoint, **extra}
         if "role_arn" in extra:
             full["service_config"] = {"sts": {"endpoint_url": endpoint}}
@@ -76,6 +77,11 @@ def job_prefix(run: str, conn_index: int) -> str:
 def job_names(run: str, n: int) -> list[str]:
     """The N jobs of a run, spread evenly over the connections."""
     return [f"{job_prefix(run, i % len(CONNECTIONS))}{i}" for i in range(n)]
+
+
+def owners(n: int) -> list[str]:
+    """The connection each of the N jobs is waited on through."""
+    return [CONNECTIONS[i % len(CONNECTIONS)][0] for i in range(n)]
 
 
 def count_calls(calls: Counter[tuple[str, str]], rounds: Counter[str]) -> None:
@@ -129,7 +135,7 @@ def child(args: argparse.Namespace) -> None:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
-            **connection_env(args.endpoint, args.api_key),
+            **connection_env(json.loads(args.queues), args.api_key),
         }
     )
     import logging
@@ -142,12 +148,15 @@ def child(args: argparse.Namespace) -> None:
     from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
     logging.getLogger().setLevel(logging.WARNING)
-    queues: dict[str, str] = json.loads(args.queues)
-    bedrock = boto3.client("bedrock", endpoint_url=args.endpoint, region_name=REGION)
+    targets: dict[str, dict[str, str]] = json.loads(args.queues)
+    clients = {
+        conn_id: boto3.client("bedrock", endpoint_url=targets[conn_id]["endpoint"], region_name=REGION)
+        for conn_id, _, _, _ in CONNECTIONS
+    }
     n, interval, per = args.n, args.interval, len(CONNECTIONS)
     names = job_names(args.run, n)
-    for name in names:
-        bedrock.create_model_customization_job(
+    for i, name in enumerate(names):
+        clients[CONNECTIONS[i % per][0]].create_model_customization_job(
             jobName=name,
             customModelName=f"{name}-m",
             roleArn=ROLE_ARN,
@@ -175,7 +184,7 @@ def child(args: argparse.Namespace) -> None:
             names[i],
             poll_interval=interval,
             aws_conn_id=conn_id,
-            events_queue_url=queues[conn_id] if push else None,
+            events_queue_url=targets[conn_id]["queue"] if push else None,
         )
         key = ours.shared_stream_key()
         stream = manager.subscribe(trigger_id=i, trigger=ours, key=key)
@@ -195,7 +204,7 @@ def child(args: argparse.Namespace) -> None:
         # Every wait has been seen by its first list round or describe, then one interval more.
         ready_by = time.time() + READY_TIMEOUT
         while time.time() < ready_by and (
-            sum(calls[(conn, "GetModelCustomizationJob")] for conn, _, _ in CONNECTIONS) < n
+            sum(calls[(conn, "GetModelCustomizationJob")] for conn, _, _, _ in CONNECTIONS) < n
             if args.impl != "ours-poll"
             else len(rounds) < per
         ):
@@ -230,14 +239,15 @@ def child(args: argparse.Namespace) -> None:
 
     measured = asyncio.run(measure())
     ends: dict[str, float] = {}
-    for page in bedrock.get_paginator("list_model_customization_jobs").paginate(nameContains=args.run):
-        for job in page["modelCustomizationJobSummaries"]:
-            if job.get("endTime"):
-                ends[job["jobName"]] = job["endTime"].timestamp()
+    for bedrock in clients.values():
+        for page in bedrock.get_paginator("list_model_customization_jobs").paginate(nameContains=args.run):
+            for job in page["modelCustomizationJobSummaries"]:
+                if job.get("endTime"):
+                    ends[job["jobName"]] = job["endTime"].timestamp()
     window_min = measured["window"] / 60
     window_calls, window_rounds = measured["in_window"]
     per_connection = {}
-    for index, (conn_id, _, _) in enumerate(CONNECTIONS):
+    for index, (conn_id, _, _, _) in enumerate(CONNECTIONS):
         mine = [i for i in range(n) if i % per == index]
         delays = [fired[i] - ends[names[i]] for i in mine if i in fired and names[i] in ends]
         per_connection[conn_id] = {
@@ -314,109 +324,108 @@ def goals(results: list[dict[str, Any]], interval: float) -> list[str]:
     return lines
 
 
-class EventRelay:
-    """Moves each connection's job events from the emulator's bus to a queue in that connection's own
-    account and Region, as each account's and Region's EventBridge would deliver them.
+def account_session(endpoint: str, account: str) -> Any:
+    """A boto3 session of the emulator at ``endpoint`` acting in ``account`` (moto maps the keys STS
+    hands out to the role's account)."""
+    import boto3
 
-    The emulator is one account and Region and moto's rules target only queues of their own; a
-    relay thread per connection long-polls the rule's queue and forwards to the connection's queue.
-    Its hop adds to the push delays measured, never takes from them.
-    """
+    if account == ACCOUNT_A:
+        return boto3.Session()  # the environment's keys (testing): account A
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION)
+    role = sts.assume_role(RoleArn=ROLE_B, RoleSessionName="bench-setup")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=role["AccessKeyId"],
+        aws_secret_access_key=role["SecretAccessKey"],
+        aws_session_token=role["SessionToken"],
+    )
 
-    def __init__(self, endpoint: str, run_id: str) -> None:
-        import threading
 
-        import boto3
+def events_queue(endpoint: str, account: str, region: str, name: str) -> str:
+    """The push-mode queue and rule in the connection's own account and Region."""
+    import boto3
 
-        from bedrock_provider.core.push_mode import EVENT_PATTERN
-        from bedrock_provider.emulator.events import create_events_queue
+    from bedrock_provider.emulator.events import create_events_queue
 
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.queues: dict[str, str] = {}
-        sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION)
-        role = sts.assume_role(RoleArn=ROLE_B, RoleSessionName="bench-relay")["Credentials"]
-        account_b = {
-            "aws_access_key_id": role["AccessKeyId"],
-            "aws_secret_access_key": role["SecretAccessKey"],
-            "aws_session_token": role["SessionToken"],
-        }
-        for index, (conn_id, extra, _) in enumerate(CONNECTIONS):
-            detail = {**EVENT_PATTERN.get("detail", {}), "jobName": [{"prefix": job_prefix(run_id, index)}]}
-            source = create_events_queue(
-                endpoint,
-                queue_name=f"{run_id}-bus-{index}",
-                rule_name=f"{run_id}-{index}",
-                event_pattern={**EVENT_PATTERN, "detail": detail},
-            )
-            credentials = account_b if "role_arn" in extra else {}
-            target_sqs = boto3.client(
-                "sqs", endpoint_url=endpoint, region_name=extra["region_name"], **credentials
-            )
-            self.queues[conn_id] = target_sqs.create_queue(QueueName=f"{run_id}-{index}")["QueueUrl"]
-            source_sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
-            thread = threading.Thread(
-                target=self._forward, args=(source_sqs, source, target_sqs, self.queues[conn_id]), daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-
-    def _forward(self, source_sqs: Any, source: str, target_sqs: Any, target: str) -> None:
-        while not self._stop.is_set():
-            messages = source_sqs.receive_message(
-                QueueUrl=source, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            ).get("Messages", [])
-            for message in messages:
-                target_sqs.send_message(QueueUrl=target, MessageBody=message["Body"])
-                source_sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
+    # create_events_queue makes its clients from boto3's default session.
+    saved = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = account_session(endpoint, account)
+    try:
+        return create_events_queue(endpoint, queue_name=name, rule_name=name, region=region)
+    finally:
+        boto3.DEFAULT_SESSION = saved
 
 
 def run(args: argparse.Namespace) -> None:
-    """The parent: one emulator, a queue per connection, one child per row."""
+    """The parent: an emulator per connection (its account and Region), one child per row."""
     import boto3
-    from bench_waiting import Emulator, run_child
+    from bench_waiting import Emulator, end_jobs, run_child
 
     from bedrock_provider.emulator.client import EmulatorClient
 
-    emulator = Emulator()
+    emulators: dict[str, Any] = {}
     results = []
     try:
-        control = EmulatorClient(emulator.endpoint)
-        api_key = control.issue_api_key()
-        s3 = boto3.client("s3", endpoint_url=emulator.endpoint, region_name=REGION)
-        s3.put_object(Bucket=BUCKET, Key=TRAINING_KEY, Body=b'{"prompt": "q?", "completion": "a."}\n' * 20)
+        for conn_id, extra, _, account in CONNECTIONS:
+            # Account B's emulator does not check the jobs' service role: it lives in account A's IAM.
+            checks = ("--no-role-check",) if account != ACCOUNT_A else ()
+            emulators[conn_id] = Emulator("--region", extra["region_name"], "--account-id", account, *checks)
+            s3 = boto3.client("s3", endpoint_url=emulators[conn_id].endpoint, region_name=REGION)
+            s3.put_object(
+                Bucket=BUCKET, Key=TRAINING_KEY, Body=b'{"prompt": "q?", "completion": "a."}\n' * 20
+            )
+        api_key = EmulatorClient(emulators["api_key_us_east_1"].endpoint).issue_api_key()
         impls = [impl for impl in args.impls.split(",") if impl]
-        sizes = [(impl, args.amazon_n if impl == "amazon" else args.connections_n) for impl in impls]
-        for impl, n in sizes:
-            control.reset()
+        for impl in impls:
+            n = args.amazon_n if impl == "amazon" else args.connections_n
             run_id = f"bc-{impl}-{uuid.uuid4().hex[:6]}"
-            relay = EventRelay(emulator.endpoint, run_id) if impl == "ours-push" else None
-            queues = relay.queues if relay is not None else {}
+            targets = {}
+            for conn_id, extra, _, account in CONNECTIONS:
+                endpoint = emulators[conn_id].endpoint
+                EmulatorClient(endpoint).reset_counts()
+                queue = (
+                    events_queue(endpoint, account, extra["region_name"], run_id)
+                    if impl == "ours-push"
+                    else ""
+                )
+                targets[conn_id] = {"endpoint": endpoint, "queue": queue}
             print(
                 f"measuring {impl} with N={n} over {len(CONNECTIONS)} connections ...",
                 file=sys.stderr,
                 flush=True,
             )
-            extra = ("--connections", "--run", run_id, "--api-key", api_key, "--queues", json.dumps(queues))
-            try:
-                results.append(run_child(args, impl, n, emulator.endpoint, "", extra, job_names))
-                # Which scheme signed the calls: bearer only from the API-key connection.
-                results[-1]["auth"] = control.auth_counts()
-            finally:
-                if relay is not None:
-                    relay.stop()
+            endpoint_of = {
+                name: targets[conn_id]["endpoint"]
+                for name, conn_id in zip(job_names(run_id, n), owners(n), strict=True)
+            }
+
+            def end(prefix: str, count: int, lookup: dict[str, str] = endpoint_of) -> None:
+                end_jobs("", job_names(prefix, count), args.spread, lookup.__getitem__)
+
+            extra_args = (
+                "--connections",
+                "--run",
+                run_id,
+                "--api-key",
+                api_key,
+                "--queues",
+                json.dumps(targets),
+            )
+            results.append(run_child(args, impl, n, "", "", extra_args, end))
+            # Which scheme signed the calls: bearer only on the API-key connection's emulator.
+            results[-1]["auth"] = {
+                conn_id: EmulatorClient(targets[conn_id]["endpoint"]).auth_counts()
+                for conn_id, _, _, _ in CONNECTIONS
+            }
     finally:
-        emulator.stop()
+        for emulator in emulators.values():
+            emulator.stop()
     print(table(results))
     print()
     for result in results:
-        schemes = ", ".join(f"{name} {count}" for name, count in sorted(result["auth"].items()))
-        print(f"Calls the emulator received during {' '.join(MODES[result['impl']])}, by scheme: {schemes}")
+        label = " ".join(MODES[result["impl"]])
+        for conn_id, counts in result["auth"].items():
+            schemes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+            print(f"Calls {conn_id}'s emulator received during {label}, by scheme: {schemes}")
     print()
     print(f"Goals (poll interval {args.interval:g} s):")
     print("\n".join(goals(results, args.interval)))

@@ -300,7 +300,8 @@ def child(args: argparse.Namespace) -> None:
 class Emulator:
     """The emulator CLI in its own process, so its CPU is not the benchmark's."""
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
+        """``extra``: more arguments of the emulator CLI (its Region, account, ...)."""
         self.log = tempfile.NamedTemporaryFile(prefix="bench-emulator-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [
@@ -321,6 +322,7 @@ class Emulator:
                 "100000",
                 "--log-level",
                 "WARNING",
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -356,10 +358,10 @@ def run_child(
     endpoint: str,
     queue_url: str,
     extra: tuple[str, ...] = (),
-    job_names: Callable[[str, int], list[str]] | None = None,
+    end: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Measure one row in a fresh child; ``extra`` arguments reach it, ``job_names`` lists the jobs
-    the parent ends (``{prefix}-{i}`` by default)."""
+    """Measure one row in a fresh child; ``extra`` arguments reach it, ``end(prefix, count)`` ends its
+    jobs when it asks (by default: jobs ``{prefix}-{i}`` on ``endpoint``, spread over --spread)."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -389,10 +391,10 @@ def run_child(
         lines.append(line)
         if line.startswith(END_JOBS):
             _, prefix, count = line.split()
-            names = (
-                job_names(prefix, int(count)) if job_names else [f"{prefix}-{i}" for i in range(int(count))]
-            )
-            end_jobs(endpoint, names, args.spread)
+            if end is not None:
+                end(prefix, int(count))
+            else:
+                end_jobs(endpoint, [f"{prefix}-{i}" for i in range(int(count))], args.spread)
             process.stdin.write("stopped\n")
             process.stdin.flush()
     stderr = process.stderr.read()
@@ -403,19 +405,25 @@ def run_child(
     return result
 
 
-def end_jobs(endpoint: str, names: list[str], spread: float) -> None:
+def end_jobs(
+    endpoint: str, names: list[str], spread: float, endpoint_of: Callable[[str], str] | None = None
+) -> None:
     """Stop the jobs one by one, evenly over ``spread`` seconds, so ends fall anywhere in a poll interval.
 
     A stopped job ends as a completed one does: it leaves the InProgress list, its describe shows a
-    final status and its endTime, and Bedrock publishes its state change.
+    final status and its endTime, and Bedrock publishes its state change. ``endpoint_of(name)``: the
+    emulator of each job, when there are several.
     """
     import boto3
 
-    bedrock = boto3.client("bedrock", endpoint_url=endpoint, region_name=REGION)
+    clients: dict[str, Any] = {}
     start = time.time() + 1
     for i, name in enumerate(names):
+        url = endpoint_of(name) if endpoint_of is not None else endpoint
+        if url not in clients:
+            clients[url] = boto3.client("bedrock", endpoint_url=url, region_name=REGION)
         time.sleep(max(0.0, start + spread * (i + 0.5) / len(names) - time.time()))
-        bedrock.stop_model_customization_job(jobIdentifier=name)
+        clients[url].stop_model_customization_job(jobIdentifier=name)
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
