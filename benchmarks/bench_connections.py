@@ -43,10 +43,10 @@ ACCOUNT_A, ACCOUNT_B = "123456789012", "222222222222"
 ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/bench-waiter"
 # (connection id, what its extra adds, its access key id or None for the API key, its account)
 CONNECTIONS: tuple[tuple[str, dict[str, Any], str | None, str], ...] = (
-    ("acct_a_us_east_1", {"region_name": REGION}, "AKIABENCHACCOUNTA001", ACCOUNT_A),
-    ("acct_a_us_west_2", {"region_name": WEST}, "AKIABENCHACCOUNTA001", ACCOUNT_A),
-    ("acct_b_us_east_1", {"region_name": REGION, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001", ACCOUNT_B),
-    ("acct_b_us_west_2", {"region_name": WEST, "role_arn": ROLE_B}, "AKIABENCHACCOUNTB001", ACCOUNT_B),
+    ("acct_a_us_east_1", {"region_name": REGION}, "bench-account-a", ACCOUNT_A),
+    ("acct_a_us_west_2", {"region_name": WEST}, "bench-account-a", ACCOUNT_A),
+    ("acct_b_us_east_1", {"region_name": REGION, "role_arn": ROLE_B}, "bench-account-b", ACCOUNT_B),
+    ("acct_b_us_west_2", {"region_name": WEST, "role_arn": ROLE_B}, "bench-account-b", ACCOUNT_B),
     ("api_key_us_east_1", {"region_name": REGION}, None, ACCOUNT_A),
 )
 MODES = {"ours-poll": ("ours", "poll (shared)"), "ours-push": ("ours", "push"), "amazon": ("amazon", "poll")}

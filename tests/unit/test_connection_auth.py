@@ -28,7 +28,7 @@ from bedrock_provider.hooks.resources import BedrockResourceHook
 REGION = "us-east-1"
 ROLE_NAME = "bedrock-customization"
 ENV_KEY = "ABSK-from-the-environment-" + "x" * 40
-CONN_ACCESS_KEY = "AKIACONNECTIONKEY001"
+CONN_ACCESS_KEY = "connection-key-id"
 
 
 @pytest.fixture(scope="module")
