@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,8 @@ def child(args: argparse.Namespace) -> None:
 class Emulator:
     """The emulator CLI in its own process, so its CPU is not the benchmark's."""
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
+        """``extra``: more arguments of the emulator CLI (its Region, account, ...)."""
         self.log = tempfile.NamedTemporaryFile(prefix="bench-emulator-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [
@@ -320,6 +322,7 @@ class Emulator:
                 "100000",
                 "--log-level",
                 "WARNING",
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -348,7 +351,17 @@ class Emulator:
             self.process.kill()
 
 
-def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_url: str) -> dict[str, Any]:
+def run_child(
+    args: argparse.Namespace,
+    impl: str,
+    n: int,
+    endpoint: str,
+    queue_url: str,
+    extra: tuple[str, ...] = (),
+    end: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
+    """Measure one row in a fresh child; ``extra`` arguments reach it, ``end(prefix, count)`` ends its
+    jobs when it asks (by default: jobs ``{prefix}-{i}`` on ``endpoint``, spread over --spread)."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -367,6 +380,7 @@ def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_
         endpoint,
         "--queue-url",
         queue_url,
+        *extra,
     ]
     process = subprocess.Popen(  # noqa: S603
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
@@ -377,7 +391,10 @@ def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_
         lines.append(line)
         if line.startswith(END_JOBS):
             _, prefix, count = line.split()
-            end_jobs(endpoint, [f"{prefix}-{i}" for i in range(int(count))], args.spread)
+            if end is not None:
+                end(prefix, int(count))
+            else:
+                end_jobs(endpoint, [f"{prefix}-{i}" for i in range(int(count))], args.spread)
             process.stdin.write("stopped\n")
             process.stdin.flush()
     stderr = process.stderr.read()
@@ -388,19 +405,25 @@ def run_child(args: argparse.Namespace, impl: str, n: int, endpoint: str, queue_
     return result
 
 
-def end_jobs(endpoint: str, names: list[str], spread: float) -> None:
+def end_jobs(
+    endpoint: str, names: list[str], spread: float, endpoint_of: Callable[[str], str] | None = None
+) -> None:
     """Stop the jobs one by one, evenly over ``spread`` seconds, so ends fall anywhere in a poll interval.
 
     A stopped job ends as a completed one does: it leaves the InProgress list, its describe shows a
-    final status and its endTime, and Bedrock publishes its state change.
+    final status and its endTime, and Bedrock publishes its state change. ``endpoint_of(name)``: the
+    emulator of each job, when there are several.
     """
     import boto3
 
-    bedrock = boto3.client("bedrock", endpoint_url=endpoint, region_name=REGION)
+    clients: dict[str, Any] = {}
     start = time.time() + 1
     for i, name in enumerate(names):
+        url = endpoint_of(name) if endpoint_of is not None else endpoint
+        if url not in clients:
+            clients[url] = boto3.client("bedrock", endpoint_url=url, region_name=REGION)
         time.sleep(max(0.0, start + spread * (i + 0.5) / len(names) - time.time()))
-        bedrock.stop_model_customization_job(jobIdentifier=name)
+        clients[url].stop_model_customization_job(jobIdentifier=name)
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -483,19 +506,42 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=15.0, help="steady window with no job ending (s)")
     parser.add_argument("--spread", type=float, default=10.0, help="job ends spread over this long (s)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--connections",
+        action="store_true",
+        help="the multi-connection scenario instead (bench_connections.py): --connections-n waits of ours "
+        "and --amazon-n of the Amazon provider's over five connections",
+    )
+    parser.add_argument("--connections-n", type=int, default=5000, help="waits of ours over the connections")
+    parser.add_argument("--amazon-n", type=int, default=500, help="waits of amazon's over the connections")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--api-key", help=argparse.SUPPRESS)
+    parser.add_argument("--queues", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--queue-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.child:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    if args.connections:
+        import bench_connections
+
+        if args.child:
+            bench_connections.child(args)
+        else:
+            sys.path.insert(0, str(REPO))
+            if args.impls == ",".join(IMPLEMENTATIONS):
+                args.impls = ",".join(bench_connections.MODES)
+            bench_connections.run(args)
+        return
     if args.child:
         child(args)
         return
 
     sys.path.insert(0, str(REPO))
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     import boto3
 
     from bedrock_provider.emulator.client import EmulatorClient

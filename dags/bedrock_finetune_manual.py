@@ -27,13 +27,17 @@ job's fate.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from _bedrock_demo_config import (
+    AWS_CONN_ID,
     DEMO_BASE_MODEL,
     DEMO_BUCKET,
+    DEMO_CONN_ID,
     DEMO_DATES,
     DEMO_PARTITIONS,
+    DEMO_REGION,
     DEMO_ROLE_ARN,
     EVALUATION_DATASET_KEY,
     EVALUATOR_MODEL,
@@ -49,14 +53,21 @@ from _bedrock_demo_config import (
 from airflow.sdk import DAG, Param, task
 
 from bedrock_provider.core.evaluation import TASK_TYPES
-from bedrock_provider.core.forms import hyperparameter_ranges_markdown, hyperparameters_schema
+from bedrock_provider.core.forms import (
+    explained_pattern,
+    hyperparameter_ranges_markdown,
+    hyperparameters_schema,
+    models_offered_in,
+    parse_time_region,
+)
 from bedrock_provider.core.precomputed_inference import JUDGE_METRICS
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
 from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 
-BASE_MODELS = {
+# The models this form can offer; it offers those Bedrock customizes in the connection's Region (below).
+KNOWN_BASE_MODELS = {
     "amazon.titan-text-express-v1": "Amazon Titan Text G1 - Express",
     "amazon.nova-2-lite-v1:0:256k": "Amazon Nova 2 Lite (256k)",
     "amazon.nova-micro-v1:0:128k": "Amazon Nova Micro (128k)",
@@ -68,25 +79,53 @@ CUSTOMIZATION_TYPES = {
     "FINE_TUNING": "Fine-tuning (labelled prompt/completion pairs)",
     "CONTINUED_PRE_TRAINING": "Continued pre-training (unlabelled text; Titan Text only)",
 }
+# The connection's Region as the DAG processor can read it (no database call while parsing), e.g.
+# us-east-1 in the demo: Claude 3 Haiku and Llama 3.1 8B are customized in us-west-2 only, so a form
+# for us-east-1 does not offer them. check_request checks the model in the Region of the connection
+# the run uses, exactly as the customize task does.
+FORM_REGION = parse_time_region(os.environ, DEMO_CONN_ID, DEMO_REGION)
+BASE_MODELS = models_offered_in(KNOWN_BASE_MODELS, FORM_REGION, CUSTOMIZATION_TYPES)
+DEFAULT_BASE_MODEL = DEMO_BASE_MODEL if DEMO_BASE_MODEL in BASE_MODELS else next(iter(BASE_MODELS))
 # Bedrock's own patterns, except that a name must start with a letter: the DAG renders native
 # objects (so the JSON fields reach the operator as dicts), and an all-digit name would become a number.
 # "^$|" keeps an empty text (an API caller's "") meaning "no name given", as null does.
-JOB_NAME_PATTERN = r"^$|^[a-zA-Z](-*[a-zA-Z0-9+.-])*$"
-MODEL_NAME_PATTERN = r"^$|^[a-zA-Z]([_-]?[0-9a-zA-Z])*$"
-S3_OBJECT_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}/[-!_*'().a-zA-Z0-9/]*[^/]$"
-S3_PREFIX_PATTERN = r"^s3://[a-z0-9][-.a-z0-9]{1,61}(/[-!_*'().a-zA-Z0-9/]*)?$"
+# Each pattern leads with a sentence (explained_pattern): a refused value's message reads it first.
+JOB_NAME_PATTERN = explained_pattern(
+    "a job name is letters, digits, -, + and ., starting with a letter, e.g. support-bot-v2",
+    r"^$|^[a-zA-Z](-*[a-zA-Z0-9+.-])*$",
+)
+MODEL_NAME_PATTERN = explained_pattern(
+    "a model name is letters and digits with single - or _ between them, starting with a letter",
+    r"^$|^[a-zA-Z]([_-]?[0-9a-zA-Z])*$",
+)
+S3_OBJECT_PATTERN = explained_pattern(
+    "an S3 file is s3://, a lowercase bucket name, /, then a key that does not end in /",
+    r"^s3://[a-z0-9][-.a-z0-9]{1,61}/[-!_*'().a-zA-Z0-9/]*[^/]$",
+)
+S3_PREFIX_PATTERN = explained_pattern(
+    "an S3 folder is s3://, a lowercase bucket name, then a path",
+    r"^s3://[a-z0-9][-.a-z0-9]{1,61}(/[-!_*'().a-zA-Z0-9/]*)?$",
+)
+ROLE_ARN_PATTERN = explained_pattern(
+    "a role ARN is arn:aws:iam::, a 12-digit account, :role/, then the name of the role",
+    r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
+)
 DEMO_EVALUATION_DATA = f"s3://{DEMO_BUCKET}/{EVALUATION_DATASET_KEY}"
 # A score's bounds: the judge's built-in metric names to numbers (Bedrock's scores lie between 0 and 1).
 SCORE_BOUNDS = {
-    "type": "object",
+    # Optional, as the whole Evaluation section is (Airflow's form stars a type without "null").
+    "type": ["null", "object"],
     "propertyNames": {"enum": list(JUDGE_METRICS)},
     "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
 }
 # The names check_request settled on (the form's, or the run's when the form leaves them empty).
 CHECKED = "{{ ti.xcom_pull(task_ids='check_request')"
 DEMO_OBJECTS = [demo_object_uri(partition) for partition in DEMO_PARTITIONS]
-# Valid for every model above but Claude (which takes learningRateMultiplier).
-DEFAULT_HYPERPARAMETERS = {"epochCount": 2, "learningRate": 0.00001}
+# A hyperparameters object of the offered models' names and widest ranges; "type" is the Param's own,
+# which also takes null (the model's own defaults).
+HYPERPARAMETER_RULES = {
+    key: value for key, value in hyperparameters_schema(BASE_MODELS).items() if key != "type"
+}
 
 log = logging.getLogger(__name__)
 
@@ -98,33 +137,21 @@ def rules(**keywords: Any) -> list[dict[str, Any]]:
 
 
 @task(retries=0)
-def check_request(params: dict[str, Any], run_id: str) -> dict[str, Any]:
+def check_request(params: dict[str, Any], run_id: str, aws_conn_id: str) -> dict[str, Any]:
     """The whole form, checked as the customize task will send it, in seconds and before any job."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from bedrock_provider.core.errors import InvalidInputError
-    from bedrock_provider.core.names import sanitize_name
-    from bedrock_provider.core.preflight import check_customization_conf
-    from bedrock_provider.core.request import CustomizationRequest
+    from bedrock_provider.core.preflight import check_customization_conf, form_request
+    from bedrock_provider.hooks.customization import BedrockCustomizationHook
     from bedrock_provider.operators.customization import configured_model_checks
 
-    job_name = params["job_name"] or sanitize_name(run_id)
-    request = CustomizationRequest(
-        job_name=job_name,
-        custom_model_name=params["custom_model_name"] or sanitize_name(job_name),
-        role_arn=params["role_arn"],
-        base_model_id=params["base_model_id"],
-        customization_type=params["customization_type"],
-        training_data_uri=params["training_data_uri"],
-        validation_data_uri=params["validation_data_uri"] or None,
-        output_data_uri=params["output_data_uri"],
-        hyperparameters=params["hyperparameters"],
-        job_tags=params["job_tags"],
-        # [bedrock] model_checks, as the customize task reads it.
-        model_checks=configured_model_checks(),
-    )
+    # The Region the customize task sends the job to: its connection's (read, no AWS call); and
+    # [bedrock] model_checks, as the customize task reads it.
+    region_name = BedrockCustomizationHook(aws_conn_id=aws_conn_id).region_name
+    request = form_request(params, run_id, region_name, configured_model_checks())
     try:
-        checked = check_customization_conf(request, params["max_validation_loss"])
+        checked = check_customization_conf(request, params["max_validation_loss"], params)
     except InvalidInputError as error:
         raise AirflowFailException(str(error)) from None
     for warning in checked.warnings:
@@ -142,13 +169,13 @@ with DAG(
     default_args=default_args(retries=0),
     params={
         "base_model_id": Param(
-            DEMO_BASE_MODEL,
+            DEFAULT_BASE_MODEL,
             type="string",
             enum=list(BASE_MODELS),
             values_display=BASE_MODELS,
             title="Base model",
-            description="The foundation model to customize. Each one's hyperparameter ranges are in the "
-            "list under Hyperparameters.",
+            description=f"The foundation models Bedrock customizes in {FORM_REGION}, the connection's "
+            "Region. Each one's hyperparameter ranges and defaults are in the list under Hyperparameters.",
             section="Model",
         ),
         "customization_type": Param(
@@ -165,14 +192,16 @@ with DAG(
         # per-model ranges are a table. The schema allows each name's widest documented range over the
         # models above; check_request holds the chosen model to its own.
         "hyperparameters": Param(
-            DEFAULT_HYPERPARAMETERS,
+            # Empty by default: each model trains with its own defaults (Claude, for one, takes
+            # learningRateMultiplier where the others take learningRate).
+            None,
             title="Hyperparameters",
-            description_md='A JSON object of numbers, e.g. `{"epochCount": 2, "learningRate": 0.00001}`; '
-            "leave a name out for Bedrock's default. Ranges per model (checked before the job is "
-            "submitted):\n\n" + hyperparameter_ranges_markdown(BASE_MODELS),
+            description_md='A JSON object of numbers, e.g. `{"epochCount": 2}`; a name left out, or the '
+            "whole field empty, takes the chosen model's own default. Ranges and defaults per model "
+            "(checked before the job is submitted):\n\n" + hyperparameter_ranges_markdown(BASE_MODELS),
             section="Model",
-            type="object",
-            allOf=rules(**hyperparameters_schema(BASE_MODELS)),
+            type=["null", "object"],
+            allOf=rules(**HYPERPARAMETER_RULES),
         ),
         "job_name": Param(
             # Optional fields are typed ["null", "string"] with a None default: Airflow's form marks a
@@ -232,15 +261,15 @@ with DAG(
         "role_arn": Param(
             DEMO_ROLE_ARN,
             type="string",
-            allOf=rules(pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"),
+            allOf=rules(pattern=ROLE_ARN_PATTERN),
             title="Service role",
             description="ARN of the IAM role Bedrock assumes to read the data and write the output: "
             "arn:aws:iam::<12-digit account>:role/<name>.",
             section="Access",
         ),
         "job_tags": Param(
-            {},
-            type="object",
+            None,
+            type=["null", "object"],
             allOf=rules(maxProperties=200, additionalProperties={"type": "string", "maxLength": 256}),
             title="Job tags",
             description='Tag names to text values, e.g. {"team": "support"}; quote numbers ("5"). '
@@ -258,46 +287,48 @@ with DAG(
         ),
         "evaluate": Param(
             False,
-            type="boolean",
+            type=["null", "boolean"],
             title="Deploy and evaluate",
             description="Deploy the model on demand and score it with a Bedrock evaluation job.",
             section="Evaluation",
         ),
         "evaluation_task_type": Param(
             "QuestionAndAnswer",
-            type="string",
-            enum=list(TASK_TYPES),
+            type=["null", "string"],
+            enum=[*TASK_TYPES, None],
             title="Evaluation task type",
-            description="What the model is asked to do with the prompts; it picks the built-in metrics.",
+            description="What the model is asked to do with the prompts; it picks the built-in metrics. "
+            "Needed with Deploy and evaluate.",
             section="Evaluation",
         ),
         "evaluation_dataset_uri": Param(
             DEMO_EVALUATION_DATA,
-            type="string",
+            type=["null", "string"],
             allOf=rules(pattern=S3_OBJECT_PATTERN),
             title="Evaluation prompts",
-            description="S3 URI of a JSONL file: prompt, referenceResponse, category (at most 1,000 lines).",
+            description="S3 URI of a JSONL file: prompt, referenceResponse, category (at most 1,000 lines). "
+            "Needed with Deploy and evaluate.",
             section="Evaluation",
         ),
         "min_scores": Param(
             {"Builtin.Correctness": 0.6},
             **SCORE_BOUNDS,
             title="Lowest scores",
-            description="The run fails when a score is below its minimum.",
+            description="The run fails when a score is below its minimum. Empty: no minimum.",
             section="Evaluation",
         ),
         "max_scores": Param(
             {"Builtin.Harmfulness": 0.1},
             **SCORE_BOUNDS,
             title="Highest scores",
-            description="The run fails when a score is above its maximum.",
+            description="The run fails when a score is above its maximum. Empty: no maximum.",
             section="Evaluation",
         ),
     },
     doc_md=__doc__,
     tags=TAGS,
 ) as dag:
-    checked = check_request()
+    checked = check_request(aws_conn_id=AWS_CONN_ID)
     customize = BedrockModelCustomizationOperator(
         task_id="customize",
         job_name=CHECKED + "['job_name'] }}",
@@ -308,8 +339,8 @@ with DAG(
         training_data_uri="{{ params.training_data_uri }}",
         validation_data_uri="{{ params.validation_data_uri or None }}",
         output_data_uri="{{ params.output_data_uri }}",
-        hyperparameters="{{ params.hyperparameters }}",
-        job_tags="{{ params.job_tags }}",
+        hyperparameters="{{ params.hyperparameters or None }}",
+        job_tags="{{ params.job_tags or None }}",
         poll_interval=POLL_INTERVAL,
     )
     export_metrics = BedrockExportMetricsOperator(

@@ -39,14 +39,18 @@ weeks are trained when asked for, by a backfill (the UI's "Backfill", ``airflow 
 **The demo data covers the weeks of 2025-01-05 to 2025-02-09** (one partition each Sunday). The demo
 stack adds the latest Sunday's and the next Sunday's partitions when it starts (copies of the newest
 week): its scheduler trains the latest Sunday at once, and the "Next Run" the UI shows is the next
-Sunday, which it trains too if it is still running then. Trigger with a logical date among these
-weeks, or backfill them; any other date fails at once in ``prepare_dataset``, naming the dates that
-exist. A backfilled week older than the champion's is trained, and its metrics exported, but
+Sunday, which it trains too if it is still running then. The trigger form's "Week to train" picks the
+week of a run started by hand (default 2025-02-09; empty: the run's logical date); backfill the
+others. A week without data fails at once in ``prepare_dataset``, naming the dates that exist.
+A backfilled week older than the champion's is trained, and its metrics exported, but
 ``export_metrics``' gate turns it down (a model trained on older data never dethrones one trained on
 newer data): deploy_candidate, evaluate, promote and swap are skipped, and retire runs as always.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 from _bedrock_demo_config import (
     BASE_MODEL,
@@ -56,6 +60,7 @@ from _bedrock_demo_config import (
     EVALUATION_DATASET_KEY,
     EVALUATOR_MODEL,
     FIRST_PARTITION,
+    LAST_PARTITION,
     MODEL_FAMILY,
     POLL_INTERVAL,
     RAW_PREFIX,
@@ -77,6 +82,9 @@ from bedrock_provider.operators.metrics import BedrockExportMetricsOperator
 from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperator
 from bedrock_provider.operators.retention import BedrockCustomModelRetentionOperator
 
+# The week a run trains on, as the Sunday that names its partition (see training_week).
+WEEK = "{{ training_week(dag_run, logical_date).strftime('%Y-%m-%d') }}"
+WEEK_NODASH = "{{ training_week(dag_run, logical_date).strftime('%Y%m%d') }}"
 TRAINING_DATA = "{{ ti.xcom_pull(task_ids='prepare_dataset')['training_data_uri'] }}"
 VALIDATION_DATA = "{{ ti.xcom_pull(task_ids='prepare_dataset')['validation_data_uri'] }}"
 JOB_ARN = "{{ ti.xcom_pull(task_ids='customize')['job_arn'] }}"
@@ -91,6 +99,21 @@ REPLACED_CHAMPION = (
     ".get('custom_model_arn') or '' }}"
 )
 
+
+def training_week(dag_run: Any, logical_date: datetime) -> datetime:
+    """The week a run trains on: the trigger form's "week" for a run started by hand with one, otherwise
+    the run's logical date (a scheduled run, a backfill, or an API trigger that gives no "week").
+
+    The form's own logical date defaults to the present moment, whose week has no data in the demo, and a
+    DAG cannot change that default; the "week" field is how the form offers a week that has data.
+    """
+    chosen = (getattr(dag_run, "conf", None) or {}).get("week")
+    # run_type is a str enum (DagRunType), "manual" for a run triggered from the UI, API or CLI.
+    if chosen and getattr(dag_run, "run_type", None) == "manual":
+        return datetime.fromisoformat(str(chosen)).replace(tzinfo=UTC)
+    return logical_date
+
+
 with DAG(
     dag_id="bedrock_retraining",
     description="Weekly fine-tuning on the week's support conversations, promoted when it beats the champion",
@@ -102,7 +125,18 @@ with DAG(
     # One week at a time, so each run is compared with the champion the week before it crowned.
     max_active_runs=1,
     default_args=default_args(retries=2),
+    user_defined_macros={"training_week": training_week},
     params={
+        "week": Param(
+            f"{LAST_PARTITION:%Y-%m-%d}",
+            type=["null", "string"],
+            format="date",
+            title="Week to train",
+            description="The Sunday that names the week's data, raw/support/<YYYYMMDD>/. The demo data "
+            f"covers the Sundays {DEMO_DATES} (and the latest and next Sunday once the demo started). "
+            "Empty: the Logical Date above. Scheduled runs and backfills always train their own logical "
+            "date.",
+        ),
         "epochs": Param(
             2,
             type="integer",
@@ -126,9 +160,7 @@ with DAG(
             type="number",
             exclusiveMinimum=0,
             title="Highest validation loss to promote",
-            description="A model above it is not promoted, whatever the champion's loss. The demo data "
-            f"covers the weeks of {DEMO_DATES} and the two Sundays the demo's schedule reaches (the latest "
-            "and the next): trigger with a logical date among them.",
+            description="A model above it is not promoted, whatever the champion's loss.",
         ),
         "min_correctness": Param(
             0.6,
@@ -153,8 +185,8 @@ with DAG(
 ) as dag:
     prepare = BedrockPrepareDatasetOperator(
         task_id="prepare_dataset",
-        source_uri=s3_uri(RAW_PREFIX, "{{ ds_nodash }}") + "/",
-        output_uri=s3_uri("prepared/bedrock-retraining", "{{ ds_nodash }}") + "/",
+        source_uri=s3_uri(RAW_PREFIX, WEEK_NODASH) + "/",
+        output_uri=s3_uri("prepared/bedrock-retraining", WEEK_NODASH) + "/",
         customization_type="FINE_TUNING",
         base_model_id=BASE_MODEL,
         # Nova takes at least 8 records in each file (fine-tune-prepare-data-understanding.html, "Dataset
@@ -166,17 +198,17 @@ with DAG(
     )
     customize = BedrockModelCustomizationOperator(
         task_id="customize",
-        job_name="{{ dag.dag_id | bedrock_name }}-{{ ds_nodash }}",
-        custom_model_name="support-bot-{{ ds_nodash }}",
+        job_name="{{ dag.dag_id | bedrock_name }}-" + WEEK_NODASH,
+        custom_model_name="support-bot-" + WEEK_NODASH,
         role_arn=ROLE_ARN,
         base_model_id=BASE_MODEL,
         training_data_uri=TRAINING_DATA,
         validation_data_uri=VALIDATION_DATA,
         training_tokens="{{ ti.xcom_pull(task_ids='prepare_dataset')['training_tokens'] }}",
-        output_data_uri=s3_uri("customization-output/bedrock-retraining", "{{ ds_nodash }}") + "/",
+        output_data_uri=s3_uri("customization-output/bedrock-retraining", WEEK_NODASH) + "/",
         # Nova's hyperparameters (https://docs.aws.amazon.com/bedrock/latest/userguide/cm-hp-nova-mm.html).
         hyperparameters={"epochCount": "{{ params.epochs }}", "learningRate": "{{ params.learning_rate }}"},
-        job_tags={"pipeline": "bedrock-retraining", "partition": "{{ ds }}"},
+        job_tags={"pipeline": "bedrock-retraining", "partition": WEEK},
         model_family=MODEL_FAMILY,
         poll_interval=POLL_INTERVAL,
     )
@@ -185,6 +217,8 @@ with DAG(
         job_identifier=JOB_ARN,
         destination_uri=s3_uri("metrics/bedrock-retraining") + "/",
         baseline_uri=CHAMPION,
+        # The week trained, not the run's logical date (a run by hand may train an older week).
+        data_date=WEEK,
         max_validation_loss="{{ params.max_validation_loss }}",
         plot=True,
         on_gate_failure="skip",
@@ -192,9 +226,9 @@ with DAG(
     deploy_candidate = BedrockDeployCustomModelOperator(
         task_id="deploy_candidate",
         model_identifier=MODEL_ARN,
-        deployment_name="support-bot-{{ ds_nodash }}",
+        deployment_name="support-bot-" + WEEK_NODASH,
         mode="on_demand",
-        tags={"pipeline": "bedrock-retraining", "partition": "{{ ds }}"},
+        tags={"pipeline": "bedrock-retraining", "partition": WEEK},
         poll_interval=POLL_INTERVAL,
     )
     # The judged evaluation: of the candidate's own deployment first, then, as the canary, of the stable
@@ -212,7 +246,7 @@ with DAG(
     }
     evaluate = BedrockModelEvaluationOperator(
         task_id="evaluate",
-        job_name="bedrock-retraining-{{ ds_nodash }}-eval",
+        job_name="bedrock-retraining-" + WEEK_NODASH + "-eval",
         model_identifier=DEPLOYMENT_ARN,
         output_uri=s3_uri("evaluations/bedrock-retraining") + "/",
         **judged,
@@ -225,6 +259,7 @@ with DAG(
         task_id="promote",
         job_identifier=JOB_ARN,
         baseline_uri=CHAMPION,
+        data_date=WEEK,
         max_validation_loss="{{ params.max_validation_loss }}",
         # Checked again rather than trusting export_metrics: a backfill running several weeks at once
         # may have crowned another champion in between.
@@ -238,7 +273,7 @@ with DAG(
         model_identifier=MODEL_ARN,
         canary={
             **judged,
-            "job_name": "bedrock-retraining-{{ ds_nodash }}-canary",
+            "job_name": "bedrock-retraining-" + WEEK_NODASH + "-canary",
             "output_uri": s3_uri("evaluations/bedrock-retraining-canary") + "/",
         },
         poll_interval=POLL_INTERVAL,

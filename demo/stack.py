@@ -625,6 +625,10 @@ class LocalStack:
         env = self.airflow_env()
         if name == "api-server":
             arguments = [name, "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
+            if self.executor == "celery":
+                # The workers' and triggerers' host names resolve nowhere and serve no logs: the
+                # api-server reads their logs from the shared folder only (demo/log_reader.py).
+                env["AIRFLOW__LOGGING__LOGGING_CONFIG_CLASS"] = "demo.log_reader.LOGGING_CONFIG"
         elif name in self.workers:
             # Distinct Celery node names; the stack reads the task logs from files (no log server).
             arguments = ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]

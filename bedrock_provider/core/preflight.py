@@ -7,9 +7,11 @@ here, with every problem named at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.names import sanitize_name
 from bedrock_provider.core.request import CustomizationRequest, ValidatedRequest
 
 
@@ -31,12 +33,52 @@ def gate_problems(max_validation_loss: object, validation_data_uri: object) -> l
     ]
 
 
+def evaluation_problems(conf: Mapping[str, Any]) -> list[Problem]:
+    """With evaluation asked for, the fields the form leaves optional (when it is not) must be given."""
+    if not conf.get("evaluate"):
+        return []
+    needed = {
+        "evaluation_task_type": "pick the task the evaluation prompts ask for",
+        "evaluation_dataset_uri": "give the S3 URI of the evaluation prompts",
+    }
+    return [
+        Problem(field, conf.get(field), f"'Deploy and evaluate' is on and this is empty: {fix}, or untick it")
+        for field, fix in needed.items()
+        if not conf.get(field)
+    ]
+
+
+def form_request(
+    conf: Mapping[str, Any], run_id: str, region_name: str | None, model_checks: object
+) -> CustomizationRequest:
+    """The request a customization form's conf makes, as the customize task will send it: the job and
+    model named after the run when the form leaves them empty, empty hyperparameters and tags as none
+    (the model's own defaults), and the Region the job will run in (the connection's), so that the
+    catalog checks the model there exactly as the customize task does."""
+    job_name = conf.get("job_name") or sanitize_name(run_id)
+    return CustomizationRequest(
+        job_name=job_name,
+        custom_model_name=conf.get("custom_model_name") or sanitize_name(job_name),
+        role_arn=conf.get("role_arn"),
+        base_model_id=conf.get("base_model_id"),
+        customization_type=conf.get("customization_type", "FINE_TUNING"),
+        training_data_uri=conf.get("training_data_uri"),
+        validation_data_uri=conf.get("validation_data_uri") or None,
+        output_data_uri=conf.get("output_data_uri"),
+        hyperparameters=conf.get("hyperparameters") or None,
+        job_tags=conf.get("job_tags") or None,
+        region_name=region_name,
+        model_checks=model_checks,
+    )
+
+
 def check_customization_conf(
-    request: CustomizationRequest, max_validation_loss: object = None
+    request: CustomizationRequest, max_validation_loss: object = None, conf: Mapping[str, Any] | None = None
 ) -> ValidatedRequest:
-    """The request as the operator will send it, plus the gate; raises InvalidInputError listing every
-    problem (nothing is sent to AWS)."""
+    """The request as the operator will send it, plus the gate (and, given the form's ``conf``, its
+    evaluation fields); raises InvalidInputError listing every problem (nothing is sent to AWS)."""
     problems = gate_problems(max_validation_loss, request.validation_data_uri)
+    problems += evaluation_problems(conf or {})
     try:
         validated = request.validate()
     except InvalidInputError as error:

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import math
 
+# Seconds between progress lines while a job's status does not change (the operator's
+# progress_interval): often enough that a task training for hours visibly lives, rarely enough that
+# a day's log stays readable.
+DEFAULT_PROGRESS_INTERVAL = 600.0
+
 
 def seconds_problem(value: object, optional: bool = False) -> str | None:
     """Why ``value`` is not a usable number of seconds (finite, greater than 0), or None if it is."""

@@ -41,11 +41,16 @@ from bedrock_provider.core.push_mode import (
 )
 from bedrock_provider.core.retry import retry_delay
 from bedrock_provider.core.snapshots import LIST_PAGE_SIZE, ListFailure, Snapshot
-from bedrock_provider.core.wait_settings import check_wait_settings, seconds_problem
+from bedrock_provider.core.wait_settings import (
+    DEFAULT_PROGRESS_INTERVAL,
+    check_wait_settings,
+    seconds_problem,
+)
 
 __all__ = [
     "ALL_STATE_CHANGES_PATTERN",
     "DEFAULT_MAX_FAILURE_DURATION",
+    "DEFAULT_PROGRESS_INTERVAL",
     "DEFAULT_SAFETY_POLL_INTERVAL",
     "EVENT_DETAIL_TYPE",
     "EVENT_PATTERN",
@@ -136,7 +141,11 @@ class Watch(TimedWait):
     started_at: float
     max_wait: float | None = None
     description: dict[str, Any] | None = None
+    # The progress line is logged when it changes, and repeated once this many seconds passed without a
+    # change (None: only on a change), so that hours of training do not look like a dead task.
+    progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL
     last_progress: str | None = field(default=None, repr=False)
+    logged_at: float | None = field(default=None, repr=False)
     failures: int = field(default=0, repr=False)
 
     def on_snapshot(self, snapshot: Snapshot) -> tuple[Step, str | None]:
@@ -151,7 +160,7 @@ class Watch(TimedWait):
         line = snapshot.progress.get(self.job_identifier)
         if line is None:
             return Step.DESCRIBE, None
-        return Step.WAIT, self.note_progress(line)
+        return Step.WAIT, self.note_progress(line, snapshot.taken_at)
 
     def on_state_changes(self, changes: StateChanges) -> tuple[Step, str | None]:
         """A notice that this job ended (or of a status not known here) is confirmed with a describe."""
@@ -162,23 +171,37 @@ class Watch(TimedWait):
             # The notice carries the status only: worth a log line when the status itself changed
             # (e.g. Stopping), not when it repeats what the last, more detailed, line said.
             known = (self.last_progress or "").split(" ", 1)[0]
-            return Step.WAIT, None if status == known else self.note_progress(status)
+            line = self.last_progress if status == known and self.last_progress else status
+            return Step.WAIT, self.note_progress(line, changes.received_at)
         return Step.DESCRIBE, None
 
-    def on_description(self, description: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-        """The event to fire when the described job has ended, and the progress line if it changed."""
+    def on_description(
+        self, description: dict[str, Any], now: float | None = None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The event to fire when the described job has ended, and the progress line if it changed
+        (or if it is due again)."""
         self.description = description
-        changed = self.note_progress(states.describe_progress(description))
+        changed = self.note_progress(states.describe_progress(description), now)
         status = str(description.get("status"))
         if states.is_terminal(status):
             return job_event(status, description, self.job_identifier), changed
         return None, changed
 
-    def note_progress(self, line: str) -> str | None:
-        if line == self.last_progress:
+    def note_progress(self, line: str, now: float | None = None) -> str | None:
+        """``line`` when it is worth logging at ``now``: it differs from the last one logged, or the
+        last one was logged ``progress_interval`` seconds ago or more."""
+        now = time.time() if now is None else now
+        if line == self.last_progress and not self.progress_due(now):
             return None
         self.last_progress = line
+        self.logged_at = now
         return line
+
+    def progress_due(self, now: float) -> bool:
+        """The unchanged progress line is due again (never before a first line was logged)."""
+        if self.progress_interval is None or self.logged_at is None:
+            return False
+        return now - self.logged_at >= self.progress_interval
 
     def last_status(self) -> str | None:
         """The job's status as last seen: described, or in a shared list's progress line."""

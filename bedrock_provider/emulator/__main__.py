@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--region", default="us-east-1", help="region of the ARNs (default: us-east-1)")
     parser.add_argument(
+        "--account-id", default="123456789012", help="account of the ARNs and events (default: 123456789012)"
+    )
+    parser.add_argument(
         "--seed-bucket",
         action="extend",
         nargs="+",
@@ -75,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         job_duration=args.job_duration,
         port=args.port,
         region=args.region,
+        account_id=args.account_id,
         host=args.host,
         seed=args.seed,
         stop_delay=args.stop_delay,

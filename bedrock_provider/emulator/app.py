@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Request
 
+from bedrock_provider.emulator.auth import BearerKeys
 from bedrock_provider.emulator.backend import CustomizationBackend
 from bedrock_provider.emulator.errors import BedrockError, internal_error, throttling, validation_error
 from bedrock_provider.emulator.post_training import ROUTES as POST_TRAINING_ROUTES
@@ -110,6 +111,8 @@ class BedrockMiddleware:
         # Not for security: a seeded stream so a run with the same seed injects the same faults.
         self._rng = random.Random(seed)  # noqa: S311
         self.info: dict[str, Any] = {}
+        # Which scheme signed each call, and the bearer keys Bedrock would take (emulator/auth.py).
+        self.auth = BearerKeys(backend.clock)
 
     # ----------------------------------------------------------------- stats and faults
 
@@ -141,6 +144,7 @@ class BedrockMiddleware:
         with self._stats_lock:
             self._served.clear()
             self._faults.clear()
+        self.auth.reset_counts()
 
     def _draw_fault(self) -> str | None:
         with self._stats_lock:
@@ -166,10 +170,16 @@ class BedrockMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(environ, start_response)
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        self.auth.record(authorization)
         route = self._match(environ)
         if route is None:
             return self.moto_app(environ, start_response)
         operation, identifier = route
+        try:
+            self.auth.check(authorization)
+        except BedrockError as exc:
+            return self._answer(environ, start_response, operation, exc.status, _error_body(exc), exc.code)
         request = Request(environ)
         body = request.get_data(cache=True)
         payload: dict[str, Any] = {}
@@ -232,8 +242,8 @@ class BedrockMiddleware:
 
     def _match(self, environ: WSGIEnviron) -> tuple[str, str | None] | None:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
-        # A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) signs nothing: only Bedrock takes bearer tokens,
-        # so such a request is Bedrock's. Any token is accepted, as moto accepts any credentials.
+        # A Bedrock API key signs nothing: only Bedrock takes bearer tokens, so such a request is
+        # Bedrock's. BearerKeys.check decides whether Bedrock would take the key.
         bearer = authorization.startswith("Bearer ")
         credential = _CREDENTIAL_RE.search(authorization)
         if not bearer and (credential is None or credential.group("service") != "bedrock"):
@@ -300,6 +310,15 @@ class BedrockMiddleware:
                     )
                 self.backend.max_concurrent_jobs = value
                 return _respond(start_response, 200, {"max_concurrent_jobs": value})
+            if method == "GET" and name == "auth-counts":
+                return _respond(start_response, 200, self.auth.summary())
+            if method == "POST" and name == "api-keys":
+                lifetime = _json_body(Request(environ).get_data()).get("lifetime")
+                if lifetime is not None and (
+                    isinstance(lifetime, bool) or not isinstance(lifetime, int | float)
+                ):
+                    raise ValueError(f"lifetime must be seconds or null, got {lifetime!r}")
+                return _respond(start_response, 200, {"api_key": self.auth.issue(lifetime)})
             if method == "POST" and name == "reset-counts":
                 self.reset_counts()
                 return _respond(start_response, 200, {})

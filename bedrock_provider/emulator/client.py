@@ -102,6 +102,18 @@ class EmulatorClient:
     def reset_counts(self) -> None:
         self._call("POST", "reset-counts", {})
 
+    def auth_counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._call("GET", "auth-counts")["schemes"].items()}
+
+    def access_key_counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._call("GET", "auth-counts")["access_keys"].items()}
+
+    def distinct_bearer_keys(self) -> int:
+        return int(self._call("GET", "auth-counts")["distinct_bearer_keys"])
+
+    def issue_api_key(self, lifetime: float | None = None) -> str:
+        return str(self._call("POST", "api-keys", {"lifetime": lifetime})["api_key"])
+
     def reset(self) -> None:
         self._call("POST", "reset", {})
 

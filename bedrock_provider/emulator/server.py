@@ -247,6 +247,23 @@ class BedrockEmulator:
     def reset_counts(self) -> None:
         self.app.reset_counts()
 
+    def auth_counts(self) -> dict[str, int]:
+        """Calls received by "service:scheme" ("bedrock:sigv4", "bedrock:bearer", "s3:sigv4", ...)."""
+        return self.app.auth.scheme_counts()
+
+    def access_key_counts(self) -> dict[str, int]:
+        """SigV4 calls received by "service:access key id": whose credentials signed them."""
+        return self.app.auth.access_key_counts()
+
+    def distinct_bearer_keys(self) -> int:
+        """How many different Bedrock API keys reached it (each renewed short-term key is one more)."""
+        return self.app.auth.distinct_bearer_keys()
+
+    def issue_api_key(self, lifetime: float | None = None) -> str:
+        """A long-term Bedrock API key this emulator takes for ``lifetime`` seconds (None: always).
+        Bearer keys it did not issue, other than unexpired short-term keys, get Bedrock's 403."""
+        return self.app.auth.issue(lifetime)
+
     # ----------------------------------------------------------------- state
 
     def jobs_created(self) -> int:

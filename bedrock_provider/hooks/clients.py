@@ -20,7 +20,14 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.loaders import JSONFileLoader
 
+from bedrock_provider.core.api_keys import API_KEY_EXTRA, ApiKeySetting, api_key_setting
 from bedrock_provider.core.loops import PerLoop
+from bedrock_provider.hooks.auth import (
+    install_token_provider,
+    log_ignored_environment_once,
+    service_takes_bearer,
+    signature_version,
+)
 
 
 def parse_timestamp(value: Any) -> Any:
@@ -84,6 +91,25 @@ def load_client_data(session: Any, service: str) -> None:
         with suppress(Exception):
             # As aiobotocore asks, api_version included: the loader's cache keys on its arguments.
             loader.load_service_model(service, kind, api_version=None)
+
+
+def refresh_credentials_off_the_loop(session: Any) -> None:
+    """Make an aiobotocore session's refreshable credentials (a connection's role_arn) call STS in a
+    worker thread.
+
+    AwsBaseHook gives them its synchronous AssumeRole call as the refresh; aiobotocore would run it on
+    the event loop (credentials.AioRefreshableCredentials._protected_refresh), stalling every wait of
+    the triggerer for an STS round trip each time an assumed role's credentials are renewed.
+    """
+    credentials = getattr(session, "_credentials", None)
+    refresh = getattr(credentials, "_refresh_using", None)
+    if credentials is None or refresh is None or asyncio.iscoroutinefunction(refresh):
+        return
+
+    async def refresh_in_a_thread() -> Any:
+        return await asyncio.to_thread(refresh)
+
+    credentials._refresh_using = refresh_in_a_thread
 
 
 @dataclass
@@ -173,8 +199,40 @@ class LeasedClientHook(AwsBaseHook):
             shared_async_clients.discard(self)
         return type(self)(aws_conn_id=self.aws_conn_id, **self._arguments)
 
+    def api_key_setting(self) -> ApiKeySetting:
+        """What the connection's extra says about Bedrock API keys (checked; reads the connection)."""
+        return api_key_setting(self.aws_conn_id, self.conn_config.extra_config)
+
+    def _get_config(self, config: Any = None) -> Any:
+        """The client's config, its signature version pinned for services that take bearer tokens,
+        so that the connection, not AWS_BEARER_TOKEN_BEDROCK in the environment, decides (hooks/auth.py)."""
+        merged = super()._get_config(config)
+        pinned = signature_version(str(self.client_type), self.api_key_setting())
+        if pinned is None:
+            return merged
+        if merged.signature_version is None:
+            from botocore.config import Config
+
+            return merged.merge(Config(signature_version=pinned))
+        if merged.signature_version != pinned and pinned == "bearer":
+            raise ValueError(
+                f"AWS connection {self.aws_conn_id!r}: its extra {API_KEY_EXTRA} asks for bearer auth, but "
+                f"the botocore config pins signature_version={merged.signature_version!r}; remove one of them"
+            )
+        return merged
+
     def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
         session: Any = super().get_session(region_name=region_name, deferrable=deferrable)
+        if service_takes_bearer(str(self.client_type)):
+            log_ignored_environment_once()
+            botocore_session = session if deferrable else session._session
+            install_token_provider(
+                botocore_session,
+                self.aws_conn_id,
+                self.api_key_setting(),
+                region_name or self.region_name or botocore_session.get_config_variable("region"),
+                deferrable,
+            )
         if deferrable:
             # botocore parses every timestamp with dateutil (about 0.25 ms each), and a list of 500
             # running jobs carries 4,000 of them: most of the shared loop's CPU. Only the async
@@ -183,4 +241,5 @@ class LeasedClientHook(AwsBaseHook):
                 timestamp_parser=parse_timestamp
             )
             load_client_data(session, str(self.client_type))
+            refresh_credentials_off_the_loop(session)
         return session

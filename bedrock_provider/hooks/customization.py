@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
 from bedrock_provider.core.names import TaskIdentity
 from bedrock_provider.core.submission import Description, Difference, plan_submission, request_differences
+from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL
 from bedrock_provider.core.watch import Watch
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import (
@@ -247,8 +248,10 @@ class BedrockCustomizationHook(LeasedClientHook):
         max_wait: float | None = None,
         started_at: float | None = None,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
     ) -> Description:
-        """Block until the job ends, logging each change of progress; failing calls back off.
+        """Block until the job ends, logging each change of progress (and the unchanged progress again
+        every ``progress_interval`` seconds); failing calls back off.
 
         The deadline is checked on every path and no sleep runs past it. When calls keep failing, the
         connection is read again every few failures, and after ``max_failure_duration`` seconds of
@@ -258,7 +261,12 @@ class BedrockCustomizationHook(LeasedClientHook):
         from bedrock_provider.core import states
         from bedrock_provider.core.errors import JobWaitError
 
-        watch = Watch(job_identifier, started_at if started_at is not None else time.time(), max_wait)
+        watch = Watch(
+            job_identifier,
+            started_at if started_at is not None else time.time(),
+            max_wait,
+            progress_interval=progress_interval,
+        )
         failures = FailureRun(max_failure_duration)
         hook: BedrockCustomizationHook = self
         while True:

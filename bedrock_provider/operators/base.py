@@ -265,9 +265,9 @@ def customization_trigger(
     max_wait: float | None,
     started_at: float | None = None,
 ) -> BaseTrigger:
-    """The trigger that waits for a customization job, with the task's push-mode, kill, failure and
-    connection settings (``events_queue_url``, ``safety_poll_interval``, ``stop_job_on_kill``,
-    ``max_failure_duration``)."""
+    """The trigger that waits for a customization job, with the task's push-mode, kill, failure,
+    progress and connection settings (``events_queue_url``, ``safety_poll_interval``,
+    ``stop_job_on_kill``, ``max_failure_duration``, ``progress_interval``)."""
     from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
     return BedrockModelCustomizationTrigger(
@@ -279,6 +279,7 @@ def customization_trigger(
         events_queue_url=task.events_queue_url or None,
         safety_poll_interval=task.safety_poll_interval,
         max_failure_duration=task.max_failure_duration,
+        progress_interval=task.progress_interval,
         **task.aws_trigger_kwargs(),
     )
 

@@ -188,9 +188,15 @@ def refuse_over_budget(check: Any, *args: Any) -> None:
 
 
 def log_estimate(log: Any, estimate: CostEstimate) -> None:
+    """The estimate in one short line that a log view shows whole (the total and its three factors);
+    the full derivation (where the tokens, the epochs and the price came from) at DEBUG and in the
+    result's ``estimated_cost["derivation"]``."""
+    from bedrock_provider.core.cost import summarize
+
     for warning in estimate.warnings:
         log.warning("%s", warning)
-    log.info("Cost: %s", estimate.describe())
+    log.info("Estimated cost: %s", summarize(estimate.to_xcom()))
+    log.debug("Estimated cost, derived: %s", estimate.describe())
 
 
 class CostEstimateMixin(_OperatorBase):
@@ -213,7 +219,7 @@ class CostEstimateMixin(_OperatorBase):
         estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides)
         log_estimate(self.log, estimate)
         refuse_over_budget(check_training_budget, estimate, budget)
-        return estimate.to_xcom()
+        return {**estimate.to_xcom(), "derivation": estimate.describe()}
 
     def estimate_once(self, context: Context, request: ValidatedRequest, *, resuming: bool) -> Any:
         """The estimate of this try: made and pushed to its own XCom, or, when the task is resuming

@@ -25,7 +25,7 @@ from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
 from bedrock_provider.core.results import job_result
 from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
@@ -161,6 +161,9 @@ class BedrockModelCustomizationOperator(
         endpoint down, credentials refused), the wait ends with an error; meanwhile the connection is
         read again every few failures, so a fixed endpoint or rotated credentials are picked up.
         None: retry as long as the wait lasts.
+    :param progress_interval: while the job runs without a change of progress, its progress line
+        (status, time since submission, the stages Bedrock reports) is logged again once this many
+        seconds passed, at the next check (default 600); None logs only changes.
     :param aws_conn_id: Airflow AWS connection; region_name, verify and botocore_config as in the
         Amazon provider.
     """
@@ -183,6 +186,7 @@ class BedrockModelCustomizationOperator(
     max_wait: float | None
     stop_job_on_kill: bool | Iterable[str]
     max_failure_duration: float | None
+    progress_interval: float | None
     model_family: str | None
     model_checks: str | None
 
@@ -220,6 +224,7 @@ class BedrockModelCustomizationOperator(
         invocation_logs: dict[str, Any] | None = None,
         model_family: str | None = None,
         model_checks: str | None = None,
+        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -228,6 +233,7 @@ class BedrockModelCustomizationOperator(
             max_wait,
             safety_poll_interval=safety_poll_interval,
             max_failure_duration=max_failure_duration,
+            progress_interval=progress_interval,
         )
         if "{{" not in str(if_job_exists):  # a template is checked once rendered, before any AWS call
             check_if_job_exists(if_job_exists)
@@ -245,7 +251,7 @@ class BedrockModelCustomizationOperator(
             raise InvalidInputError("Invalid Bedrock model customization request", not_finite)
         check_max_quota_wait(max_quota_wait)
         self.keep_arguments(locals(), *JOB_FIELDS, *WAIT_SETTINGS, "stop_job_on_kill", "max_quota_wait")
-        self.keep_arguments(locals(), "safety_poll_interval", "max_failure_duration")
+        self.keep_arguments(locals(), "safety_poll_interval", "max_failure_duration", "progress_interval")
         self.job_arn: str | None = None
         self._task_instance: Any = None
 
@@ -320,6 +326,7 @@ class BedrockModelCustomizationOperator(
                     self.max_wait,
                     started_at=started_at,
                     max_failure_duration=self.max_failure_duration,
+                    progress_interval=self.progress_interval,
                 )
             except TimeoutError as error:
                 raise AirflowException(str(error)) from error
@@ -356,9 +363,8 @@ class BedrockModelCustomizationOperator(
             return self.result_value(result)
         # A failed run still tells downstream tasks (and the UI) what happened.
         context["ti"].xcom_push(key="return_value", value=self.result_value(result))
-        message = failure_text(result)
-        self.log.error("%s", message)
-        raise AirflowException(message)
+        # Said once: Airflow logs the exception's message as the task fails.
+        raise AirflowException(failure_text(result))
 
     def on_kill(self) -> None:
         """The worker kills a blocking wait on mark-failed, mark-succeeded, clear, and on shutdown: the

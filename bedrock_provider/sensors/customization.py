@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import PokeReturnValue
@@ -23,7 +24,8 @@ from bedrock_provider.core.lineage import customization_lineage
 from bedrock_provider.core.names import renders_none
 from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.results import job_result, json_safe
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
+from bedrock_provider.core.watch import Watch
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
@@ -52,6 +54,9 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
     :param stop_job_on_kill: in deferrable mode, stop the job on these user actions (True: mark-failed;
         or a set of "mark_failed", "clear", "mark_success"; see the operator). Off by default:
         the sensor watches a job it did not submit.
+    :param progress_interval: while the job's progress does not change, log it again once this many
+        seconds passed (default 600; None: only changes). In poke and deferrable mode; a
+        reschedule-mode sensor starts afresh at each poke and logs the progress each time.
 
     Returns (XCom) the job's description, with datetimes as ISO strings.
     """
@@ -74,6 +79,7 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
         **kwargs: Any,
     ) -> None:
         # Checked before BaseSensorOperator sees them: it turns an infinite interval into an
@@ -86,6 +92,7 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
             safety_poll_interval=safety_poll_interval,
             max_failure_duration=max_failure_duration,
+            progress_interval=progress_interval,
         )
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.job_identifier = job_identifier
@@ -95,6 +102,8 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
         self.events_queue_url = events_queue_url
         self.safety_poll_interval = safety_poll_interval
         self.max_failure_duration = max_failure_duration
+        self.progress_interval = progress_interval
+        self._progress: Watch | None = None
 
     def _check_identifier(self) -> str:
         identifier = self.job_identifier
@@ -119,8 +128,23 @@ class BedrockModelCustomizationSensor(BedrockBaseSensor):
             return PokeReturnValue(is_done=True, xcom_value=self.result_value(description))
         if status in self.FAILURE_STATES or states.is_terminal(status):
             raise AirflowFailException(self.failure_message(description))
-        self.log.info("%s", states.progress_line(states.describe_progress(description)))
+        self._log_progress(description)
         return PokeReturnValue(is_done=False)
+
+    def _log_progress(self, description: dict[str, Any]) -> None:
+        """A poke logs the job's progress when it changed, or when progress_interval passed since."""
+        now = time.time()
+        if self._progress is None:
+            # The job's age counts from its creation (GetModelCustomizationJob creationTime), not from
+            # this sensor's first poke: the sensor may watch a job submitted hours ago.
+            created = description.get("creationTime")
+            started_at = created.timestamp() if isinstance(created, datetime) else now
+            self._progress = Watch(
+                self.job_identifier, started_at=started_at, progress_interval=self.progress_interval
+            )
+        line = self._progress.note_progress(states.describe_progress(description), now)
+        if line is not None:
+            self.log.info("%s", states.progress_line(line, now - self._progress.started_at))
 
     def result_value(self, description: dict[str, Any]) -> Any:
         """What the sensor returns (its XCom): the job's description."""

@@ -32,6 +32,7 @@ from bedrock_provider.core.kill import KillRule, serializable_stop_actions
 from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
 from bedrock_provider.core.retry import retry_delay
 from bedrock_provider.core.snapshots import ListFailure, Snapshot
+from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL
 from bedrock_provider.core.watch import Step, Watch
 from bedrock_provider.triggers.base import BedrockAwsTrigger, hook_kwargs
 from bedrock_provider.triggers.hook_lease import HookLease
@@ -62,6 +63,9 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
         refused) for this many seconds, end the wait with an "error" event; the connection is read
         again every few failures meanwhile, so a fixed endpoint or rotated credentials are picked
         up. None retries for as long as the wait lasts.
+    :param progress_interval: while the job's progress does not change, log it again (status, time
+        since submission, stages) once this many seconds passed, at the next check; None logs only
+        changes.
     """
 
     # A deferred task's trigger, not an asset watcher: it may run on the task's triggerer queue.
@@ -82,6 +86,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
         events_queue_url: str | None = None,
         safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
         max_failure_duration: float | None = DEFAULT_MAX_FAILURE_DURATION,
+        progress_interval: float | None = DEFAULT_PROGRESS_INTERVAL,
     ) -> None:
         super().__init__(
             aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, botocore_config=botocore_config
@@ -94,6 +99,7 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
         self.events_queue_url = events_queue_url or None
         self.safety_poll_interval = safety_poll_interval
         self.max_failure_duration = max_failure_duration
+        self.progress_interval = progress_interval
 
     @classmethod
     def make_queue_hook(cls, kwargs: dict[str, Any]) -> Any:
@@ -226,7 +232,12 @@ class BedrockModelCustomizationTrigger(BedrockAwsTrigger, BaseEventTrigger):
     # -- shared by both ----------------------------------------------------------------------------
 
     def _watch(self) -> Watch:
-        return Watch(self.job_identifier, started_at=self.started_at, max_wait=self.max_wait)
+        return Watch(
+            self.job_identifier,
+            started_at=self.started_at,
+            max_wait=self.max_wait,
+            progress_interval=self.progress_interval,
+        )
 
     async def _describe(self, hook: Any, state: Watch) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Ask Bedrock about the job: the event to fire if it ended or cannot be waited for, or the

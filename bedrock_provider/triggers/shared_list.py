@@ -49,16 +49,21 @@ class SharedLister:
                 return await self._failed(started, error_message(error))
             delay = self.schedule.refused(time.time())
             log.error(
-                "Listing running customization jobs was refused (%s). Each waiting trigger describes its "
-                "own job until it works again; grant bedrock:ListModelCustomizationJobs to share one "
-                "list. Next try in %.0f s",
+                "Listing running customization jobs through connection %r was refused (%s). Each of its "
+                "waiting triggers describes its own job until it works again; grant "
+                "bedrock:ListModelCustomizationJobs to share one list. Next try in %.0f s",
+                self.lease.hook.aws_conn_id,
                 error_message(error),
                 watch.LIST_RETRY_WHEN_DENIED,
             )
             return Snapshot.unknown(started), delay
         self._first_failure = None
         if was_denied:
-            log.info("Listing running customization jobs works again; waits share one list")
+            log.info(
+                "Listing running customization jobs through connection %r works again; its waits share "
+                "one list",
+                self.lease.hook.aws_conn_id,
+            )
         snapshot = Snapshot.from_summaries(summaries, started)
         log.debug("Shared list: %d running jobs", len(summaries))
         return snapshot, self.schedule.listed(started, time.time())
@@ -71,8 +76,9 @@ class SharedLister:
         if self.schedule.failures % RECONNECT_AFTER_FAILURES == 0:
             await self.lease.reconnect(f"{self.schedule.failures} lists failed in a row")
         log.warning(
-            "Listing running customization jobs failed (%s, attempt %d); waits keep waiting, "
-            "next try in %.1f s",
+            "Listing running customization jobs through connection %r failed (%s, attempt %d); its "
+            "waits keep waiting, next try in %.1f s",
+            self.lease.hook.aws_conn_id,
             message,
             self.schedule.failures,
             delay,

@@ -180,6 +180,27 @@ def test_the_stack_runs_the_celery_executor_with_two_workers_and_two_triggerers(
         assert celery_stack.processes[worker].poll() is None, f"{worker} is not running"
 
 
+def test_reading_a_deferred_tasks_log_adds_no_traceback_to_the_api_server_log(celery_stack, unique_name):
+    """The workers' and triggerers' host names resolve nowhere; the api-server reads their logs from the
+    shared folder (demo/log_reader.py) instead of asking for them at those names, which logged a
+    traceback for every view of a running or deferred task's log."""
+    from urllib.parse import quote
+
+    stack = celery_stack
+    run_id = trigger_manual(stack, unique_name("celery-log-view"), WAIT_JOB_SECONDS)
+    stack.api.wait_for_task_state(MANUAL_DAG, run_id, "customize", {"deferred"}, timeout=DEFERRED_TIMEOUT)
+    api_server_log = stack.logs_dir / "api-server.log"
+    written_before = api_server_log.stat().st_size
+    # What the UI's log view of the task asks for.
+    path = f"/api/v2/dags/{MANUAL_DAG}/dagRuns/{quote(run_id, safe='')}/taskInstances/customize/logs/1"
+    shown = str(stack.api.get(path))
+    assert "Deferring: the triggerer checks job" in shown, shown[-2000:]
+    with api_server_log.open() as log:
+        log.seek(written_before)
+        added = log.read()
+    assert "Traceback" not in added and "Could not read served logs" not in added, added[-4000:]
+
+
 # -- workers --------------------------------------------------------------------------------------------
 
 

@@ -133,6 +133,8 @@ def test_a_generous_budget_submits_and_returns_the_estimate(emu: BedrockEmulator
     assert (cost["tokens"], cost["epochs"], cost["price_per_1k_tokens"]) == (tokens, 5, 0.008)
     assert (cost["price_source"], cost["price_date"]) == (PRICING_URL, READ_ON)
     assert cost["tokens_basis"].startswith(f"counted in s3://{BUCKET}/data/train.jsonl")
+    # The whole derivation, which the log's one short cost line leaves out.
+    assert cost["derivation"].startswith("estimated training cost $") and PRICING_URL in cost["derivation"]
 
 
 def test_tokens_from_the_prep_operator_are_used_as_given(emu: BedrockEmulator) -> None:

@@ -441,19 +441,83 @@ def check_events(ctx: Ctx) -> None:
     assert event["detail"]["version"] == "0.0" and event["detail"]["jobStatus"] == "Completed"
 
 
-def check_bearer(ctx: Ctx) -> None:
+def _bearer_client(ctx: Ctx, key: str) -> Any:
+    """A bedrock client that sends ``key`` as its bearer token: botocore reads it from the environment
+    when the client is made, and signs every call with it (signature version pinned to bearer)."""
     previous = os.environ.get("AWS_BEARER_TOKEN_BEDROCK")
-    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = "bedrock-api-key-for-tests"
+    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = key
     try:
-        client = boto3.client(
-            "bedrock", endpoint_url=ctx.emu.endpoint_url, region_name=REGION, config=NO_RETRY
-        )
-        assert "modelSummaries" in client.list_custom_models()
+        config = NO_RETRY.merge(Config(signature_version="bearer"))
+        return boto3.client("bedrock", endpoint_url=ctx.emu.endpoint_url, region_name=REGION, config=config)
     finally:
         if previous is None:
             os.environ.pop("AWS_BEARER_TOKEN_BEDROCK", None)
         else:
             os.environ["AWS_BEARER_TOKEN_BEDROCK"] = previous
+
+
+def check_bearer(ctx: Ctx) -> None:
+    assert "modelSummaries" in _bearer_client(ctx, ctx.emu.issue_api_key()).list_custom_models()
+    message = ctx.refused(
+        lambda: _bearer_client(ctx, "ABSKbm90LWlzc3VlZA==").list_custom_models(), "AccessDeniedException", 403
+    )
+    assert message == "Authentication failed: Please make sure your API Key is valid."
+    expired = _bearer_client(ctx, ctx.emu.issue_api_key(lifetime=0))
+    ctx.refused(lambda: expired.list_custom_models(), "AccessDeniedException", 403)
+
+
+def check_bearer_short_term(ctx: Ctx) -> None:
+    from botocore.credentials import ReadOnlyCredentials
+
+    from bedrock_provider.core.api_keys import mint_short_term_key
+
+    credentials = ReadOnlyCredentials("AKIAEXAMPLE", "secret", None)
+    fresh = mint_short_term_key(credentials, REGION, 3600).token
+    assert "modelSummaries" in _bearer_client(ctx, fresh).list_custom_models()
+    short = mint_short_term_key(credentials, REGION, 1).token
+    deadline = time.monotonic() + 5
+    while True:  # valid for one second from the second it was signed in
+        try:
+            _bearer_client(ctx, short).list_custom_models()
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "AccessDeniedException"
+            break
+        assert time.monotonic() < deadline, "an expired short-term key was still taken"
+        time.sleep(0.1)
+    not_presigned = "bedrock-api-key-" + base64.b64encode(b"example.com/?Action=CallWithBearerToken").decode()
+    ctx.refused(lambda: _bearer_client(ctx, not_presigned).list_custom_models(), "AccessDeniedException", 403)
+
+
+def check_expired_session(ctx: Ctx) -> None:
+    from moto.sts.models import sts_backends
+
+    sts = boto3.client("sts", endpoint_url=ctx.emu.endpoint_url, region_name=REGION)
+    credentials = sts.assume_role(RoleArn="arn:aws:iam::222222222222:role/r", RoleSessionName="session")[
+        "Credentials"
+    ]
+    role = sts_backends["222222222222"]["aws"].get_assumed_role_from_access_key(credentials["AccessKeyId"])
+    role.expiration = role.expiration.replace(year=2000)
+    bedrock = boto3.client(
+        "bedrock",
+        endpoint_url=ctx.emu.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=NO_RETRY,
+    )
+    message = ctx.refused(lambda: bedrock.list_custom_models(), "ExpiredTokenException", 403)
+    assert message == "The security token included in the request is expired"
+
+
+def check_auth_counts(ctx: Ctx) -> None:
+    ctx.emu.reset_counts()
+    ctx.bedrock.list_custom_models()
+    _bearer_client(ctx, ctx.emu.issue_api_key()).list_custom_models()
+    boto3.client("s3", endpoint_url=ctx.emu.endpoint_url, region_name=REGION).list_buckets()
+    counts = EmulatorClient(ctx.emu.endpoint_url).auth_counts()
+    assert counts == {"bedrock:sigv4": 1, "bedrock:bearer": 1, "s3:sigv4": 1}, counts
+    assert ctx.emu.distinct_bearer_keys() == 1
 
 
 def check_faults(ctx: Ctx) -> None:

@@ -168,7 +168,7 @@ def test_retraining_is_weekly_without_catchup_and_names_from_the_logical_date(da
         "retire",
     ]
     customize = dag.get_task("customize")
-    assert "ds_nodash" in customize.job_name and "ds_nodash" in customize.custom_model_name
+    assert "training_week" in customize.job_name and "training_week" in customize.custom_model_name
     assert customize.deferrable is True
     # Only a model that passed both gates is promoted; retire runs whatever happened, so that a
     # candidate that failed a gate does not stay deployed, as the teardown of the run's setup, so
@@ -265,7 +265,7 @@ def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> Non
         assert schema.get("title"), f"{name} has no title"
     assert "amazon.titan-text-express-v1" in schemas["base_model_id"]["enum"]
     assert set(schemas["customization_type"]["enum"]) == {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}
-    assert schemas["hyperparameters"]["type"] == "object"
+    assert schemas["hyperparameters"]["type"] == ["null", "object"]
     undescribed = [
         name
         for name in params
@@ -273,8 +273,8 @@ def test_the_manual_form_has_titles_descriptions_and_choices(dagbag: Any) -> Non
     ]
     assert undescribed == []
     assert (
-        "- **Amazon Nova Micro (128k)**: epochCount 1–5, learningRate 1e-06–0.0001"
-        in schemas["hyperparameters"]["description_md"]
+        "- **Amazon Nova Micro (128k)**: epochCount 1–5 (default 2), "
+        "learningRate 1e-06–0.0001 (default 1e-05)" in schemas["hyperparameters"]["description_md"]
     )
 
 

@@ -30,9 +30,13 @@ def test_a_customization_trigger_serializes_as_the_triggerers_database_holds_it(
         *("job_identifier", "poll_interval", "max_wait", "stop_job_on_kill"),
         *("aws_conn_id", "region_name", "verify", "botocore_config"),
         *("started_at", "events_queue_url", "safety_poll_interval", "max_failure_duration"),
+        "progress_interval",
     ]
     assert {key: kwargs[key] for key in CONNECTION} == CONNECTION
     assert BedrockModelCustomizationTrigger(**kwargs).serialize() == (classpath, kwargs)
+    # A trigger serialized before progress_interval existed is rebuilt with its default.
+    older = {key: value for key, value in kwargs.items() if key != "progress_interval"}
+    assert BedrockModelCustomizationTrigger(**older).progress_interval == 600
 
 
 def test_a_resource_trigger_serializes_as_the_triggerers_database_holds_it():

@@ -44,6 +44,24 @@ def help_text(dialog: Locator, param: str) -> str:
     return field_row(dialog, param).locator("[data-part=helper-text]").inner_text()
 
 
+def is_starred(dialog: Locator, param: str) -> bool:
+    """The form marks the field required (a "*" after its label): it keeps Trigger disabled while empty."""
+    return field_row(dialog, param).locator("label[data-part=label][data-required]").count() > 0
+
+
+def dropdown_options(dialog: Locator, section: str, param: str) -> list[str]:
+    """The labels a select field offers (its menu opens in a layer of the page, not in the dialog)."""
+    open_section(dialog, section)
+    dialog.locator(f"#element_{param}").click()
+    options = dialog.page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    labels = [label.strip() for label in options.all_inner_texts()]
+    # A click beside the menu closes it (Escape would close the whole dialog).
+    dialog.get_by_text("Logical Date", exact=True).click()
+    expect(options).to_have_count(0)
+    return labels
+
+
 def error_alert(dialog: Locator) -> Locator:
     """The error Airflow shows at the top of the dialog when the API refuses the trigger."""
     return dialog.locator("[data-testid=error-alert]")
