@@ -9,6 +9,7 @@ parameter added to a trigger cannot be left out of what it is rebuilt from.
 
 from __future__ import annotations
 
+import abc
 import functools
 import importlib
 import inspect
@@ -73,13 +74,13 @@ class BedrockAwsTrigger(BaseTrigger):
 
     # -- a user's action on the deferred task (bedrock_provider.core.kill) ---------------------------
 
+    @abc.abstractmethod
     def kill_rule(self) -> KillRule:
         """Which user actions stop or delete what this trigger waits for."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def act_on_kill(self) -> bool:
         """Stop or delete what this trigger waits for; False when there was nothing left to do."""
-        raise NotImplementedError
 
     async def warm_up_for_kill(self) -> None:
         """Called when a wait starts: ready the task-state lookup, so a kill does not wait for it."""

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bedrock_provider.core.failure_run import FailureRun
+from bedrock_provider.core.kill import KillRule
 from bedrock_provider.core.push_mode import EVENT_DETAIL_TYPE, EVENT_SOURCE, Watchers, sort_messages
 from bedrock_provider.triggers.base import BedrockAwsTrigger
 from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
@@ -85,6 +86,12 @@ def test_a_constructor_parameter_the_trigger_does_not_keep_fails_serialization_l
 
         async def run(self):  # pragma: no cover - never run
             yield None
+
+        def kill_rule(self):  # pragma: no cover - never killed
+            return KillRule.of("cleanup_on_kill", False, "resource", "x", "delete")
+
+        async def act_on_kill(self):  # pragma: no cover - never killed
+            return False
 
     with pytest.raises(AttributeError, match="identifier"):
         Forgetful("x").serialize()
