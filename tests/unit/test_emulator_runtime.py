@@ -185,7 +185,8 @@ def test_runtime_calls_take_the_same_fault_injection(emu: BedrockEmulator) -> No
 
 def test_a_bedrock_api_key_reaches_the_runtime(emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     deployment = _active_deployment(emu)
-    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-for-tests")
+    # A key the emulator issued; one it did not issue gets Bedrock's 403 (test_connection_auth).
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", emu.issue_api_key())
     runtime = boto3.client(
         "bedrock-runtime", endpoint_url=emu.endpoint_url, region_name="us-east-1", config=NO_RETRY
     )
