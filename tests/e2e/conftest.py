@@ -39,7 +39,7 @@ E2E_DAGS = Path(__file__).resolve().parent / "dags"
 # Weeks of training data only the e2e tests train on (after the demo's six): tests that need weeks of
 # their own take them from here (test_stack.unused_weeks), leaving the demo's weeks to the tests and
 # the UI checks that name them.
-E2E_WEEKS = tuple(datetime(2025, 2, 16, tzinfo=UTC) + timedelta(weeks=index) for index in range(5))
+E2E_WEEKS = tuple(datetime(2025, 2, 16, tzinfo=UTC) + timedelta(weeks=index) for index in range(9))
 
 
 def seed_e2e_weeks(local: LocalStack) -> None:

@@ -226,7 +226,8 @@ def test_sweep_of_twelve_mapped_jobs_spreads_over_both_workers_with_one_job_each
     results = [api.xcom(SWEEP, run_id, "customize", map_index=index) for index in range(12)]
     assert len({result["job_arn"] for result in results}) == 12
     assert [len(jobs_for(celery_stack.emulator, result["job_name"])) for result in results] == [1] * 12
-    run_prefix = results[0]["job_name"].rpartition("-p")[0]
+    # bedrock_job_name: the readable part (prefix and run id) is the run's, the digest after it each task's.
+    run_prefix = results[0]["job_name"].rpartition("-")[0] + "-"
     assert len([job for job in celery_stack.emulator.jobs() if job["jobName"].startswith(run_prefix)]) == 12
 
 

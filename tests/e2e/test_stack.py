@@ -197,6 +197,7 @@ def test_a_week_without_data_fails_the_run_and_retire_still_runs(api: AirflowApi
         "deploy_candidate": "upstream_failed",
         "evaluate": "upstream_failed",
         "promote": "upstream_failed",
+        "swap": "upstream_failed",
         "retire": "success",
     }
     assert api.task_instance(RETRAINING, run_id, "prepare_dataset")["try_number"] == 1, (

@@ -19,7 +19,7 @@ with DAG("e2e_push_mode", schedule=None, start_date=datetime(2025, 1, 1), catchu
         job_name=JOB,
         custom_model_name=f"{JOB}-model",
         role_arn="arn:aws:iam::123456789012:role/BedrockModelCustomization",
-        base_model_id="amazon.titan-text-express-v1",
+        base_model_id="amazon.nova-micro-v1:0:128k",  # the demo data is Nova conversations
         training_data_uri="s3://bedrock-demo/raw/support/20250105/tickets.jsonl",
         output_data_uri=f"s3://bedrock-demo/e2e-push/{JOB}/",
         hyperparameters={"epochCount": 1},

@@ -29,7 +29,7 @@ COMMON: dict[str, Any] = {
     "job_name": JOB,
     "custom_model_name": f"{JOB}-model",
     "role_arn": ROLE_ARN,
-    "base_model_id": "amazon.titan-text-express-v1",
+    "base_model_id": "amazon.nova-micro-v1:0:128k",  # the demo data is Nova conversations
     "training_data_uri": f"s3://{BUCKET}/raw/support/20250105/tickets.jsonl",
     "output_data_uri": f"s3://{BUCKET}/e2e-kills/{JOB}/",
     "hyperparameters": {"epochCount": 1},
