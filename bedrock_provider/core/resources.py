@@ -10,7 +10,7 @@ Pure Python: no Airflow, no botocore.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bedrock_provider.core import states
@@ -87,17 +87,16 @@ CUSTOM_MODEL_DEPLOYMENT = ResourceKind(
 # CustomModelDeploymentUpdateStatus: Updating, UpdateCompleted, UpdateFailed) says how the swap goes.
 # No API cancels an update, and deleting the deployment is never what a kill of a promotion means: a
 # user's action leaves the update alone (the promotion's next try finishes or reverts it).
-CUSTOM_MODEL_DEPLOYMENT_UPDATE = ResourceKind(
+CUSTOM_MODEL_DEPLOYMENT_UPDATE = replace(
+    CUSTOM_MODEL_DEPLOYMENT,
     key="custom_model_deployment_update",
     label="custom model deployment update",
-    describe_method="get_custom_model_deployment",
-    identifier_param="customModelDeploymentIdentifier",
-    arn_field="customModelDeploymentArn",
-    name_field="modelDeploymentName",
     ready_states=frozenset({"UpdateCompleted"}),
     failed_states=frozenset({"UpdateFailed"}),
     pending_states=frozenset({"Updating"}),
     status_path=("updateDetails", "updateStatus"),
+    cleanup_method=None,
+    cleanup_action=None,
 )
 PROVISIONED_THROUGHPUT = ResourceKind(
     key="provisioned_throughput",
