@@ -4,6 +4,7 @@ behind it swapped, checked by a canary, and rolled back."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -69,6 +70,13 @@ def models(emu: BedrockEmulator, *names: str) -> list[str]:
     _, s3 = shared.clients(emu)
     s3.put_object(Bucket=shared.BUCKET, Key="eval/prompts.jsonl", Body=shared.PROMPTS)
     return [shared.trained_model(emu, name) for name in names]
+
+
+def hold_next_update(emu: BedrockEmulator, seconds: float) -> None:
+    """The stable deployment's next update takes ``seconds`` of the emulator's clock."""
+    bedrock, _ = shared.clients(emu)
+    arn = stable(emu)[0]["customModelDeploymentArn"]
+    bedrock.tag_resource(resourceARN=arn, tags=[{"key": TAG_DURATION, "value": str(seconds)}])
 
 
 def test_promoting_b_then_c_keeps_one_deployment_arn_serving_c(emu: BedrockEmulator) -> None:
@@ -212,16 +220,23 @@ def test_a_kill_during_the_canary_resumes_it_without_a_second_job(emu: BedrockEm
     assert stable(emu)[0]["modelArn"] == b
 
 
-def test_concurrent_promotions_never_interleave(emu: BedrockEmulator) -> None:
+def test_concurrent_promotions_never_interleave(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A promotion to C is updating; one to D finds it and refuses, naming it; after C is live, D's
     retry swaps C for D: each state is one that a run asked for."""
     b, c, d = models(emu, "bot-b", "bot-c", "bot-d")
     promote(b).execute(run("week1"))
+    # C's update lasts an hour of the emulator's clock, so D's attempt meets it in progress however
+    # slow the machine is; the clock then jumps past its end.
+    hold_next_update(emu, seconds=3600)
     with pytest.raises(TaskDeferred) as deferred:
         promote(c, deferrable=True).execute(run("run-c"))
     with pytest.raises(JobConflictError, match=c):
         promote(d).execute(run("run-d"))
     assert stable(emu)[0]["updateDetails"]["modelArn"] == c
+    hold_next_update(emu, seconds=0.3)
+    monkeypatch.setattr(emu.post_training, "_clock", lambda: time.time() + 3600)
     event = run_trigger(deferred.value.trigger)
     finished = promote(c, deferrable=True).resume(run("run-c"), event)
     assert finished["model_arn"] == c and finished["previous_model_arn"] == b
@@ -247,10 +262,12 @@ def test_a_race_between_check_and_update_is_refused_and_leaves_the_winners_recor
         return real_update(**kwargs)
 
     monkeypatch.setattr(client, "update_custom_model_deployment", update_after_the_winner)
+    hold_next_update(emu, seconds=3600)
     with pytest.raises(JobConflictError, match="does not interleave"):
         loser.execute(run("run-d"))
     description, tags = stable(emu)
     assert description["updateDetails"]["modelArn"] == c and tags[TO_TAG] == c
+    monkeypatch.setattr(emu.post_training, "_clock", lambda: time.time() + 3600)
     finished = promote(c).execute(run("run-c"))
     assert finished["model_arn"] == c and finished["previous_model_arn"] == b
 
