@@ -28,17 +28,11 @@ from typing import Any
 from bedrock_provider.core.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
 from bedrock_provider.core.promotion import LAST_GOOD_TAG
+from demo.airflow_api import ApiError
+from demo.processes import StackError, free_port, port_is_free, stop_recorded, wait_for
 from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO, bedrock_client
-from demo.stack import (
-    EXECUTORS,
-    ApiError,
-    LocalStack,
-    StackError,
-    free_port,
-    port_is_free,
-    stop_recorded,
-    wait_for,
-)
+from demo.settings import EXECUTORS
+from demo.stack import LocalStack
 
 DAG_ID = "bedrock_retraining"
 # The stable deployment the retraining DAG swaps its champions behind.

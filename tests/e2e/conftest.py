@@ -1,11 +1,12 @@
 """End-to-end: real Airflow processes (api-server, scheduler, dag-processor, triggerer) on PostgreSQL
 against the emulator.
 
-One LocalExecutor stack per session (demo/stack.py, the demo's own), in a temporary directory, with
-short jobs and fast scheduler loops; test_celery.py starts one CeleryExecutor stack for its module
-(Redis, two workers, two triggerers) and stops it before the other modules start theirs, so the two
-never load the machine at once. DAG runs start through the REST API. A stack is stopped when its
-tests end, whatever happened; a failing test gets the tails of the process logs in its report.
+One LocalExecutor stack per session, in a temporary directory, with short jobs and fast scheduler
+loops: tests/e2e/harness.py E2EStack, the demo's own stack (demo/stack.py LocalStack) with what only
+the tests do. test_celery.py starts one CeleryExecutor stack for its module (Redis, two workers, two
+triggerers) and stops it before the other modules start theirs, so the two never load the machine at
+once. DAG runs start through the REST API. A stack is stopped when its tests end, whatever happened;
+a failing test gets the tails of the process logs in its report.
 
 Tests may kill and restart components (``stack.restart_component("triggerer")``); they leave the
 stack running and healthy for the next test. Tests wait on states and events with deadlines, and do
@@ -17,53 +18,26 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from demo.seed import newest_week_as, s3_client, upload_weeks
-from demo.stack import AirflowApi, LocalStack, StackError
+from demo.processes import StackError
+from tests.e2e.harness import JOB_DURATION, E2EStack, HarnessApi
 
 pytestmark = pytest.mark.e2e
 
-# Jobs last long enough to be seen deferred (the API is polled every second), short enough for CI.
-JOB_DURATION = 6.0
-POLL_INTERVAL = 1.0
 RUN_TIMEOUT = 180.0
 MANUAL_DAG = "bedrock_finetune_manual"
-E2E_DAGS = Path(__file__).resolve().parent / "dags"
 
 
-# Weeks of training data only the e2e tests train on (after the demo's six): tests that need weeks of
-# their own take them from here (test_stack.unused_weeks), leaving the demo's weeks to the tests and
-# the UI checks that name them.
-E2E_WEEKS = tuple(datetime(2025, 2, 16, tzinfo=UTC) + timedelta(weeks=index) for index in range(9))
-
-
-def seed_e2e_weeks(local: LocalStack) -> None:
-    """Upload the demo's last week of data again as each of E2E_WEEKS' partitions."""
-    if local.emulator_url is None:
-        raise StackError("the emulator is not running")
-    upload_weeks(s3_client(local.emulator_url, local.region), local.bucket, newest_week_as(E2E_WEEKS))
-
-
-def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
-    """Start a stack for the tests (seeded with the demo data); stop it when they are done."""
-    local = LocalStack(
-        home,
-        job_duration=JOB_DURATION,
-        poll_interval=POLL_INTERVAL,
-        # DAGs only the tests run, beside the example DAGs: a bundle of their own.
-        dag_bundles={"e2e-tests": E2E_DAGS},
-        **options,
-    )
+def running_stack(home: Path, **options: Any) -> Iterator[E2EStack]:
+    """Start a stack for the tests (the demo's, through the harness); stop it when they are done."""
+    local = E2EStack(home, **options)
     try:
         local.start()
-        seed_e2e_weeks(local)
     except StackError as error:
-        local.stop()
         pytest.fail(f"the {local.executor} stack did not start: {error}\n{local.logs_hint()}", pytrace=False)
     try:
         yield local
@@ -72,17 +46,17 @@ def running_stack(home: Path, **options: Any) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
     yield from running_stack(tmp_path_factory.mktemp("e2e-stack"))
 
 
 @pytest.fixture
-def api(stack: LocalStack) -> AirflowApi:
+def api(stack: E2EStack) -> HarnessApi:
     return stack.api
 
 
 @pytest.fixture
-def emulator(stack: LocalStack) -> Any:
+def emulator(stack: E2EStack) -> Any:
     """EmulatorClient: request counts, jobs and fault rates of the stack's emulator."""
     return stack.emulator
 
@@ -108,7 +82,7 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def trigger_manual(api: AirflowApi) -> Callable[..., str]:
+def trigger_manual(api: HarnessApi) -> Callable[..., str]:
     """Trigger bedrock_finetune_manual with a conf; returns the run id.
 
     ``duration`` and ``outcome`` become the emulator's job tags, which decide how long the job runs
@@ -133,7 +107,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" and report.failed:
         for fixture in ("stack", "celery_stack"):
             if fixture in funcargs:
-                local: LocalStack = funcargs[fixture]
+                local: E2EStack = funcargs[fixture]
                 for name in ("scheduler", *local.triggerers, *local.workers, "emulator"):
                     report.sections.append((f"{name} log", local.log_tail(name, 60)))
                 report.sections.append(("logs", local.logs_hint()))

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from demo.stack import LocalStack, wait_for
+from demo.processes import wait_for
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT, jobs_for, running_stack
+from tests.e2e.harness import E2EStack
 from tests.e2e.test_stack import task_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -43,14 +44,14 @@ LOST_WORKER_TIMEOUT = 240.0
 
 
 @pytest.fixture(scope="module")
-def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
     yield from running_stack(
         tmp_path_factory.mktemp("e2e-celery-stack"), executor="celery", parallelism=8, worker_concurrency=4
     )
 
 
 @pytest.fixture(scope="module")
-def e2e_dags(celery_stack: LocalStack) -> None:
+def e2e_dags(celery_stack: E2EStack) -> None:
     dags = (WORKER_LOST_DAG, DEFERRED_DAG)
     wait_for(
         lambda: all(celery_stack.api.dag(dag_id) for dag_id in dags),
@@ -66,19 +67,19 @@ def names(unique_name: Callable[[str], str]) -> Callable[[str, int], list[str]]:
     return lambda prefix, count: [unique_name(f"{prefix}-{index}") for index in range(count)]
 
 
-def component(stack: LocalStack, hostname: str | None) -> str:
+def component(stack: E2EStack, hostname: str | None) -> str:
     found = stack.component_of_hostname(hostname)
     assert found is not None, f"host name {hostname!r} names no worker or triggerer of the stack"
     return found
 
 
-def trigger_manual(stack: LocalStack, name: str, duration: float) -> str:
+def trigger_manual(stack: E2EStack, name: str, duration: float) -> str:
     tags = {"emulator:duration": str(duration)}
     run = stack.api.trigger(MANUAL_DAG, conf={"job_name": name, "job_tags": tags})
     return str(run["dag_run_id"])
 
 
-def holders(stack: LocalStack, runs: list[str]) -> dict[str, str]:
+def holders(stack: E2EStack, runs: list[str]) -> dict[str, str]:
     """Run id -> the triggerer running its customize task's trigger (every trigger must have one)."""
     held: dict[str, str] = {}
     for run_id in runs:
@@ -91,7 +92,7 @@ def holders(stack: LocalStack, runs: list[str]) -> dict[str, str]:
 
 
 def wait_for_holders(
-    stack: LocalStack, runs: list[str], accept: Callable[[dict[str, str]], bool], what: str
+    stack: E2EStack, runs: list[str], accept: Callable[[dict[str, str]], bool], what: str
 ) -> dict[str, str]:
     seen: list[dict[str, str]] = [{}]
 
@@ -102,7 +103,7 @@ def wait_for_holders(
     return wait_for(held, DEFERRED_TIMEOUT, what, 0.5, lambda: f"triggers held by: {seen[0]}")
 
 
-def trigger_log(stack: LocalStack, dag_id: str, run_id: str, triggerer_job: int | str = "*") -> str:
+def trigger_log(stack: E2EStack, dag_id: str, run_id: str, triggerer_job: int | str = "*") -> str:
     """What triggerers logged for a run's customize trigger (one file per triggerer job)."""
     folder = stack.logs_dir / "airflow" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=customize"
     return "".join(
@@ -110,7 +111,7 @@ def trigger_log(stack: LocalStack, dag_id: str, run_id: str, triggerer_job: int 
     )
 
 
-def wait_until_polled(stack: LocalStack, runs: list[str], dag_id: str = MANUAL_DAG) -> None:
+def wait_until_polled(stack: E2EStack, runs: list[str], dag_id: str = MANUAL_DAG) -> None:
     """Until each run's trigger has seen its job running: only a running trigger gets on_kill."""
     wait_for(
         lambda: all(TRIGGER_SAW_JOB_RUNNING in trigger_log(stack, dag_id, run_id) for run_id in runs),
@@ -120,7 +121,7 @@ def wait_until_polled(stack: LocalStack, runs: list[str], dag_id: str = MANUAL_D
     )
 
 
-def finish_all(stack: LocalStack, runs: list[str], names: list[str]) -> None:
+def finish_all(stack: E2EStack, runs: list[str], names: list[str]) -> None:
     """Every run succeeded on its first try, with exactly one job, Completed."""
     for run_id, name in zip(runs, names, strict=True):
         run = stack.api.wait_for_run(MANUAL_DAG, run_id, timeout=RUN_TIMEOUT)
@@ -130,18 +131,11 @@ def finish_all(stack: LocalStack, runs: list[str], names: list[str]) -> None:
         assert [job["status"] for job in jobs] == ["Completed"], jobs
 
 
-def other_triggerer(stack: LocalStack, name: str) -> str:
+def other_triggerer(stack: E2EStack, name: str) -> str:
     return next(triggerer for triggerer in stack.triggerers if triggerer != name)
 
 
-def triggerer_job_ids(stack: LocalStack) -> dict[str, int]:
-    """Each live triggerer's job id, by component (its trigger logs are named after it)."""
-    return {
-        component(stack, job["hostname"]): job["id"] for job in stack.api.jobs("TriggererJob", is_alive=True)
-    }
-
-
-def polled_lines(stack: LocalStack, runs: list[str], job_id: int) -> dict[str, int]:
+def polled_lines(stack: E2EStack, runs: list[str], job_id: int) -> dict[str, int]:
     """Run id -> how many progress lines one triggerer job has logged for its trigger."""
     return {
         run_id: trigger_log(stack, MANUAL_DAG, run_id, job_id).count(TRIGGER_SAW_JOB_RUNNING)
@@ -150,7 +144,7 @@ def polled_lines(stack: LocalStack, runs: list[str], job_id: int) -> dict[str, i
 
 
 def wait_until_run_by(
-    stack: LocalStack, runs: list[str], triggerer: str, job_id: int, before: dict[str, int] | None = None
+    stack: E2EStack, runs: list[str], triggerer: str, job_id: int, before: dict[str, int] | None = None
 ) -> None:
     """Until ``triggerer`` has run each run's trigger: its own trigger log shows the job's status, more
     often than ``before`` when given (then a log from an earlier stint there does not count)."""
@@ -174,8 +168,9 @@ def test_the_stack_runs_the_celery_executor_with_two_workers_and_two_triggerers(
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://127.0.0.1:")
-    alive = celery_stack.api.jobs("TriggererJob", is_alive=True)
-    assert sorted(component(celery_stack, job["hostname"]) for job in alive) == ["triggerer-1", "triggerer-2"]
+    assert sorted(celery_stack.triggerer_job_ids()) == ["triggerer-1", "triggerer-2"]
+    for triggerer in celery_stack.triggerers:
+        assert celery_stack.processes[triggerer].poll() is None, f"{triggerer} is not running"
     for worker in celery_stack.workers:
         assert celery_stack.processes[worker].poll() is None, f"{worker} is not running"
 
@@ -281,7 +276,7 @@ def test_triggerer_sigkilled_with_six_tasks_deferred_the_other_takes_over_pollin
 
     killed = Counter(held.values()).most_common(1)[0][0]
     survivor = other_triggerer(celery_stack, killed)
-    survivor_job = triggerer_job_ids(celery_stack)[survivor]
+    survivor_job = celery_stack.triggerer_job_ids()[survivor]
     celery_stack.kill_component(killed)
     try:
         assert {job["status"] for name in jobs for job in jobs_for(emulator, name)} == {"InProgress"}, (
@@ -309,7 +304,7 @@ def test_trigger_moved_to_the_other_triggerer_keeps_its_job_running(celery_stack
     stalled = held[runs[0]]
     moved = [run_id for run_id in runs if held[run_id] == stalled]
     survivor = other_triggerer(celery_stack, stalled)
-    job_ids = triggerer_job_ids(celery_stack)
+    job_ids = celery_stack.triggerer_job_ids()
     polled_before = polled_lines(celery_stack, moved, job_ids[survivor])
     ended_before = {
         run_id: trigger_log(celery_stack, MANUAL_DAG, run_id, job_ids[stalled]).count(TRIGGER_ENDED)

@@ -9,22 +9,22 @@ from pathlib import Path
 import pytest
 
 from demo.seed import DUMMY_CREDENTIALS
-from demo.stack import LocalStack
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT
+from tests.e2e.harness import E2EStack
 from tests.e2e.test_stack import job_named, task_states, trigger_logs
 
 # Not a key the emulator issued: a call that carried it would be refused.
 ENVIRONMENT_KEY = "ABSK" + "ZW52aXJvbm1lbnQta2V5LW9mLWFub3RoZXItdGVhbQ" * 2
 
 
-def _restart_task_and_trigger_runners(stack: LocalStack) -> None:
+def _restart_task_and_trigger_runners(stack: E2EStack) -> None:
     # On the LocalExecutor the scheduler runs the tasks; on Celery, the workers.
     for name in ("scheduler", *stack.workers, *stack.triggerers):
         stack.restart_component(name)
 
 
 @pytest.fixture
-def bearer_variable_everywhere(stack: LocalStack) -> Iterator[None]:
+def bearer_variable_everywhere(stack: E2EStack) -> Iterator[None]:
     stack.airflow_config["AWS_BEARER_TOKEN_BEDROCK"] = ENVIRONMENT_KEY
     _restart_task_and_trigger_runners(stack)
     try:
@@ -35,7 +35,7 @@ def bearer_variable_everywhere(stack: LocalStack) -> Iterator[None]:
 
 
 def test_the_bearer_variable_in_worker_and_triggerer_is_ignored(
-    stack: LocalStack,
+    stack: E2EStack,
     bearer_variable_everywhere: None,
     trigger_manual: Callable[..., str],
     unique_name: Callable[[str], str],

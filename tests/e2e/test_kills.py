@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from demo.stack import AirflowApi, LocalStack, wait_for
+from demo.processes import wait_for
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT, jobs_for
+from tests.e2e.harness import E2E_DAGS, E2EStack, HarnessApi
 from tests.e2e.test_stack import job_named, task_states, trigger_logs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-E2E_DAGS = Path(__file__).resolve().parent / "dags"
 CREATE = "CreateModelCustomizationJob"
 STOP = "StopModelCustomizationJob"
 KILL_DAGS = (
@@ -36,14 +35,13 @@ DEFERRED_TIMEOUT = 90.0
 
 
 @pytest.fixture(scope="module")
-def kill_dags(stack: LocalStack) -> None:
+def kill_dags(stack: E2EStack) -> None:
     """The kill DAGs are parsed (the stack's dag-processor reads tests/e2e/dags as a second bundle)."""
     bundles = stack.airflow_env().get("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", "")
     if str(E2E_DAGS) not in bundles:
         pytest.fail(
-            f"the stack does not load {E2E_DAGS}: give LocalStack "
-            "airflow_config={'AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST': ...} with a LocalDagBundle "
-            "of that path beside the dags-folder bundle (tests/e2e/conftest.py)",
+            f"the stack does not load {E2E_DAGS}: E2EStack (tests/e2e/harness.py) adds it as a DAG "
+            "bundle of its own (dag_bundles) beside the dags-folder bundle",
             pytrace=False,
         )
     wait_for(
@@ -57,7 +55,7 @@ def kill_dags(stack: LocalStack) -> None:
 
 @pytest.fixture
 def start(
-    api: AirflowApi, kill_dags: None, unique_name: Callable[[str], str]
+    api: HarnessApi, kill_dags: None, unique_name: Callable[[str], str]
 ) -> Callable[..., tuple[str, str]]:
     """Trigger a kill DAG for a new job; returns (run id, job name)."""
 
@@ -86,12 +84,12 @@ def wait_for_job_status(emulator: Any, name: str, statuses: set[str], timeout: f
     return time.monotonic() - started
 
 
-def task_log(stack: LocalStack, dag_id: str, run_id: str) -> str:
+def task_log(stack: E2EStack, dag_id: str, run_id: str) -> str:
     folder = stack.logs_dir / "airflow" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=customize"
     return "".join(path.read_text(errors="replace") for path in sorted(folder.glob("attempt=*.log")))
 
 
-def wait_for_log(stack: LocalStack, dag_id: str, run_id: str, text: str, trigger: bool = True) -> None:
+def wait_for_log(stack: E2EStack, dag_id: str, run_id: str, text: str, trigger: bool = True) -> None:
     """Until the trigger's log (or the task's) for the run says ``text``."""
 
     def read() -> str:
@@ -108,7 +106,7 @@ def wait_for_log(stack: LocalStack, dag_id: str, run_id: str, text: str, trigger
     )
 
 
-def wait_until_the_trigger_runs(stack: LocalStack, api: AirflowApi, dag_id: str, run_id: str) -> None:
+def wait_until_the_trigger_runs(stack: E2EStack, api: HarnessApi, dag_id: str, run_id: str) -> None:
     """Deferred, and the triggerer has started the trigger and seen the job running.
 
     Only a running trigger gets on_kill: a task marked failed in the second or two before the

@@ -10,8 +10,8 @@ import pytest
 
 from bedrock_provider.core.promotion import LAST_GOOD_TAG
 from demo.seed import DAG_SETTINGS, bedrock_client, s3_client
-from demo.stack import AirflowApi, LocalStack
 from tests.e2e.conftest import RUN_TIMEOUT
+from tests.e2e.harness import E2EStack, HarnessApi
 from tests.e2e.test_stack import RETRAINING, task_states, unused_weeks
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ STABLE = DAG_SETTINGS.STABLE_DEPLOYMENT
 ROLLBACK = "bedrock_rollback"
 
 
-def stable_state(stack: LocalStack, name: str = STABLE) -> dict[str, Any]:
+def stable_state(stack: E2EStack, name: str = STABLE) -> dict[str, Any]:
     bedrock = bedrock_client(str(stack.emulator_url), stack.region)
     found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=name)
     tags = bedrock.list_tags_for_resource(resourceARN=found["customModelDeploymentArn"])["tags"]
@@ -31,7 +31,7 @@ def stable_state(stack: LocalStack, name: str = STABLE) -> dict[str, Any]:
     }
 
 
-def trained_models(stack: LocalStack, *names: str) -> list[str]:
+def trained_models(stack: E2EStack, *names: str) -> list[str]:
     """Custom models trained straight through the Bedrock API (Nova Micro, the demo's week of data)."""
     bedrock = bedrock_client(str(stack.emulator_url), stack.region)
     data = f"s3://{stack.bucket}/{DAG_SETTINGS.RAW_PREFIX}/20250105/{DAG_SETTINGS.RAW_OBJECT_NAME}"
@@ -59,7 +59,7 @@ def trained_models(stack: LocalStack, *names: str) -> list[str]:
 
 
 def test_two_weeks_swap_behind_one_arn_and_a_rollback_points_it_back(
-    stack: LocalStack, api: AirflowApi
+    stack: E2EStack, api: HarnessApi
 ) -> None:
     weeks = unused_weeks(api, stack.emulator, 2)
     history = []

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bedrock_provider.emulator.events import create_events_queue
-from demo.stack import wait_for
+from demo.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from demo.airflow_api import ApiError
 from demo.seed import DAG_SETTINGS, DUMMY_CREDENTIALS
-from demo.stack import AirflowApi, ApiError, LocalStack
-from tests.e2e.conftest import E2E_WEEKS, MANUAL_DAG, RUN_TIMEOUT, jobs_for
+from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT, jobs_for
+from tests.e2e.harness import E2E_WEEKS, E2EStack, HarnessApi
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +20,7 @@ RETRAINING = "bedrock_retraining"
 CREATE = "CreateModelCustomizationJob"
 
 
-def task_states(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, str | None]:
+def task_states(api: HarnessApi, dag_id: str, run_id: str) -> dict[str, str | None]:
     return {
         ti["task_id"] + (f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""): ti["state"]
         for ti in api.task_instances(dag_id, run_id)
@@ -32,13 +33,13 @@ def job_named(emulator: Any, name: str) -> dict[str, Any]:
     return jobs[0]
 
 
-def trigger_logs(stack: LocalStack, dag_id: str, run_id: str, task_id: str) -> str:
+def trigger_logs(stack: E2EStack, dag_id: str, run_id: str, task_id: str) -> str:
     """What the triggerer process wrote for a task's triggers (Airflow keeps it beside the task log)."""
     folder = stack.logs_dir / "airflow" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
     return "".join(path.read_text(errors="replace") for path in sorted(folder.glob("*.trigger.*.log")))
 
 
-def submit_outside_airflow(stack: LocalStack, name: str, duration: float) -> None:
+def submit_outside_airflow(stack: E2EStack, name: str, duration: float) -> None:
     """Create a job straight through the Bedrock API, as the console or a notebook would."""
     import boto3
 
@@ -64,7 +65,7 @@ def submit_outside_airflow(stack: LocalStack, name: str, duration: float) -> Non
 
 
 def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
-    stack: LocalStack, trigger_manual: Callable[..., str], unique_name: Callable[[str], str]
+    stack: E2EStack, trigger_manual: Callable[..., str], unique_name: Callable[[str], str]
 ) -> None:
     api, emulator, name = stack.api, stack.emulator, unique_name("e2e-conf")
     run_id = trigger_manual(name, hyperparameters={"epochCount": 1, "learningRate": 0.00002})
@@ -117,7 +118,7 @@ def test_run_with_conf_defers_in_the_triggerer_then_succeeds(
     ],
 )
 def test_invalid_params_are_refused_before_a_run_exists(
-    api: AirflowApi, emulator: Any, conf: dict[str, Any], named: str
+    api: HarnessApi, emulator: Any, conf: dict[str, Any], named: str
 ) -> None:
     runs = len(api.dag_runs(MANUAL_DAG))
     creates = emulator.request_count(CREATE)
@@ -129,7 +130,7 @@ def test_invalid_params_are_refused_before_a_run_exists(
     assert emulator.request_count(CREATE) == creates
 
 
-def unused_weeks(api: AirflowApi, emulator: Any, count: int) -> list[datetime]:
+def unused_weeks(api: HarnessApi, emulator: Any, count: int) -> list[datetime]:
     """``count`` consecutive weeks of the e2e tests' own data that no run of the retraining DAG and no
     job has used yet (the demo's weeks are left to the tests and UI checks that name them)."""
     weeks = list(E2E_WEEKS)
@@ -146,7 +147,7 @@ def unused_weeks(api: AirflowApi, emulator: Any, count: int) -> list[datetime]:
     )
 
 
-def test_backfill_trains_each_week_once_and_a_rerun_adopts_the_jobs(api: AirflowApi, emulator: Any) -> None:
+def test_backfill_trains_each_week_once_and_a_rerun_adopts_the_jobs(api: HarnessApi, emulator: Any) -> None:
     weeks = unused_weeks(api, emulator, 3)
     names = [f"bedrock-retraining-{week:%Y%m%d}" for week in weeks]
 
@@ -181,7 +182,7 @@ def test_backfill_trains_each_week_once_and_a_rerun_adopts_the_jobs(api: Airflow
 WEEK_WITHOUT_DATA = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def test_a_week_without_data_fails_the_run_and_retire_still_runs(api: AirflowApi, emulator: Any) -> None:
+def test_a_week_without_data_fails_the_run_and_retire_still_runs(api: HarnessApi, emulator: Any) -> None:
     """retire cleans up whatever happened, as a teardown: it runs, and the run still ends failed, so
     that failure alerts fire (as a plain all_done leaf it turned such a run green)."""
     week = WEEK_WITHOUT_DATA
@@ -209,7 +210,7 @@ def test_a_week_without_data_fails_the_run_and_retire_still_runs(api: AirflowApi
 
 
 def test_watch_job_sensor_waits_deferred_for_a_job_submitted_elsewhere(
-    stack: LocalStack, api: AirflowApi, emulator: Any, unique_name: Callable[[str], str]
+    stack: E2EStack, api: HarnessApi, emulator: Any, unique_name: Callable[[str], str]
 ) -> None:
     name = unique_name("e2e-watched")
     submit_outside_airflow(stack, name, duration=10)
@@ -223,7 +224,7 @@ def test_watch_job_sensor_waits_deferred_for_a_job_submitted_elsewhere(
     assert job_named(emulator, name)["status"] == "Completed"
 
 
-def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowApi, emulator: Any) -> None:
+def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: HarnessApi, emulator: Any) -> None:
     sweep = "bedrock_hyperparameter_sweep"
     conf = {"partition": "20250202", "learning_rates": [0.00001, 0.00003], "epoch_counts": [1]}
     run_id = api.trigger(sweep, conf=conf)["dag_run_id"]
@@ -246,7 +247,7 @@ def test_sweep_maps_one_deferred_job_per_point_and_keeps_the_best(api: AirflowAp
     assert best["hyperparameters"]["learningRate"] in conf["learning_rates"]
 
 
-def test_sweep_over_its_budget_submits_no_job(api: AirflowApi, emulator: Any) -> None:
+def test_sweep_over_its_budget_submits_no_job(api: HarnessApi, emulator: Any) -> None:
     sweep = "bedrock_hyperparameter_sweep"
     creates = emulator.request_count(CREATE)
     conf = {
@@ -264,8 +265,8 @@ def test_sweep_over_its_budget_submits_no_job(api: AirflowApi, emulator: Any) ->
 
 
 def test_triggerer_killed_while_a_task_is_deferred_then_restarted(
-    stack: LocalStack,
-    api: AirflowApi,
+    stack: E2EStack,
+    api: HarnessApi,
     emulator: Any,
     trigger_manual: Callable[..., str],
     unique_name: Callable[[str], str],
@@ -288,7 +289,7 @@ def test_triggerer_killed_while_a_task_is_deferred_then_restarted(
     assert job_named(emulator, name)["status"] == "Completed"
 
 
-def _client(stack: LocalStack, service: str) -> Any:
+def _client(stack: E2EStack, service: str) -> Any:
     import boto3
 
     access_key, secret_key = DUMMY_CREDENTIALS
@@ -301,13 +302,13 @@ def _client(stack: LocalStack, service: str) -> Any:
     )
 
 
-def _deployments(stack: LocalStack) -> dict[str, dict[str, Any]]:
+def _deployments(stack: E2EStack) -> dict[str, dict[str, Any]]:
     summaries = _client(stack, "bedrock").list_custom_model_deployments()["modelDeploymentSummaries"]
     return {summary["customModelDeploymentName"]: summary for summary in summaries}
 
 
 def test_retraining_deploys_evaluates_promotes_and_undeploys_what_a_gate_turned_down(
-    stack: LocalStack, api: AirflowApi
+    stack: E2EStack, api: HarnessApi
 ) -> None:
     """The whole weekly chain through the triggerer. A week whose scores miss the gate is not promoted
     and its deployment is gone; the next week is deployed, scored by an evaluation job and promoted,

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from demo.stack import AirflowApi, LocalStack, wait_for
+from demo.processes import wait_for
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT
+from tests.e2e.harness import E2EStack, HarnessApi
 from tests.e2e.test_kills import (
     STOP_DEADLINE,
     STOPPED,
@@ -37,7 +38,7 @@ DEPLOY_DAG = "task_actions_e2e_deploy"
 EVALUATE_DAG = "task_actions_e2e_evaluate"
 
 
-def clear_task(api: AirflowApi, dag_id: str, run_id: str, task_id: str) -> Any:
+def clear_task(api: HarnessApi, dag_id: str, run_id: str, task_id: str) -> Any:
     """Clear one task instance, as the UI's Clear does (the REST API's clearTaskInstances)."""
     return api.request(
         "POST",
@@ -46,7 +47,7 @@ def clear_task(api: AirflowApi, dag_id: str, run_id: str, task_id: str) -> Any:
     )
 
 
-def test_mark_failed_stops_the_job(stack: LocalStack, api, emulator, trigger_manual, unique_name):
+def test_mark_failed_stops_the_job(stack: E2EStack, api, emulator, trigger_manual, unique_name):
     name = unique_name("e2e-act-failed")
     run_id = trigger_manual(name, duration=JOB_SECONDS)
     wait_until_the_trigger_runs(stack, api, MANUAL_DAG, run_id)
@@ -99,7 +100,7 @@ def test_mark_succeeded_leaves_the_job_running(stack, api, emulator, trigger_man
 
 
 @pytest.fixture(scope="module")
-def action_dags(stack: LocalStack) -> None:
+def action_dags(stack: E2EStack) -> None:
     """The task-action DAGs of tests/e2e/dags/reliability_kills.py are parsed (the stack reads
     tests/e2e/dags as a bundle of its own)."""
     wait_for(
@@ -111,11 +112,11 @@ def action_dags(stack: LocalStack) -> None:
     )
 
 
-def bedrock_client(stack: LocalStack) -> Any:
+def bedrock_client(stack: E2EStack) -> Any:
     return _client(stack, "bedrock")
 
 
-def trained_model(stack: LocalStack, bedrock: Any, name: str) -> str:
+def trained_model(stack: E2EStack, bedrock: Any, name: str) -> str:
     """A custom model of that name, trained outside Airflow; its ARN."""
     submit_outside_airflow(stack, name, duration=1)
 
@@ -126,7 +127,7 @@ def trained_model(stack: LocalStack, bedrock: Any, name: str) -> str:
     return wait_for(model_arn, 60, f"custom model {name} to exist", 0.5)
 
 
-def wait_for_trigger_log(stack: LocalStack, dag_id: str, run_id: str, task_id: str, text: str) -> None:
+def wait_for_trigger_log(stack: E2EStack, dag_id: str, run_id: str, task_id: str, text: str) -> None:
     wait_for(
         lambda: text in trigger_logs(stack, dag_id, run_id, task_id),
         60,
@@ -136,7 +137,7 @@ def wait_for_trigger_log(stack: LocalStack, dag_id: str, run_id: str, task_id: s
     )
 
 
-def clear_the_waiting_task(stack: LocalStack, dag_id: str, run_id: str, task_id: str, waiting: str) -> Any:
+def clear_the_waiting_task(stack: E2EStack, dag_id: str, run_id: str, task_id: str, waiting: str) -> Any:
     """Once the triggerer watches the resource (``waiting`` is its status), clear the task; then see its
     trigger keep the resource, and return the run as it ends."""
     api = stack.api

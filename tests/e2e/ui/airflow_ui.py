@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import Locator, Page, expect
 
-from demo.stack import AirflowApi, wait_for
+from demo.processes import wait_for
+from tests.e2e.harness import HarnessApi
 
 
 def open_trigger_dialog(page: Page, base_url: str, dag_id: str) -> Locator:
@@ -96,11 +97,11 @@ def fill_json(dialog: Locator, section: str, param: str, value: Any) -> None:
     dialog.get_by_text("Logical Date", exact=True).click()
 
 
-def run_ids(api: AirflowApi, dag_id: str) -> set[str]:
+def run_ids(api: HarnessApi, dag_id: str) -> set[str]:
     return {run["dag_run_id"] for run in api.dag_runs(dag_id)}
 
 
-def new_run(api: AirflowApi, dag_id: str, before: set[str], timeout: float = 60.0) -> dict[str, Any]:
+def new_run(api: HarnessApi, dag_id: str, before: set[str], timeout: float = 60.0) -> dict[str, Any]:
     """The run that appeared since ``before`` (exactly one)."""
 
     def appeared() -> dict[str, Any] | None:

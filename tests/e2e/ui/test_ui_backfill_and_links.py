@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from demo.stack import LocalStack
 from tests.e2e.conftest import RUN_TIMEOUT
+from tests.e2e.harness import E2EStack
 from tests.e2e.ui.airflow_ui import (
     extra_links,
     open_trigger_dialog,
@@ -28,7 +28,7 @@ WEEKS = (datetime(2025, 1, 26, tzinfo=UTC), datetime(2025, 2, 2, tzinfo=UTC))
 
 
 def test_a_two_week_backfill_from_the_dialog_runs_both_weeks_to_success(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     api = stack.api
     dialog = open_trigger_dialog(page, stack.api_url, RETRAINING)
@@ -48,7 +48,7 @@ def test_a_two_week_backfill_from_the_dialog_runs_both_weeks_to_success(
             run_type="backfill",
         )
 
-    from demo.stack import wait_for
+    from demo.processes import wait_for
 
     runs = wait_for(
         lambda: (found := backfill_runs()) and len(found) == 2 and found, 60, "the backfill's two runs"
@@ -62,7 +62,7 @@ def test_a_two_week_backfill_from_the_dialog_runs_both_weeks_to_success(
 
 
 def test_the_customize_tasks_extra_links_open_the_job_and_the_model_in_the_console(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     api = stack.api
     # A week no other test trains (2025-02-09 is the retraining form's default, which its test runs).

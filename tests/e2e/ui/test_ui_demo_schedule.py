@@ -19,8 +19,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demo import run
+from demo.airflow_api import AirflowApi
+from demo.processes import free_port
 from demo.seed import DAG_SETTINGS, s3_client
-from demo.stack import AirflowApi, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 

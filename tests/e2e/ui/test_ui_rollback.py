@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from demo.stack import LocalStack
 from tests.e2e.conftest import RUN_TIMEOUT
+from tests.e2e.harness import E2EStack
 from tests.e2e.test_promotion import ROLLBACK, stable_state, trained_models
 from tests.e2e.test_stack import task_states
 from tests.e2e.ui.airflow_ui import fill, new_run, open_trigger_dialog, run_ids, task_page, trigger_button
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 
 
 def test_the_rollback_form_points_the_stable_deployment_back_at_its_last_good_model(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     api = stack.api
     suffix = uuid.uuid4().hex[:8]

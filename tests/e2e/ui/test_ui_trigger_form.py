@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demo.seed import DUMMY_CREDENTIALS
-from demo.stack import LocalStack
 from tests.e2e.conftest import MANUAL_DAG, RUN_TIMEOUT
+from tests.e2e.harness import E2EStack
 from tests.e2e.ui.airflow_ui import (
     dropdown_options,
     error_alert,
@@ -36,7 +36,7 @@ RUN_TIMEOUT_MS = RUN_TIMEOUT * 1000
 RETRAINING = "bedrock_retraining"
 
 
-def bedrock_client(stack: LocalStack) -> Any:
+def bedrock_client(stack: E2EStack) -> Any:
     """Bedrock's API on the stack's emulator, to read a job as the console would show it."""
     import boto3
 
@@ -50,7 +50,7 @@ def bedrock_client(stack: LocalStack) -> Any:
 
 
 def test_the_form_at_its_defaults_triggers_a_run_that_defers_then_succeeds(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     api = stack.api
     before = run_ids(api, MANUAL_DAG)
@@ -78,7 +78,7 @@ def test_the_form_at_its_defaults_triggers_a_run_that_defers_then_succeeds(
 
 
 def test_edited_values_reach_the_job_which_is_seen_deferred_then_successful(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path], unique_name: Callable[[str], str]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path], unique_name: Callable[[str], str]
 ) -> None:
     api, emulator = stack.api, stack.emulator
     name = unique_name("ui-edited")
@@ -139,7 +139,7 @@ BAD_VALUES: list[tuple[str, str, Any, str]] = [
     ids=[f"{param}={value}" for _, param, value, _ in BAD_VALUES],
 )
 def test_a_bad_value_is_refused_with_its_field_named_and_no_run(
-    stack: LocalStack,
+    stack: E2EStack,
     page: Page,
     shoot: Callable[[str], Path],
     section: str,
@@ -174,7 +174,7 @@ def test_a_bad_value_is_refused_with_its_field_named_and_no_run(
 
 
 def test_a_loss_limit_without_validation_data_fails_in_seconds_before_any_job(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     """The form cannot relate two fields; check_request does, before anything is submitted."""
     api, emulator = stack.api, stack.emulator
@@ -198,7 +198,7 @@ def test_a_loss_limit_without_validation_data_fails_in_seconds_before_any_job(
 
 
 def test_the_form_offers_the_regions_models_and_stars_only_what_a_run_needs(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     dialog = open_trigger_dialog(page, stack.api_url, MANUAL_DAG)
     models = dropdown_options(dialog, "Model", "base_model_id")
@@ -225,7 +225,7 @@ def test_the_form_offers_the_regions_models_and_stars_only_what_a_run_needs(
 
 
 def test_cleared_optional_fields_trigger_a_run_that_succeeds(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path], unique_name: Callable[[str], str]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path], unique_name: Callable[[str], str]
 ) -> None:
     """Job tags and hyperparameters say what "empty" means; clearing them is not refused as required."""
     api = stack.api
@@ -247,7 +247,7 @@ def test_cleared_optional_fields_trigger_a_run_that_succeeds(
 
 
 def test_the_retraining_form_at_its_defaults_trains_a_week_that_has_data(
-    stack: LocalStack, page: Page, shoot: Callable[[str], Path]
+    stack: E2EStack, page: Page, shoot: Callable[[str], Path]
 ) -> None:
     """The dialog's Logical Date is the present moment, whose week has no data; "Week to train" decides."""
     from tests.unit.test_example_dags import DAG_SETTINGS
