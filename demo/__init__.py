@@ -1,2 +1,2 @@
-"""The one-command demo (run.py), the local stack it shares with the end-to-end tests (stack.py),
-and the sample data (data/) that seed.py uploads to the emulator."""
+"""The one-command demo (run.py), its local stack (stack.py and its parts, which the e2e harness in
+tests/e2e/harness.py subclasses), and the sample data (data/) that seed.py uploads to the emulator."""
