@@ -25,8 +25,6 @@ EXAMPLE_DAGS = (
     "bedrock_watch_job",
     "bedrock_hyperparameter_sweep",
 )
-# The components of the LocalExecutor stack (the default); a CeleryExecutor stack's are in .components.
-AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 CELERY_TRIGGERERS = ("triggerer-1", "triggerer-2")
 CELERY_WORKERS = ("celery-worker-1", "celery-worker-2")
 # A Celery worker's log line once it consumes from the broker.
