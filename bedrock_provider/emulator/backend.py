@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING
-from bedrock_provider.core.rft import grader_of
+from bedrock_provider.core.request.rft import grader_of
 from bedrock_provider.emulator import refusals
 from bedrock_provider.emulator.accounts import AccountServices, PermissiveAccount
 from bedrock_provider.emulator.arns import (
@@ -389,7 +389,8 @@ class CustomizationBackend:
 
     def _check_grader(self, request: Mapping[str, Any]) -> None:
         """An RFT job names a grader Lambda the service role can invoke; other types name none
-        (botocore RFTConfig, LambdaGraderConfig; the role's permission: core/rft.py RFT_ACCESS_URL)."""
+        (botocore RFTConfig, LambdaGraderConfig; the role's permission: core/request/rft.py
+        RFT_ACCESS_URL)."""
         config = request.get("customizationConfig")
         has_rft = isinstance(config, Mapping) and "rftConfig" in config
         if request.get("customizationType") != REINFORCEMENT_FINE_TUNING:

@@ -20,7 +20,7 @@ from bedrock_provider.core.catalog import (
     resolve,
     teacher_problem,
 )
-from bedrock_provider.core.hyperparameters import normalize_hyperparameters
+from bedrock_provider.core.request.hyperparameters import normalize_hyperparameters
 from bedrock_provider.emulator.errors import validation_error
 
 

@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from bedrock_provider.core import states
-from bedrock_provider.core.amazon_compat import (
+from bedrock_provider.core.errors import InvalidInputError
+from bedrock_provider.core.lineage import customization_lineage
+from bedrock_provider.core.request.amazon_compat import (
     AMAZON_WAITER_DELAY,
     if_job_exists_for,
     max_wait_for,
     region_name_for,
     with_api_kwargs,
 )
-from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
-from bedrock_provider.core.kill import KillRule, stop_actions
-from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
-from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
-from bedrock_provider.core.results import job_result
-from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
+from bedrock_provider.core.request.customization import CustomizationRequest, non_finite_problems
+from bedrock_provider.core.request.results import job_result
+from bedrock_provider.core.request.submission import check_if_job_exists
+from bedrock_provider.core.waiting import states
+from bedrock_provider.core.waiting.failure_run import DEFAULT_MAX_FAILURE_DURATION
+from bedrock_provider.core.waiting.kill import KillRule, stop_actions
+from bedrock_provider.core.waiting.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
@@ -369,7 +369,7 @@ class BedrockModelCustomizationOperator(
     def on_kill(self) -> None:
         """The worker kills a blocking wait on mark-failed, mark-succeeded, clear, and on shutdown: the
         task instance's state tells which, and the job is stopped only for the actions in
-        stop_job_on_kill (see bedrock_provider.core.kill)."""
+        stop_job_on_kill (see bedrock_provider.core.waiting.kill)."""
         if not self.job_arn:
             return
         from bedrock_provider.triggers.user_action import act_on_kill

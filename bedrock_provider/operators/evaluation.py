@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
-from bedrock_provider.core.evaluation import (
+from bedrock_provider.core.lifecycle.deployment import OWNER_TAG
+from bedrock_provider.core.lifecycle.evaluation import (
     EvaluationRequest,
     ValidEvaluation,
     is_results_file,
     results_prefix,
 )
-from bedrock_provider.core.evaluation_scores import DEFAULT_MIN_VALID_FRACTION, ScoreTally, evaluate_scores
-from bedrock_provider.core.kill import stop_actions
-from bedrock_provider.core.lineage import evaluation_lineage
-from bedrock_provider.core.names import TaskIdentity, attempt_name
-from bedrock_provider.core.precomputed_inference import (
+from bedrock_provider.core.lifecycle.evaluation_scores import (
+    DEFAULT_MIN_VALID_FRACTION,
+    ScoreTally,
+    evaluate_scores,
+)
+from bedrock_provider.core.lifecycle.precomputed_inference import (
     converse_request,
     prompt_records,
     record_with_response,
@@ -36,9 +37,12 @@ from bedrock_provider.core.precomputed_inference import (
     responses_file,
     responses_uri,
 )
-from bedrock_provider.core.resources import EVALUATION_JOB
-from bedrock_provider.core.submission import plan_submission
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.lifecycle.resources import EVALUATION_JOB
+from bedrock_provider.core.lineage import evaluation_lineage
+from bedrock_provider.core.names import TaskIdentity, attempt_name
+from bedrock_provider.core.request.submission import plan_submission
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,
@@ -103,7 +107,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         ``{"maxTokens": 512, "temperature": 0}``.
     :param stop_job_on_kill: on which user actions on the waiting task the running job is stopped: True
         on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves it to finish),
-        False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
+        False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.waiting.kill).
     :param if_job_differs: what a retry does when this task instance's earlier job evaluated something
         else (another model, dataset, metrics or output: the deployment was re-created since):
         "fail" (default) names each difference; "resubmit" submits a fresh job under the next suffix.
@@ -403,5 +407,5 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
 
     def on_kill(self) -> None:
         """The worker's blocking wait killed: stop the running job on the user actions in
-        stop_job_on_kill only (see bedrock_provider.core.kill)."""
+        stop_job_on_kill only (see bedrock_provider.core.waiting.kill)."""
         self.kill_resource(EVALUATION_JOB, self.job_arn, "stop_job_on_kill")

@@ -1,5 +1,8 @@
 """Training-data formats, the streaming validator and the splitter behind BedrockPrepareDatasetOperator.
 
+It decides whether a record is one Bedrock would train on, and counts a file's tokens for the cost
+estimate. It never calls AWS (the operator moves the files) and never submits a job.
+
 Pure Python (no Airflow): ``plan_dataset`` checks the parameters, ``DatasetValidator`` validates
 streams into training and validation outputs, ``prepare_dataset`` runs it over local or S3 sources
 into local files with a JSON report.
@@ -7,7 +10,7 @@ into local files with a JSON report.
 
 from __future__ import annotations
 
-from bedrock_provider.core.datasets.checkers import make_checker
+from bedrock_provider.core.datasets.checker_for_format import make_checker
 from bedrock_provider.core.datasets.formats import (
     CLAUDE_MESSAGES,
     CONTINUED_PRETRAINING,
