@@ -1,4 +1,4 @@
-"""What Bedrock checks of a customization at Create, against the model catalog (core/catalog.py).
+"""What Bedrock checks of a customization at Create, against the model catalog (core/catalog/).
 
 The base model must be one Bedrock customizes, with that customization type, in this Region; the
 hyperparameters must be in the model's table; a distillation needs a teacher that can teach the

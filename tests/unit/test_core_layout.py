@@ -206,5 +206,6 @@ def test_design_layout_lists_every_core_package_and_shared_module() -> None:
         pytest.skip("DESIGN.md is kept beside the repository, not in it")
     layout = design.read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
     core_block = layout.split("  core/", 1)[1].split("\n  hooks/", 1)[0]
-    listed = set(re.findall(r"^    (\w+)(?:/|\.py)", core_block, re.M))
+    entry_lines = re.findall(r"^    (\S.*)$", core_block, re.M)
+    listed = {name for line in entry_lines for name in re.findall(r"(\w+)(?:/|\.py)(?:\s|$)", line)}
     assert listed == set(ORDER)

@@ -1,5 +1,5 @@
 """The model catalog's rows: one per model family, each naming the AWS page that lists it and the date
-that page was read (core/catalog.py looks models up in them)."""
+that page was read (lookup.py looks models up in them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The model catalog's vocabulary: customization types, data formats, the AWS pages rows cite, and
-the shapes of a row (core/catalog.py re-exports all of it)."""
+the shapes of a row (the catalog package re-exports all of it)."""
 
 from __future__ import annotations
 

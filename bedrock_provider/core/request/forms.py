@@ -106,7 +106,7 @@ def models_offered_in(
     model_titles: Mapping[str, str], region: str, customization_types: Iterable[str]
 ) -> dict[str, str]:
     """The models of ``model_titles`` that Bedrock customizes in ``region`` in at least one of the
-    customization types, as the catalog (core/catalog.py, each row sourced) says: a form offers only
+    customization types, as the catalog (core/catalog/, each row sourced) says: a form offers only
     what the customize task would send. Raises ValueError when none is left, naming the Region."""
     types = tuple(customization_types)
     offered = {}

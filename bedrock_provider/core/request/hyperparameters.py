@@ -1,4 +1,4 @@
-"""Hyperparameter checks against the model catalog (core/catalog.py).
+"""Hyperparameter checks against the model catalog (core/catalog/).
 
 Bedrock takes every hyperparameter as a string; ``normalize_hyperparameters`` turns what a DAG author
 wrote (ints, floats, numeric strings) into those strings and reports, before any AWS call, the names and

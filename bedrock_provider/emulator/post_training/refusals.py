@@ -89,7 +89,7 @@ def serving_throughput(
 def foundation_model_arn(customization: CustomizationBackend, identifier: str, field_name: str) -> str:
     """The ARN of a foundation model (id, inference profile id or ARN) Bedrock has, or its not-found.
 
-    The emulator's foundation models are the catalog's (core/catalog.py): a model that is not there,
+    The emulator's foundation models are the catalog's (core/catalog/): a model that is not there,
     such as amazon.no-such-model-v9, does not exist.
     """
     ref = resolve(identifier)
