@@ -18,12 +18,8 @@ from airflow.sdk.exceptions import AirflowException
 
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
 from bedrock_provider.core.lifecycle.deployment import OWNER_TAG
-from bedrock_provider.core.lifecycle.evaluation import (
-    EvaluationRequest,
-    ValidEvaluation,
-    is_results_file,
-    results_prefix,
-)
+from bedrock_provider.core.lifecycle.evaluation import EvaluationRequest
+from bedrock_provider.core.lifecycle.evaluation_job import ValidEvaluation, is_results_file, results_prefix
 from bedrock_provider.core.lifecycle.evaluation_scores import (
     DEFAULT_MIN_VALID_FRACTION,
     ScoreTally,
