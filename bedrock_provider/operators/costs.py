@@ -304,7 +304,8 @@ def storage_saved(
     """The monthly storage no longer billed once custom models trained from these base models are
     deleted, logged; ``usd`` None when a price is unknown (the warning names the model). ``prices``:
     what storage_prices read earlier."""
-    from bedrock_provider.core.catalog.cost import monthly_storage, usd
+    from bedrock_provider.core.catalog.cost import usd
+    from bedrock_provider.core.catalog.recurring_cost import monthly_storage
 
     known = dict(prices or {})
     known.update(storage_prices(operator, [base for base in base_model_ids if base not in known]))
@@ -328,7 +329,8 @@ def provisioned_throughput_cost(
 ) -> dict[str, Any]:
     """The hourly price of a Provisioned Throughput for a model trained from ``base_model_id``, logged,
     and refused above ``max_hourly_cost`` (USD per hour) before anything is created."""
-    from bedrock_provider.core.catalog.cost import check_hourly_budget, parse_budget, provisioned_hourly, usd
+    from bedrock_provider.core.catalog.cost import parse_budget, usd
+    from bedrock_provider.core.catalog.recurring_cost import check_hourly_budget, provisioned_hourly
 
     try:
         budget = parse_budget(max_hourly_cost, "max_hourly_cost")

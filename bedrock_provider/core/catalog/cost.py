@@ -1,11 +1,11 @@
-"""What a customization job, a custom model's storage and a Provisioned Throughput will cost, before
-anything is paid for.
+"""What a customization job will cost to train, and what a sweep of jobs will, before anything is paid for.
 
 Bedrock bills a job for "total tokens processed by the model (number of tokens in the training data
 corpus x number of epochs)" (https://aws.amazon.com/bedrock/pricing/), so the estimate is
 training tokens x epochs x the price per 1,000 tokens. Validation data is not in that formula and is not
 priced. A price that is not known makes the estimate unknown (``usd`` None) with a warning naming the
-model; it is never filled in with a guess. Budgets refuse before any Create call.
+model; it is never filled in with a guess. Budgets refuse before any Create call. What is billed per
+month or per hour (a custom model's storage, a Provisioned Throughput) is in recurring_cost.py.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from bedrock_provider.core.catalog import (
 )
 from bedrock_provider.core.catalog.price_lookup import CONNECTION_EXTRA, price_key
 from bedrock_provider.core.catalog.prices import (
-    COMMITMENT_FIELDS,
-    PROVISIONED,
     STORAGE,
     TRAINING,
     UNITS,
@@ -58,7 +56,7 @@ def _epochs(count: int) -> str:
     return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
-def _round(value: float) -> float:
+def round_usd(value: float) -> float:
     """USD to a billionth of a dollar: below the smallest training price of one token, above float noise."""
     return round(value, 9)
 
@@ -67,7 +65,7 @@ def _price_hint(name: str, base_model_id: str) -> str:
     return _PRICE_HINT.format(name=name, extra=CONNECTION_EXTRA, model=price_key(base_model_id))
 
 
-def _unknown_price(prices: ModelPrices | None, name: str, base_model_id: str, what: str) -> str:
+def unknown_price_warning(prices: ModelPrices | None, name: str, base_model_id: str, what: str) -> str:
     titled = prices is not None and prices.title not in ("", base_model_id)
     title = f"{prices.title} ({base_model_id})" if prices and titled else base_model_id
     why = f": {prices.training_note}" if prices and name == TRAINING and prices.training_note else ""
@@ -195,7 +193,7 @@ def estimate_training_cost(
     epochs, epochs_basis = training_epochs(base_model_id, hyperparameters, customization_type)
     price = prices.price(TRAINING) if prices else None
     if price is None and customization_type != REINFORCEMENT_FINE_TUNING:
-        warnings.append(_unknown_price(prices, TRAINING, base_model_id, "training cost"))
+        warnings.append(unknown_price_warning(prices, TRAINING, base_model_id, "training cost"))
     if customization_type == REINFORCEMENT_FINE_TUNING:
         # Its epochCount is typed in rftConfig, and an RFT job is not priced per epoch (below).
         epochs, epochs_basis = None, "not used: reinforcement fine-tuning is not priced per epoch"
@@ -236,7 +234,9 @@ def estimate_training_cost(
         and customization_type not in (DISTILLATION, REINFORCEMENT_FINE_TUNING)
     )
     total = (
-        _round(tokens.tokens / 1000 * epochs * price.usd) if known and tokens and epochs and price else None
+        round_usd(tokens.tokens / 1000 * epochs * price.usd)
+        if known and tokens and epochs and price
+        else None
     )
     return CostEstimate(
         base_model_id=base_model_id,
@@ -303,7 +303,7 @@ class SweepEstimate:
 def sum_estimates(estimates: Iterable[CostEstimate]) -> SweepEstimate:
     listed = tuple(estimates)
     unknown = tuple(index for index, estimate in enumerate(listed) if estimate.usd is None)
-    total = None if unknown else _round(sum(estimate.usd or 0.0 for estimate in listed))
+    total = None if unknown else round_usd(sum(estimate.usd or 0.0 for estimate in listed))
     return SweepEstimate(listed, total, unknown)
 
 
@@ -323,87 +323,4 @@ def check_sweep_budget(
         raise BudgetExceededError(
             f"None of the {len(sweep.estimates)} jobs was submitted: their estimated training cost is "
             f"{usd(sweep.usd)} in all ({lines}), above {name}={usd(budget)}."
-        )
-
-
-# -- storage and Provisioned Throughput -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecurringCost:
-    """A cost billed per month or per hour; ``usd`` None when the price is unknown."""
-
-    usd: float | None
-    price: Price | None
-    quantity: float
-    unit: str
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "usd": self.usd,
-            "unit": self.unit,
-            "quantity": self.quantity,
-            "price_usd": self.price.usd if self.price else None,
-            "price_source": self.price.source if self.price else None,
-            "price_date": self.price.date if self.price else None,
-        }
-
-
-def monthly_storage(base_model_ids: Iterable[str], prices_of: Any) -> RecurringCost:
-    """The monthly storage of custom models trained from these base models (``prices_of(id)`` gives each
-    model's prices): what deleting them saves every month."""
-    total = 0.0
-    known = True
-    warnings: list[str] = []
-    count = 0
-    last: Price | None = None
-    for base_model_id in base_model_ids:
-        count += 1
-        prices = prices_of(base_model_id)
-        price = prices.price(STORAGE) if prices else None
-        if price is None:
-            known = False
-            warnings.append(_unknown_price(prices, STORAGE, base_model_id, "monthly storage"))
-            continue
-        total += price.usd
-        last = price
-    return RecurringCost(
-        _round(total) if known else None, last, count, "custom model months", tuple(dict.fromkeys(warnings))
-    )
-
-
-def provisioned_hourly(
-    base_model_id: str, prices: ModelPrices | None, model_units: int, commitment_duration: str | None
-) -> RecurringCost:
-    """The hourly price of a Provisioned Throughput of ``model_units`` for a model trained from this base
-    model ("for custom models, pricing is the same as the base model that it was customized from":
-    https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html)."""
-    name = COMMITMENT_FIELDS.get(commitment_duration, PROVISIONED)
-    price = prices.price(name) if prices else None
-    if price is None:
-        return RecurringCost(
-            None,
-            None,
-            model_units,
-            "model unit hours",
-            (_unknown_price(prices, name, base_model_id, "hourly price"),),
-        )
-    return RecurringCost(_round(price.usd * model_units), price, model_units, "model unit hours")
-
-
-def check_hourly_budget(cost: RecurringCost, budget: float | None, name: str) -> None:
-    if budget is None:
-        return
-    if cost.usd is None:
-        raise BudgetExceededError(
-            f"{name}={usd(budget)} per hour is set but the hourly price is unknown, so nothing was created. "
-            + " ".join(cost.warnings)
-        )
-    if cost.usd > budget:
-        price = cost.price
-        source = f" ({price.source}, read {price.date})" if price else ""
-        raise BudgetExceededError(
-            f"Nothing was created: {cost.quantity:g} model unit(s) x {usd(price.usd if price else 0)} an hour"
-            f"{source} = {usd(cost.usd)} an hour, above {name}={usd(budget)}."
         )
