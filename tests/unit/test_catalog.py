@@ -26,8 +26,7 @@ from bedrock_provider.core.catalog import (
     rft_hyperparameters,
     teacher_problem,
 )
-from bedrock_provider.core.datasets import plan_dataset
-from bedrock_provider.core.datasets.plan import SUPPORTED_TYPES
+from bedrock_provider.core.datasets.plan import SUPPORTED_TYPES, plan_dataset
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.request.customization import CustomizationRequest
 

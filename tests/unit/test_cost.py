@@ -28,7 +28,7 @@ from bedrock_provider.core.catalog.recurring_cost import (
     monthly_storage,
     provisioned_hourly,
 )
-from bedrock_provider.core.datasets import validate_bytes
+from bedrock_provider.core.datasets.prepare import validate_bytes
 from bedrock_provider.core.datasets.tokens import count_training_tokens
 from bedrock_provider.core.errors import InvalidInputError
 

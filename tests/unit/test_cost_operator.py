@@ -109,7 +109,7 @@ def run(operator: Any) -> dict[str, Any]:
 
 
 def expected_tokens() -> int:
-    from bedrock_provider.core.datasets import validate_bytes
+    from bedrock_provider.core.datasets.prepare import validate_bytes
 
     return validate_bytes(RECORDS, base_model_id=MODEL).training_tokens
 

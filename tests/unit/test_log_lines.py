@@ -41,7 +41,7 @@ def test_a_status_without_stages_or_time_is_just_the_status() -> None:
 
 
 def test_counts_agree_with_their_nouns() -> None:
-    from bedrock_provider.core.datasets import counted
+    from bedrock_provider.core.datasets.plan import counted
 
     assert [counted(n, "duplicate") for n in (0, 1, 2, 1204)] == [
         "0 duplicates",
