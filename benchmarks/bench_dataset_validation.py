@@ -109,13 +109,9 @@ def child(mode: str, path: str) -> None:
                 records += 1
     else:
         sys.path.insert(0, str(REPO))
-        from bedrock_provider.core.datasets import (
-            CONVERSATION,
-            local_opener,
-            plan_dataset,
-            prepare_dataset,
-            validate_stream,
-        )
+        from bedrock_provider.core.datasets.formats import CONVERSATION
+        from bedrock_provider.core.datasets.plan import plan_dataset
+        from bedrock_provider.core.datasets.prepare import local_opener, prepare_dataset, validate_stream
 
         start = time.perf_counter()
         plan = plan_dataset(

@@ -337,7 +337,7 @@ class Emulator:
         self.endpoint = line.rsplit(" ", 1)[-1].strip()
         import boto3
 
-        from bedrock_provider.core.roles import ensure_service_role
+        from bedrock_provider.core.request.roles import ensure_service_role
 
         # The jobs' role must exist in the emulator's IAM and trust Bedrock, as on AWS.
         iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION)

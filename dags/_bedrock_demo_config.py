@@ -10,7 +10,7 @@ The base model is one whose whole chain AWS accepts: Amazon Nova Micro is fine-t
 ("Supported models and Regions for fine-tuning",
 https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-supported.html), deployed on demand
 (Nova Lite, Micro and Pro customized on or after 2025-07-16, in us-east-1 or us-west-2:
-bedrock_provider/core/on_demand.py), and the deployment's responses are judged by an evaluator model
+bedrock_provider/core/lifecycle/on_demand.py), and the deployment's responses are judged by an evaluator model
 (docs/evaluation.md). Its training records are in the bedrock-conversation-2024 format of
 https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html, as
 demo/data/support holds them.
@@ -125,7 +125,7 @@ def service_role_task(role_arn: str = ROLE_ARN) -> Any:
     def service_role(role_arn: str, connection: str) -> str:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-        from bedrock_provider.core.roles import ensure_service_role
+        from bedrock_provider.core.request.roles import ensure_service_role
 
         iam = AwsBaseHook(aws_conn_id=connection, client_type="iam").conn
         return ensure_service_role(iam, role_arn.rsplit("/", 1)[1])

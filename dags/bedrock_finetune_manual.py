@@ -52,15 +52,15 @@ from _bedrock_demo_config import (
 )
 from airflow.sdk import DAG, Param, task
 
-from bedrock_provider.core.evaluation import TASK_TYPES
-from bedrock_provider.core.forms import (
+from bedrock_provider.core.lifecycle.evaluation import TASK_TYPES
+from bedrock_provider.core.lifecycle.precomputed_inference import JUDGE_METRICS
+from bedrock_provider.core.request.forms import (
     explained_pattern,
     hyperparameter_ranges_markdown,
     hyperparameters_schema,
     models_offered_in,
     parse_time_region,
 )
-from bedrock_provider.core.precomputed_inference import JUDGE_METRICS
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator
 from bedrock_provider.operators.evaluation import BedrockModelEvaluationOperator
@@ -142,7 +142,7 @@ def check_request(params: dict[str, Any], run_id: str, aws_conn_id: str) -> dict
     from airflow.sdk.exceptions import AirflowFailException
 
     from bedrock_provider.core.errors import InvalidInputError
-    from bedrock_provider.core.preflight import check_customization_conf, form_request
+    from bedrock_provider.core.request.preflight import check_customization_conf, form_request
     from bedrock_provider.hooks.customization import BedrockCustomizationHook
     from bedrock_provider.operators.customization import configured_model_checks
 

@@ -73,7 +73,7 @@ from _bedrock_demo_config import (
 )
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
-from bedrock_provider.core.forms import hyperparameter_help
+from bedrock_provider.core.request.forms import hyperparameter_help
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 from bedrock_provider.operators.dataset import BedrockPrepareDatasetOperator
 from bedrock_provider.operators.deployment import BedrockDeployCustomModelOperator

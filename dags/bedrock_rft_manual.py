@@ -30,7 +30,7 @@ from _bedrock_demo_config import service_role_task as _service_role_task
 from airflow.sdk import DAG, Param, task
 
 from bedrock_provider.core.catalog import RFT_HYPERPARAMETERS
-from bedrock_provider.core.rft import LAMBDA_ARN_PATTERN, lower_bound
+from bedrock_provider.core.request.rft import LAMBDA_ARN_PATTERN, lower_bound
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
 
 RFT_MODEL = "amazon.nova-2-lite-v1:0:256k"
@@ -67,7 +67,7 @@ def check_request(params: dict[str, Any], run_id: str) -> dict[str, Any]:
 
     from bedrock_provider.core.errors import InvalidInputError
     from bedrock_provider.core.names import sanitize_name
-    from bedrock_provider.core.request import CustomizationRequest
+    from bedrock_provider.core.request.customization import CustomizationRequest
 
     job_name = params["job_name"] or sanitize_name(run_id)
     logs = params["invocation_logs_uri"]

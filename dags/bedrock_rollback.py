@@ -16,7 +16,7 @@ from __future__ import annotations
 from _bedrock_demo_config import POLL_INTERVAL, STABLE_DEPLOYMENT, TAGS, UNSCHEDULED, default_args
 from airflow.sdk import DAG, Param
 
-from bedrock_provider.core.promotion import LAST_GOOD
+from bedrock_provider.core.lifecycle.promotion import LAST_GOOD
 from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperator
 
 with DAG(

@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bedrock_provider.core.cost import summarize
+from bedrock_provider.core.catalog.cost import summarize
 from bedrock_provider.core.datasets.plan import counted
-from bedrock_provider.core.promotion import LAST_GOOD_TAG
+from bedrock_provider.core.lifecycle.promotion import LAST_GOOD_TAG
 from demo.airflow_api import ApiError
 from demo.processes import StackError, free_port, port_is_free, stop_recorded, wait_for
 from demo.seed import DAG_SETTINGS, DEMO_DATA, REPO, bedrock_client

@@ -69,7 +69,7 @@ def bedrock_client(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) ->
 
 def create_role(endpoint_url: str, region: str = DAG_SETTINGS.DEMO_REGION) -> str:
     """The example DAGs' service role, created through IAM if it is missing; its ARN."""
-    from bedrock_provider.core.roles import ensure_service_role
+    from bedrock_provider.core.request.roles import ensure_service_role
 
     name = DAG_SETTINGS.DEMO_ROLE_ARN.rsplit("/", 1)[1]
     return ensure_service_role(_client("iam", endpoint_url, region), name)

@@ -312,3 +312,8 @@ TOKEN_PREFIX = "airflow-"  # noqa: S105 - an idempotency token, not a secret
 _OWNER_LENGTH = 32
 _NAME_PART_LENGTH = 12
 _REQUEST_PART_LENGTH = 16
+
+
+def job_id_from_arn(job_arn: str) -> str:
+    """Bedrock's job id: the last segment of the job ARN (it names the job's output folder)."""
+    return job_arn.rsplit("/", 1)[-1]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 S3_SCHEME = "s3://"
+# The S3 URI pattern of botocore's bedrock service model (shape S3Uri), which Bedrock checks on every
+# Create call that takes a URI.
+S3_URI_PATTERN = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-zA-Z0-9]+(?:/[-!_*'().a-zA-Z0-9]+)*)?/?"
+)
 
 
 def is_s3_uri(uri: str) -> bool:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from bedrock_provider.core.rft import RFT_ACCESS_URL
-from bedrock_provider.core.roles import SERVICE_PRINCIPAL, TRUST_POLICY_URL, trusts_bedrock
+from bedrock_provider.core.request.rft import RFT_ACCESS_URL
+from bedrock_provider.core.request.roles import SERVICE_PRINCIPAL, TRUST_POLICY_URL, trusts_bedrock
 
 # What the RFT service role must be allowed on the grader (RFT_ACCESS_URL: "You must add Lambda
 # invocation permissions", an Allow of lambda:InvokeFunction on the function).

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bedrock_provider.core.api_keys import SHORT_TERM_KEY_PREFIX, read_short_term_key
+from bedrock_provider.core.request.api_keys import SHORT_TERM_KEY_PREFIX, read_short_term_key
 from bedrock_provider.emulator.errors import BedrockError
 
 _CREDENTIAL_RE = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]+/(?P<region>[^/]+)/(?P<service>[^/]+)/")

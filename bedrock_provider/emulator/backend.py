@@ -2,8 +2,9 @@
 
 Everything here is plain Python behind one lock; S3 is reached through the small ``ObjectStore``
 protocol so the backend does not depend on how the objects are kept. Requests reach it already
-checked against the API's constraints (``validation``); their answers are rendered by the
-resources themselves (``models``); the clock moves the jobs along (``lifecycle``).
+checked against the API's constraints (``validation``); what Create checks beyond them is in
+``create_checks`` and ``refusals``; answers are rendered by the resources themselves (``models``); the
+clock moves the jobs along (``lifecycle``).
 """
 
 from __future__ import annotations
@@ -16,18 +17,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING
-from bedrock_provider.core.rft import grader_of
-from bedrock_provider.emulator import refusals
 from bedrock_provider.emulator.accounts import AccountServices, PermissiveAccount
-from bedrock_provider.emulator.arns import (
-    CUSTOM_MODEL_ARN_RE,
-    FOUNDATION_MODEL_ARN_RE,
-    JOB_ARN_RE,
-    MODEL_ID_RE,
-    ArnMinter,
+from bedrock_provider.emulator.arns import CUSTOM_MODEL_ARN_RE, JOB_ARN_RE, ArnMinter
+from bedrock_provider.emulator.create_checks import (
+    check_grader,
+    check_names_free,
+    check_quota,
+    check_role,
+    checked_base_model,
+    kms_key_arn,
 )
-from bedrock_provider.emulator.errors import not_found, quota_exceeded, validation_error
+from bedrock_provider.emulator.errors import not_found, validation_error
 from bedrock_provider.emulator.lifecycle import JobLifecycle, JobListener
 from bedrock_provider.emulator.models import JOB_STATUSES, TAG_DURATION, CustomModel, Job
 from bedrock_provider.emulator.paging import CreatedWindow, name_matches, page_answer, paginate, status_filter
@@ -327,38 +327,20 @@ class CustomizationBackend:
         self._models.add(model)
         return model.arn
 
-    def _check_names_free(self, job_name: str, model_name: str) -> None:
-        if self._jobs.named(job_name) is not None:
-            raise validation_error("The provided job name is currently in use.")
-        if self._models.named(model_name) is not None:
-            raise validation_error(
-                f"The provided custom model name {model_name} is currently in use by an existing "
-                "custom model. Choose another customModelName or delete that model."
-            )
-        for job in self.lifecycle.running.values():
-            if job.custom_model_name == model_name:
-                raise validation_error(
-                    f"The provided custom model name {model_name} is currently in use by the "
-                    f"model customization job {job.name}, which is {job.status}. Choose another "
-                    "customModelName."
-                )
-
     def _new_job(self, request: Mapping[str, Any], tags: dict[str, str], now: float) -> Job:
-        """A job for a new request, once everything Bedrock checks at Create passed."""
-        self._check_names_free(request["jobName"], request["customModelName"])
-        base_model_id = self._check_model(request)
-        role_problem = self.account.role_problem(request["roleArn"])
-        if role_problem is not None:
-            raise validation_error(role_problem)
-        self._check_grader(request)
-        kms = self._kms_arn(request.get("customModelKmsKeyId"))
-        running = len(self.lifecycle.running)
-        if running >= self.max_concurrent_jobs:
-            raise quota_exceeded(
-                f"You have reached the quota of {self.max_concurrent_jobs} concurrent model "
-                f"customization jobs for this account in {self.region} ({running} running). Wait for "
-                "a job to end, or request a quota increase through Service Quotas."
-            )
+        """A job for a new request, once everything Bedrock checks at Create passed (create_checks.py)."""
+        check_names_free(
+            self._jobs,
+            self._models,
+            self.lifecycle.running.values(),
+            request["jobName"],
+            request["customModelName"],
+        )
+        base_model_id = checked_base_model(request, self._models, self.region)
+        check_role(request, self.account)
+        check_grader(request, self.account)
+        kms = kms_key_arn(request.get("customModelKmsKeyId"), self.account, self.region)
+        check_quota(len(self.lifecycle.running), self.max_concurrent_jobs, self.region)
         job_id = self.arns.new_id(self._jobs.arns())
         duration = float_tag(tags, TAG_DURATION)
         self._seq += 1
@@ -386,61 +368,3 @@ class CustomizationBackend:
             duration=duration if duration is not None else self.job_duration,
             last_modified=now,
         )
-
-    def _check_grader(self, request: Mapping[str, Any]) -> None:
-        """An RFT job names a grader Lambda the service role can invoke; other types name none
-        (botocore RFTConfig, LambdaGraderConfig; the role's permission: core/rft.py RFT_ACCESS_URL)."""
-        config = request.get("customizationConfig")
-        has_rft = isinstance(config, Mapping) and "rftConfig" in config
-        if request.get("customizationType") != REINFORCEMENT_FINE_TUNING:
-            if has_rft:
-                raise validation_error(
-                    "customizationConfig.rftConfig is only valid when customizationType is "
-                    f"{REINFORCEMENT_FINE_TUNING}."
-                )
-            return
-        lambda_arn = grader_of(config)
-        if lambda_arn is None:
-            raise validation_error(
-                "customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn is required when "
-                f"customizationType is {REINFORCEMENT_FINE_TUNING}."
-            )
-        problem = self.account.grader_problem(lambda_arn, request["roleArn"])
-        if problem is not None:
-            raise validation_error(problem)
-
-    def _check_model(self, request: Mapping[str, Any]) -> str:
-        """The base model id the job trains, once model, type and hyperparameters pass Bedrock's checks."""
-        refusals.check_customization_type(request)
-        base_model_id = self._resolve_base_model(request["baseModelIdentifier"])
-        return refusals.check_customization(request, base_model_id, self.region)
-
-    def _resolve_base_model(self, identifier: str) -> str:
-        """The foundation model id (as given) of a model id or ARN, or of the custom model named."""
-        if FOUNDATION_MODEL_ARN_RE.match(identifier):
-            return identifier
-        if CUSTOM_MODEL_ARN_RE.match(identifier):
-            model = self._models.find(identifier)
-            if model is None:
-                raise not_found(f"The base model {identifier} (baseModelIdentifier) was not found.")
-            return model.job.base_model_id
-        if MODEL_ID_RE.match(identifier):
-            return identifier
-        model = self._models.named(identifier)
-        if model is not None:
-            return model.job.base_model_id
-        raise not_found(
-            f"The base model {identifier} (baseModelIdentifier) was not found. Use a foundation model id "
-            "such as amazon.titan-text-express-v1, its ARN, or a custom model's name or ARN."
-        )
-
-    def _kms_arn(self, key: str | None) -> str | None:
-        if not key:
-            return None
-        arn = self.account.kms_key_arn(key)
-        if arn is None:
-            raise validation_error(
-                f"The provided KMS key {key} (customModelKmsKeyId) was not found in {self.region}. Check the "
-                "key id, alias or ARN and that the key is in this Region."
-            )
-        return arn

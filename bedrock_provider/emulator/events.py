@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 # The rule users are told to write (docs/push-mode.md) is the consumer's business, so it comes from there.
-from bedrock_provider.core.push_mode import EVENT_PATTERN
+from bedrock_provider.core.waiting.push_mode import EVENT_PATTERN
 from bedrock_provider.emulator.models import Job, iso
 
 # The event's envelope and detail, as "How EventBridge for Amazon Bedrock works" shows them:

@@ -1,4 +1,4 @@
-"""What Bedrock checks of a customization at Create, against the model catalog (core/catalog.py).
+"""What Bedrock checks of a customization at Create, against the model catalog (core/catalog/).
 
 The base model must be one Bedrock customizes, with that customization type, in this Region; the
 hyperparameters must be in the model's table; a distillation needs a teacher that can teach the
@@ -20,7 +20,7 @@ from bedrock_provider.core.catalog import (
     resolve,
     teacher_problem,
 )
-from bedrock_provider.core.hyperparameters import normalize_hyperparameters
+from bedrock_provider.core.request.hyperparameters import normalize_hyperparameters
 from bedrock_provider.emulator.errors import validation_error
 
 

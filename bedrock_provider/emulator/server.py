@@ -12,7 +12,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bedrock_provider.core.roles import bedrock_trust_policy
+from bedrock_provider.core.request.roles import bedrock_trust_policy
 from bedrock_provider.emulator.accounts import MotoAccount
 from bedrock_provider.emulator.app import BedrockMiddleware
 from bedrock_provider.emulator.backend import DEFAULT_MAX_CONCURRENT_JOBS, CustomizationBackend

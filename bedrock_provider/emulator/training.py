@@ -16,7 +16,8 @@ import math
 from typing import Protocol
 
 from bedrock_provider.core.catalog import REINFORCEMENT_FINE_TUNING, resolve
-from bedrock_provider.core.datasets import DatasetValidator, plan_dataset
+from bedrock_provider.core.datasets.plan import plan_dataset
+from bedrock_provider.core.datasets.validator import DatasetValidator
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.s3 import split_s3_uri
 from bedrock_provider.emulator import metrics

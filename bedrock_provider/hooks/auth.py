@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any
 
-from bedrock_provider.core.api_keys import (
+from bedrock_provider.core.request.api_keys import (
     API_KEY_EXTRA,
     ApiKeySetting,
     ShortTermKey,

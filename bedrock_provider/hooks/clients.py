@@ -20,8 +20,8 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.loaders import JSONFileLoader
 
-from bedrock_provider.core.api_keys import API_KEY_EXTRA, ApiKeySetting, api_key_setting
-from bedrock_provider.core.loops import PerLoop
+from bedrock_provider.core.request.api_keys import API_KEY_EXTRA, ApiKeySetting, api_key_setting
+from bedrock_provider.core.waiting.loops import PerLoop
 from bedrock_provider.hooks.auth import (
     install_token_provider,
     log_ignored_environment_once,

@@ -7,11 +7,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.submission import Description, Difference, plan_submission, request_differences
-from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL
-from bedrock_provider.core.watch import Watch
+from bedrock_provider.core.request.submission import (
+    Description,
+    Difference,
+    plan_submission,
+    request_differences,
+)
+from bedrock_provider.core.waiting.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL
+from bedrock_provider.core.waiting.watch import Watch
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import (
     error_message,
@@ -22,7 +27,7 @@ from bedrock_provider.hooks.errors import (
 )
 
 if TYPE_CHECKING:
-    from bedrock_provider.core.request import ValidatedRequest
+    from bedrock_provider.core.request.customization import ValidatedRequest
 
 
 def _strip_metadata(response: dict[str, Any]) -> Description:
@@ -171,7 +176,7 @@ class BedrockCustomizationHook(LeasedClientHook):
     def invocation_logs_problem(self, request: ValidatedRequest) -> str | None:
         """Why Bedrock would find no invocation logs for a job trained on them (logging off, or delivered
         elsewhere); None when it would, or when the job trains on a file."""
-        from bedrock_provider.core.invocation_logs import logging_problem
+        from bedrock_provider.core.request.invocation_logs import logging_problem
 
         if request.invocation_logs is None:
             return None
@@ -258,8 +263,8 @@ class BedrockCustomizationHook(LeasedClientHook):
         nothing but failures the wait ends. Returns the final description; raises TimeoutError when
         max_wait passes first, JobWaitError when the calls kept failing.
         """
-        from bedrock_provider.core import states
         from bedrock_provider.core.errors import JobWaitError
+        from bedrock_provider.core.waiting import states
 
         watch = Watch(
             job_identifier,

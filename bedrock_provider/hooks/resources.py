@@ -1,6 +1,6 @@
 """BedrockResourceHook: the Bedrock calls of what comes after training (deploy, evaluate, retire).
 
-Describing and waiting take a ``ResourceKind`` (core/resources.py), so deployments, provisioned
+Describing and waiting take a ``ResourceKind`` (core/lifecycle/resources.py), so deployments, provisioned
 throughput and evaluation jobs share one describe, one blocking wait and one async describe for the
 trigger. Built on the same leased client as the customization hook: every trigger of a triggerer
 process that waits through one connection shares one aiobotocore client.
@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from bedrock_provider.core.resources import ResourceKind, ResourceWatch
+from bedrock_provider.core.lifecycle.resources import ResourceKind, ResourceWatch
 from bedrock_provider.hooks.customization import LeasedClientHook
 from bedrock_provider.hooks.errors import error_code, is_not_found, is_transient_error
 

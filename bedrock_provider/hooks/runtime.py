@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_provider.core.retry import backoff_delay
+from bedrock_provider.core.waiting.retry import backoff_delay
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.errors import error_message, is_transient_error
 
 # A throttled or failing call is tried this many times in all before the task fails (and Airflow's
-# retries take over); the waits between tries follow the project's one backoff (core/retry.py).
+# retries take over); the waits between tries follow the project's one backoff (core/waiting/retry.py).
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0

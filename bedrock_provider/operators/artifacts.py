@@ -15,9 +15,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from bedrock_provider.core.json_depth import depth_message, too_deep
-from bedrock_provider.core.metric_series import SPOOL_MEMORY_BYTES
+from bedrock_provider.core.metrics.series import SPOOL_MEMORY_BYTES
 from bedrock_provider.core.s3 import is_s3_uri, local_path, split_s3_uri
+from bedrock_provider.core.values import depth_message, too_deep
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseOperator, BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core import states
 from bedrock_provider.core.names import TaskIdentity, run_job_name, sanitize_name
+from bedrock_provider.core.waiting import states
 from bedrock_provider.hooks import aws_hook_kwargs
 from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.lineage import OpenLineageMixin

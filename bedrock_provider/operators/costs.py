@@ -1,6 +1,7 @@
 """Cost estimates and budgets for the operators: prices from the catalog, the connection and the task.
 
-The arithmetic is in core/cost.py and the prices in core/pricing.py; this module only reads what Airflow
+The arithmetic is in core/catalog/cost.py and the prices in core/catalog/price_lookup.py; this module only
+reads what Airflow
 holds (the connection's ``bedrock_prices`` extra, the training file through the connection) and turns a
 refusal into a task failure that is not retried: the same inputs give the same estimate.
 """
@@ -15,9 +16,9 @@ from airflow.sdk.exceptions import AirflowFailException
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from bedrock_provider.core.cost import CostEstimate, TokenCount
-    from bedrock_provider.core.pricing import ModelPrices
-    from bedrock_provider.core.request import ValidatedRequest
+    from bedrock_provider.core.catalog.cost import CostEstimate, TokenCount
+    from bedrock_provider.core.catalog.prices import ModelPrices
+    from bedrock_provider.core.request.customization import ValidatedRequest
     from bedrock_provider.operators.base import BedrockAwsMixin
     from bedrock_provider.operators.base import BedrockBaseOperator as _OperatorBase
 else:
@@ -29,7 +30,7 @@ ESTIMATED_COST = "estimated_cost"
 
 def connection_prices(hook: Any, aws_conn_id: str | None) -> object:
     """The ``bedrock_prices`` extra of an AWS connection (through its AwsBaseHook), or None."""
-    from bedrock_provider.core.pricing import CONNECTION_EXTRA
+    from bedrock_provider.core.catalog.price_lookup import CONNECTION_EXTRA
 
     if not aws_conn_id:
         return None
@@ -42,8 +43,8 @@ def model_prices(
 ) -> ModelPrices | None:
     """The catalog's prices for the model, overridden by the connection's extra, then by the task's
     ``price_overrides``. Bad overrides fail the task before any AWS call."""
+    from bedrock_provider.core.catalog.price_lookup import resolve_prices
     from bedrock_provider.core.errors import InvalidInputError
-    from bedrock_provider.core.pricing import resolve_prices
 
     try:
         extra = connection_prices(hook, aws_conn_id)
@@ -67,10 +68,10 @@ def region_warning(operator: BedrockAwsMixin, prices: ModelPrices | None) -> str
 
 def look_at_object(operator: BedrockAwsMixin, uri: str) -> str:
     """Whether the S3 object exists, as HeadObject through the operator's connection tells it
-    (core/preflight.py says what a 403 means)."""
+    (core/request/preflight.py says what a 403 means)."""
     from botocore.exceptions import ClientError
 
-    from bedrock_provider.core.preflight import CANNOT_TELL, MISSING, PRESENT
+    from bedrock_provider.core.request.preflight import CANNOT_TELL, MISSING, PRESENT
     from bedrock_provider.core.s3 import split_s3_uri
     from bedrock_provider.hooks.errors import error_http_status
 
@@ -88,7 +89,7 @@ def refuse_missing_data(operator: BedrockAwsMixin, request: ValidatedRequest) ->
     """A training or validation object that does not exist fails the task (InvalidInputError) before
     any Create call; retries apply, for data that an upstream system has yet to deliver. Returns a
     warning for each object this connection cannot see."""
-    from bedrock_provider.core.preflight import check_data_objects
+    from bedrock_provider.core.request.preflight import check_data_objects
 
     return check_data_objects(
         request.training_data_uri, request.validation_data_uris, lambda uri: look_at_object(operator, uri)
@@ -105,7 +106,7 @@ def count_tokens_in_s3(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from bedrock_provider.core.cost import count_training_tokens
+    from bedrock_provider.core.datasets.tokens import count_training_tokens
 
     uri = request.training_data_uri
     if uri is None:
@@ -130,7 +131,7 @@ def estimate_job_cost(
 ) -> CostEstimate:
     """The job's estimate: tokens from ``training_tokens`` (the prep operator's output) when given,
     otherwise counted in the training file. The data objects must exist either way."""
-    from bedrock_provider.core.cost import TokenCount, estimate_training_cost
+    from bedrock_provider.core.catalog.cost import TokenCount, estimate_training_cost
 
     # Every parameter is checked before the training file is read.
     prices = model_prices(operator.hook, operator.aws_conn_id, request.base_model_id, price_overrides)
@@ -177,7 +178,7 @@ def parse_training_tokens(value: object) -> int | None:
 
 def refuse_over_budget(check: Any, *args: Any) -> None:
     """Run a budget check; its refusal fails the task without retries."""
-    from bedrock_provider.core.cost import BudgetExceededError
+    from bedrock_provider.core.catalog.cost import BudgetExceededError
 
     try:
         check(*args)
@@ -191,7 +192,7 @@ def log_estimate(log: Any, estimate: CostEstimate) -> None:
     """The estimate in one short line that a log view shows whole (the total and its three factors);
     the full derivation (where the tokens, the epochs and the price came from) at DEBUG and in the
     result's ``estimated_cost["derivation"]``."""
-    from bedrock_provider.core.cost import summarize
+    from bedrock_provider.core.catalog.cost import summarize
 
     for warning in estimate.warnings:
         log.warning("%s", warning)
@@ -210,7 +211,7 @@ class CostEstimateMixin(_OperatorBase):
     def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
         """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
         before any Create call. Returns the ``estimated_cost`` of the XCom."""
-        from bedrock_provider.core.cost import check_training_budget, parse_budget
+        from bedrock_provider.core.catalog.cost import check_training_budget, parse_budget
 
         try:
             budget = parse_budget(self.max_estimated_cost, "max_estimated_cost")
@@ -249,7 +250,7 @@ def estimate_sweep(
     """The estimated training cost of every job of a sweep (one per hyperparameter set) and their sum,
     logged; above ``max_total_estimated_cost`` (or unknown while it is set) the task fails, so that no
     job of the sweep is submitted. Call it in the task that builds the grid, before the mapped jobs."""
-    from bedrock_provider.core.cost import (
+    from bedrock_provider.core.catalog.cost import (
         TokenCount,
         check_sweep_budget,
         estimate_training_cost,
@@ -303,7 +304,8 @@ def storage_saved(
     """The monthly storage no longer billed once custom models trained from these base models are
     deleted, logged; ``usd`` None when a price is unknown (the warning names the model). ``prices``:
     what storage_prices read earlier."""
-    from bedrock_provider.core.cost import monthly_storage, usd
+    from bedrock_provider.core.catalog.cost import usd
+    from bedrock_provider.core.catalog.recurring_cost import monthly_storage
 
     known = dict(prices or {})
     known.update(storage_prices(operator, [base for base in base_model_ids if base not in known]))
@@ -327,7 +329,8 @@ def provisioned_throughput_cost(
 ) -> dict[str, Any]:
     """The hourly price of a Provisioned Throughput for a model trained from ``base_model_id``, logged,
     and refused above ``max_hourly_cost`` (USD per hour) before anything is created."""
-    from bedrock_provider.core.cost import check_hourly_budget, parse_budget, provisioned_hourly, usd
+    from bedrock_provider.core.catalog.cost import parse_budget, usd
+    from bedrock_provider.core.catalog.recurring_cost import check_hourly_budget, provisioned_hourly
 
     try:
         budget = parse_budget(max_hourly_cost, "max_hourly_cost")

@@ -7,38 +7,33 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
-from bedrock_provider.core import states
-from bedrock_provider.core.amazon_compat import (
+from bedrock_provider.core.errors import InvalidInputError
+from bedrock_provider.core.request.amazon_compat import (
     AMAZON_WAITER_DELAY,
     if_job_exists_for,
     max_wait_for,
     region_name_for,
     with_api_kwargs,
 )
-from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
-from bedrock_provider.core.kill import KillRule, stop_actions
-from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
-from bedrock_provider.core.request import CustomizationRequest, non_finite_problems
-from bedrock_provider.core.results import job_result
-from bedrock_provider.core.submission import check_if_job_exists
-from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
+from bedrock_provider.core.request.customization import CustomizationRequest, non_finite_problems
+from bedrock_provider.core.request.results import job_result
+from bedrock_provider.core.request.submission import check_if_job_exists
+from bedrock_provider.core.waiting.failure_run import DEFAULT_MAX_FAILURE_DURATION
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,
     aws_template_fields,
-    customization_trigger,
     deployment_namespace,
-    failure_text,
     task_identity,
-    trigger_event,
-    wait_ended_early,
 )
 from bedrock_provider.operators.costs import CostEstimateMixin
+from bedrock_provider.operators.customization_wait import CustomizationWaitMixin
 from bedrock_provider.operators.quota import DEFAULT_MAX_QUOTA_WAIT, QuotaWaitMixin, check_max_quota_wait
 from bedrock_provider.operators.stable_name import StableJobNameMixin
 from bedrock_provider.operators.waiting import WAIT_SETTINGS
@@ -82,7 +77,7 @@ def configured_model_checks(model_checks: object = None) -> object:
 
 
 class BedrockModelCustomizationOperator(
-    StableJobNameMixin, QuotaWaitMixin, CostEstimateMixin, BedrockBaseOperator
+    StableJobNameMixin, QuotaWaitMixin, CustomizationWaitMixin, CostEstimateMixin, BedrockBaseOperator
 ):
     """Submit an Amazon Bedrock model customization job once per task instance and wait for it.
 
@@ -183,10 +178,6 @@ class BedrockModelCustomizationOperator(
     # Set by self.keep_arguments in __init__ (with JOB_FIELDS); declared for the type checker.
     if_job_exists: str
     wait_for_completion: bool
-    max_wait: float | None
-    stop_job_on_kill: bool | Iterable[str]
-    max_failure_duration: float | None
-    progress_interval: float | None
     model_family: str | None
     model_checks: str | None
 
@@ -298,85 +289,7 @@ class BedrockModelCustomizationOperator(
                 job_result(self.hook.describe_job(submitted.job_arn), estimated_cost=estimated_cost)
             )
 
-        # The status as submitting saw it: no extra describe, whose failure would end the task
-        # outside the wait's retries and deadline.
-        status = submitted.status
-        if not states.is_terminal(status) and self.deferrable:
-            # Airflow resolves every extra link when the task defers; the model link has no ARN yet.
-            BedrockCustomModelLink.persist(context, self, None)
-            self.log.info(
-                "Deferring: the triggerer checks job %s every %s s%s",
-                submitted.job_name,
-                self.poll_interval,
-                f" for at most {self.max_wait} s" if self.max_wait else "",
-            )
-            self.defer(
-                trigger=customization_trigger(
-                    self, submitted.job_arn, self.poll_interval, self.max_wait, started_at
-                ),
-                method_name="execute_complete",
-            )
-        if states.is_terminal(status):
-            description = self.hook.describe_job(submitted.job_arn)
-        else:
-            try:
-                description = self.hook.wait_for_job(
-                    submitted.job_arn,
-                    self.poll_interval,
-                    self.max_wait,
-                    started_at=started_at,
-                    max_failure_duration=self.max_failure_duration,
-                    progress_interval=self.progress_interval,
-                )
-            except TimeoutError as error:
-                raise AirflowException(str(error)) from error
-        return self._finish(context, job_result(description, estimated_cost=estimated_cost))
-
-    def result_value(self, result: dict[str, Any]) -> Any:
-        """What the task returns (its XCom): the job's summary dict."""
-        return result
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
-        event = trigger_event(event)
-        self.job_arn = event.get("job_arn")
-        estimated_cost = self.stored_estimate(context)
-        if wait_ended_early(event):
-            BedrockCustomModelLink.persist(context, self, None)
-            result = {key: event.get(key) for key in ("job_arn", "job_name", "status", "failure_message")}
-            result["message"] = event.get("message")
-            result["estimated_cost"] = estimated_cost
-            context["ti"].xcom_push(key="return_value", value=self.result_value(result))
-            raise AirflowException(failure_text(event))
-        description = self.hook.describe_job(str(event["job_arn"]))
-        return self._finish(context, job_result(description, estimated_cost=estimated_cost))
-
-    def _finish(self, context: Context, result: dict[str, Any]) -> Any:
-        BedrockCustomModelLink.persist(context, self, result.get("custom_model_arn"))
-        if result["status"] == states.COMPLETED:
-            self.record_lineage(customization_lineage(result))
-            self.log.info(
-                "Job %s Completed: custom model %s (%s)",
-                result["job_name"],
-                result["custom_model_name"],
-                result["custom_model_arn"],
-            )
-            return self.result_value(result)
-        # A failed run still tells downstream tasks (and the UI) what happened.
-        context["ti"].xcom_push(key="return_value", value=self.result_value(result))
-        # Said once: Airflow logs the exception's message as the task fails.
-        raise AirflowException(failure_text(result))
-
-    def on_kill(self) -> None:
-        """The worker kills a blocking wait on mark-failed, mark-succeeded, clear, and on shutdown: the
-        task instance's state tells which, and the job is stopped only for the actions in
-        stop_job_on_kill (see bedrock_provider.core.kill)."""
-        if not self.job_arn:
-            return
-        from bedrock_provider.triggers.user_action import act_on_kill
-
-        rule = KillRule.of("stop_job_on_kill", self.stop_job_on_kill, "job", self.job_arn, "stop")
-        job_arn = self.job_arn
-        act_on_kill(rule, self._task_instance, lambda: bool(self.hook.stop_job(job_arn)), self.log)
+        return self.wait_for_job(context, submitted, started_at, estimated_cost)
 
 
 class BedrockCustomizeModelOperator(BedrockModelCustomizationOperator):

@@ -11,32 +11,29 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from bedrock_provider.core.datasets import (
+from bedrock_provider.core.datasets.formats import CONSERVATIVE_CHARS_PER_TOKEN
+from bedrock_provider.core.datasets.plan import (
+    PLAN_PARAMETERS,
     REPORT_NAME,
     TRAINING_NAME,
     VALIDATION_NAME,
     DatasetPlan,
     Location,
-    PreparedDataset,
     check_locations,
     counted,
     is_data_file,
-    local_files,
-    local_opener,
     missing_partition_message,
     partition_parent,
     plan_dataset,
-    prepare_dataset,
 )
-from bedrock_provider.core.datasets.formats import CONSERVATIVE_CHARS_PER_TOKEN
-from bedrock_provider.core.datasets.plan import PLAN_PARAMETERS
-from bedrock_provider.core.datasets.prepare import Opener
-from bedrock_provider.core.datasets.reader import BinaryReadable
 from bedrock_provider.core.lineage import prepare_lineage
 from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_provider.core.datasets.prepare import Opener, PreparedDataset
+    from bedrock_provider.core.datasets.reader import BinaryReadable
 
 
 class BedrockPrepareDatasetOperator(BedrockBaseOperator):
@@ -116,6 +113,9 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
         return plan, sources, output
 
     def execute(self, context: Context) -> dict[str, Any]:
+        # The validator is loaded when the task runs, not when the DAG file is parsed.
+        from bedrock_provider.core.datasets.prepare import prepare_dataset
+
         plan, sources, output = self.plan()
         resolved = [item for source in sources for item in self._expand(source, output)]
         outputs = {
@@ -188,6 +188,8 @@ class BedrockPrepareDatasetOperator(BedrockBaseOperator):
     def _expand(self, source: Location, output: Location) -> list[tuple[str, Opener]]:
         """A source URI as the files it names: itself, or the data files under a prefix or directory,
         sorted, leaving out the output prefix (so a re-run never reads its own previous output)."""
+        from bedrock_provider.core.datasets.prepare import local_files, local_opener
+
         if source.is_s3:
             if not source.is_prefix:
                 return [(source.uri, self._s3_opener(source.uri))]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core.deployment import (
+from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
+from bedrock_provider.core.lifecycle.deployment import (
     ON_DEMAND,
     OWNER_TAG,
     PROVISIONED,
@@ -17,12 +18,11 @@ from bedrock_provider.core.deployment import (
     deployment_result,
     replacement_token,
 )
-from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
-from bedrock_provider.core.kill import stop_actions
+from bedrock_provider.core.lifecycle.on_demand import on_demand_problem
+from bedrock_provider.core.lifecycle.resources import ResourceKind
 from bedrock_provider.core.lineage import deployment_lineage
-from bedrock_provider.core.on_demand import on_demand_problem
-from bedrock_provider.core.resources import ResourceKind
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,
@@ -58,7 +58,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param mode: "on_demand" (CreateCustomModelDeployment: pay per token) or "provisioned"
         (CreateProvisionedModelThroughput: model units, billed by the hour). On demand is refused
         before anything is created for a model AWS does not deploy that way (Nova Lite, Micro and Pro
-        customized on or after 2025-07-16, in us-east-1 or us-west-2: core/on_demand.py).
+        customized on or after 2025-07-16, in us-east-1 or us-west-2: core/lifecycle/on_demand.py).
     :param model_units: model units of a provisioned throughput.
     :param commitment_duration: None (no commitment), "OneMonth" or "SixMonths" (provisioned only).
     :param tags: tags of the deployment (a dict, or Bedrock's list of key/value).
@@ -70,7 +70,7 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param delete_on_kill: on which user actions on the waiting task a deployment that is not ready yet
         is deleted: True on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves
         it to become ready), False never, or a set of "mark_failed", "clear", "mark_success"
-        (bedrock_provider.core.kill).
+        (bedrock_provider.core.waiting.kill).
     :param max_hourly_cost: budget in USD per hour for a provisioned throughput: its hourly price
         (model units x the base model's price for the commitment) is logged before it is created, and
         a higher (or unknown) one is refused before any Create call. None: no budget.
@@ -283,14 +283,14 @@ class BedrockDeployCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
 
     def on_kill(self) -> None:
         """The worker's blocking wait killed: delete the deployment if not ready yet, on the user actions
-        in delete_on_kill only (see bedrock_provider.core.kill)."""
+        in delete_on_kill only (see bedrock_provider.core.waiting.kill)."""
         if self._kind is not None:
             self.kill_resource(self._kind, self.deployment_arn, "delete_on_kill")
 
 
 def refuse_unless_on_demand(region: str, model: dict[str, Any], field: str = "mode") -> None:
     """Refuse, before anything is created or updated, a model AWS does not deploy on demand
-    (core/on_demand.py: the documented base models, Regions and customization date)."""
+    (core/lifecycle/on_demand.py: the documented base models, Regions and customization date)."""
     problem = on_demand_problem(str(model.get("baseModelArn") or ""), region, model.get("creationTime"))
     if problem is None:
         return

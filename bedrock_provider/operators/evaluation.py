@@ -11,34 +11,25 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterable, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core.deployment import OWNER_TAG
-from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
-from bedrock_provider.core.evaluation import (
-    EvaluationRequest,
-    ValidEvaluation,
-    is_results_file,
-    results_prefix,
+from bedrock_provider.core.errors import JobConflictError
+from bedrock_provider.core.lifecycle.deployment import OWNER_TAG
+from bedrock_provider.core.lifecycle.evaluation import EvaluationRequest
+from bedrock_provider.core.lifecycle.evaluation_job import ValidEvaluation, is_results_file, results_prefix
+from bedrock_provider.core.lifecycle.evaluation_scores import (
+    DEFAULT_MIN_VALID_FRACTION,
+    ScoreTally,
+    evaluate_scores,
 )
-from bedrock_provider.core.evaluation_scores import DEFAULT_MIN_VALID_FRACTION, ScoreTally, evaluate_scores
-from bedrock_provider.core.kill import stop_actions
+from bedrock_provider.core.lifecycle.resources import EVALUATION_JOB
 from bedrock_provider.core.lineage import evaluation_lineage
-from bedrock_provider.core.names import TaskIdentity, attempt_name
-from bedrock_provider.core.precomputed_inference import (
-    converse_request,
-    prompt_records,
-    record_with_response,
-    response_text,
-    responses_file,
-    responses_uri,
-)
-from bedrock_provider.core.resources import EVALUATION_JOB
-from bedrock_provider.core.submission import plan_submission
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.names import attempt_name
+from bedrock_provider.core.request.submission import plan_submission
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,
@@ -46,12 +37,11 @@ from bedrock_provider.operators.base import (
     task_identity,
 )
 from bedrock_provider.operators.gate import on_gate_failure
+from bedrock_provider.operators.prompt_dataset import PromptDatasetMixin
 from bedrock_provider.operators.waiting import WAIT_SETTINGS, ResourceWaitMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from bedrock_provider.hooks.runtime import BedrockRuntimeHook
 
 IF_JOB_DIFFERS = ("fail", "resubmit")
 # The templated parameters, kept as attributes of the same names (task_type as evaluation_task_type).
@@ -74,7 +64,7 @@ EVALUATION_FIELDS = (
 )
 
 
-class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
+class BedrockModelEvaluationOperator(PromptDatasetMixin, ResourceWaitMixin, BedrockBaseOperator):
     """Evaluate a deployed model with an automated Bedrock evaluation job, and gate on its scores.
 
     :param job_name: evaluation job name: lowercase letters, digits and '-' (at most 63).
@@ -103,7 +93,7 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         ``{"maxTokens": 512, "temperature": 0}``.
     :param stop_job_on_kill: on which user actions on the waiting task the running job is stopped: True
         on mark-failed only (a cleared task's next try adopts it; mark-succeeded leaves it to finish),
-        False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
+        False never, or a set of "mark_failed", "clear", "mark_success" (bedrock_provider.core.waiting.kill).
     :param if_job_differs: what a retry does when this task instance's earlier job evaluated something
         else (another model, dataset, metrics or output: the deployment was re-created since):
         "fail" (default) names each difference; "resubmit" submits a fresh job under the next suffix.
@@ -178,12 +168,6 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
     def build_request(self) -> EvaluationRequest:
         return self.request_from_attributes(EvaluationRequest, task_type=self.evaluation_task_type)
 
-    @cached_property
-    def runtime_hook(self) -> BedrockRuntimeHook:
-        from bedrock_provider.hooks.runtime import BedrockRuntimeHook
-
-        return self._on_shared_connection(BedrockRuntimeHook(**self.aws_hook_kwargs()))
-
     def execute(self, context: Context) -> dict[str, Any]:
         started_at = time.time()
         request, description = self.submit_job(context)
@@ -222,76 +206,6 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
         if request.precomputed:
             request = request.with_responses(self._responses_uri(request, task_identity(context)))
         return self._finish(context, request, description)
-
-    # -- before the job -----------------------------------------------------------------------------
-
-    def _check_dataset(self, request: ValidEvaluation) -> None:
-        """Read the prompt dataset from S3 and refuse it, naming each bad line, before any Bedrock call."""
-        # The dataset checks (msgspec, the format tables) load when a task runs, not when a DAG parses.
-        from bedrock_provider.core.datasets.evaluation import check_prompt_dataset
-
-        uri = str(request.dataset_uri)
-        bucket, key = self.s3_hook.parse_s3_url(uri)
-        if not self.s3_hook.check_for_key(key, bucket):
-            raise InvalidInputError(
-                "Invalid evaluation request",
-                [Problem("dataset_uri", uri, "no object at that S3 URI; upload the prompt dataset first")],
-            )
-        body = self.s3_hook.get_key(key, bucket).get()["Body"]
-        report = check_prompt_dataset(body, request.needs_reference)
-        if not report.valid:
-            raise InvalidInputError(
-                "Invalid evaluation request", [Problem("dataset_uri", uri, report.summary(uri))]
-            )
-        self.log.info("Prompt dataset %s: %d prompts, all valid", uri, report.prompts)
-
-    def _responses_uri(self, request: ValidEvaluation, identity: TaskIdentity) -> str:
-        """Where this task instance's responses of the deployment go: the token derives from the task
-        instance, the deployment and the prompt dataset's URI and ETag (an edited dataset is invoked anew)."""
-        uri = str(request.dataset_uri)
-        bucket, key = self.s3_hook.parse_s3_url(uri)
-        etag = str((self.s3_hook.head_object(key, bucket) or {}).get("ETag", ""))
-        fingerprint = "\x1f".join(("responses", request.model_identifier, uri, etag))
-        return responses_uri(request.output_uri, identity.client_request_token(request.job_name, fingerprint))
-
-    def _collect_responses(self, request: ValidEvaluation, identity: TaskIdentity) -> ValidEvaluation:
-        """Invoke the deployment once per prompt and write the prompt dataset with its responses, in the
-        format of "Prepare a dataset for an evaluation job using your own inference response data"; or
-        reuse the file an earlier try of this task instance wrote."""
-        uri = self._responses_uri(request, identity)
-        bucket, key = self.s3_hook.parse_s3_url(uri)
-        if self.s3_hook.check_for_key(key, bucket):
-            self.log.info(
-                "Reusing the responses of %s this task instance wrote: %s", request.model_identifier, uri
-            )
-            return request.with_responses(uri)
-        source_bucket, source_key = self.s3_hook.parse_s3_url(str(request.dataset_uri))
-        body = self.s3_hook.get_key(source_key, source_bucket).get()["Body"]
-        records = prompt_records(io.TextIOWrapper(body, encoding="utf-8"))
-        from bedrock_provider.hooks.runtime import InvocationTally
-
-        tally = InvocationTally()
-        source = str(request.inference_source)
-        answered = []
-        for record in records:
-            call = converse_request(request.model_identifier, str(record["prompt"]), self.inference_config)
-            answered.append(
-                record_with_response(record, response_text(self.runtime_hook.converse(call, tally)), source)
-            )
-        self.s3_hook.load_bytes(responses_file(answered), key, bucket, replace=True)
-        self.log.info(
-            "Invoked %s %d times for %d prompts (%d retries after throttling or server errors; %d input "
-            "and %d output tokens); the responses, as %s, are in %s",
-            request.model_identifier,
-            tally.calls,
-            len(records),
-            tally.retries,
-            tally.input_tokens,
-            tally.output_tokens,
-            source,
-            uri,
-        )
-        return request.with_responses(uri)
 
     def _submit_or_adopt(self, request: ValidEvaluation, context: Context) -> dict[str, Any]:
         identity = task_identity(context)
@@ -403,5 +317,5 @@ class BedrockModelEvaluationOperator(ResourceWaitMixin, BedrockBaseOperator):
 
     def on_kill(self) -> None:
         """The worker's blocking wait killed: stop the running job on the user actions in
-        stop_job_on_kill only (see bedrock_provider.core.kill)."""
+        stop_job_on_kill only (see bedrock_provider.core.waiting.kill)."""
         self.kill_resource(EVALUATION_JOB, self.job_arn, "stop_job_on_kill")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from bedrock_provider.core.metrics_gate import ON_GATE_FAILURE_CHOICES
+from bedrock_provider.core.metrics.gate import ON_GATE_FAILURE_CHOICES
 
 if TYPE_CHECKING:
     import logging

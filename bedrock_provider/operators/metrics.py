@@ -11,8 +11,8 @@ from airflow.sdk import Asset
 from airflow.sdk.exceptions import AirflowFailException
 
 from bedrock_provider.core.lineage import metrics_lineage
-from bedrock_provider.core.loss_chart import loss_chart_png
-from bedrock_provider.core.metrics_export import (
+from bedrock_provider.core.metrics.chart import loss_chart_png
+from bedrock_provider.core.metrics.export import (
     DEFAULT_CHAMPION_TAG,
     EXPORT_PARAMETERS,
     ExportSettings,
@@ -24,16 +24,16 @@ from bedrock_provider.core.metrics_export import (
     run_data_date,
     summary_json,
 )
-from bedrock_provider.core.metrics_gate import (
+from bedrock_provider.core.metrics.gate import (
     InvalidBaselineError,
     champion_record,
     check_baseline,
     comparison_baseline,
     evaluate_gate,
 )
-from bedrock_provider.core.metrics_location import export_uris, metrics_locations, require_completed
-from bedrock_provider.core.metrics_parsing import TRAINING, VALIDATION, MetricsKind
-from bedrock_provider.core.metrics_summary import MetricsSeries, read_metrics, write_merged_csv
+from bedrock_provider.core.metrics.location import export_uris, metrics_locations, require_completed
+from bedrock_provider.core.metrics.parsing import TRAINING, VALIDATION, MetricsKind
+from bedrock_provider.core.metrics.summary import MetricsSeries, read_metrics, write_merged_csv
 from bedrock_provider.operators.artifacts import ArtifactStore
 from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields
 from bedrock_provider.operators.gate import on_gate_failure

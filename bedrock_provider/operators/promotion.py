@@ -1,6 +1,7 @@
 """BedrockPromoteCustomModelOperator: one stable deployment ARN; the model behind it swapped and checked.
 
-The steps and the record they keep on the deployment are core/promotion.py's; this shell makes the calls,
+The steps and the record they keep on the deployment are core/lifecycle/promotion.py's; this shell makes the
+calls,
 waits (deferred or blocking) for the create, the update, the canary's evaluation job and a swap back,
 and resumes each phase from the deployment's own record.
 """
@@ -13,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core import promotion as plan
-from bedrock_provider.core.deployment import OWNER_TAG
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError, Problem
-from bedrock_provider.core.kill import stop_actions
-from bedrock_provider.core.promotion import PromotionRequest, PromotionStep, ValidPromotion
-from bedrock_provider.core.promotion_canary import canary_job_name
-from bedrock_provider.core.resources import (
+from bedrock_provider.core.lifecycle import promotion as plan
+from bedrock_provider.core.lifecycle.deployment import OWNER_TAG
+from bedrock_provider.core.lifecycle.promotion import PromotionRequest, PromotionStep, ValidPromotion
+from bedrock_provider.core.lifecycle.promotion_canary import canary_job_name
+from bedrock_provider.core.lifecycle.resources import (
     CUSTOM_MODEL_DEPLOYMENT,
     CUSTOM_MODEL_DEPLOYMENT_UPDATE,
     EVALUATION_JOB,
     ResourceKind,
 )
-from bedrock_provider.core.wait_settings import check_wait_settings
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.settings import check_wait_settings
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,
     BedrockBaseOperator,
@@ -59,7 +60,8 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
         "skip" it, or "record" (succeed with ``rolled_back=True``).
     :param tags: tags of the deployment when a first promotion creates it.
     :param delete_on_kill: when a first promotion's deployment is still being created, on which user
-        actions it is deleted (bedrock_provider.core.kill). An update is never undone by a kill: no API
+        actions it is deleted (bedrock_provider.core.waiting.kill). An update is never undone by a kill: no
+        API
         cancels it, and the next try finishes or reverts it.
     :param stop_canary_on_kill: on which user actions a running canary evaluation job is stopped.
     :param keep_last_good: leave ``airflow:last-good-model`` as it is (a rollback: the model it leaves

@@ -7,18 +7,18 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bedrock_provider.core.lineage import retention_lineage
-from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
-from bedrock_provider.core.promotion import STABLE_TAG, protected_models
-from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
-from bedrock_provider.core.retention import (
+from bedrock_provider.core.lifecycle.promotion import STABLE_TAG, protected_models
+from bedrock_provider.core.lifecycle.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+from bedrock_provider.core.lifecycle.retention import (
     DEFAULT_KEEP_TAGS,
     RetentionPlan,
     RetentionSettings,
     Serving,
     plan_retention,
 )
-from bedrock_provider.core.retention_run import RetentionIncomplete, carry_out
+from bedrock_provider.core.lifecycle.retention_run import RetentionIncomplete, carry_out
+from bedrock_provider.core.lineage import retention_lineage
+from bedrock_provider.core.request.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
 from bedrock_provider.operators.base import BedrockBaseOperator, aws_template_fields, deployment_namespace
 from bedrock_provider.operators.costs import storage_prices, storage_saved
 from bedrock_provider.operators.waiting import ResourceWaitMixin

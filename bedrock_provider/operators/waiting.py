@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from bedrock_provider.core import states
-from bedrock_provider.core.kill import KillRule
-from bedrock_provider.core.resources import ResourceKind, kind_of
+from bedrock_provider.core.lifecycle.resources import ResourceKind, kind_of
+from bedrock_provider.core.waiting import states
+from bedrock_provider.core.waiting.kill import KillRule
 
 if TYPE_CHECKING:
     from bedrock_provider.hooks.resources import BedrockResourceHook

@@ -11,21 +11,21 @@ from airflow.sdk import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
-from bedrock_provider.core import states
-from bedrock_provider.core.amazon_compat import (
+from bedrock_provider.core.lineage import customization_lineage
+from bedrock_provider.core.names import renders_none
+from bedrock_provider.core.request.amazon_compat import (
     AMAZON_POKE_INTERVAL,
     check_states,
     max_wait_for,
     region_name_for,
 )
-from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION
-from bedrock_provider.core.kill import stop_actions
-from bedrock_provider.core.lineage import customization_lineage
-from bedrock_provider.core.names import renders_none
-from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
-from bedrock_provider.core.results import job_result, json_safe
-from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
-from bedrock_provider.core.watch import Watch
+from bedrock_provider.core.request.results import job_result, json_safe
+from bedrock_provider.core.waiting import states
+from bedrock_provider.core.waiting.failure_run import DEFAULT_MAX_FAILURE_DURATION
+from bedrock_provider.core.waiting.kill import stop_actions
+from bedrock_provider.core.waiting.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL, check_wait_settings
+from bedrock_provider.core.waiting.watch import Watch
 from bedrock_provider.links import BedrockCustomizationJobLink, BedrockCustomModelLink
 from bedrock_provider.operators.base import (
     DEFERRABLE_DEFAULT,

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger
 
-from bedrock_provider.core.kill import KillRule
+from bedrock_provider.core.waiting.kill import KillRule
 from bedrock_provider.hooks import aws_hook_kwargs
 
 AWS_CONNECTION_PARAMETERS = ("aws_conn_id", "region_name", "verify", "botocore_config")
@@ -72,7 +72,7 @@ class BedrockAwsTrigger(BaseTrigger):
     def hook(self) -> Any:
         return self.make_hook(self.connection_kwargs())
 
-    # -- a user's action on the deferred task (bedrock_provider.core.kill) ---------------------------
+    # -- a user's action on the deferred task (bedrock_provider.core.waiting.kill) ---------------------------
 
     @abc.abstractmethod
     def kill_rule(self) -> KillRule:

@@ -24,16 +24,16 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from bedrock_provider.core import push_mode, states, watch
-from bedrock_provider.core.deadline import TIMED_OUT, sleep_or_time_out, until_deadline
-from bedrock_provider.core.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
-from bedrock_provider.core.job_events import error_event
-from bedrock_provider.core.kill import KillRule, serializable_stop_actions
-from bedrock_provider.core.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
-from bedrock_provider.core.retry import retry_delay
-from bedrock_provider.core.snapshots import ListFailure, Snapshot
-from bedrock_provider.core.wait_settings import DEFAULT_PROGRESS_INTERVAL
-from bedrock_provider.core.watch import Step, Watch
+from bedrock_provider.core.waiting import push_mode, states, watch
+from bedrock_provider.core.waiting.deadline import TIMED_OUT, sleep_or_time_out, until_deadline
+from bedrock_provider.core.waiting.failure_run import DEFAULT_MAX_FAILURE_DURATION, FailureRun
+from bedrock_provider.core.waiting.job_events import error_event
+from bedrock_provider.core.waiting.kill import KillRule, serializable_stop_actions
+from bedrock_provider.core.waiting.push_mode import DEFAULT_SAFETY_POLL_INTERVAL
+from bedrock_provider.core.waiting.retry import retry_delay
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL
+from bedrock_provider.core.waiting.snapshots import ListFailure, Snapshot
+from bedrock_provider.core.waiting.watch import Step, Watch
 from bedrock_provider.triggers.base import BedrockAwsTrigger, hook_kwargs
 from bedrock_provider.triggers.hook_lease import HookLease
 from bedrock_provider.triggers.shared_list import SharedLister, list_loop

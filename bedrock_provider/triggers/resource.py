@@ -18,22 +18,22 @@ from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
-from bedrock_provider.core.kill import KillRule, serializable_stop_actions
-from bedrock_provider.core.resources import ResourceWatch, kind_of
+from bedrock_provider.core.lifecycle.resources import ResourceWatch, kind_of
+from bedrock_provider.core.waiting.kill import KillRule, serializable_stop_actions
 from bedrock_provider.triggers.base import BedrockAwsTrigger
 
 
 class BedrockResourceTrigger(BedrockAwsTrigger):
     """Wait for a Bedrock resource of any kind, then fire one event.
 
-    :param kind: a key of ``bedrock_provider.core.resources.KINDS``, e.g. "custom_model_deployment".
+    :param kind: a key of ``bedrock_provider.core.lifecycle.resources.KINDS``, e.g. "custom_model_deployment".
     :param identifier: the resource's ARN (or name, where its Get call takes one).
     :param poll_interval: seconds between describes.
     :param max_wait: give up (status "timeout") this many seconds after ``started_at``.
     :param cleanup_on_kill: on which user actions on the deferred task the resource, if not ready yet,
         is deleted (deployments, provisioned throughput) or stopped (jobs): True on mark-failed only (a
         cleared task's next try adopts it; mark-succeeded leaves it), False never, or a set of
-        "mark_failed", "clear", "mark_success" (bedrock_provider.core.kill).
+        "mark_failed", "clear", "mark_success" (bedrock_provider.core.waiting.kill).
     :param kill_parameter: the operator parameter cleanup_on_kill came from, named in the kill's log
         (e.g. "delete_on_kill").
     :param started_at: epoch seconds the wait began, kept across triggerer restarts.

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
-from bedrock_provider.core import watch
-from bedrock_provider.core.failure_run import RECONNECT_AFTER_FAILURES
-from bedrock_provider.core.snapshots import LIST_PAGE_SIZE, ListFailure, Snapshot
+from bedrock_provider.core.waiting import watch
+from bedrock_provider.core.waiting.failure_run import RECONNECT_AFTER_FAILURES
+from bedrock_provider.core.waiting.snapshots import LIST_PAGE_SIZE, ListFailure, Snapshot
 from bedrock_provider.triggers.hook_lease import HookLease
 
 # The shared loops run once per group, outside any trigger, so they log under the module.

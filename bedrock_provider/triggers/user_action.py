@@ -2,7 +2,7 @@
 supervisor channel (the triggerer's and the worker's own, so no database access and no API token);
 and the one on_kill every waiting trigger and operator runs on it, whatever the resource.
 
-The decision itself is bedrock_provider.core.kill's; this module asks Airflow for the state, and
+The decision itself is bedrock_provider.core.waiting.kill's; this module asks Airflow for the state, and
 calls the stop or delete the rule asks for.
 """
 
@@ -14,7 +14,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bedrock_provider.core.kill import KillRule, action_from_state
+from bedrock_provider.core.waiting.kill import KillRule, action_from_state
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core.promotion import LAST_GOOD_TAG
+from bedrock_provider.core.lifecycle.promotion import LAST_GOOD_TAG
 from demo.seed import DAG_SETTINGS, bedrock_client, s3_client
 from tests.e2e.conftest import RUN_TIMEOUT
 from tests.e2e.harness import E2EStack, HarnessApi

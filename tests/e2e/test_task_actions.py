@@ -1,7 +1,7 @@
 """A user's action on a deferred task, through a real triggerer: what happens to what it waits for.
 
 mark-failed stops the job; clear keeps it and the task's next try adopts it; mark-succeeded leaves it
-running to finish (bedrock_provider.core.kill). The customization runs are of the demo's manual DAG,
+running to finish (bedrock_provider.core.waiting.kill). The customization runs are of the demo's manual DAG,
 whose ``customize`` task waits deferred with the default stop_job_on_kill=True; the same rule holds
 for a deployment and an evaluation job (tests/e2e/dags/reliability_kills.py, default delete_on_kill and
 stop_job_on_kill), which a cleared task's next try adopts.

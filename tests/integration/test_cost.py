@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_provider.core.pricing import PRICING_URL
+from bedrock_provider.core.catalog.prices import PRICING_URL
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core.promotion import LAST_GOOD_TAG
+from bedrock_provider.core.lifecycle.promotion import LAST_GOOD_TAG
 from bedrock_provider.emulator import BedrockEmulator
 from tests.integration.conftest import DEMO_BUCKET, ROLE_ARN, DagRunResult
 

@@ -21,7 +21,14 @@ import boto3
 import pytest
 from airflow.triggers.shared_stream import SharedStreamManager
 
-from bedrock_provider.core import watch as w
+from bedrock_provider.core.waiting.push_mode import (
+    ALL_STATE_CHANGES_PATTERN,
+    EVENT_DETAIL_TYPE,
+    EVENT_PATTERN,
+    EVENT_SOURCE,
+    StateChange,
+    parse_state_change,
+)
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.emulator.events import create_events_queue
 from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
@@ -94,7 +101,7 @@ def routed_queue(emulator: BedrockEmulator, pattern: dict[str, Any]) -> Iterator
 
 @pytest.fixture
 def events_queue(emulator: BedrockEmulator) -> Iterator[str]:
-    with routed_queue(emulator, w.EVENT_PATTERN) as url:
+    with routed_queue(emulator, EVENT_PATTERN) as url:
         yield url
 
 
@@ -148,8 +155,8 @@ def received_for(emulator: BedrockEmulator, queue_url: str, arn: str, count: int
 
 def test_emulator_publishes_one_event_per_status_change(emulator, bedrock, unique_name):
     with (
-        routed_queue(emulator, w.ALL_STATE_CHANGES_PATTERN) as every_change,
-        routed_queue(emulator, w.EVENT_PATTERN) as recommended,
+        routed_queue(emulator, ALL_STATE_CHANGES_PATTERN) as every_change,
+        routed_queue(emulator, EVENT_PATTERN) as recommended,
     ):
         arn = submit(bedrock, unique_name("push-events"), duration=0.3)
         seen = received_for(emulator, every_change, arn, 2)
@@ -160,14 +167,12 @@ def test_emulator_publishes_one_event_per_status_change(emulator, bedrock, uniqu
         ]
     done = seen[-1]
     assert (done["source"], done["detail-type"], done["resources"]) == (
-        w.EVENT_SOURCE,
-        w.EVENT_DETAIL_TYPE,
+        EVENT_SOURCE,
+        EVENT_DETAIL_TYPE,
         [arn],
     )
     assert done["detail"]["outputModelArn"].startswith("arn:aws:bedrock:us-east-1:123456789012:custom-model/")
-    assert w.parse_state_change(json.dumps(done)) == w.StateChange(
-        arn, done["detail"]["jobName"], "Completed"
-    )
+    assert parse_state_change(json.dumps(done)) == StateChange(arn, done["detail"]["jobName"], "Completed")
 
 
 def test_several_triggers_share_one_list_against_the_emulator(emulator, bedrock, unique_name):

@@ -16,7 +16,7 @@ from bedrock_provider.emulator import BedrockEmulator
 BUCKET = "after-training"
 ROLE = "arn:aws:iam::123456789012:role/bedrock-evaluation"
 PROMPTS = b'{"prompt": "What is 2+2?", "referenceResponse": "4"}\n' * 4
-# A model AWS deploys on demand (core/on_demand.py), customized from records in its format.
+# A model AWS deploys on demand (core/lifecycle/on_demand.py), customized from records in its format.
 BASE_MODEL = "amazon.nova-micro-v1:0:128k"
 # A model AWS does not deploy on demand.
 TITAN_TEXT = "amazon.titan-text-express-v1"

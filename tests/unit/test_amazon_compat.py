@@ -9,9 +9,14 @@ import pytest
 from airflow.providers.amazon.aws.operators.bedrock import BedrockCustomizeModelOperator as AmazonOperator
 from airflow.providers.amazon.aws.sensors.bedrock import BedrockCustomizeModelCompletedSensor as AmazonSensor
 
-from bedrock_provider.core.amazon_compat import check_states, if_job_exists_for, max_wait_for, with_api_kwargs
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.amazon_compat import (
+    check_states,
+    if_job_exists_for,
+    max_wait_for,
+    with_api_kwargs,
+)
+from bedrock_provider.core.request.customization import CustomizationRequest
 from bedrock_provider.operators.customization import BedrockCustomizeModelOperator
 from bedrock_provider.sensors.customization import BedrockCustomizeModelCompletedSensor
 

@@ -1,4 +1,5 @@
-"""core/api_keys.py: the connection's extra, and short-term keys as aws-bedrock-token-generator makes them."""
+"""core/request/api_keys.py: the connection's extra, and short-term keys as aws-bedrock-token-generator makes
+them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 import pytest
 from botocore.credentials import ReadOnlyCredentials
 
-from bedrock_provider.core.api_keys import (
+from bedrock_provider.core.request.api_keys import (
     MAX_SHORT_TERM_DURATION,
     ApiKeySetting,
     api_key_setting,

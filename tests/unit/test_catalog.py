@@ -26,10 +26,9 @@ from bedrock_provider.core.catalog import (
     rft_hyperparameters,
     teacher_problem,
 )
-from bedrock_provider.core.datasets import plan_dataset
-from bedrock_provider.core.datasets.plan import SUPPORTED_TYPES
+from bedrock_provider.core.datasets.plan import SUPPORTED_TYPES, plan_dataset
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.customization import CustomizationRequest
 
 ROWS = [(family, form) for family in FAMILIES for form in id_forms(family)]
 BASE_REQUEST: dict[str, Any] = {
@@ -359,7 +358,7 @@ def test_a_foundation_model_arn_of_another_region_is_refused(model_checks: str, 
 
 
 def test_the_run_configuration_check_follows_model_checks() -> None:
-    from bedrock_provider.core.preflight import check_customization_conf
+    from bedrock_provider.core.request.preflight import check_customization_conf
 
     with pytest.raises(InvalidInputError) as refused:
         check_customization_conf(_request(base_model_id="cohere.command-text-v14"))

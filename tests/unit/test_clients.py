@@ -1,4 +1,4 @@
-"""Client leasing (hooks/clients.py) and state per event loop (core/loops.py)."""
+"""Client leasing (hooks/clients.py) and state per event loop (core/waiting/loops.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from bedrock_provider.core.loops import PerLoop
+from bedrock_provider.core.waiting.loops import PerLoop
 from bedrock_provider.hooks.clients import LeasedClientHook
 from bedrock_provider.hooks.customization import BedrockCustomizationHook
 from bedrock_provider.hooks.events_queue import EventsQueueHook

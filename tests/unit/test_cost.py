@@ -1,4 +1,5 @@
-"""Cost estimates, prices, overrides and budgets (core/cost.py, core/pricing.py): no Airflow, no AWS."""
+"""Cost estimates, prices, overrides and budgets (core/catalog/cost.py, core/catalog/recurring_cost.py,
+core/catalog/price_lookup.py): no Airflow, no AWS."""
 
 from __future__ import annotations
 
@@ -10,30 +11,26 @@ from dataclasses import replace
 import pytest
 
 from bedrock_provider.core.catalog import FAMILIES, family_for, id_forms
-from bedrock_provider.core.cost import (
+from bedrock_provider.core.catalog.cost import (
     BudgetExceededError,
     TokenCount,
-    check_hourly_budget,
     check_sweep_budget,
     check_training_budget,
-    count_training_tokens,
     estimate_training_cost,
-    monthly_storage,
     parse_budget,
-    provisioned_hourly,
     sum_estimates,
     training_epochs,
 )
-from bedrock_provider.core.datasets import validate_bytes
-from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.pricing import (
-    PRICING_URL,
-    READ_ON,
-    STORAGE,
-    TRAINING,
-    prices_for,
-    resolve_prices,
+from bedrock_provider.core.catalog.price_lookup import prices_for, resolve_prices
+from bedrock_provider.core.catalog.prices import PRICING_URL, READ_ON, STORAGE, TRAINING
+from bedrock_provider.core.catalog.recurring_cost import (
+    check_hourly_budget,
+    monthly_storage,
+    provisioned_hourly,
 )
+from bedrock_provider.core.datasets.prepare import validate_bytes
+from bedrock_provider.core.datasets.tokens import count_training_tokens
+from bedrock_provider.core.errors import InvalidInputError
 
 TOKENS = TokenCount(123_456, "given")
 # (model id, its prices) for every model of a catalog row with a training price.

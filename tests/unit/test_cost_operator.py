@@ -11,8 +11,8 @@ import boto3
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from bedrock_provider.core.catalog.prices import PRICING_URL, READ_ON
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.pricing import PRICING_URL, READ_ON
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.operators.base import BedrockAwsMixin
 from bedrock_provider.operators.customization import BedrockModelCustomizationOperator
@@ -109,7 +109,7 @@ def run(operator: Any) -> dict[str, Any]:
 
 
 def expected_tokens() -> int:
-    from bedrock_provider.core.datasets import validate_bytes
+    from bedrock_provider.core.datasets.prepare import validate_bytes
 
     return validate_bytes(RECORDS, base_model_id=MODEL).training_tokens
 
@@ -216,7 +216,7 @@ def test_an_object_the_connection_may_not_see_is_left_to_bedrock() -> None:
     """S3 answers 403 for a missing key when the caller may not list the bucket: no proof either way."""
     from botocore.exceptions import ClientError
 
-    from bedrock_provider.core.preflight import CANNOT_TELL, MISSING, PRESENT
+    from bedrock_provider.core.request.preflight import CANNOT_TELL, MISSING, PRESENT
     from bedrock_provider.operators.costs import look_at_object
 
     def answer(status: int) -> Any:
@@ -308,7 +308,7 @@ def test_sweep_sums_its_jobs_and_refuses_the_whole_sweep_above_its_budget(emu: B
 
 
 def test_the_report_line_names_the_total_and_its_factors() -> None:
-    from bedrock_provider.core.cost import summarize
+    from bedrock_provider.core.catalog.cost import summarize
 
     line = summarize(
         {

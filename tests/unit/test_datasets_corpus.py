@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_provider.core.datasets import validate_bytes
+from bedrock_provider.core.datasets.prepare import validate_bytes
 from tests.unit.dataset_corpus import CASES, Case
 
 

@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from bedrock_provider.core.catalog import resolve
-from bedrock_provider.core.datasets import (
+from bedrock_provider.core.datasets.checker_for_format import make_checker
+from bedrock_provider.core.datasets.formats import (
     CLAUDE_MESSAGES,
     CONTINUED_PRETRAINING,
     CONVERSATION,
@@ -17,11 +18,10 @@ from bedrock_provider.core.datasets import (
     IMAGE_CAPTION,
     PROMPT_COMPLETION,
     detect_format,
-    make_checker,
-    plan_dataset,
     profile_for,
-    validate_bytes,
 )
+from bedrock_provider.core.datasets.plan import plan_dataset
+from bedrock_provider.core.datasets.prepare import validate_bytes
 from bedrock_provider.core.errors import InvalidInputError
 from tests.unit.dataset_corpus import (
     CLAUDE,
@@ -361,7 +361,7 @@ def test_conversation_token_quota_counts_every_text() -> None:
 def test_media_must_sit_in_the_dataset_bucket() -> None:
     import io
 
-    from bedrock_provider.core.datasets import DatasetValidator
+    from bedrock_provider.core.datasets.validator import DatasetValidator
 
     plan = plan_dataset(**NOVA)
     validator = DatasetValidator(plan, dataset_bucket="training-bucket")

@@ -218,7 +218,7 @@ def test_a_missing_partition_fails_at_once_naming_the_partitions_that_exist(s3: 
 
 
 def test_a_long_list_of_partitions_is_shortened() -> None:
-    from bedrock_provider.core.datasets import missing_partition_message
+    from bedrock_provider.core.datasets.plan import missing_partition_message
 
     message = missing_partition_message(
         "s3://b/raw/x/", "s3://b/raw/", [f"2025{week:04d}" for week in range(20)]

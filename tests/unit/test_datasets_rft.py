@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from bedrock_provider.core.catalog import MAX_RFT_PROMPTS, RFT_PROMPTS
-from bedrock_provider.core.datasets import DatasetValidator, detect_format, plan_dataset
+from bedrock_provider.core.datasets.formats import detect_format
+from bedrock_provider.core.datasets.plan import plan_dataset
+from bedrock_provider.core.datasets.validator import DatasetValidator
 
 NOVA2 = "amazon.nova-2-lite-v1:0:256k"
 PROMPT = {

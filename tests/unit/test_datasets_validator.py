@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_provider.core.datasets import (
-    DatasetValidator,
-    FileLevelError,
-    check_locations,
-    iter_batches,
-    local_files,
-    local_opener,
-    plan_dataset,
-    prepare_dataset,
-    split_key,
-    validate_bytes,
-)
 from bedrock_provider.core.datasets.dedup import HashSet64
-from bedrock_provider.core.datasets.reader import OVERLONG, StreamStats
+from bedrock_provider.core.datasets.plan import check_locations, plan_dataset
+from bedrock_provider.core.datasets.prepare import local_files, local_opener, prepare_dataset, validate_bytes
+from bedrock_provider.core.datasets.reader import OVERLONG, FileLevelError, StreamStats, iter_batches
+from bedrock_provider.core.datasets.validator import DatasetValidator, split_key
 from bedrock_provider.core.errors import InvalidInputError
 from tests.unit.dataset_corpus import NOVA, TITAN, conversation, lines
 

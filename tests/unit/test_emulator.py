@@ -24,7 +24,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from bedrock_provider.core.roles import ensure_service_role
+from bedrock_provider.core.request.roles import ensure_service_role
 from bedrock_provider.emulator import (
     TAG_DURATION,
     TAG_FAILURE_MESSAGE,

@@ -22,7 +22,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from bedrock_provider.core.roles import ensure_service_role
+from bedrock_provider.core.request.roles import ensure_service_role
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.emulator.client import EmulatorClient, EmulatorError
 from tests.unit.post_training import NOVA_RECORD
@@ -469,7 +469,7 @@ def check_bearer(ctx: Ctx) -> None:
 def check_bearer_short_term(ctx: Ctx) -> None:
     from botocore.credentials import ReadOnlyCredentials
 
-    from bedrock_provider.core.api_keys import mint_short_term_key
+    from bedrock_provider.core.request.api_keys import mint_short_term_key
 
     credentials = ReadOnlyCredentials("AKIAEXAMPLE", "secret", None)
     fresh = mint_short_term_key(credentials, REGION, 3600).token

@@ -7,7 +7,11 @@ import json
 import pytest
 
 from bedrock_provider.core.errors import Problem
-from bedrock_provider.core.evaluation_scores import ScoreTally, evaluate_scores, parse_min_valid_fraction
+from bedrock_provider.core.lifecycle.evaluation_scores import (
+    ScoreTally,
+    evaluate_scores,
+    parse_min_valid_fraction,
+)
 
 
 def tally_of(results: list[object]) -> ScoreTally:

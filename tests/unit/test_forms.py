@@ -6,12 +6,13 @@ import jsonschema
 import pytest
 
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.forms import (
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.request.forms import (
     hyperparameter_help,
     hyperparameter_ranges_markdown,
     hyperparameters_schema,
 )
-from bedrock_provider.core.preflight import (
+from bedrock_provider.core.request.preflight import (
     CANNOT_TELL,
     MISSING,
     PRESENT,
@@ -19,7 +20,6 @@ from bedrock_provider.core.preflight import (
     check_data_objects,
     gate_problems,
 )
-from bedrock_provider.core.request import CustomizationRequest
 
 TITAN = "amazon.titan-text-express-v1"
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -199,7 +199,7 @@ LLAMA = "meta.llama3-1-8b-instruct-v1:0:128k"
 
 
 def test_a_form_offers_only_the_models_bedrock_customizes_in_the_region() -> None:
-    from bedrock_provider.core.forms import models_offered_in
+    from bedrock_provider.core.request.forms import models_offered_in
 
     known = {TITAN: "Titan", NOVA: "Nova Micro", CLAUDE: "Claude 3 Haiku", LLAMA: "Llama 3.1 8B"}
     types = ("FINE_TUNING", "CONTINUED_PRE_TRAINING")
@@ -226,7 +226,7 @@ def test_a_form_offers_only_the_models_bedrock_customizes_in_the_region() -> Non
     ],
 )
 def test_the_forms_region_is_read_without_a_database_call(environ: dict, region: str) -> None:
-    from bedrock_provider.core.forms import parse_time_region
+    from bedrock_provider.core.request.forms import parse_time_region
 
     assert parse_time_region(environ, "aws_default", "us-east-1") == region
 
@@ -241,7 +241,7 @@ def form_conf(example_dags, **changes: object) -> dict:
 
 
 def test_every_model_the_manual_form_offers_passes_check_request_at_the_form_defaults(example_dags) -> None:
-    from bedrock_provider.core.preflight import form_request
+    from bedrock_provider.core.request.preflight import form_request
 
     offered = example_dags["bedrock_finetune_manual"].params.get_param("base_model_id").schema["enum"]
     assert CLAUDE not in offered and LLAMA not in offered, "us-west-2 only: the demo's Region is us-east-1"
@@ -257,7 +257,7 @@ def test_every_model_the_manual_form_offers_passes_check_request_at_the_form_def
 
 def test_check_request_checks_the_region_exactly_as_customize_does(example_dags) -> None:
     """Before, check_request built the request without the Region: Claude passed it and customize refused."""
-    from bedrock_provider.core.preflight import form_request
+    from bedrock_provider.core.request.preflight import form_request
 
     conf = {**form_conf(example_dags), "base_model_id": CLAUDE}
     with pytest.raises(InvalidInputError, match=r"offered in us-west-2, not in us-east-1"):
@@ -283,7 +283,7 @@ def test_optional_fields_are_not_starred_and_can_be_cleared(example_dags) -> Non
 
 
 def test_evaluation_fields_are_needed_only_with_evaluation(example_dags) -> None:
-    from bedrock_provider.core.preflight import form_request
+    from bedrock_provider.core.request.preflight import form_request
 
     conf = form_conf(example_dags, evaluate=True, evaluation_task_type=None, evaluation_dataset_uri=None)
     with pytest.raises(InvalidInputError) as refused:
@@ -322,7 +322,7 @@ def test_a_refusal_names_the_field_then_says_what_is_wanted_before_the_expressio
 def test_an_explained_pattern_matches_as_its_expression_does() -> None:
     import re
 
-    from bedrock_provider.core.forms import explained_pattern
+    from bedrock_provider.core.request.forms import explained_pattern
 
     pattern = explained_pattern("a name is letters", r"^$|^[a-z]+$")
     assert [bool(re.search(pattern, text)) for text in ("", "abc", "a b")] == [True, True, False]

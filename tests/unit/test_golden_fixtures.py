@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core import states
-from bedrock_provider.core.results import job_result
-from bedrock_provider.core.watch import Snapshot, job_event, parse_state_change
+from bedrock_provider.core.request.results import job_result
+from bedrock_provider.core.waiting import states
+from bedrock_provider.core.waiting.job_events import job_event
+from bedrock_provider.core.waiting.push_mode import parse_state_change
+from bedrock_provider.core.waiting.snapshots import Snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -7,7 +7,7 @@ from moto import mock_aws
 
 from bedrock_provider.core.errors import JobConflictError
 from bedrock_provider.core.names import TaskIdentity
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.customization import CustomizationRequest
 from bedrock_provider.hooks.customization import BedrockCustomizationHook
 
 REQUEST = CustomizationRequest(

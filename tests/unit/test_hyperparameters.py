@@ -13,8 +13,9 @@ from bedrock_provider.core.catalog import (
     HyperparameterSpec,
     ModelFamily,
     family_for,
+    supported_customization_types,
 )
-from bedrock_provider.core.hyperparameters import normalize_hyperparameters, supported_customization_types
+from bedrock_provider.core.request.hyperparameters import normalize_hyperparameters
 
 FAMILIES_BY_KEY = {family.key: family for family in FAMILIES}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_provider.core.states import describe_progress, format_elapsed, progress_line
+from bedrock_provider.core.waiting.states import describe_progress, format_elapsed, progress_line
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_a_status_without_stages_or_time_is_just_the_status() -> None:
 
 
 def test_counts_agree_with_their_nouns() -> None:
-    from bedrock_provider.core.datasets import counted
+    from bedrock_provider.core.datasets.plan import counted
 
     assert [counted(n, "duplicate") for n in (0, 1, 2, 1204)] == [
         "0 duplicates",
@@ -53,7 +53,7 @@ def test_counts_agree_with_their_nouns() -> None:
 
 def test_a_resource_wait_logs_each_status_change_status_first_without_the_arn() -> None:
     """Deployments, provisioned throughput and evaluation jobs, as the customization job does."""
-    from bedrock_provider.core.resources import ResourceWatch, kind_of
+    from bedrock_provider.core.lifecycle.resources import ResourceWatch, kind_of
 
     arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/frhd0nqvmm3n"
     watch = ResourceWatch(kind_of("evaluation_job"), arn, started_at=1000.0)
@@ -81,7 +81,7 @@ class RecordedLog:
 
 
 def test_an_unchanged_progress_is_logged_again_once_progress_interval_passed() -> None:
-    from bedrock_provider.core.watch import Watch
+    from bedrock_provider.core.waiting.watch import Watch
 
     watch = Watch("job", started_at=0.0, progress_interval=600)
     logged = [
@@ -92,7 +92,7 @@ def test_an_unchanged_progress_is_logged_again_once_progress_interval_passed() -
 
 
 def test_a_change_is_logged_at_once_and_restarts_the_interval() -> None:
-    from bedrock_provider.core.watch import Watch
+    from bedrock_provider.core.waiting.watch import Watch
 
     watch = Watch("job", started_at=0.0, progress_interval=600)
     assert watch.note_progress("InProgress", 0) == "InProgress"
@@ -102,7 +102,7 @@ def test_a_change_is_logged_at_once_and_restarts_the_interval() -> None:
 
 
 def test_progress_interval_none_logs_only_changes() -> None:
-    from bedrock_provider.core.watch import Watch
+    from bedrock_provider.core.waiting.watch import Watch
 
     watch = Watch("job", started_at=0.0, progress_interval=None)
     lines = [watch.on_description(dict(RUNNING), now=now)[1] for now in (0, 10_000, 20_000)]
@@ -110,9 +110,9 @@ def test_progress_interval_none_logs_only_changes() -> None:
 
 
 def test_the_shared_list_and_push_notices_repeat_the_detailed_line_when_it_is_due() -> None:
-    from bedrock_provider.core.push_mode import StateChange, StateChanges
-    from bedrock_provider.core.snapshots import Snapshot
-    from bedrock_provider.core.watch import Watch
+    from bedrock_provider.core.waiting.push_mode import StateChange, StateChanges
+    from bedrock_provider.core.waiting.snapshots import Snapshot
+    from bedrock_provider.core.waiting.watch import Watch
 
     arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abc"
     summary = {**RUNNING, "jobArn": arn}
@@ -135,7 +135,7 @@ def test_the_blocking_wait_logs_progress_every_interval_on_a_fake_clock(monkeypa
 
     monkeypatch.setattr(customization.time, "time", lambda: clock["now"])
     monkeypatch.setattr(customization.time, "sleep", sleep)
-    monkeypatch.setattr("bedrock_provider.core.watch.time.time", lambda: clock["now"])
+    monkeypatch.setattr("bedrock_provider.core.waiting.watch.time.time", lambda: clock["now"])
     # 41 polls a minute apart while the job trains, then it completes.
     script = [dict(RUNNING)] * 41 + [{"status": "Completed", "jobName": "job"}]
     log = RecordedLog()
@@ -199,8 +199,8 @@ def customize_task(**kwargs: object):
 def test_the_cost_line_fits_a_log_view_and_the_derivation_goes_to_debug_and_the_result(
     model: str, tokens: int | None, hyperparameters: dict
 ) -> None:
-    from bedrock_provider.core.cost import TokenCount, estimate_training_cost
-    from bedrock_provider.core.pricing import prices_for
+    from bedrock_provider.core.catalog.cost import TokenCount, estimate_training_cost
+    from bedrock_provider.core.catalog.price_lookup import prices_for
     from bedrock_provider.operators.costs import log_estimate
 
     counted = TokenCount(tokens, "counted in s3://bucket/train.jsonl (3 records skipped)") if tokens else None

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.json_depth import MAX_JSON_DEPTH, nesting_depth
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.values import MAX_JSON_DEPTH, nesting_depth
 from tests.unit.test_request import GOOD
 
 # The valid request every unit test starts from, without its hyperparameters (each test sets its own).

@@ -10,8 +10,8 @@ import tracemalloc
 import pytest
 
 from bedrock_provider.core import metrics
-from bedrock_provider.core.metric_series import MAX_CHART_POINTS
 from bedrock_provider.core.metrics import TRAINING, VALIDATION, MetricsFileError
+from bedrock_provider.core.metrics.series import MAX_CHART_POINTS
 
 
 def parse(text: str, kind=TRAINING, source: str = "s3://b/step_wise_training_metrics.csv"):
@@ -87,7 +87,7 @@ def test_reading_and_merging_a_long_file_holds_bounded_memory():
 
 
 def test_the_chart_sample_is_bounded_and_spans_the_whole_file():
-    from bedrock_provider.core.metric_series import MAX_CHART_POINTS
+    from bedrock_provider.core.metrics.series import MAX_CHART_POINTS
 
     series = metrics.read_metrics(big_training_file(100_000), TRAINING, "big.csv")
     try:
@@ -100,7 +100,7 @@ def test_the_chart_sample_is_bounded_and_spans_the_whole_file():
 
 
 def test_merged_csv_of_files_in_step_order_streams_and_matches_the_in_memory_merge():
-    from bedrock_provider.core.metric_series import RowSpool, merged_step_rows
+    from bedrock_provider.core.metrics.series import RowSpool, merged_step_rows
 
     training = parse("step_number,epoch_number,training_loss\n0,0,2.0\n1,0,1.5\n2,1,1.0\n3,1,0.9\n")
     validation = parse("step_number,epoch_number,validation_loss\n1,0,1.9\n3,1,1.2\n", VALIDATION)

@@ -1,4 +1,5 @@
-"""The on-demand deployment rule AWS documents (core/on_demand.py), asked by the operator and the emulator."""
+"""The on-demand deployment rule AWS documents (core/lifecycle/on_demand.py), asked by the operator and the
+emulator."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bedrock_provider.core.on_demand import ON_DEMAND_URL, base_model_id, on_demand_problem
+from bedrock_provider.core.lifecycle.on_demand import ON_DEMAND_URL, base_model_id, on_demand_problem
 
 AFTER = datetime(2025, 7, 16, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core.amazon_compat import with_api_kwargs
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG, is_owned
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.amazon_compat import with_api_kwargs
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.request.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG, is_owned
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.operators.customization import (
     BedrockCustomizeModelOperator,

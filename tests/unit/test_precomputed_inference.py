@@ -11,8 +11,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.evaluation import EvaluationRequest
-from bedrock_provider.core.precomputed_inference import (
+from bedrock_provider.core.lifecycle.evaluation import EvaluationRequest
+from bedrock_provider.core.lifecycle.precomputed_inference import (
     DEPLOYMENT_ARN_PATTERN,
     converse_request,
     inference_source_identifier,

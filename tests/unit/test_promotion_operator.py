@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
 
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError
-from bedrock_provider.core.promotion import FROM_TAG, LAST_GOOD_TAG, STABLE_TAG, STATE_TAG, TO_TAG
+from bedrock_provider.core.lifecycle.promotion import FROM_TAG, LAST_GOOD_TAG, STABLE_TAG, STATE_TAG, TO_TAG
 from bedrock_provider.emulator import TAG_DURATION, BedrockEmulator
 from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperator
 from tests.unit import post_training as shared

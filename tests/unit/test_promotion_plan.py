@@ -1,4 +1,5 @@
-"""core/promotion.py without Airflow or AWS: what each state of a stable deployment and its record makes a
+"""core/lifecycle/promotion.py without Airflow or AWS: what each state of a stable deployment and its record
+makes a
 try do next, and the refusals."""
 
 from __future__ import annotations
@@ -7,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core import promotion as plan
 from bedrock_provider.core.errors import InvalidInputError, JobConflictError
-from bedrock_provider.core.promotion import PromotionRequest, plan_promotion, protected_models, record_tags
+from bedrock_provider.core.lifecycle import promotion as plan
+from bedrock_provider.core.lifecycle.promotion import (
+    PromotionRequest,
+    plan_promotion,
+    protected_models,
+    record_tags,
+)
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdefabcdef"
 B, C, D = (

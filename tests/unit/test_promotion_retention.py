@@ -3,7 +3,7 @@ model, nor the deployment itself."""
 
 from __future__ import annotations
 
-from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
+from bedrock_provider.core.request.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.operators.retention import BedrockCustomModelRetentionOperator
 from tests.unit import post_training as shared

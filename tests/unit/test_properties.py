@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from bedrock_provider.core.catalog import FAMILIES
 from bedrock_provider.core.errors import InvalidInputError
 from bedrock_provider.core.names import TaskIdentity, attempt_name, sanitize_name
-from bedrock_provider.core.request import CustomizationRequest
-from bedrock_provider.core.request_fields import CUSTOMIZATION_TYPES
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.request.customization_fields import CUSTOMIZATION_TYPES
 from tests.unit.test_request import GOOD
 
 OPERATION = "CreateModelCustomizationJob"

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.request import CustomizationRequest
+from bedrock_provider.core.request.customization import CustomizationRequest
 
 GOOD = {
     "job_name": "weekly-2024-01-01",

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
-from bedrock_provider.core.retention import RetentionRefused
-from bedrock_provider.core.retention_run import RetentionIncomplete
+from bedrock_provider.core.lifecycle.retention import RetentionRefused
+from bedrock_provider.core.lifecycle.retention_run import RetentionIncomplete
+from bedrock_provider.core.request.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
 from bedrock_provider.emulator import BedrockEmulator
 from bedrock_provider.hooks.resources import BedrockResourceHook
 from bedrock_provider.operators.retention import BedrockCustomModelRetentionOperator

@@ -1,4 +1,5 @@
-"""The retention plan and its execution, pure (core/retention.py, core/retention_run.py): no Airflow, no
+"""The retention plan and its execution, pure (core/lifecycle/retention.py, core/lifecycle/retention_run.py):
+no Airflow, no
 AWS; listings, tags and deletions are plain data and functions."""
 
 from __future__ import annotations
@@ -8,10 +9,15 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
-from bedrock_provider.core.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
-from bedrock_provider.core.retention import RetentionRefused, RetentionSettings, Serving, plan_retention
-from bedrock_provider.core.retention_run import RetentionIncomplete, carry_out
+from bedrock_provider.core.lifecycle.resources import CUSTOM_MODEL_DEPLOYMENT, PROVISIONED_THROUGHPUT
+from bedrock_provider.core.lifecycle.retention import (
+    RetentionRefused,
+    RetentionSettings,
+    Serving,
+    plan_retention,
+)
+from bedrock_provider.core.lifecycle.retention_run import RetentionIncomplete, carry_out
+from bedrock_provider.core.request.ownership import MODEL_FAMILY_TAG, NAMESPACE_TAG
 
 LOG = logging.getLogger(__name__)
 NOW = 1_750_000_000.0

@@ -1,4 +1,5 @@
-"""Reinforcement fine-tuning and invocation logs in the request: core/rft.py, core/invocation_logs.py."""
+"""Reinforcement fine-tuning and invocation logs in the request: core/request/rft.py,
+core/request/invocation_logs.py."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import botocore.session
 import pytest
 
 from bedrock_provider.core.catalog import RFT_HYPERPARAMETERS
-from bedrock_provider.core.cost import TokenCount, estimate_training_cost
+from bedrock_provider.core.catalog.cost import TokenCount, estimate_training_cost
 from bedrock_provider.core.errors import InvalidInputError
-from bedrock_provider.core.invocation_logs import logging_problem
-from bedrock_provider.core.request import CustomizationRequest
-from bedrock_provider.core.rft import LAMBDA_ARN_PATTERN
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.request.invocation_logs import logging_problem
+from bedrock_provider.core.request.rft import LAMBDA_ARN_PATTERN
 
 NOVA2 = "amazon.nova-2-lite-v1:0:256k"
 GRADER = "arn:aws:lambda:us-east-1:123456789012:function:grader"

@@ -20,7 +20,8 @@ import pytest
 from airflow.triggers.shared_stream import SharedStreamManager
 from botocore.exceptions import ClientError
 
-from bedrock_provider.core import watch as w
+from bedrock_provider.core.waiting import watch as w
+from bedrock_provider.core.waiting.push_mode import EVENT_DETAIL_TYPE, EVENT_SOURCE, MAX_UNCLAIMED_RECEIVES
 from bedrock_provider.hooks.customization import BedrockCustomizationHook
 from bedrock_provider.hooks.events_queue import EventsQueueHook
 from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
@@ -112,7 +113,7 @@ class FakeSqs:
     def put_change(self, arn: str, name: str, status: str) -> str:
         detail = {"version": "0.0", "jobName": name, "jobArn": arn, "jobStatus": status}
         return self.put(
-            json.dumps({"source": w.EVENT_SOURCE, "detail-type": w.EVENT_DETAIL_TYPE, "detail": detail})
+            json.dumps({"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": detail})
         )
 
     async def receive_message(self, **request: Any) -> dict[str, Any]:
@@ -202,7 +203,7 @@ def sqs(monkeypatch: pytest.MonkeyPatch) -> FakeSqs:
 
 @pytest.fixture(autouse=True)
 def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bedrock_provider.core.watch.retry_delay", lambda *a, **k: 0.01)
+    monkeypatch.setattr("bedrock_provider.core.waiting.watch.retry_delay", lambda *a, **k: 0.01)
     monkeypatch.setattr("bedrock_provider.triggers.customization.retry_delay", lambda *a, **k: 0.01)
 
 
@@ -597,7 +598,7 @@ def test_unclaimed_messages_are_received_a_bounded_number_of_times(
         handle = sqs.put_change(f"{ARN_PREFIX}elsewhere", "elsewhere", "Completed")
         await until(lambda: handle in sqs.deleted)
         receives = sqs.calls["Receive"]
-        assert receives >= w.MAX_UNCLAIMED_RECEIVES
+        assert receives >= MAX_UNCLAIMED_RECEIVES
         triggerer.tasks[1].cancel()
 
     run(scenario)

@@ -4,8 +4,8 @@ import pytest
 
 from bedrock_provider.core.errors import JobConflictError
 from bedrock_provider.core.names import MAX_NAME_LENGTH, TaskIdentity, attempt_name
-from bedrock_provider.core.request import CustomizationRequest
-from bedrock_provider.core.submission import plan_submission, request_differences, same_value
+from bedrock_provider.core.request.customization import CustomizationRequest
+from bedrock_provider.core.request.submission import plan_submission, request_differences, same_value
 
 ME = TaskIdentity("dag", "train", "manual__2024-01-01", -1, namespace="prod")
 STRANGER = TaskIdentity("dag", "train", "manual__2024-02-02", -1, namespace="prod")

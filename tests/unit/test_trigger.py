@@ -57,7 +57,7 @@ class ScriptedHook:
 
 def run_trigger(trigger, hook, monkeypatch):
     monkeypatch.setattr(trigger, "hook", lambda: hook)
-    monkeypatch.setattr("bedrock_provider.core.watch.retry_delay", lambda *a, **k: 0.001)
+    monkeypatch.setattr("bedrock_provider.core.waiting.watch.retry_delay", lambda *a, **k: 0.001)
 
     async def first_event():
         events = [event async for event in trigger.run()]

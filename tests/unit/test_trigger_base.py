@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bedrock_provider.core.failure_run import FailureRun
-from bedrock_provider.core.kill import KillRule
-from bedrock_provider.core.push_mode import EVENT_DETAIL_TYPE, EVENT_SOURCE, Watchers, sort_messages
+from bedrock_provider.core.waiting.failure_run import FailureRun
+from bedrock_provider.core.waiting.kill import KillRule
+from bedrock_provider.core.waiting.push_mode import EVENT_DETAIL_TYPE, EVENT_SOURCE, Watchers, sort_messages
 from bedrock_provider.triggers.base import BedrockAwsTrigger
 from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 from bedrock_provider.triggers.resource import BedrockResourceTrigger

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_provider.core.resources import (
+from bedrock_provider.core.lifecycle.resources import (
     CUSTOM_MODEL_DEPLOYMENT,
     EVALUATION_JOB,
     MODEL_CUSTOMIZATION_JOB,

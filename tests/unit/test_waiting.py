@@ -8,6 +8,8 @@ import threading
 
 import pytest
 
+from bedrock_provider.core.waiting.snapshots import ListFailure, Snapshot
+
 
 def test_a_client_is_created_without_reading_any_data_file_on_the_event_loop(monkeypatch):
     """botocore read its endpoints and service model on the loop when aiobotocore created the client:
@@ -85,7 +87,7 @@ def test_the_sensor_refuses_non_finite_wait_settings(setting, value):
     [(0.5, True), (3, True), (None, True), (0, False), (-1, False), (True, False), ("5", False)],
 )
 def test_max_wait_takes_positive_finite_seconds_or_none(value, ok):
-    from bedrock_provider.core.watch import check_wait_settings
+    from bedrock_provider.core.waiting.settings import check_wait_settings
 
     if ok:
         check_wait_settings(1, value)
@@ -144,7 +146,7 @@ def blocking(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(customization.time, "time", clock.time)
     monkeypatch.setattr(customization.time, "sleep", clock.sleep)
-    monkeypatch.setattr("bedrock_provider.core.watch.time.time", clock.time)
+    monkeypatch.setattr("bedrock_provider.core.waiting.watch.time.time", clock.time)
     script: list = []
     hooks: list = []
 
@@ -216,10 +218,10 @@ def test_deferred_wait_against_a_broken_endpoint_ends_with_an_error_event(monkey
 
 
 def test_a_timeout_names_the_status_a_shared_list_showed():
-    from bedrock_provider.core import watch as w
+    from bedrock_provider.core.waiting import watch as w
 
     state = w.Watch("job", started_at=0.0, max_wait=10)
-    state.on_snapshot(w.Snapshot.from_summaries([{"jobName": "job", "status": "InProgress"}], 1.0))
+    state.on_snapshot(Snapshot.from_summaries([{"jobName": "job", "status": "InProgress"}], 1.0))
     assert "still InProgress after max_wait=10 s" in state.timeout_event()["message"]
     assert "unknown" not in state.timeout_event()["message"]
 
@@ -227,14 +229,13 @@ def test_a_timeout_names_the_status_a_shared_list_showed():
 def test_shared_list_failures_end_a_wait_after_its_max_failure_duration():
     import time
 
-    from bedrock_provider.core import watch as w
     from bedrock_provider.triggers.customization import BedrockModelCustomizationTrigger
 
     trigger = BedrockModelCustomizationTrigger(job_identifier="job", max_failure_duration=60)
 
     async def stream():
-        yield w.ListFailure(time.time() - 30, 3, "connection refused")
-        yield w.ListFailure(time.time() - 61, 9, "connection refused")
+        yield ListFailure(time.time() - 30, 3, "connection refused")
+        yield ListFailure(time.time() - 61, 9, "connection refused")
 
     class Hook:
         aws_conn_id = "c"

@@ -1,4 +1,4 @@
-"""bedrock_provider.core.watch: what a shared snapshot or a queued event means for one waiting job."""
+"""bedrock_provider.core.waiting.watch: what a shared snapshot or a queued event means for one waiting job."""
 
 from __future__ import annotations
 
@@ -9,8 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_provider.core import watch as w
-from bedrock_provider.core.retry import MAX_BACKOFF_SECONDS
+from bedrock_provider.core.waiting import watch as w
+from bedrock_provider.core.waiting.job_events import job_event, timeout_event
+from bedrock_provider.core.waiting.push_mode import (
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    MAX_UNCLAIMED_RECEIVES,
+    StateChange,
+    StateChanges,
+    Watchers,
+    disposition,
+    parse_state_change,
+    receive_wait_seconds,
+)
+from bedrock_provider.core.waiting.retry import MAX_BACKOFF_SECONDS
+from bedrock_provider.core.waiting.snapshots import Snapshot
 
 ARN = (
     "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abcdefabcdef"
@@ -28,8 +41,8 @@ def envelope(detail: dict, **overrides) -> str:
     event = {
         "version": "0",
         "id": "1",
-        "detail-type": w.EVENT_DETAIL_TYPE,
-        "source": w.EVENT_SOURCE,
+        "detail-type": EVENT_DETAIL_TYPE,
+        "source": EVENT_SOURCE,
         "account": "123456789012",
         "region": "us-east-1",
         "resources": [detail.get("jobArn")],
@@ -43,15 +56,15 @@ def envelope(detail: dict, **overrides) -> str:
 
 
 def test_job_event_fills_name_or_arn_from_the_identifier():
-    by_name = w.job_event("Completed", None, "my-job")
+    by_name = job_event("Completed", None, "my-job")
     assert (by_name["job_name"], by_name["job_arn"]) == ("my-job", None)
-    by_arn = w.job_event("Failed", {"failureMessage": "bad"}, ARN)
+    by_arn = job_event("Failed", {"failureMessage": "bad"}, ARN)
     assert (by_arn["job_arn"], by_arn["job_name"], by_arn["failure_message"]) == (ARN, None, "bad")
     assert set(by_arn) == {"status", "job_arn", "job_name", "failure_message", "custom_model_arn"}
 
 
 def test_timeout_event_names_the_last_status_and_says_the_job_keeps_running():
-    event = w.timeout_event("j", {"status": "InProgress", "jobName": "j"}, 60)
+    event = timeout_event("j", {"status": "InProgress", "jobName": "j"}, 60)
     assert event["status"] == "timeout"
     assert "still InProgress after max_wait=60 s" in event["message"]
     assert "keeps running" in event["message"]
@@ -62,7 +75,7 @@ def test_timeout_event_names_the_last_status_and_says_the_job_keeps_running():
 
 def test_snapshot_answers_for_running_jobs_by_arn_and_by_name():
     details = {"validationDetails": {"status": "Completed"}, "trainingDetails": {"status": "InProgress"}}
-    snap = w.Snapshot.from_summaries(
+    snap = Snapshot.from_summaries(
         [summary(ARN, "a", statusDetails=details), summary(OTHER, "b", status="Completed")], taken_at=1.0
     )
     assert snap.progress is not None
@@ -71,21 +84,21 @@ def test_snapshot_answers_for_running_jobs_by_arn_and_by_name():
     )
     # A summary that is not InProgress (a list without the status filter) is not "running".
     assert OTHER not in snap.progress and "b" not in snap.progress
-    assert len(w.Snapshot.unknown(2.0)) == 0
+    assert len(Snapshot.unknown(2.0)) == 0
 
 
 @pytest.mark.parametrize("identifier", [ARN, "a"])
 def test_a_job_in_the_snapshot_keeps_waiting_and_logs_progress_once(identifier):
     watch = w.Watch(identifier, started_at=0.0)
-    snap = w.Snapshot.from_summaries([summary(ARN, "a")], taken_at=1.0)
+    snap = Snapshot.from_summaries([summary(ARN, "a")], taken_at=1.0)
     assert watch.on_snapshot(snap) == (w.Step.WAIT, "InProgress")
     assert watch.on_snapshot(snap) == (w.Step.WAIT, None)
 
 
 def test_a_job_missing_from_the_snapshot_or_an_unknown_snapshot_is_described():
     watch = w.Watch(ARN, started_at=0.0)
-    assert watch.on_snapshot(w.Snapshot.from_summaries([summary(OTHER, "b")], 1.0))[0] is w.Step.DESCRIBE
-    assert watch.on_snapshot(w.Snapshot.unknown(1.0))[0] is w.Step.DESCRIBE
+    assert watch.on_snapshot(Snapshot.from_summaries([summary(OTHER, "b")], 1.0))[0] is w.Step.DESCRIBE
+    assert watch.on_snapshot(Snapshot.unknown(1.0))[0] is w.Step.DESCRIBE
 
 
 def test_description_of_an_ended_job_is_the_event_and_of_a_running_one_is_not():
@@ -102,23 +115,23 @@ def test_description_of_an_ended_job_is_the_event_and_of_a_running_one_is_not():
 
 def test_state_changes_for_other_jobs_are_ignored_and_an_end_is_confirmed():
     watch = w.Watch(ARN, started_at=0.0)
-    other = w.StateChanges.of([w.StateChange(OTHER, "b", "Completed")], 1.0)
+    other = StateChanges.of([StateChange(OTHER, "b", "Completed")], 1.0)
     assert watch.on_state_changes(other) == (w.Step.WAIT, None)
-    mine = w.StateChanges.of([w.StateChange(ARN, "a", "Completed")], 1.0)
+    mine = StateChanges.of([StateChange(ARN, "a", "Completed")], 1.0)
     assert watch.on_state_changes(mine) == (w.Step.DESCRIBE, None)
     # A status this code does not know is checked rather than trusted.
-    odd = w.StateChanges.of([w.StateChange(ARN, "a", "Deleting")], 1.0)
+    odd = StateChanges.of([StateChange(ARN, "a", "Deleting")], 1.0)
     assert watch.on_state_changes(odd)[0] is w.Step.DESCRIBE
 
 
 def test_running_notices_log_only_a_change_of_status():
     watch = w.Watch("a", started_at=0.0)
-    watch.on_snapshot(w.Snapshot.from_summaries([summary(ARN, "a", statusDetails={})], 1.0))
-    assert watch.on_state_changes(w.StateChanges.of([w.StateChange(ARN, "a", "InProgress")], 2.0)) == (
+    watch.on_snapshot(Snapshot.from_summaries([summary(ARN, "a", statusDetails={})], 1.0))
+    assert watch.on_state_changes(StateChanges.of([StateChange(ARN, "a", "InProgress")], 2.0)) == (
         w.Step.WAIT,
         None,
     )
-    assert watch.on_state_changes(w.StateChanges.of([w.StateChange(ARN, "a", "Stopping")], 3.0)) == (
+    assert watch.on_state_changes(StateChanges.of([StateChange(ARN, "a", "Stopping")], 3.0)) == (
         w.Step.WAIT,
         "Stopping",
     )
@@ -168,8 +181,8 @@ def test_a_refused_list_keeps_ticking_at_the_interval_and_retries_later():
 def test_parse_state_change_reads_bedrocks_event():
     detail = {"version": "0.0", "jobName": "a", "jobArn": ARN, "roleArn": "r", "jobStatus": "Failed"}
     detail["failureMessage"] = "bad"
-    change = w.parse_state_change(envelope(detail))
-    assert change == w.StateChange(ARN, "a", "Failed", "bad")
+    change = parse_state_change(envelope(detail))
+    assert change == StateChange(ARN, "a", "Failed", "bad")
     assert change.keys() == (ARN, "a")
 
 
@@ -184,43 +197,41 @@ def test_parse_state_change_reads_bedrocks_event():
         ),
         envelope({"jobArn": ARN}),
         envelope({"jobStatus": "Completed"}),
-        json.dumps({"source": w.EVENT_SOURCE, "detail-type": w.EVENT_DETAIL_TYPE, "detail": "x"}),
+        json.dumps({"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": "x"}),
     ],
 )
 def test_anything_else_is_not_a_state_change(body):
-    assert w.parse_state_change(body) is None
+    assert parse_state_change(body) is None
 
 
 def test_status_is_accepted_in_place_of_job_status():
-    assert w.parse_state_change(envelope({"jobName": "a", "status": "Stopped"})) == w.StateChange(
+    assert parse_state_change(envelope({"jobName": "a", "status": "Stopped"})) == StateChange(
         None, "a", "Stopped"
     )
 
 
 def test_disposition_delivers_claimed_releases_unclaimed_then_discards():
-    watchers = w.Watchers()
+    watchers = Watchers()
     watchers.add("a")
     watchers.add("a")
-    mine = w.StateChange(ARN, "a", "Completed")
-    stranger = w.StateChange(OTHER, "b", "Completed")
-    assert w.disposition(mine, watchers, receive_count=9) == "deliver"
-    assert w.disposition(stranger, watchers, receive_count=1) == "release"
-    assert w.disposition(stranger, watchers, receive_count=w.MAX_UNCLAIMED_RECEIVES) == "discard"
-    assert w.disposition(None, watchers, receive_count=1) == "discard"
+    mine = StateChange(ARN, "a", "Completed")
+    stranger = StateChange(OTHER, "b", "Completed")
+    assert disposition(mine, watchers, receive_count=9) == "deliver"
+    assert disposition(stranger, watchers, receive_count=1) == "release"
+    assert disposition(stranger, watchers, receive_count=MAX_UNCLAIMED_RECEIVES) == "discard"
+    assert disposition(None, watchers, receive_count=1) == "discard"
     # Nobody needs to hear that a job nobody here watches is running.
-    assert w.disposition(w.StateChange(OTHER, "b", "InProgress"), watchers, receive_count=1) == "discard"
-    assert w.disposition(w.StateChange(ARN, "a", "InProgress"), watchers, receive_count=1) == "deliver"
+    assert disposition(StateChange(OTHER, "b", "InProgress"), watchers, receive_count=1) == "discard"
+    assert disposition(StateChange(ARN, "a", "InProgress"), watchers, receive_count=1) == "deliver"
     watchers.remove("a")
-    assert w.disposition(mine, watchers, receive_count=1) == "deliver"
+    assert disposition(mine, watchers, receive_count=1) == "deliver"
     watchers.remove("a")
     assert len(watchers) == 0
-    assert w.disposition(mine, watchers, receive_count=1) == "release"
+    assert disposition(mine, watchers, receive_count=1) == "release"
 
 
 def test_state_changes_index_by_arn_and_name():
-    changes = w.StateChanges.of(
-        [w.StateChange(ARN, "a", "Completed"), w.StateChange(None, "b", "Failed")], 1.0
-    )
+    changes = StateChanges.of([StateChange(ARN, "a", "Completed"), StateChange(None, "b", "Failed")], 1.0)
     assert changes.statuses == {ARN: "Completed", "a": "Completed", "b": "Failed"}
 
 
@@ -228,7 +239,7 @@ def test_state_changes_index_by_arn_and_name():
     ("now", "next_list_at", "expected"), [(0, 100, 20), (0, 7.9, 8), (0, 0.1, 1), (5, 5, 0), (10, 5, 0)]
 )
 def test_receive_wait_never_outlasts_the_next_safety_list(now, next_list_at, expected):
-    assert w.receive_wait_seconds(now, next_list_at) == expected
+    assert receive_wait_seconds(now, next_list_at) == expected
 
 
 # ----------------------------------------------------------------- no completion is ever missed
@@ -257,7 +268,7 @@ def test_the_first_snapshot_after_the_end_ends_the_wait(
     while t < 300 and fired_at is None:
         if t >= joined:
             running = [summary(ARN, "job")] if created + list_lag <= t < ended else []
-            step, _ = watch.on_snapshot(w.Snapshot.from_summaries(running, taken_at=t))
+            step, _ = watch.on_snapshot(Snapshot.from_summaries(running, taken_at=t))
             if step is w.Step.DESCRIBE:
                 status = "InProgress" if t < ended else "Completed"
                 event, _ = watch.on_description({"jobName": "job", "status": status})

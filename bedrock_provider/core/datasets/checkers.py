@@ -21,10 +21,8 @@ from bedrock_provider.core.datasets.formats import (
     CLAUDE_MESSAGES,
     CONTINUED_PRETRAINING,
     CONVERSATION,
-    DISTILLATION_PROMPTS,
     DISTILLATION_URL,
     DOCUMENTED_CHARS_PER_TOKEN,
-    FORMATS,
     IMAGE_CAPTION,
     IMAGE_FORMATS,
     MAX_IMAGES_PER_RECORD,
@@ -33,14 +31,10 @@ from bedrock_provider.core.datasets.formats import (
     PREPARE_URL,
     PROMPT_COMPLETION,
     RESERVED_KEYWORDS,
-    RFT_PROMPTS,
     SCHEMA_VERSION,
     VIDEO_FORMATS,
     ConversationRules,
     Limits,
-    ModelProfile,
-    limits_for,
-    rules_for,
 )
 
 # One thing wrong with a record: (rule code, field path, message). A plain tuple, not core.errors.Problem,
@@ -776,28 +770,3 @@ def _too_long(path: str, chars: int, limits: Limits | None, name: str, what: str
         f"({tokens:,} {what} tokens x {DOCUMENTED_CHARS_PER_TOKEN} characters per token, Bedrock's own "
         f"estimate; see {url})",
     )
-
-
-def make_checker(
-    fmt: str,
-    profile: ModelProfile | None,
-    customization_type: str,
-    dataset_bucket: str | None = None,
-) -> RecordChecker:
-    """The checker for a format, with the model's limits and rules."""
-    limits = limits_for(profile, customization_type)
-    if fmt == PROMPT_COMPLETION:
-        return PromptCompletionChecker(limits)
-    if fmt == CONTINUED_PRETRAINING:
-        return ContinuedPretrainingChecker()
-    if fmt == IMAGE_CAPTION:
-        return ImageCaptionChecker(limits)
-    if fmt == CLAUDE_MESSAGES:
-        return ClaudeMessagesChecker()
-    if fmt in (CONVERSATION, DISTILLATION_PROMPTS):
-        return ConversationChecker(rules_for(fmt, profile, customization_type), dataset_bucket, fmt)
-    if fmt == RFT_PROMPTS:
-        from bedrock_provider.core.datasets.rft_checker import RftPromptChecker
-
-        return RftPromptChecker()
-    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

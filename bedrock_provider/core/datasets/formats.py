@@ -1,6 +1,6 @@
 """Bedrock's training-record formats and the rules the record checkers apply, read from the model catalog.
 
-Which format and limits a model takes is a row of ``core/catalog.py``; this module adds what is the same
+Which format and limits a model takes is a row of ``core/catalog/``; this module adds what is the same
 for every model: the record shapes and the per-record rules. Sources:
 
 - Prepare data for fine-tuning your models (text-to-text / image-text formats):

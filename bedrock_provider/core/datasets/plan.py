@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bedrock_provider.core.catalog import check_base_model
-from bedrock_provider.core.common_fields import S3_URI_PATTERN
 from bedrock_provider.core.datasets.formats import (
     CONSERVATIVE_CHARS_PER_TOKEN,
     CONTINUED_PRE_TRAINING,
@@ -28,7 +27,7 @@ from bedrock_provider.core.datasets.formats import (
     profile_for,
 )
 from bedrock_provider.core.errors import InvalidInputError, Problem
-from bedrock_provider.core.s3 import is_s3_uri, split_s3_uri
+from bedrock_provider.core.s3 import S3_URI_PATTERN, is_s3_uri, split_s3_uri
 from bedrock_provider.core.values import parse_flag, parse_integer, parse_number
 
 SUPPORTED_TYPES = (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, REINFORCEMENT_FINE_TUNING)

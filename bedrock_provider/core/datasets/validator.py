@@ -22,7 +22,8 @@ from typing import IO, Any
 
 import orjson
 
-from bedrock_provider.core.datasets.checkers import NO_LIMIT, RecordChecker, RecordProblems, make_checker
+from bedrock_provider.core.datasets.checker_for_format import make_checker
+from bedrock_provider.core.datasets.checkers import NO_LIMIT, RecordChecker, RecordProblems
 from bedrock_provider.core.datasets.dedup import HashSet64
 from bedrock_provider.core.datasets.formats import (
     DOCUMENTED_CHARS_PER_TOKEN,
@@ -40,7 +41,7 @@ from bedrock_provider.core.datasets.reader import (
     iter_batches,
 )
 from bedrock_provider.core.datasets.report import DatasetReport, SourceSummary
-from bedrock_provider.core.json_depth import ORJSON_MAX_DEPTH
+from bedrock_provider.core.values import ORJSON_MAX_DEPTH
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15

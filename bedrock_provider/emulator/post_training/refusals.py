@@ -4,7 +4,7 @@ job may name, and deleting a custom model that is still served.
 A custom model that a deployment or a provisioned throughput still serves cannot be deleted
 (ConflictException); an evaluation job invokes a foundation model or an InService provisioned
 throughput (never a custom model deployment: botocore's EvaluationBedrockModelIdentifier has none);
-a deployment on demand serves only the models core/on_demand.py names.
+a deployment on demand serves only the models core/lifecycle/on_demand.py names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bedrock_provider.core.catalog import resolve
-from bedrock_provider.core.on_demand import on_demand_problem
+from bedrock_provider.core.lifecycle.on_demand import on_demand_problem
 from bedrock_provider.emulator.arns import (
     FOUNDATION_MODEL_ARN_RE,
     MODEL_ID_RE,
@@ -89,7 +89,7 @@ def serving_throughput(
 def foundation_model_arn(customization: CustomizationBackend, identifier: str, field_name: str) -> str:
     """The ARN of a foundation model (id, inference profile id or ARN) Bedrock has, or its not-found.
 
-    The emulator's foundation models are the catalog's (core/catalog.py): a model that is not there,
+    The emulator's foundation models are the catalog's (core/catalog/): a model that is not there,
     such as amazon.no-such-model-v9, does not exist.
     """
     ref = resolve(identifier)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param
 
-from bedrock_provider.core.promotion import LAST_GOOD
+from bedrock_provider.core.lifecycle.promotion import LAST_GOOD
 from bedrock_provider.operators.promotion import BedrockPromoteCustomModelOperator
 
 COMMON = {
