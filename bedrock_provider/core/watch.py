@@ -22,7 +22,13 @@ from bedrock_provider.core.failure_run import (
     RECONNECT_AFTER_FAILURES,
     FailureRun,
 )
-from bedrock_provider.core.job_events import error_event, job_event, timeout_event, timeout_message
+from bedrock_provider.core.job_events import (
+    EVENT_DESCRIPTION_FIELDS,
+    error_event,
+    job_event,
+    timeout_event,
+    timeout_message,
+)
 from bedrock_provider.core.push_mode import (
     ALL_STATE_CHANGES_PATTERN,
     DEFAULT_SAFETY_POLL_INTERVAL,
@@ -49,6 +55,7 @@ from bedrock_provider.core.wait_settings import (
 
 __all__ = [
     "ALL_STATE_CHANGES_PATTERN",
+    "BROADCAST_INTERVAL",
     "DEFAULT_MAX_FAILURE_DURATION",
     "DEFAULT_PROGRESS_INTERVAL",
     "DEFAULT_SAFETY_POLL_INTERVAL",
@@ -92,6 +99,9 @@ LIST_RETRY_WHEN_DENIED = 300.0
 # A queue message no wait of this process claims becomes visible again after this many seconds, so
 # the triggerer process that watches its job (when there are several) can take it.
 RELEASE_SECONDS = 2
+# The receive loop broadcasts the job state changes it received at most this often (the first one
+# after a quiet spell at once): each broadcast wakes every wait of its group.
+BROADCAST_INTERVAL = 0.25
 # When the events queue cannot be read, the safety list runs at least this often.
 SAFETY_INTERVAL_WITHOUT_QUEUE = 60.0
 
@@ -179,8 +189,13 @@ class Watch(TimedWait):
         self, description: dict[str, Any], now: float | None = None
     ) -> tuple[dict[str, Any] | None, str | None]:
         """The event to fire when the described job has ended, and the progress line if it changed
-        (or if it is due again)."""
-        self.description = description
+        (or if it is due again).
+
+        Only the fields a later event reads are kept: a whole description (hyperparameters, data
+        configs, timestamps: about 3 KiB parsed) held by each of thousands of waits in push mode,
+        which describe their job when they start, was most of what push mode cost a wait over polling.
+        """
+        self.description = {key: description[key] for key in EVENT_DESCRIPTION_FIELDS if key in description}
         changed = self.note_progress(states.describe_progress(description), now)
         status = str(description.get("status"))
         if states.is_terminal(status):
