@@ -171,10 +171,12 @@ def child(args: argparse.Namespace) -> None:
         window, cpu = time.time() - start, time.process_time() - cpu_start
         in_window = dict(Counter(calls) - calls_start), dict(Counter(rounds) - rounds_start)
         print(f"{END_JOBS} {args.run} {n}", flush=True)
+        ending_cpu = time.process_time()
         await asyncio.wait(
             [asyncio.ensure_future(asyncio.to_thread(sys.stdin.readline))], timeout=READY_TIMEOUT
         )
         await asyncio.wait(tasks, timeout=3 * interval + 10)
+        ending_cpu = time.process_time() - ending_cpu
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -184,6 +186,7 @@ def child(args: argparse.Namespace) -> None:
             "window": window,
             "cpu": cpu,
             "in_window": in_window,
+            "ending_cpu": ending_cpu,
         }
 
     measured = asyncio.run(measure())
@@ -219,6 +222,8 @@ def child(args: argparse.Namespace) -> None:
                 "interval": interval,
                 "mem_per_wait_kib": (measured["waiting"] - measured["baseline"]) / n,
                 "cpu_per_min": measured["cpu"] / window_min,
+                # CPU seconds from the first job end to the last event: the push path under load.
+                "ending_cpu": measured["ending_cpu"],
                 "connections": per_connection,
             }
         ),
@@ -347,7 +352,8 @@ def run(args: argparse.Namespace) -> None:
         label = " ".join(MODES[result["impl"]])
         print(
             f"1-min load average during {label}: {result['load'][0]:.2f} at start, "
-            f"{result['load'][1]:.2f} at end"
+            f"{result['load'][1]:.2f} at end; the waits' process used {result['ending_cpu']:.1f} CPU-s "
+            f"while the jobs ended"
         )
         for conn_id, c in result["connections"].items():
             if result["impl"] == "ours-push":
