@@ -701,3 +701,37 @@ def test_a_burst_of_job_ends_reaches_the_group_in_one_broadcast_not_one_per_rece
         triggerer.tasks[0].cancel()
 
     run(scenario)
+
+
+def test_a_slow_delete_does_not_hold_back_the_next_receive(bedrock: FakeBedrock, sqs: FakeSqs):
+    """A burst brings a Stopping and a Stopped message per job: with each delete awaited before the
+    next receive, the queue drained at half the speed, and a hung delete stopped every event."""
+    first, second = bedrock.add("first"), bedrock.add("second")
+    bedrock.add("bystander")  # keeps the group, and its receive loop, running
+    release = asyncio.Event()
+    delete_message_batch = sqs.delete_message_batch
+
+    async def hanging_delete(**request: Any) -> dict[str, Any]:
+        await release.wait()
+        return await delete_message_batch(**request)
+
+    sqs.delete_message_batch = hanging_delete  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        triggerer = Triggerer()
+        triggerer.start(0, push_trigger("bystander"))
+        triggerer.start(1, push_trigger(first))
+        triggerer.start(2, push_trigger(second))
+        await until(lambda: bedrock.calls["Get"] == 3 and sqs.calls["Receive"] >= 1)
+        bedrock.set(first, "Stopped")
+        sqs.put_change(first, "first", "Stopped")
+        assert (await triggerer.finish(1))[0]["status"] == "Stopped"
+        bedrock.set(second, "Stopped")
+        sqs.put_change(second, "second", "Stopped")
+        assert (await triggerer.finish(2))[0]["status"] == "Stopped"
+        assert not sqs.deleted  # both deletes still hang
+        release.set()
+        await until(lambda: len(sqs.deleted) == 2)
+        triggerer.tasks[0].cancel()
+
+    run(scenario)
