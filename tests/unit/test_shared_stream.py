@@ -180,6 +180,8 @@ class FakeHook:
         finally:
             self.leases -= 1
 
+    client_for_call = async_client
+
 
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
