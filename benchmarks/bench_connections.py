@@ -36,38 +36,24 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from bench_waiting import BUCKET, END_JOBS, READY_TIMEOUT, REGION, ROLE_ARN, TRAINING_KEY, percentile, rss_kb
-
-WEST = "us-west-2"
-ACCOUNT_A, ACCOUNT_B = "123456789012", "222222222222"
-ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/bench-waiter"
-# (connection id, what its extra adds, its access key id or None for the API key, its account)
-CONNECTIONS: tuple[tuple[str, dict[str, Any], str | None, str], ...] = (
-    ("acct_a_us_east_1", {"region_name": REGION}, "bench-account-a", ACCOUNT_A),
-    ("acct_a_us_west_2", {"region_name": WEST}, "bench-account-a", ACCOUNT_A),
-    ("acct_b_us_east_1", {"region_name": REGION, "role_arn": ROLE_B}, "bench-account-b", ACCOUNT_B),
-    ("acct_b_us_west_2", {"region_name": WEST, "role_arn": ROLE_B}, "bench-account-b", ACCOUNT_B),
-    ("api_key_us_east_1", {"region_name": REGION}, None, ACCOUNT_A),
+from waiting.connections import ACCOUNT_A, CONNECTIONS, connection_env, count_calls, events_queue
+from waiting.measures import loadavg, percentile, rss_kb
+from waiting.processes import (
+    BUCKET,
+    END_JOBS,
+    READY_TIMEOUT,
+    REGION,
+    ROLE_ARN,
+    TRAINING_KEY,
+    Emulator,
+    end_jobs,
+    run_child,
 )
+from waiting.stages import StageClock, format_breakdown
+
 MODES = {"ours-poll": ("ours", "poll (shared)"), "ours-push": ("ours", "push"), "amazon": ("amazon", "poll")}
 GOAL_MEMORY_MIB = 0.02
 GOAL_PUSH_P99 = 1.0
-
-
-def connection_env(targets: dict[str, dict[str, str]], api_key: str) -> dict[str, str]:
-    env = {}
-    for conn_id, extra, access_key, _ in CONNECTIONS:
-        endpoint = targets[conn_id]["endpoint"]
-        full: dict[str, Any] = {"endpoint_url": endpoint, **extra}
-        if "role_arn" in extra:
-            full["service_config"] = {"sts": {"endpoint_url": endpoint}}
-        if access_key is None:
-            full["bedrock_api_key"] = api_key
-        connection: dict[str, Any] = {"conn_type": "aws", "extra": full}
-        if access_key is not None:
-            connection.update(login=access_key, password="bench-secret")  # noqa: S106 (the emulator takes any)
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(connection)
-    return env
 
 
 def job_prefix(run: str, conn_index: int) -> str:
@@ -82,46 +68,6 @@ def job_names(run: str, n: int) -> list[str]:
 def owners(n: int) -> list[str]:
     """The connection each of the N jobs is waited on through."""
     return [CONNECTIONS[i % len(CONNECTIONS)][0] for i in range(n)]
-
-
-def count_calls(calls: Counter[tuple[str, str]], rounds: Counter[str]) -> None:
-    """Count, per connection, the Bedrock calls every async client sends and the shared list rounds."""
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-
-    from bedrock_provider.hooks.customization import BedrockCustomizationHook
-
-    original_conn = AwsBaseHook._get_async_conn
-
-    class Counted:
-        """The client context, its client counting what it sends (``async with`` looks the methods
-        up on the type, so the context is wrapped rather than patched)."""
-
-        def __init__(self, context: Any, conn_id: str) -> None:
-            self._context, self._conn_id = context, conn_id
-
-        async def __aenter__(self) -> Any:
-            client = await self._context.__aenter__()
-
-            def count(event_name: str, **kwargs: Any) -> None:
-                calls[(self._conn_id, event_name.rsplit(".", 1)[-1])] += 1
-
-            client.meta.events.register("before-send.bedrock", count)
-            return client
-
-        async def __aexit__(self, *exc_info: Any) -> Any:
-            return await self._context.__aexit__(*exc_info)
-
-    def counted_conn(self: Any) -> Any:
-        return Counted(original_conn(self), str(self.aws_conn_id))
-
-    original_list = BedrockCustomizationHook.list_jobs_async
-
-    async def counted_list(self: Any, **filters: Any) -> Any:
-        rounds[str(self.aws_conn_id)] += 1
-        return await original_list(self, **filters)
-
-    AwsBaseHook._get_async_conn = counted_conn  # type: ignore[method-assign]
-    BedrockCustomizationHook.list_jobs_async = counted_list  # type: ignore[method-assign]
 
 
 def child(args: argparse.Namespace) -> None:
@@ -167,6 +113,9 @@ def child(args: argparse.Namespace) -> None:
     calls: Counter[tuple[str, str]] = Counter()
     rounds: Counter[str] = Counter()
     count_calls(calls, rounds)
+    stages = StageClock()
+    if args.impl == "ours-push":
+        stages.install()
     fired: dict[int, float] = {}
     manager = SharedStreamManager()
 
@@ -222,10 +171,12 @@ def child(args: argparse.Namespace) -> None:
         window, cpu = time.time() - start, time.process_time() - cpu_start
         in_window = dict(Counter(calls) - calls_start), dict(Counter(rounds) - rounds_start)
         print(f"{END_JOBS} {args.run} {n}", flush=True)
+        ending_cpu = time.process_time()
         await asyncio.wait(
             [asyncio.ensure_future(asyncio.to_thread(sys.stdin.readline))], timeout=READY_TIMEOUT
         )
         await asyncio.wait(tasks, timeout=3 * interval + 10)
+        ending_cpu = time.process_time() - ending_cpu
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -235,6 +186,7 @@ def child(args: argparse.Namespace) -> None:
             "window": window,
             "cpu": cpu,
             "in_window": in_window,
+            "ending_cpu": ending_cpu,
         }
 
     measured = asyncio.run(measure())
@@ -258,6 +210,9 @@ def child(args: argparse.Namespace) -> None:
             "gets_per_min": window_calls.get((conn_id, "GetModelCustomizationJob"), 0) / window_min,
             "delay_p50": percentile(delays, 50),
             "delay_p99": percentile(delays, 99),
+            "stages": stages.breakdown(
+                [names[i] for i in mine], ends, {names[i]: fired[i] for i in mine if i in fired}
+            ),
         }
     print(
         json.dumps(
@@ -267,6 +222,8 @@ def child(args: argparse.Namespace) -> None:
                 "interval": interval,
                 "mem_per_wait_kib": (measured["waiting"] - measured["baseline"]) / n,
                 "cpu_per_min": measured["cpu"] / window_min,
+                # CPU seconds from the first job end to the last event: the push path under load.
+                "ending_cpu": measured["ending_cpu"],
                 "connections": per_connection,
             }
         ),
@@ -324,41 +281,9 @@ def goals(results: list[dict[str, Any]], interval: float) -> list[str]:
     return lines
 
 
-def account_session(endpoint: str, account: str) -> Any:
-    """A boto3 session of the emulator at ``endpoint`` acting in ``account`` (moto maps the keys STS
-    hands out to the role's account)."""
-    import boto3
-
-    if account == ACCOUNT_A:
-        return boto3.Session()  # the environment's keys (testing): account A
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION)
-    role = sts.assume_role(RoleArn=ROLE_B, RoleSessionName="bench-setup")["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=role["AccessKeyId"],
-        aws_secret_access_key=role["SecretAccessKey"],
-        aws_session_token=role["SessionToken"],
-    )
-
-
-def events_queue(endpoint: str, account: str, region: str, name: str) -> str:
-    """The push-mode queue and rule in the connection's own account and Region."""
-    import boto3
-
-    from bedrock_provider.emulator.events import create_events_queue
-
-    # create_events_queue makes its clients from boto3's default session.
-    saved = boto3.DEFAULT_SESSION
-    boto3.DEFAULT_SESSION = account_session(endpoint, account)
-    try:
-        return create_events_queue(endpoint, queue_name=name, rule_name=name, region=region)
-    finally:
-        boto3.DEFAULT_SESSION = saved
-
-
 def run(args: argparse.Namespace) -> None:
     """The parent: an emulator per connection (its account and Region), one child per row."""
     import boto3
-    from bench_waiting import Emulator, end_jobs, run_child
 
     from bedrock_provider.emulator.client import EmulatorClient
 
@@ -410,7 +335,9 @@ def run(args: argparse.Namespace) -> None:
                 "--queues",
                 json.dumps(targets),
             )
+            load_before = loadavg()
             results.append(run_child(args, impl, n, "", "", extra_args, end))
+            results[-1]["load"] = (load_before, loadavg())
             # Which scheme signed the calls: bearer only on the API-key connection's emulator.
             results[-1]["auth"] = {
                 conn_id: EmulatorClient(targets[conn_id]["endpoint"]).auth_counts()
@@ -420,6 +347,17 @@ def run(args: argparse.Namespace) -> None:
         for emulator in emulators.values():
             emulator.stop()
     print(table(results))
+    print()
+    for result in results:
+        label = " ".join(MODES[result["impl"]])
+        print(
+            f"1-min load average during {label}: {result['load'][0]:.2f} at start, "
+            f"{result['load'][1]:.2f} at end; the waits' process used {result['ending_cpu']:.1f} CPU-s "
+            f"while the jobs ended"
+        )
+        for conn_id, c in result["connections"].items():
+            if result["impl"] == "ours-push":
+                print(format_breakdown(f"Push path of {conn_id}", c["stages"]))
     print()
     for result in results:
         label = " ".join(MODES[result["impl"]])

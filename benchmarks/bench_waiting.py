@@ -45,71 +45,28 @@ import asyncio
 import gc
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
-BUCKET = "bench-waiting"
-TRAINING_KEY = "data/train.jsonl"
-ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockCustomization"
+from waiting.measures import loadavg, machine_busy_seconds, own_seconds, percentile, rss_kb
+from waiting.processes import (
+    BUCKET,
+    END_JOBS,
+    READY_TIMEOUT,
+    REGION,
+    REPO,
+    ROLE_ARN,
+    TRAINING_KEY,
+    Emulator,
+    run_child,
+)
+from waiting.report import LABELS, goals, table
+
 IMPLEMENTATIONS = ("amazon", "ours-poll", "ours-push")
-# The child's signal that the steady window is over and the parent may end the jobs.
-END_JOBS = "END-JOBS"
-# Starting 500 of the Amazon provider's triggers (a session and client each) takes a while on 2 cores.
-READY_TIMEOUT = 180.0
-LABELS = {
-    "amazon": ("amazon", "poll"),
-    "ours-poll": ("ours", "poll (shared)"),
-    "ours-push": ("ours", "push"),
-    "ours-run": ("ours", "poll (run)"),
-}
-
-
-# ------------------------------------------------------------------------------------ measures
-
-
-def rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def loadavg() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all processes of the machine have used since boot (from /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def own_seconds() -> float:
-    """CPU seconds this process and its finished children (the emulator, the measured children) used."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = q / 100 * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 # --------------------------------------------------------------------------------------- child
@@ -295,204 +252,6 @@ def child(args: argparse.Namespace) -> None:
 
 
 # -------------------------------------------------------------------------------------- parent
-
-
-class Emulator:
-    """The emulator CLI in its own process, so its CPU is not the benchmark's."""
-
-    def __init__(self, *extra: str) -> None:
-        """``extra``: more arguments of the emulator CLI (its Region, account, ...)."""
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-emulator-", suffix=".log", delete=False)  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bedrock_provider.emulator",
-                "--port",
-                "0",
-                "--seed-bucket",
-                BUCKET,
-                "--job-duration",
-                "86400",
-                # StopModelCustomizationJob ends a job at once: the parent ends jobs at chosen times.
-                "--stop-delay",
-                "0",
-                # Hundreds of jobs run at once here, far above AWS's default quota.
-                "--max-concurrent-jobs",
-                "100000",
-                "--log-level",
-                "WARNING",
-                *extra,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            cwd=REPO,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if "listening on" not in line:
-            self.process.kill()
-            raise RuntimeError(f"the emulator did not start: {line!r}; see {self.log.name}")
-        self.endpoint = line.rsplit(" ", 1)[-1].strip()
-        import boto3
-
-        from bedrock_provider.core.request.roles import ensure_service_role
-
-        # The jobs' role must exist in the emulator's IAM and trust Bedrock, as on AWS.
-        iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=REGION)
-        ensure_service_role(iam, ROLE_ARN.rsplit("/", 1)[1])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def run_child(
-    args: argparse.Namespace,
-    impl: str,
-    n: int,
-    endpoint: str,
-    queue_url: str,
-    extra: tuple[str, ...] = (),
-    end: Callable[[str, int], None] | None = None,
-) -> dict[str, Any]:
-    """Measure one row in a fresh child; ``extra`` arguments reach it, ``end(prefix, count)`` ends its
-    jobs when it asks (by default: jobs ``{prefix}-{i}`` on ``endpoint``, spread over --spread)."""
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        "--impl",
-        impl,
-        "--n",
-        str(n),
-        "--interval",
-        str(args.interval),
-        "--steady",
-        str(args.steady),
-        "--spread",
-        str(args.spread),
-        "--endpoint",
-        endpoint,
-        "--queue-url",
-        queue_url,
-        *extra,
-    ]
-    process = subprocess.Popen(  # noqa: S603
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
-    )
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith(END_JOBS):
-            _, prefix, count = line.split()
-            if end is not None:
-                end(prefix, int(count))
-            else:
-                end_jobs(endpoint, [f"{prefix}-{i}" for i in range(int(count))], args.spread)
-            process.stdin.write("stopped\n")
-            process.stdin.flush()
-    stderr = process.stderr.read()
-    results = [line for line in lines if line.startswith("{")]
-    if process.wait() != 0 or not results:
-        raise RuntimeError(f"{impl} N={n} failed ({process.returncode}):\n{stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(results[-1])
-    return result
-
-
-def end_jobs(
-    endpoint: str, names: list[str], spread: float, endpoint_of: Callable[[str], str] | None = None
-) -> None:
-    """Stop the jobs one by one, evenly over ``spread`` seconds, so ends fall anywhere in a poll interval.
-
-    A stopped job ends as a completed one does: it leaves the InProgress list, its describe shows a
-    final status and its endTime, and Bedrock publishes its state change. ``endpoint_of(name)``: the
-    emulator of each job, when there are several.
-    """
-    import boto3
-
-    clients: dict[str, Any] = {}
-    start = time.time() + 1
-    for i, name in enumerate(names):
-        url = endpoint_of(name) if endpoint_of is not None else endpoint
-        if url not in clients:
-            clients[url] = boto3.client("bedrock", endpoint_url=url, region_name=REGION)
-        time.sleep(max(0.0, start + spread * (i + 0.5) / len(names) - time.time()))
-        clients[url].stop_model_customization_job(jobIdentifier=name)
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def table(results: list[dict[str, Any]]) -> str:
-    header = (
-        "| impl | mode | N | memory/wait (KiB) | CPU s/min | Bedrock req/min | delay p50 (s) | delay p95 (s) "
-        "| fired | note |"
-    )
-    rows = [header, "|" + "---|" * 10]
-    for r in results:
-        impl, mode = LABELS[r["impl"]]
-        notes = []
-        if r["missed"]:
-            notes.append(f"{r['missed']} ended jobs not noticed in 3 intervals + 10 s")
-        if r["ended"] < r["n"]:
-            notes.append(f"{r['n'] - r['ended']} jobs not ended")
-        if r["completions_in_window"]:
-            notes.append(f"{r['completions_in_window']} fired in the steady window")
-        if r["sqs_receives"]:
-            notes.append(f"{r['sqs_receives_per_min']:.0f} SQS receives/min")
-        rows.append(
-            f"| {impl} | {mode} | {r['n']} | {fmt(r['mem_per_wait_kb'])} | {fmt(r['cpu_per_min'], 2)} "
-            f"| {fmt(r['requests_per_min'])} | {fmt(r['delay_p50'], 2)} | {fmt(r['delay_p95'], 2)} "
-            f"| {r['fired']}/{r['n']} | {'; '.join(notes)} |"
-        )
-    return "\n".join(rows)
-
-
-def goals(results: list[dict[str, Any]], interval: float) -> list[str]:
-    n = max(r["n"] for r in results)
-    by_impl = {r["impl"]: r for r in results if r["n"] == n}
-    amazon = by_impl.get("amazon")
-    lines = [f"Goals at N={n} (poll interval {interval:g} s):"]
-
-    def verdict(name: str, value: float | None, limit: float, unit: str, better: str = "lower") -> None:
-        if value is None:
-            lines.append(f"- {name}: not measured")
-            return
-        met = value <= limit
-        gap = "" if met else f", missed by {value - limit:.2f}{unit} ({value / limit:.1f}x the limit)"
-        lines.append(
-            f"- {name}: {value:.2f}{unit} vs limit {limit:.2f}{unit}: {'MET' if met else 'MISSED'}{gap}"
-        )
-
-    for impl in ("ours-poll", "ours-push"):
-        ours = by_impl.get(impl)
-        if ours is None or amazon is None:
-            continue
-        label = " ".join(LABELS[impl])
-        verdict(
-            f"memory per wait, {label} <= 1/10 of amazon's {amazon['mem_per_wait_kb']:.0f} KiB",
-            ours["mem_per_wait_kb"],
-            amazon["mem_per_wait_kb"] / 10,
-            " KiB",
-        )
-        verdict(
-            f"Bedrock requests/min, {label} <= 1/20 of amazon's {amazon['requests_per_min']:.0f}",
-            ours["requests_per_min"],
-            amazon["requests_per_min"] / 20,
-            "",
-        )
-    if "ours-poll" in by_impl:
-        verdict("completion noticed, polling, p50", by_impl["ours-poll"]["delay_p50"], interval / 2 + 1, " s")
-    if "ours-push" in by_impl:
-        verdict("completion noticed, push, p95", by_impl["ours-push"]["delay_p95"], 2.0, " s")
-    return lines
 
 
 def main() -> None:

@@ -120,6 +120,8 @@ class _Lease:
     context: Any = None
     client: Any = None
     users: int = 0
+    # Calls in flight on the client: at most its connection pool's size (_SharedAsyncClients.call).
+    calls: asyncio.Semaphore | None = None
 
 
 class _SharedAsyncClients:
@@ -152,6 +154,21 @@ class _SharedAsyncClients:
                 context, lease.client, lease.context = lease.context, None, None
                 with suppress(Exception):
                     await context.__aexit__(None, None, None)
+
+    @asynccontextmanager
+    async def call(self, hook: LeasedClientHook) -> AsyncIterator[Any]:
+        """The shared client for one call, made once one of the client's pooled connections is free.
+
+        The other calls wait here as small coroutines, not as built and signed requests parked in
+        aiohttp's connector queue: 5,000 push-mode waits describing their jobs at once when they start
+        left the process 6 KiB a wait bigger for good (memory freed, but kept by the allocator).
+        """
+        async with self.lease(hook) as client:
+            lease = self._leases.get(hook.client_key())
+            if lease.calls is None:
+                lease.calls = asyncio.Semaphore(client.meta.config.max_pool_connections)
+            async with lease.calls:
+                yield client
 
     def discard(self, hook: LeasedClientHook) -> None:
         """Make the next lease of this connection (in the running loop) create a new client; the old
@@ -191,6 +208,11 @@ class LeasedClientHook(AwsBaseHook):
     def async_client(self) -> AbstractAsyncContextManager[Any]:
         """Lease the process-wide shared aiobotocore client of this connection (see _SharedAsyncClients)."""
         return shared_async_clients.lease(self)
+
+    def client_for_call(self) -> AbstractAsyncContextManager[Any]:
+        """The shared client for one call, which waits for a free pooled connection first; for calls
+        that thousands of waits may make at once (see _SharedAsyncClients.call)."""
+        return shared_async_clients.call(self)
 
     def reconnected(self) -> Any:
         """A new hook of the same arguments, which reads the connection again (an endpoint fixed or

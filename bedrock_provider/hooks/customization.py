@@ -230,7 +230,8 @@ class BedrockCustomizationHook(LeasedClientHook):
                 request["nextToken"] = token
 
     async def describe_job_async(self, job_identifier: str) -> Description:
-        async with self.async_client() as client:
+        # Every push-mode wait describes its job when it starts: thousands at once.
+        async with self.client_for_call() as client:
             return _strip_metadata(await client.get_model_customization_job(jobIdentifier=job_identifier))
 
     async def stop_job_async(self, job_identifier: str) -> bool:

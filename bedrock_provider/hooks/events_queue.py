@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bedrock_provider.core.waiting.push_mode import MAX_MESSAGES_PER_RECEIVE
 from bedrock_provider.hooks.clients import LeasedClientHook
 
 
@@ -20,7 +21,11 @@ class EventsQueueHook(LeasedClientHook):
         super().__init__(**kwargs)
 
     async def receive_async(
-        self, queue_url: str, wait_seconds: int, visibility_timeout: int, max_messages: int = 10
+        self,
+        queue_url: str,
+        wait_seconds: int,
+        visibility_timeout: int,
+        max_messages: int = MAX_MESSAGES_PER_RECEIVE,
     ) -> list[dict[str, Any]]:
         """Long-poll the queue; messages carry their body, receipt handle and ApproximateReceiveCount."""
         async with self.async_client() as client:

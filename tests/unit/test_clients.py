@@ -74,3 +74,51 @@ def test_leases_share_one_client_per_loop_and_close_it_with_the_last() -> None:
     second_loop = asyncio.run(use())
     assert second_loop is not first_loop  # a client belongs to the loop it was opened in
     assert opened == closed == [first_loop, second_loop]
+
+
+def test_calls_beyond_the_connection_pool_wait_before_they_are_made() -> None:
+    """In push mode every wait describes its job when it starts: 5,000 describes built and signed at once,
+    parked in aiohttp's queue for one of the pool's 10 connections, left the process 6 KiB a wait bigger
+    for good. Calls past the pool's size wait for a free connection before they are made."""
+    in_flight: list[int] = []
+    most = 0
+
+    class Client:
+        class meta:  # noqa: N801 (an aiobotocore client's attribute)
+            config = Config(max_pool_connections=3)
+
+    class Context:
+        async def __aenter__(self) -> Client:
+            return Client()
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    class Hook(LeasedClientHook):
+        async def get_async_conn(self) -> Any:
+            return Context()
+
+    hook = Hook(aws_conn_id="aws_default", client_type="bedrock")
+
+    async def call(release: asyncio.Event) -> None:
+        nonlocal most
+        async with hook.client_for_call():
+            in_flight.append(1)
+            most = max(most, len(in_flight))
+            await release.wait()
+            in_flight.pop()
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+        async with hook.async_client():  # a wait's lease, held throughout, takes no call's place
+            calls = [asyncio.create_task(call(release)) for _ in range(20)]
+            while len(in_flight) < 3:
+                await asyncio.sleep(0)
+            for _ in range(50):  # give every other call the chance to start
+                await asyncio.sleep(0)
+            assert len(in_flight) == 3
+            release.set()
+            await asyncio.gather(*calls)
+
+    asyncio.run(scenario())
+    assert most == 3

@@ -181,6 +181,8 @@ class FakeHook:
         finally:
             self.leases -= 1
 
+    client_for_call = async_client
+
 
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> FakeBedrock:
@@ -656,5 +658,83 @@ def test_run_polls_on_its_own_when_shared_streams_are_not_used(bedrock: FakeBedr
         event = await task
         assert event.payload["status"] == "Completed"
         assert bedrock.calls["List"] == 0
+
+    run(scenario)
+
+
+def test_a_burst_of_job_ends_reaches_the_group_in_one_broadcast_not_one_per_receive(
+    bedrock: FakeBedrock, sqs: FakeSqs, monkeypatch: pytest.MonkeyPatch
+):
+    """Every broadcast wakes every wait of the group: thousands of waits each ran once per receive (ten
+    messages at most) while a burst of jobs ended. The first end after a quiet spell goes at once; the
+    ends that follow it are gathered, and every wait sees the burst once."""
+    monkeypatch.setattr(w, "BROADCAST_INTERVAL", 1.0)
+    first = bedrock.add("first")
+    burst = [bedrock.add(f"burst-{i}") for i in range(25)]
+    bedrock.add("bystander")
+    seen: Counter[str] = Counter()
+    on_state_changes = w.Watch.on_state_changes
+
+    def counting(self: w.Watch, changes: w.StateChanges) -> Any:
+        seen[self.job_identifier] += 1
+        return on_state_changes(self, changes)
+
+    monkeypatch.setattr(w.Watch, "on_state_changes", counting)
+
+    async def scenario() -> None:
+        triggerer = Triggerer()
+        triggerer.start(0, push_trigger("bystander"))
+        triggerer.start(1, push_trigger(first))
+        for i, arn in enumerate(burst, start=2):
+            triggerer.start(i, push_trigger(arn))
+        await until(lambda: bedrock.calls["Get"] == 27 and sqs.calls["Receive"] >= 1)
+        bedrock.set(first, "Completed")
+        sqs.put_change(first, "first", "Completed")
+        (event,) = await triggerer.finish(1)
+        assert event["status"] == "Completed"
+        assert seen["bystander"] == 1
+        # 25 ends right after: three receives (10, 10, 5), one broadcast.
+        for i, arn in enumerate(burst):
+            bedrock.set(arn, "Completed")
+            sqs.put_change(arn, f"burst-{i}", "Completed")
+        events = await triggerer.finish(*range(2, 27))
+        assert {e["status"] for e in events} == {"Completed"}
+        assert seen["bystander"] == 2
+        assert sqs.calls["Receive"] >= 4
+        triggerer.tasks[0].cancel()
+
+    run(scenario)
+
+
+def test_a_slow_delete_does_not_hold_back_the_next_receive(bedrock: FakeBedrock, sqs: FakeSqs):
+    """A burst brings a Stopping and a Stopped message per job: with each delete awaited before the
+    next receive, the queue drained at half the speed, and a hung delete stopped every event."""
+    first, second = bedrock.add("first"), bedrock.add("second")
+    bedrock.add("bystander")  # keeps the group, and its receive loop, running
+    release = asyncio.Event()
+    delete_message_batch = sqs.delete_message_batch
+
+    async def hanging_delete(**request: Any) -> dict[str, Any]:
+        await release.wait()
+        return await delete_message_batch(**request)
+
+    sqs.delete_message_batch = hanging_delete  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        triggerer = Triggerer()
+        triggerer.start(0, push_trigger("bystander"))
+        triggerer.start(1, push_trigger(first))
+        triggerer.start(2, push_trigger(second))
+        await until(lambda: bedrock.calls["Get"] == 3 and sqs.calls["Receive"] >= 1)
+        bedrock.set(first, "Stopped")
+        sqs.put_change(first, "first", "Stopped")
+        assert (await triggerer.finish(1))[0]["status"] == "Stopped"
+        bedrock.set(second, "Stopped")
+        sqs.put_change(second, "second", "Stopped")
+        assert (await triggerer.finish(2))[0]["status"] == "Stopped"
+        assert not sqs.deleted  # both deletes still hang
+        release.set()
+        await until(lambda: len(sqs.deleted) == 2)
+        triggerer.tasks[0].cancel()
 
     run(scenario)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedrock_provider.core.waiting import watch as w
-from bedrock_provider.core.waiting.job_events import job_event, timeout_event
+from bedrock_provider.core.waiting.job_events import error_event, job_event, timeout_event
 from bedrock_provider.core.waiting.push_mode import (
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
@@ -25,6 +26,7 @@ from bedrock_provider.core.waiting.push_mode import (
 from bedrock_provider.core.waiting.retry import MAX_BACKOFF_SECONDS
 from bedrock_provider.core.waiting.snapshots import Snapshot
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ARN = (
     "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-express-v1/abcdefabcdef"
 )
@@ -297,3 +299,20 @@ def test_a_standalone_wait_polls_at_its_interval_backs_off_on_failures_and_stops
     assert 0.0 < deadline.next_poll(60.0, failed=False) <= 2.0
     expired = w.Watch("job", started_at=time.time() - 10, max_wait=2.0)
     assert expired.next_poll(60.0, failed=True) == 0.0
+
+
+def test_a_described_wait_keeps_only_what_its_later_events_read():
+    """In push mode every wait describes its job when it starts; thousands of waits each holding a
+    whole description (hyperparameters, data configs, stage details) cost more than the rest of a wait."""
+    full = json.loads((FIXTURES / "get_model_customization_job.json").read_text())["response"]
+    full = {**full, "status": "InProgress", "jobArn": ARN}
+    watch = w.Watch(ARN, started_at=0.0, max_wait=60)
+    assert watch.on_description(full)[0] is None
+    assert watch.description is not None
+    assert not {"hyperParameters", "trainingDataConfig", "outputDataConfig", "statusDetails"} & set(
+        watch.description
+    )
+    # What it fires later is what the whole description would have given.
+    assert watch.timeout_event() == timeout_event(ARN, full, 60)
+    assert error_event(ARN, watch.description, "gone") == error_event(ARN, full, "gone")
+    assert watch.last_status() == "InProgress"

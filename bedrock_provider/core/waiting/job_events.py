@@ -8,6 +8,9 @@ from typing import Any
 
 from bedrock_provider.core.waiting import states
 
+# The fields of a job's description its events read (job_event below, and the status a timeout names).
+EVENT_DESCRIPTION_FIELDS = ("status", "jobArn", "jobName", "failureMessage", "outputModelArn")
+
 
 def job_event(
     status: str, description: Mapping[str, Any] | None, job_identifier: str, **extra: Any

@@ -30,8 +30,9 @@ EVENT_PATTERN: dict[str, Any] = {
 
 # In push mode polling is only the safety net for a lost event.
 DEFAULT_SAFETY_POLL_INTERVAL = 600.0
-# SQS allows at most 20 s of long polling per ReceiveMessage.
+# SQS allows at most 20 s of long polling and 10 messages per ReceiveMessage.
 MAX_RECEIVE_WAIT = 20
+MAX_MESSAGES_PER_RECEIVE = 10
 # After this many receives nobody claimed, a message is dropped: its job is nobody's, or its wait
 # ended. A wait that starts later describes its job once, so a dropped message loses nothing.
 MAX_UNCLAIMED_RECEIVES = 5

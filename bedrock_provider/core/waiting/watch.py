@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from bedrock_provider.core.waiting import states
-from bedrock_provider.core.waiting.job_events import job_event, timeout_event
+from bedrock_provider.core.waiting.job_events import EVENT_DESCRIPTION_FIELDS, job_event, timeout_event
 from bedrock_provider.core.waiting.push_mode import (
     StateChanges,
 )
@@ -27,6 +27,7 @@ from bedrock_provider.core.waiting.settings import (
 from bedrock_provider.core.waiting.snapshots import Snapshot
 
 __all__ = [
+    "BROADCAST_INTERVAL",
     "LIST_RETRY_WHEN_DENIED",
     "RELEASE_SECONDS",
     "SAFETY_INTERVAL_WITHOUT_QUEUE",
@@ -44,6 +45,9 @@ LIST_RETRY_WHEN_DENIED = 300.0
 # A queue message no wait of this process claims becomes visible again after this many seconds, so
 # the triggerer process that watches its job (when there are several) can take it.
 RELEASE_SECONDS = 2
+# The receive loop broadcasts the job state changes it received at most this often (the first one
+# after a quiet spell at once): each broadcast wakes every wait of its group.
+BROADCAST_INTERVAL = 0.25
 # When the events queue cannot be read, the safety list runs at least this often.
 SAFETY_INTERVAL_WITHOUT_QUEUE = 60.0
 
@@ -132,8 +136,13 @@ class Watch(TimedWait):
         self, description: dict[str, Any], now: float | None = None
     ) -> tuple[dict[str, Any] | None, str | None]:
         """The event to fire when the described job has ended, and the progress line if it changed
-        (or if it is due again)."""
-        self.description = description
+        (or if it is due again).
+
+        Only the fields a later event reads are kept: a whole description (hyperparameters, data
+        configs, timestamps: about 3 KiB parsed) held by each of thousands of waits in push mode,
+        which describe their job when they start, was most of what push mode cost a wait over polling.
+        """
+        self.description = {key: description[key] for key in EVENT_DESCRIPTION_FIELDS if key in description}
         changed = self.note_progress(states.describe_progress(description), now)
         status = str(description.get("status"))
         if states.is_terminal(status):
