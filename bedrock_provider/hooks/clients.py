@@ -11,13 +11,14 @@ import asyncio
 import gc
 import json
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook, SessionFactory
 from botocore.loaders import JSONFileLoader
 
 from bedrock_provider.core.request.api_keys import API_KEY_EXTRA, ApiKeySetting, api_key_setting
@@ -49,28 +50,50 @@ def parse_timestamp(value: Any) -> Any:
 _CLIENT_DATA = ("endpoints", "partitions", "sdk-default-configuration", "_retry")
 
 
+# Every data file parsed in this process, by its path: one copy, whatever the number of sessions.
+_PARSED_DATA: dict[str, Any] = {}
+_PARSED_DATA_LOCK = threading.Lock()
+
+
 class _PlainJSONFileLoader(JSONFileLoader):
-    """botocore's JSON file loader, parsing into plain dicts (ordered, like the OrderedDicts it makes).
+    """botocore's JSON file loader, parsing into plain dicts (ordered, like the OrderedDicts it makes),
+    each file once per process.
 
     endpoints.json (1.2 MB) took one C call of 0.3-0.5 s, holding the GIL the whole time, so the
     event loop stalled even while a worker thread did the parsing. Plain dicts, and no cyclic GC
     passes over the new objects, make it about 20 ms.
+
+    botocore's loader caches per session, and every connection's client has a session of its own
+    (and a role connection one more, whose STS client assumes the role): parsed per session,
+    endpoints.json alone held 1.6 MB per session as plain dicts and 6.8 MB as OrderedDicts, 27 MB of
+    a triggerer waiting in push mode on five connections (benchmarks/README.md). One session already
+    hands the same parsed data to all its clients, so sharing it between sessions is no new use.
     """
 
     def _load_file(self, full_path: str, open_method: Any) -> Any:
-        if not os.path.isfile(full_path):
-            return None
-        with open_method(full_path, "rb") as file:
-            payload = file.read().decode("utf-8")
-        # The cyclic GC would run many times over the parse's new objects (none of them cyclic
-        # garbage), inside the same C call: most of its time.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return json.loads(payload)
-        finally:
-            if was_enabled:
-                gc.enable()
+        with _PARSED_DATA_LOCK:
+            if full_path in _PARSED_DATA:
+                return _PARSED_DATA[full_path]
+            if not os.path.isfile(full_path):
+                return None
+            with open_method(full_path, "rb") as file:
+                payload = file.read().decode("utf-8")
+            # The cyclic GC would run many times over the parse's new objects (none of them cyclic
+            # garbage), inside the same C call: most of its time.
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                parsed = _PARSED_DATA[full_path] = json.loads(payload)
+            finally:
+                if was_enabled:
+                    gc.enable()
+            return parsed
+
+
+def share_parsed_data(botocore_session: Any) -> None:
+    """Make a botocore session read its data files through the process-wide parsed copies; before it
+    loads any (a file it loaded already stays its own)."""
+    botocore_session.get_component("data_loader").file_loader = _PlainJSONFileLoader()
 
 
 def load_client_data(session: Any, service: str) -> None:
@@ -81,7 +104,6 @@ def load_client_data(session: Any, service: str) -> None:
     creation on the loop finds them cached.
     """
     loader = session.get_component("data_loader")
-    loader.file_loader = _PlainJSONFileLoader()
     for name in _CLIENT_DATA:
         with suppress(Exception):  # a botocore release without one of them simply does not read it
             loader.load_data(name)
@@ -244,7 +266,12 @@ class LeasedClientHook(AwsBaseHook):
         return merged
 
     def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
-        session: Any = super().get_session(region_name=region_name, deferrable=deferrable)
+        # AwsBaseHook.get_session, its factory's basic session sharing the parsed data files first: a
+        # role connection's STS client is made from it, and kept for every later refresh.
+        factory = SessionFactory(conn=self.conn_config, region_name=region_name, config=self.config)
+        share_parsed_data(factory.basic_session._session)
+        session: Any = factory.create_session(deferrable=deferrable)
+        share_parsed_data(session if deferrable else session._session)
         if service_takes_bearer(str(self.client_type)):
             log_ignored_environment_once()
             botocore_session = session if deferrable else session._session

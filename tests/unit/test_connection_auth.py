@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -287,6 +288,42 @@ def test_an_assumed_role_is_refreshed_off_the_loop_during_a_wait_that_outlives_i
     assert CONN_ACCESS_KEY not in {entry.split(":", 1)[1] for entry in signers}  # as the role
     assert len(refreshed_on) >= 3
     assert not any(refreshed_on), "an STS call ran on the event loop's thread"
+
+
+def test_sessions_of_many_connections_parse_botocore_data_files_once(
+    emu: BedrockEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each connection's client has a botocore session of its own, and a role connection one more for
+    its STS client (kept for every refresh). botocore's loader caches per session, so endpoints.json
+    was parsed into each: 1.6 MB as plain dicts, 6.8 MB as OrderedDicts, 27 MB of a push-mode
+    triggerer waiting on five connections. The parsed files are now shared by every session."""
+    import botocore
+
+    from bedrock_provider.hooks.events_queue import EventsQueueHook
+
+    endpoints_size = len((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    parses: list[int] = []
+    original_loads = json.loads
+
+    def counting_loads(payload: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(payload, str) and len(payload) == endpoints_size:
+            parses.append(1)
+        return original_loads(payload, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting_loads)
+    role = {
+        "role_arn": "arn:aws:iam::222222222222:role/waiter",
+        "service_config": {"sts": {"endpoint_url": emu.endpoint_url}},
+    }
+    sessions = [
+        hook_type(aws_conn_id=conn_id, region_name=REGION).get_session(deferrable=True)
+        for conn_id in (connection(monkeypatch, emu), connection(monkeypatch, emu, **role))
+        for hook_type in (BedrockCustomizationHook, EventsQueueHook)
+    ]
+
+    assert len(parses) <= 1, f"endpoints.json parsed {len(parses)} times for {len(sessions)} sessions"
+    endpoints = {id(session.get_component("data_loader").load_data("endpoints")) for session in sessions}
+    assert len(endpoints) == 1
 
 
 def test_the_emulator_refuses_assumed_role_credentials_that_expired(
