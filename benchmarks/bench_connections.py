@@ -37,7 +37,7 @@ from collections import Counter
 from typing import Any
 
 from waiting.connections import ACCOUNT_A, CONNECTIONS, connection_env, count_calls, events_queue
-from waiting.measures import loadavg, percentile, rss_kb
+from waiting.measures import dump_memory, loadavg, percentile, rss_kb
 from waiting.processes import (
     BUCKET,
     END_JOBS,
@@ -146,6 +146,7 @@ def child(args: argparse.Namespace) -> None:
     async def measure() -> dict[str, Any]:
         gc.collect()
         baseline = rss_kb()
+        dump_memory(f"{args.impl}-baseline")
         tasks = []
         for i in range(n):
             tasks.append(asyncio.create_task(wait_one(i)))
@@ -161,6 +162,7 @@ def child(args: argparse.Namespace) -> None:
         await asyncio.sleep(interval)
         gc.collect()
         waiting = rss_kb()
+        dump_memory(f"{args.impl}-waiting")
         start, cpu_start, calls_start, rounds_start = (
             time.time(),
             time.process_time(),
