@@ -194,18 +194,18 @@ def test_no_module_is_over_400_lines_unless_it_is_data_or_a_measured_hot_loop() 
     assert set(long) <= set(LONG_MODULES), {name: long[name] for name in set(long) - set(LONG_MODULES)}
 
 
-def test_docs_layout_lists_every_core_package_and_shared_module() -> None:
-    text = (REPO / "docs" / "layout.md").read_text()
-    listed = set(re.findall(r"bedrock_provider/core/(\w+)(?:/|\.py)", text))
-    assert listed == set(ORDER)
-
-
-def test_design_layout_lists_every_core_package_and_shared_module() -> None:
-    design = REPO.parent / "shared" / "DESIGN.md"
-    if not design.exists():
-        pytest.skip("DESIGN.md is kept beside the repository, not in it")
+def design_layout_entries(design: Path) -> set[str]:
+    """The core/ entries DESIGN.md's layout section lists, each ``name/`` or ``name.py``."""
     layout = design.read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
     core_block = layout.split("  core/", 1)[1].split("\n  hooks/", 1)[0]
     entry_lines = re.findall(r"^    (\S.*)$", core_block, re.M)
-    listed = {name for line in entry_lines for name in re.findall(r"(\w+)(?:/|\.py)(?:\s|$)", line)}
-    assert listed == set(ORDER)
+    return {name for line in entry_lines for name in re.findall(r"(\w+)(?:/|\.py)(?:\s|$)", line)}
+
+
+def test_the_layout_docs_list_every_core_package_and_shared_module() -> None:
+    """docs/layout.md, and DESIGN.md's layout where it is kept beside the repository."""
+    text = (REPO / "docs" / "layout.md").read_text()
+    assert set(re.findall(r"bedrock_provider/core/(\w+)(?:/|\.py)", text)) == set(ORDER)
+    design = REPO.parent / "shared" / "DESIGN.md"
+    if design.exists():
+        assert design_layout_entries(design) == set(ORDER)
