@@ -30,7 +30,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -46,6 +45,7 @@ from waiting.processes import (
     ROLE_ARN,
     TRAINING_KEY,
     Emulator,
+    child_environment,
     end_jobs,
     run_child,
 )
@@ -71,16 +71,9 @@ def owners(n: int) -> list[str]:
 
 
 def child(args: argparse.Namespace) -> None:
-    home = tempfile.mkdtemp(prefix="bench-connections-airflow-")
     os.environ.update(
         {
-            "AIRFLOW_HOME": home,
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
+            **child_environment("bench-connections-airflow-"),
             **connection_env(json.loads(args.queues), args.api_key),
         }
     )

@@ -46,7 +46,6 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -62,6 +61,7 @@ from waiting.processes import (
     ROLE_ARN,
     TRAINING_KEY,
     Emulator,
+    child_environment,
     run_child,
 )
 from waiting.report import LABELS, goals, table
@@ -74,17 +74,9 @@ IMPLEMENTATIONS = ("amazon", "ours-poll", "ours-push")
 
 def child(args: argparse.Namespace) -> None:
     """One (implementation, N) measurement; prints one JSON line."""
-    home = tempfile.mkdtemp(prefix="bench-waiting-airflow-")
     os.environ.update(
         {
-            "AIRFLOW_HOME": home,
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            # Both implementations log each poll or progress change at INFO; neither is measured on it.
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
+            **child_environment("bench-waiting-airflow-"),
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
                 {
                     "conn_type": "aws",
