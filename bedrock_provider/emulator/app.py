@@ -108,8 +108,10 @@ class BedrockMiddleware:
         self._served: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._rates = FaultRates()
-        # Not for security: a seeded stream so a run with the same seed injects the same faults.
-        self._rng = random.Random(seed)  # noqa: S311
+        # Not for security: seeded streams, one per operation, so a run with the same seed injects the
+        # same faults into each operation however concurrent calls of other operations interleave.
+        self._seed = seed
+        self._fault_streams: dict[str, random.Random] = {}
         self.info: dict[str, Any] = {}
         # Which scheme signed each call, and the bearer keys Bedrock would take (emulator/auth.py).
         self.auth = BearerKeys(backend.clock)
@@ -146,12 +148,16 @@ class BedrockMiddleware:
             self._faults.clear()
         self.auth.reset_counts()
 
-    def _draw_fault(self) -> str | None:
+    def _draw_fault(self, operation: str) -> str | None:
         with self._stats_lock:
             rates = self._rates
             if not (rates.throttle or rates.server_error or rates.connection_drop):
                 return None
-            draw = self._rng.random()
+            stream = self._fault_streams.get(operation)
+            if stream is None:
+                seed = None if self._seed is None else f"{self._seed}:{operation}"
+                stream = self._fault_streams[operation] = random.Random(seed)  # noqa: S311
+            draw = stream.random()
         if draw < rates.throttle:
             return "throttle"
         if draw < rates.throttle + rates.server_error:
@@ -194,7 +200,7 @@ class BedrockMiddleware:
             environ.pop("wsgi.input_terminated", None)
             return self.moto_app(environ, start_response)
 
-        fault = self._draw_fault()
+        fault = self._draw_fault(operation)
         if fault in ("throttle", "server_error"):
             self._count(self._faults, operation)
             injected = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import csv
 import io
 import json
@@ -802,6 +803,34 @@ def test_faults_are_reproducible_with_a_seed() -> None:
             return outcome
 
     assert pattern() == pattern()
+
+
+def test_an_operations_faults_do_not_depend_on_the_calls_of_other_operations(bucket: str) -> None:
+    """Each operation draws from its own seeded stream: the Creates fail the same way whether or not
+    other calls come between them, as when twenty tasks submit and poll at once."""
+
+    def create_outcomes(interleave: bool) -> list[bool]:
+        with BedrockEmulator(seed=3) as other:
+            other.set_fault_rates(throttle=0.4)
+            client = _client(other, "bedrock", NO_RETRY)
+            outcomes = []
+            for attempt in range(20):
+                if interleave:
+                    for _ in range(attempt % 3 + 1):
+                        with contextlib.suppress(ClientError):
+                            client.list_custom_models()
+                try:
+                    client.create_model_customization_job(
+                        **_job_args(bucket, jobName=f"interleaved-{attempt}")
+                    )
+                    outcomes.append(True)
+                except ClientError:
+                    outcomes.append(False)
+            return outcomes
+
+    alone = create_outcomes(interleave=False)
+    assert create_outcomes(interleave=True) == alone
+    assert True in alone and False in alone
 
 
 # --------------------------------------------------------------------- the rest of AWS, concurrency
