@@ -36,6 +36,12 @@ class InvalidInputError(ValueError):
         )
 
 
+class MissingDataError(InvalidInputError):
+    """A data object the job names does not exist (S3 answered 404). It refuses a new job; a job this
+    task instance already submitted with that data is still adopted, since the data may have expired
+    after Bedrock read it."""
+
+
 class JobConflictError(RuntimeError):
     """A job of the requested name exists and is not this task's, or if_job_exists='fail'."""
 

@@ -81,13 +81,19 @@ class BedrockCustomizationHook(LeasedClientHook):
             raise
 
     def submit_job(
-        self, request: ValidatedRequest, identity: TaskIdentity, if_job_exists: str = "reattach"
+        self,
+        request: ValidatedRequest,
+        identity: TaskIdentity,
+        if_job_exists: str = "reattach",
+        create_refused: Exception | None = None,
     ) -> SubmittedJob:
         """Submit the job exactly once for this task instance, or adopt the one it submitted before.
 
         The Create call carries a token derived from the task instance and the attempt, so a Create
         retried after a lost response returns the same job instead of a second one. When another
-        submitter takes the name between the plan and the Create, the plan is made again.
+        submitter takes the name between the plan and the Create, the plan is made again. With
+        ``create_refused``, only an adoption goes ahead: where the plan would create, that error is
+        raised instead.
         """
         last_conflict: Exception | None = None
         fingerprint = request.fingerprint()
@@ -113,6 +119,8 @@ class BedrockCustomizationHook(LeasedClientHook):
                     reason=plan.reason,
                     status=str(existing.get("status")),
                 )
+            if create_refused is not None:
+                raise create_refused
             job_name = request.job_name_for(plan.attempt)
             kwargs = request.create_kwargs(plan.attempt, identity.client_request_token(job_name, fingerprint))
             self.log.info("Submitting job %s (%s)", plan.job_name, plan.reason)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bedrock_provider.core.catalog.cost import CostEstimate, TokenCount
     from bedrock_provider.core.catalog.prices import ModelPrices
+    from bedrock_provider.core.errors import MissingDataError
     from bedrock_provider.core.request.customization import ValidatedRequest
     from bedrock_provider.operators.base import BedrockAwsMixin
     from bedrock_provider.operators.base import BedrockBaseOperator as _OperatorBase
@@ -86,9 +87,10 @@ def look_at_object(operator: BedrockAwsMixin, uri: str) -> str:
 
 
 def refuse_missing_data(operator: BedrockAwsMixin, request: ValidatedRequest) -> list[str]:
-    """A training or validation object that does not exist fails the task (InvalidInputError) before
-    any Create call; retries apply, for data that an upstream system has yet to deliver. Returns a
-    warning for each object this connection cannot see."""
+    """A training or validation object that does not exist fails the task (MissingDataError) before
+    any Create call, unless the operator adopts the job it submitted before; retries apply, for data
+    that an upstream system has yet to deliver. Returns a warning for each object this connection
+    cannot see."""
     from bedrock_provider.core.request.preflight import check_data_objects
 
     return check_data_objects(
@@ -128,20 +130,24 @@ def estimate_job_cost(
     request: ValidatedRequest,
     training_tokens: object,
     price_overrides: object,
+    data_gone: MissingDataError | None = None,
 ) -> CostEstimate:
     """The job's estimate: tokens from ``training_tokens`` (the prep operator's output) when given,
-    otherwise counted in the training file. The data objects must exist either way."""
+    otherwise counted in the training file. The data objects must exist, unless ``data_gone`` says
+    they are gone and the job that read them is being adopted: its tokens are then unknown."""
     from bedrock_provider.core.catalog.cost import TokenCount, estimate_training_cost
 
     # Every parameter is checked before the training file is read.
     prices = model_prices(operator.hook, operator.aws_conn_id, request.base_model_id, price_overrides)
     given = parse_training_tokens(training_tokens)
-    unseen = refuse_missing_data(operator, request)
+    unseen = refuse_missing_data(operator, request) if data_gone is None else []
     tokens: TokenCount | None = None
     unknown_reason = ""
     notes: tuple[str, ...] = ()
     if given is not None:
         tokens = TokenCount(given, "training_tokens parameter (from dataset preparation)")
+    elif data_gone is not None:
+        unknown_reason = "the training file no longer exists, so its tokens could not be counted"
     else:
         tokens, unknown_reason, notes = count_tokens_in_s3(operator, request)
     estimate = estimate_training_cost(
@@ -208,26 +214,38 @@ class CostEstimateMixin(_OperatorBase):
     training_tokens: int | str | None
     price_overrides: dict[str, Any] | None
 
-    def estimate_cost(self, request: ValidatedRequest) -> dict[str, Any]:
+    def estimate_cost(
+        self, request: ValidatedRequest, data_gone: MissingDataError | None = None
+    ) -> dict[str, Any]:
         """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
-        before any Create call. Returns the ``estimated_cost`` of the XCom."""
+        before any Create call. Returns the ``estimated_cost`` of the XCom. With ``data_gone`` (the job
+        is adopted after its data expired) nothing is refused: no Create follows, and the budget was
+        checked when the job was submitted."""
         from bedrock_provider.core.catalog.cost import check_training_budget, parse_budget
 
         try:
             budget = parse_budget(self.max_estimated_cost, "max_estimated_cost")
         except ValueError as error:
             raise AirflowFailException(str(error)) from error
-        estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides)
+        estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides, data_gone)
         log_estimate(self.log, estimate)
-        refuse_over_budget(check_training_budget, estimate, budget)
+        if data_gone is None:
+            refuse_over_budget(check_training_budget, estimate, budget)
         return {**estimate.to_xcom(), "derivation": estimate.describe()}
 
-    def estimate_once(self, context: Context, request: ValidatedRequest, *, resuming: bool) -> Any:
+    def estimate_once(
+        self,
+        context: Context,
+        request: ValidatedRequest,
+        *,
+        resuming: bool,
+        data_gone: MissingDataError | None = None,
+    ) -> Any:
         """The estimate of this try: made and pushed to its own XCom, or, when the task is resuming
         (back from a quota wait), read back from there."""
         if resuming:
             return self.stored_estimate(context)
-        estimated_cost = self.estimate_cost(request)
+        estimated_cost = self.estimate_cost(request, data_gone)
         # Its own XCom too: it outlives a deferral (execute_complete and a return from a quota wait
         # read it back) and a sweep or a report can read it without the job's result.
         context["ti"].xcom_push(key=ESTIMATED_COST, value=estimated_cost)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from bedrock_provider.core.errors import InvalidInputError
+from bedrock_provider.core.errors import InvalidInputError, MissingDataError
 from bedrock_provider.core.request.amazon_compat import (
     AMAZON_WAITER_DELAY,
     if_job_exists_for,
@@ -268,13 +268,29 @@ class BedrockModelCustomizationOperator(
         logs_problem = self.hook.invocation_logs_problem(request)
         if logs_problem is not None:
             raise AirflowFailException(logs_problem)
-        estimated_cost = self.estimate_once(context, request, resuming=self.resuming_from_quota_wait)
+        data_gone: MissingDataError | None = None
+        try:
+            estimated_cost = self.estimate_once(context, request, resuming=self.resuming_from_quota_wait)
+        except MissingDataError as error:
+            if self.if_job_exists != "reattach":
+                raise
+            # A re-run after the data expired: the job this task instance submitted with it is
+            # adopted; a new one is refused with this error.
+            data_gone = error
 
         self._task_instance = context["ti"]
         started_at = time.time()
         submitted = self.submit_when_quota_allows(
-            lambda: self.hook.submit_job(request, task_identity(context), self.if_job_exists)
+            lambda: self.hook.submit_job(request, task_identity(context), self.if_job_exists, data_gone)
         )
+        if data_gone is not None:
+            self.log.warning(
+                "%s\nJob %s, which this task instance submitted with that data before, is adopted, not "
+                "submitted again.",
+                data_gone,
+                submitted.job_name,
+            )
+            estimated_cost = self.estimate_once(context, request, resuming=False, data_gone=data_gone)
         self.job_arn = submitted.job_arn
         BedrockCustomizationJobLink.persist(context, self, submitted.job_arn)
         self.log.info(

@@ -72,6 +72,26 @@ def test_rerun_of_the_same_task_instance_adopts_its_completed_job(run_dag, emula
     assert emulator.request_count(CREATE) == before + 1
 
 
+def test_a_rerun_adopts_its_job_after_its_training_data_expired(run_dag, emulator, unique_name, s3):
+    """A backfill re-run after an S3 lifecycle rule expired the prepared data: the job is adopted."""
+    name = unique_name("it-expired")
+    key = f"data/{name}.jsonl"
+    s3.copy_object(
+        Bucket="bedrock-it", Key=key, CopySource={"Bucket": "bedrock-it", "Key": "data/train.jsonl"}
+    )
+    when = datetime(2024, 3, 3, tzinfo=UTC)
+    before = emulator.request_count(CREATE)
+    conf = {"job_name": name, "data_key": key}
+    first = run_dag("it_customize_expiring_data", conf=conf, logical_date=when)
+    s3.delete_object(Bucket="bedrock-it", Key=key)
+    second = run_dag("it_customize_expiring_data", conf=conf, logical_date=when)
+
+    assert first.state == second.state == "success", second.task_states()
+    assert second.xcom("train")["job_arn"] == first.xcom("train")["job_arn"]
+    assert second.xcom("train")["estimated_cost"]["tokens"] is None
+    assert emulator.request_count(CREATE) == before + 1
+
+
 def test_worker_crash_after_submit_is_adopted_by_the_retry(run_dag, emulator, unique_name, bedrock):
     name = unique_name("it-crash")
     before = emulator.request_count(CREATE)

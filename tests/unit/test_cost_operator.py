@@ -414,3 +414,45 @@ def test_a_retired_model_is_refused_before_the_create_and_warn_lets_bedrock_deci
     with pytest.raises(InvalidInputError, match="retired"):
         run(customize("checks-task", base_model_id="cohere.command-text-v14", model_checks="strict"))
     assert emu.request_count(CREATE) == 1
+
+
+def test_a_rerun_adopts_its_job_after_the_training_data_is_gone(emu: BedrockEmulator) -> None:
+    """A backfill re-run weeks later: the prepared file has expired (an S3 lifecycle rule), the job this
+    task instance submitted with it is still there, and the re-run adopts it instead of failing."""
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1")
+    key = "data/expires.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=RECORDS)
+    submitted = run(customize("cost-expired", training_data_uri=f"s3://{BUCKET}/{key}"))
+    s3.delete_object(Bucket=BUCKET, Key=key)
+
+    # A budget too small for any estimate: an adopted job is not refused again.
+    rerun = customize("cost-expired", training_data_uri=f"s3://{BUCKET}/{key}", max_estimated_cost="0.000001")
+    warned = _warnings(rerun)
+    adopted = run(rerun)
+
+    assert emu.request_count(CREATE) == 1
+    assert adopted["job_arn"] == submitted["job_arn"]
+    assert adopted["estimated_cost"]["tokens"] is None and adopted["estimated_cost"]["usd"] is None
+    assert any(
+        f"s3://{BUCKET}/{key}" in line and "is adopted, not submitted again" in line for line in warned
+    )
+
+
+@pytest.mark.parametrize("if_job_exists", ["rename", "fail"])
+def test_missing_data_still_refuses_a_job_that_would_be_new(emu: BedrockEmulator, if_job_exists: str) -> None:
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1")
+    key = f"data/expires-{if_job_exists}.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=RECORDS)
+    run(customize(f"cost-expired-{if_job_exists}", training_data_uri=f"s3://{BUCKET}/{key}"))
+    s3.delete_object(Bucket=BUCKET, Key=key)
+
+    with pytest.raises(InvalidInputError) as caught:
+        run(
+            customize(
+                f"cost-expired-{if_job_exists}",
+                training_data_uri=f"s3://{BUCKET}/{key}",
+                if_job_exists=if_job_exists,
+            )
+        )
+    assert caught.value.fields == ["training_data_uri"]
+    assert emu.request_count(CREATE) == 1

@@ -67,6 +67,22 @@ def test_failed_job_is_retried_with_a_suffix(hook):
     assert hook.describe_job("unit-job-r2")["clientRequestToken"] == token
 
 
+def test_a_refused_create_still_lets_an_adoption_through(hook):
+    """The data of the job is gone: its own job is adopted, and no job is created in its place, neither
+    a first one nor a suffixed retry of a stopped one."""
+    gone = RuntimeError("the training data is gone")
+    with pytest.raises(RuntimeError, match="gone"):
+        hook.submit_job(REQUEST, ME, create_refused=gone)
+    assert list(hook.list_jobs()) == []
+
+    first = hook.submit_job(REQUEST, ME)
+    assert hook.submit_job(REQUEST, ME, create_refused=gone).job_arn == first.job_arn
+    hook.conn.stop_model_customization_job(jobIdentifier="unit-job")
+    with pytest.raises(RuntimeError, match="gone"):
+        hook.submit_job(REQUEST, ME, create_refused=gone)
+    assert [job["jobName"] for job in hook.list_jobs()] == ["unit-job"]
+
+
 def test_find_job_is_none_for_unknown_names(hook):
     assert hook.find_job("nope") is None
 

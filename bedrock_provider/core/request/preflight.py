@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bedrock_provider.core.errors import InvalidInputError, Problem
+from bedrock_provider.core.errors import InvalidInputError, MissingDataError, Problem
 from bedrock_provider.core.names import sanitize_name
 from bedrock_provider.core.request.customization import CustomizationRequest, ValidatedRequest
 
@@ -100,7 +100,7 @@ CANNOT_TELL = "cannot_tell"
 def check_data_objects(
     training_data_uri: str | None, validation_data_uris: tuple[str, ...], look: Callable[[str], str]
 ) -> list[str]:
-    """Raise InvalidInputError naming every data object of the job that does not exist (Bedrock would
+    """Raise MissingDataError naming every data object of the job that does not exist (Bedrock would
     fail the job in its validation stage, after it was submitted and paid for); return a warning for
     each one this connection cannot see. ``look(uri)`` gives PRESENT, MISSING or CANNOT_TELL."""
     problems: list[Problem] = []
@@ -129,5 +129,5 @@ def check_data_objects(
                 "exists is left to Bedrock, which reads it with the job's service role"
             )
     if problems:
-        raise InvalidInputError("The job's data", problems)
+        raise MissingDataError("The job's data", problems)
     return warnings

@@ -54,6 +54,12 @@ def _dag(dag_id: str, **kwargs) -> DAG:  # type: ignore[no-untyped-def]
 with _dag("it_customize_deferrable"):
     BedrockModelCustomizationOperator(task_id="train", **COMMON)
 
+with _dag("it_customize_expiring_data"):
+    BedrockModelCustomizationOperator(
+        task_id="train",
+        **{**COMMON, "training_data_uri": "s3://bedrock-it/{{ dag_run.conf['data_key'] }}"},
+    )
+
 with _dag("it_customize_blocking"):
     BedrockModelCustomizationOperator(task_id="train", deferrable=False, **COMMON)
 
