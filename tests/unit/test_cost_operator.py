@@ -4,6 +4,7 @@ Create call (the emulator's counts prove it), an accepted one returns ``estimate
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -416,6 +417,17 @@ def test_a_retired_model_is_refused_before_the_create_and_warn_lets_bedrock_deci
     assert emu.request_count(CREATE) == 1
 
 
+def wait_until_ended(emu: BedrockEmulator, job_arn: str) -> str:
+    bedrock = boto3.client("bedrock", endpoint_url=emu.endpoint_url, region_name="us-east-1")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = str(bedrock.get_model_customization_job(jobIdentifier=job_arn)["status"])
+        if status not in ("InProgress", "Stopping"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_arn} did not end within 30 s")
+
+
 def test_a_rerun_adopts_its_job_after_the_training_data_is_gone(emu: BedrockEmulator) -> None:
     """A backfill re-run weeks later: the prepared file has expired (an S3 lifecycle rule), the job this
     task instance submitted with it is still there, and the re-run adopts it instead of failing."""
@@ -423,6 +435,8 @@ def test_a_rerun_adopts_its_job_after_the_training_data_is_gone(emu: BedrockEmul
     key = "data/expires.jsonl"
     s3.put_object(Bucket=BUCKET, Key=key, Body=RECORDS)
     submitted = run(customize("cost-expired", training_data_uri=f"s3://{BUCKET}/{key}"))
+    # Bedrock reads the data while the job runs: it expires once the job has completed.
+    assert wait_until_ended(emu, submitted["job_arn"]) == "Completed"
     s3.delete_object(Bucket=BUCKET, Key=key)
 
     # A budget too small for any estimate: an adopted job is not refused again.
