@@ -49,9 +49,10 @@ from waiting.processes import (
     end_jobs,
     run_child,
 )
+from waiting.report import LABELS, fmt
 from waiting.stages import StageClock, format_breakdown
 
-MODES = {"ours-poll": ("ours", "poll (shared)"), "ours-push": ("ours", "push"), "amazon": ("amazon", "poll")}
+IMPLEMENTATIONS = ("ours-poll", "ours-push", "amazon")
 GOAL_MEMORY_MIB = 0.02
 GOAL_PUSH_P99 = 1.0
 
@@ -226,10 +227,6 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
         "| impl | mode | N | connection | memory/wait (KiB) | CPU s/min | List rounds/min | List pages/min "
@@ -237,7 +234,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "|" + "---|" * 12,
     ]
     for result in results:
-        impl, mode = MODES[result["impl"]]
+        impl, mode = LABELS[result["impl"]]
         for conn_id, c in result["connections"].items():
             rows.append(
                 f"| {impl} | {mode} | {result['n']} | {conn_id} | {fmt(result['mem_per_wait_kib'])} "
@@ -253,7 +250,7 @@ def goals(results: list[dict[str, Any]], interval: float) -> list[str]:
     for result in results:
         if result["impl"] == "amazon":
             continue
-        label = " ".join(MODES[result["impl"]])
+        label = " ".join(LABELS[result["impl"]])
         mib = result["mem_per_wait_kib"] / 1024
         lines.append(
             f"- {label}: memory per wait {mib:.4f} MiB vs <= {GOAL_MEMORY_MIB} MiB: "
@@ -344,7 +341,7 @@ def run(args: argparse.Namespace) -> None:
     print(table(results))
     print()
     for result in results:
-        label = " ".join(MODES[result["impl"]])
+        label = " ".join(LABELS[result["impl"]])
         print(
             f"1-min load average during {label}: {result['load'][0]:.2f} at start, "
             f"{result['load'][1]:.2f} at end; the waits' process used {result['ending_cpu']:.1f} CPU-s "
@@ -355,7 +352,7 @@ def run(args: argparse.Namespace) -> None:
                 print(format_breakdown(f"Push path of {conn_id}", c["stages"]))
     print()
     for result in results:
-        label = " ".join(MODES[result["impl"]])
+        label = " ".join(LABELS[result["impl"]])
         for conn_id, counts in result["auth"].items():
             schemes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
             print(f"Calls {conn_id}'s emulator received during {label}, by scheme: {schemes}")

@@ -285,7 +285,7 @@ def main() -> None:
         else:
             sys.path.insert(0, str(REPO))
             if args.impls == ",".join(IMPLEMENTATIONS):
-                args.impls = ",".join(bench_connections.MODES)
+                args.impls = ",".join(bench_connections.IMPLEMENTATIONS)
             bench_connections.run(args)
         return
     if args.child:
