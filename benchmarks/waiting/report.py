@@ -47,7 +47,7 @@ def goals(results: list[dict[str, Any]], interval: float) -> list[str]:
     amazon = by_impl.get("amazon")
     lines = [f"Goals at N={n} (poll interval {interval:g} s):"]
 
-    def verdict(name: str, value: float | None, limit: float, unit: str, better: str = "lower") -> None:
+    def verdict(name: str, value: float | None, limit: float, unit: str) -> None:
         if value is None:
             lines.append(f"- {name}: not measured")
             return
