@@ -337,7 +337,7 @@ class CustomizationBackend:
             request["customModelName"],
         )
         base_model_id = checked_base_model(request, self._models, self.region)
-        check_role(request, self.account)
+        check_role(self.account, request["roleArn"])
         check_grader(request, self.account)
         kms = kms_key_arn(request.get("customModelKmsKeyId"), self.account, self.region)
         check_quota(len(self.lifecycle.running), self.max_concurrent_jobs, self.region)

@@ -73,8 +73,9 @@ def resolve_base_model(identifier: str, models: ResourceTable[CustomModel]) -> s
     )
 
 
-def check_role(request: Mapping[str, Any], account: AccountServices) -> None:
-    role_problem = account.role_problem(request["roleArn"])
+def check_role(account: AccountServices, role_arn: str) -> None:
+    """Bedrock can assume the service role a customization or evaluation job names (accounts.py)."""
+    role_problem = account.role_problem(role_arn)
     if role_problem is not None:
         raise validation_error(role_problem)
 

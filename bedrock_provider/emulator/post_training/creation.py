@@ -12,6 +12,7 @@ from typing import Any
 
 from bedrock_provider.emulator.arns import CUSTOM_MODEL_ARN_RE
 from bedrock_provider.emulator.backend import CustomizationBackend
+from bedrock_provider.emulator.create_checks import check_role
 from bedrock_provider.emulator.errors import BedrockError, validation_error
 from bedrock_provider.emulator.models import TAG_OUTCOME
 from bedrock_provider.emulator.post_training import lifecycle, refusals
@@ -79,9 +80,7 @@ class ResourceCreation(ABC):
                 f"An evaluation job named {request['name']} already exists. Choose another jobName.",
                 400,
             )
-        role_problem = self.customization.account.role_problem(request["role"])
-        if role_problem is not None:
-            raise validation_error(role_problem)
+        check_role(self.customization.account, request["role"])
         self._advance_all()
         for index, model in enumerate(request["inference_config"]["models"], start=1):
             if "bedrockModel" in model:
