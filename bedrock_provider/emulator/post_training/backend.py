@@ -157,9 +157,8 @@ class PostTrainingBackend(ResourceCreation):
         old one until then (botocore's CustomModelDeploymentUpdateDetails). Refused, as
         ValidationException (the only refusal botocore lists for the operation; no ConflictException):
         a deployment that is not Active or is updating already, and a model the deployment could not
-        serve on demand (core/lifecycle/on_demand.py). AWS documents no rule that the new model share the old
-        one's
-        base model or customization method
+        serve on demand (core/lifecycle/on_demand.py). AWS documents no rule that the new model share the
+        old one's base model or customization method
         (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_UpdateCustomModelDeployment.html),
         so none is invented here."""
         with self.lock:
