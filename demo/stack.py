@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -56,12 +55,11 @@ from demo.processes import (
     PIDS_FILE,
     POSTGRES,
     REDIS,
-    SERVICES,
     StackError,
     as_user,
     free_port,
     start_time,
-    stop_groups,
+    stop_stack,
     tail,
     wait_for,
 )
@@ -171,15 +169,7 @@ class LocalStack(StackComponents, AirflowSettings):
             for process in processes.values():
                 process.poll()
 
-        stop_groups(
-            [process.pid for name, process in processes.items() if name not in SERVICES], timeout, reap
-        )
-        stop_groups(
-            [process.pid for name, process in processes.items() if name in SERVICES],
-            timeout,
-            reap,
-            sig=signal.SIGINT,
-        )
+        stop_stack({name: process.pid for name, process in processes.items()}, timeout, reap)
         for process in processes.values():
             process.wait()
         self.processes.clear()
