@@ -15,7 +15,7 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,9 +90,7 @@ def stop_recorded(home: Path, timeout: float = 20.0) -> list[str]:
         if started.get(name) is not None and start_time(int(pid)) == started[name]
     }
     below = {pid: start_time(pid) for leader in ours.values() for pid in descendants(leader)}
-    # The Airflow processes first, the database and the broker once those have shut down.
-    stop_groups([pid for name, pid in ours.items() if name not in SERVICES], timeout)
-    stop_groups([pid for name, pid in ours.items() if name in SERVICES], timeout, sig=signal.SIGINT)
+    stop_stack(ours, timeout)
     for pid, started_at in below.items():
         if started_at is not None and start_time(pid) == started_at:
             signal_process(pid, signal.SIGKILL)
@@ -181,6 +179,13 @@ def stop_groups(
     for pgid in pgids:
         signal_group(pgid, signal.SIGKILL)
     reap()
+
+
+def stop_stack(leaders: Mapping[str, int], timeout: float, reap: Callable[[], object] = lambda: None) -> None:
+    """Stop a stack's process groups, by component name: the Airflow processes and the emulator first
+    (SIGTERM), the database and the broker once those have shut down (SIGINT: a fast shutdown)."""
+    stop_groups([pid for name, pid in leaders.items() if name not in SERVICES], timeout, reap)
+    stop_groups([pid for name, pid in leaders.items() if name in SERVICES], timeout, reap, sig=signal.SIGINT)
 
 
 def as_user(user: str | None) -> dict[str, Any]:

@@ -187,7 +187,7 @@ def _notes(results: dict[str, dict[str, Any]], promote_state: str | None) -> dic
 
 def stable_deployment(stack: LocalStack) -> dict[str, Any]:
     """The stable deployment's ARN, the model it serves and its last-good model ({} before it exists)."""
-    bedrock = bedrock_client(str(stack.emulator_url), stack.region)
+    bedrock = bedrock_client(stack.running_emulator_url(), stack.region)
     try:
         found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=STABLE_DEPLOYMENT)
     except bedrock.exceptions.ResourceNotFoundException:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -56,12 +55,11 @@ from demo.processes import (
     PIDS_FILE,
     POSTGRES,
     REDIS,
-    SERVICES,
     StackError,
     as_user,
     free_port,
     start_time,
-    stop_groups,
+    stop_stack,
     tail,
     wait_for,
 )
@@ -171,15 +169,7 @@ class LocalStack(StackComponents, AirflowSettings):
             for process in processes.values():
                 process.poll()
 
-        stop_groups(
-            [process.pid for name, process in processes.items() if name not in SERVICES], timeout, reap
-        )
-        stop_groups(
-            [process.pid for name, process in processes.items() if name in SERVICES],
-            timeout,
-            reap,
-            sig=signal.SIGINT,
-        )
+        stop_stack({name: process.pid for name, process in processes.items()}, timeout, reap)
         for process in processes.values():
             process.wait()
         self.processes.clear()
@@ -196,10 +186,14 @@ class LocalStack(StackComponents, AirflowSettings):
         if self._emulator_client is None:
             from bedrock_provider.emulator import EmulatorClient
 
-            if self.emulator_url is None:
-                raise StackError("the emulator is not running")
-            self._emulator_client = EmulatorClient(self.emulator_url)
+            self._emulator_client = EmulatorClient(self.running_emulator_url())
         return self._emulator_client
+
+    def running_emulator_url(self) -> str:
+        """The emulator's URL; StackError before it listens."""
+        if self.emulator_url is None:
+            raise StackError("the emulator is not running")
+        return self.emulator_url
 
     def _start_services(self) -> None:
         """PostgreSQL (initdb on first start), and Redis for the CeleryExecutor; until they answer."""
@@ -345,15 +339,12 @@ class LocalStack(StackComponents, AirflowSettings):
 
     def seed_demo_data(self) -> list[str]:
         """Upload demo/data as the weekly partitions the example DAGs read."""
-        if self.emulator_url is None:
-            raise StackError("the emulator is not running")
-        return seed(self.emulator_url, self.bucket, self.region)
+        return seed(self.running_emulator_url(), self.bucket, self.region)
 
     def download(self, uri: str, destination: Path) -> Path:
         """Copy an object from the emulator's S3 to a local file."""
-        if self.emulator_url is None:
-            raise StackError("the emulator is not running")
+        s3 = s3_client(self.running_emulator_url(), self.region)
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         destination.parent.mkdir(parents=True, exist_ok=True)
-        s3_client(self.emulator_url, self.region).download_file(bucket, key, str(destination))
+        s3.download_file(bucket, key, str(destination))
         return destination

@@ -5,7 +5,7 @@
 - the schedule-off mode by default: the scheduler starts no runs of its own, the tests decide which
   runs exist (``schedules=False``),
 - the tests' DAG bundle (tests/e2e/dags) beside the example DAGs, and weeks of training data only the
-  tests train on (E2E_WEEKS), uploaded once the stack is up,
+  tests train on (E2E_WEEKS), uploaded with the demo's,
 - killing, freezing, resuming and restarting a component, as a crash or a stalled machine would,
 - ``triggerer_job_ids``: which TriggererJob each triggerer runs as now,
 
@@ -255,20 +255,10 @@ class E2EStack(LocalStack):
         options.setdefault("dag_bundles", {"e2e-tests": E2E_DAGS})
         super().__init__(home, **options)
 
-    def start(self, timeout: float = 240.0) -> E2EStack:
-        super().start(timeout)
-        try:
-            self.seed_e2e_weeks()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def seed_e2e_weeks(self) -> None:
-        """Upload the demo's last week of data again as each of E2E_WEEKS' partitions."""
-        if self.emulator_url is None:
-            raise StackError("the emulator is not running")
-        upload_weeks(s3_client(self.emulator_url, self.region), self.bucket, newest_week_as(E2E_WEEKS))
+    def seed_demo_data(self) -> list[str]:
+        """The demo's data, and its last week again as each of E2E_WEEKS' partitions."""
+        s3 = s3_client(self.running_emulator_url(), self.region)
+        return super().seed_demo_data() + upload_weeks(s3, self.bucket, newest_week_as(E2E_WEEKS))
 
     def triggerer_job_ids(
         self, wanted: Collection[str] | None = None, timeout: float = 60.0
