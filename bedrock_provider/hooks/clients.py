@@ -271,10 +271,10 @@ class LeasedClientHook(AwsBaseHook):
         factory = SessionFactory(conn=self.conn_config, region_name=region_name, config=self.config)
         share_parsed_data(factory.basic_session._session)
         session: Any = factory.create_session(deferrable=deferrable)
-        share_parsed_data(session if deferrable else session._session)
+        botocore_session = session if deferrable else session._session
+        share_parsed_data(botocore_session)
         if service_takes_bearer(str(self.client_type)):
             log_ignored_environment_once()
-            botocore_session = session if deferrable else session._session
             install_token_provider(
                 botocore_session,
                 self.aws_conn_id,
