@@ -158,9 +158,13 @@ class _SharedAsyncClients:
     def __init__(self) -> None:
         self._leases: PerLoop[_Lease] = PerLoop(_Lease)
 
+    def lease(self, hook: LeasedClientHook) -> AbstractAsyncContextManager[Any]:
+        """The connection's client in the running loop, for as long as the context is entered."""
+        return self._leased(hook, self._leases.get(hook.client_key()))
+
     @asynccontextmanager
-    async def lease(self, hook: LeasedClientHook) -> AsyncIterator[Any]:
-        lease = self._leases.get(hook.client_key())
+    async def _leased(self, hook: LeasedClientHook, lease: _Lease) -> AsyncIterator[Any]:
+        # The entry is looked up by the caller: a call reads it once, for the client and the semaphore.
         async with lease.lock:
             if lease.client is None:
                 context = await hook.get_async_conn()
@@ -185,8 +189,8 @@ class _SharedAsyncClients:
         aiohttp's connector queue: 5,000 push-mode waits describing their jobs at once when they start
         left the process 6 KiB a wait bigger for good (memory freed, but kept by the allocator).
         """
-        async with self.lease(hook) as client:
-            lease = self._leases.get(hook.client_key())
+        lease = self._leases.get(hook.client_key())
+        async with self._leased(hook, lease) as client:
             if lease.calls is None:
                 lease.calls = asyncio.Semaphore(client.meta.config.max_pool_connections)
             async with lease.calls:
