@@ -158,9 +158,13 @@ class _SharedAsyncClients:
     def __init__(self) -> None:
         self._leases: PerLoop[_Lease] = PerLoop(_Lease)
 
+    def lease(self, hook: LeasedClientHook) -> AbstractAsyncContextManager[Any]:
+        """The connection's client in the running loop, for as long as the context is entered."""
+        return self._leased(hook, self._leases.get(hook.client_key()))
+
     @asynccontextmanager
-    async def lease(self, hook: LeasedClientHook) -> AsyncIterator[Any]:
-        lease = self._leases.get(hook.client_key())
+    async def _leased(self, hook: LeasedClientHook, lease: _Lease) -> AsyncIterator[Any]:
+        # The entry is looked up by the caller: a call reads it once, for the client and the semaphore.
         async with lease.lock:
             if lease.client is None:
                 context = await hook.get_async_conn()
@@ -185,8 +189,8 @@ class _SharedAsyncClients:
         aiohttp's connector queue: 5,000 push-mode waits describing their jobs at once when they start
         left the process 6 KiB a wait bigger for good (memory freed, but kept by the allocator).
         """
-        async with self.lease(hook) as client:
-            lease = self._leases.get(hook.client_key())
+        lease = self._leases.get(hook.client_key())
+        async with self._leased(hook, lease) as client:
             if lease.calls is None:
                 lease.calls = asyncio.Semaphore(client.meta.config.max_pool_connections)
             async with lease.calls:
@@ -271,10 +275,10 @@ class LeasedClientHook(AwsBaseHook):
         factory = SessionFactory(conn=self.conn_config, region_name=region_name, config=self.config)
         share_parsed_data(factory.basic_session._session)
         session: Any = factory.create_session(deferrable=deferrable)
-        share_parsed_data(session if deferrable else session._session)
+        botocore_session = session if deferrable else session._session
+        share_parsed_data(botocore_session)
         if service_takes_bearer(str(self.client_type)):
             log_ignored_environment_once()
-            botocore_session = session if deferrable else session._session
             install_token_provider(
                 botocore_session,
                 self.aws_conn_id,

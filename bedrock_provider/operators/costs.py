@@ -1,9 +1,9 @@
 """Cost estimates and budgets for the operators: prices from the catalog, the connection and the task.
 
-The arithmetic is in core/catalog/cost.py and the prices in core/catalog/price_lookup.py; this module only
-reads what Airflow
-holds (the connection's ``bedrock_prices`` extra, the training file through the connection) and turns a
-refusal into a task failure that is not retried: the same inputs give the same estimate.
+The arithmetic is in core/catalog/cost.py, the prices in core/catalog/prices.py and their overrides in
+core/catalog/price_lookup.py; this module only reads what Airflow holds (the connection's
+``bedrock_prices`` extra, the training file through the connection) and turns a refusal into a task
+failure that is not retried: the same inputs give the same estimate.
 """
 
 from __future__ import annotations

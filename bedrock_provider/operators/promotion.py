@@ -1,9 +1,8 @@
 """BedrockPromoteCustomModelOperator: one stable deployment ARN; the model behind it swapped and checked.
 
-The steps and the record they keep on the deployment are core/lifecycle/promotion.py's; this shell makes the
-calls,
-waits (deferred or blocking) for the create, the update, the canary's evaluation job and a swap back,
-and resumes each phase from the deployment's own record.
+The steps and the record they keep on the deployment are core/lifecycle/promotion.py's; this shell makes
+the calls, waits (deferred or blocking) for the create, the update, the canary's evaluation job and a
+swap back, and resumes each phase from the deployment's own record.
 """
 
 from __future__ import annotations
@@ -61,8 +60,7 @@ class BedrockPromoteCustomModelOperator(ResourceWaitMixin, BedrockBaseOperator):
     :param tags: tags of the deployment when a first promotion creates it.
     :param delete_on_kill: when a first promotion's deployment is still being created, on which user
         actions it is deleted (bedrock_provider.core.waiting.kill). An update is never undone by a kill: no
-        API
-        cancels it, and the next try finishes or reverts it.
+        API cancels it, and the next try finishes or reverts it.
     :param stop_canary_on_kill: on which user actions a running canary evaluation job is stopped.
     :param keep_last_good: leave ``airflow:last-good-model`` as it is (a rollback: the model it leaves
         is not a good one to come back to). ``model_identifier="@last-good"`` points the deployment
