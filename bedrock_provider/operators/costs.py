@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from bedrock_provider.core.catalog.cost import CostEstimate, TokenCount
     from bedrock_provider.core.catalog.prices import ModelPrices
-    from bedrock_provider.core.errors import MissingDataError
     from bedrock_provider.core.request.customization import ValidatedRequest
     from bedrock_provider.operators.base import BedrockAwsMixin
     from bedrock_provider.operators.base import BedrockBaseOperator as _OperatorBase
@@ -130,7 +129,7 @@ def estimate_job_cost(
     request: ValidatedRequest,
     training_tokens: object,
     price_overrides: object,
-    data_gone: MissingDataError | None = None,
+    data_gone: bool = False,
 ) -> CostEstimate:
     """The job's estimate: tokens from ``training_tokens`` (the prep operator's output) when given,
     otherwise counted in the training file. The data objects must exist, unless ``data_gone`` says
@@ -140,13 +139,13 @@ def estimate_job_cost(
     # Every parameter is checked before the training file is read.
     prices = model_prices(operator.hook, operator.aws_conn_id, request.base_model_id, price_overrides)
     given = parse_training_tokens(training_tokens)
-    unseen = refuse_missing_data(operator, request) if data_gone is None else []
+    unseen = [] if data_gone else refuse_missing_data(operator, request)
     tokens: TokenCount | None = None
     unknown_reason = ""
     notes: tuple[str, ...] = ()
     if given is not None:
         tokens = TokenCount(given, "training_tokens parameter (from dataset preparation)")
-    elif data_gone is not None:
+    elif data_gone:
         unknown_reason = "the training file no longer exists, so its tokens could not be counted"
     else:
         tokens, unknown_reason, notes = count_tokens_in_s3(operator, request)
@@ -214,9 +213,7 @@ class CostEstimateMixin(_OperatorBase):
     training_tokens: int | str | None
     price_overrides: dict[str, Any] | None
 
-    def estimate_cost(
-        self, request: ValidatedRequest, data_gone: MissingDataError | None = None
-    ) -> dict[str, Any]:
+    def estimate_cost(self, request: ValidatedRequest, data_gone: bool = False) -> dict[str, Any]:
         """Estimate the job's training cost, log it, and refuse it above ``max_estimated_cost``: all
         before any Create call. Returns the ``estimated_cost`` of the XCom. With ``data_gone`` (the job
         is adopted after its data expired) nothing is refused: no Create follows, and the budget was
@@ -229,7 +226,7 @@ class CostEstimateMixin(_OperatorBase):
             raise AirflowFailException(str(error)) from error
         estimate = estimate_job_cost(self, request, self.training_tokens, self.price_overrides, data_gone)
         log_estimate(self.log, estimate)
-        if data_gone is None:
+        if not data_gone:
             refuse_over_budget(check_training_budget, estimate, budget)
         return {**estimate.to_xcom(), "derivation": estimate.describe()}
 
@@ -239,7 +236,7 @@ class CostEstimateMixin(_OperatorBase):
         request: ValidatedRequest,
         *,
         resuming: bool,
-        data_gone: MissingDataError | None = None,
+        data_gone: bool = False,
     ) -> Any:
         """The estimate of this try: made and pushed to its own XCom, or, when the task is resuming
         (back from a quota wait), read back from there."""

@@ -290,7 +290,7 @@ class BedrockModelCustomizationOperator(
                 data_gone,
                 submitted.job_name,
             )
-            estimated_cost = self.estimate_once(context, request, resuming=False, data_gone=data_gone)
+            estimated_cost = self.estimate_once(context, request, resuming=False, data_gone=True)
         self.job_arn = submitted.job_arn
         BedrockCustomizationJobLink.persist(context, self, submitted.job_arn)
         self.log.info(
