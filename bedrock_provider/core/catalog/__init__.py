@@ -15,7 +15,8 @@ table; adding a model is adding a row. The vocabulary and row shapes are in shap
 in prices.py, the hyperparameter tables and dataset limits in tables.py, the rows (each with its source
 page and the date it was read) in rows.py; the lookups are in lookup.py and the checks (what is refused,
 and what only warned about) in checks.py. This package's namespace is where the rest of the code reads
-them. Prices are looked up and overridden in price_lookup.py, and costs estimated in cost.py.
+them. Prices are looked up and overridden in price_lookup.py; a job's training cost is estimated in
+cost.py, storage and Provisioned Throughput in recurring_cost.py.
 
 Sources:
 - models and Regions: https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-supported.html

@@ -3,8 +3,7 @@
 The canary is the evaluation of the stable deployment right after a swap, by the path AWS documents for
 an on-demand deployment (its responses through bedrock-runtime, judged: core/lifecycle/evaluation.py,
 core/lifecycle/precomputed_inference.py). Its settings are checked by the evaluation request itself, so a
-canary
-takes exactly what BedrockModelEvaluationOperator takes. Pure Python: no Airflow, no botocore.
+canary takes exactly what BedrockModelEvaluationOperator takes. Pure Python: no Airflow, no botocore.
 """
 
 from __future__ import annotations

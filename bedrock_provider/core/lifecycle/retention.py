@@ -3,9 +3,8 @@ deleted, and the same plan for a dry run and a real one.
 
 A family is every custom model tagged ``airflow:model-family=<family>`` and ``airflow:namespace=<this
 deployment's namespace>`` (core/request/ownership.py), whatever its name; a ``model_name_prefix`` narrows
-that to
-the names starting with it, never widens it. A model whose name looks like the family's (starts with the
-prefix, else with the family) but that lacks our tags is *foreign*: reported, never touched.
+that to the names starting with it, never widens it. A model whose name looks like the family's (starts
+with the prefix, else with the family) but that lacks our tags is *foreign*: reported, never touched.
 
 Within the family (statuses: botocore bedrock ``ModelStatus`` = Active | Creating | Failed):
 
@@ -17,8 +16,7 @@ Within the family (statuses: botocore bedrock ``ModelStatus`` = Active | Creatin
 - a model carrying all of ``keep_tags`` (the champion) is kept whatever its age;
 - a model a promotion's stable deployment needs (``protected``: what it serves or is being updated to,
   its ``airflow:last-good-model``, the model an unfinished promotion replaced; core/lifecycle/promotion.py)
-  is kept
-  whatever its age, and the stable deployment is never deleted;
+  is kept whatever its age, and the stable deployment is never deleted;
 - any other model is deleted, its provisioned throughputs and deployments first (Bedrock refuses to
   delete a model something still serves). When one of them cannot go, the model is kept with all of
   its deployments and reported in ``skipped``: a throughput whose commitment term has not ended

@@ -1,6 +1,5 @@
 """Carrying out a retention plan (core/lifecycle/retention.py): each deletion logged as it happens and kept
-in the
-result, which survives a failure half-way (RetentionIncomplete carries it)."""
+in the result, which survives a failure half-way (RetentionIncomplete carries it)."""
 
 from __future__ import annotations
 

@@ -83,8 +83,7 @@ class CustomizationRequest:
     grader_lambda_arn: object = None
     invocation_logs: object = None
     # airflow:model-family and airflow:namespace on the custom model (core/request/ownership.py); the
-    # namespace
-    # is this Airflow deployment's, given by the operator.
+    # namespace is this Airflow deployment's, given by the operator.
     model_family: object = None
     namespace: object = ""
     # The Region the job will run in, when known: the catalog says where each model is customized.

@@ -251,24 +251,6 @@ def normalize_hyperparameters(
     return values, problems, warnings
 
 
-def typed_hyperparameters(
-    table: Mapping[str, HyperparameterSpec], values: Mapping[str, str]
-) -> dict[str, int | float | str]:
-    """The strings normalize_hyperparameters returns, typed as the table says, for the APIs that take
-    typed values (botocore's RFTHyperParameters: integers, floats and an enum). A name the table does
-    not list (passed on under model_checks="warn") keeps the type its text reads as."""
-    typed: dict[str, int | float | str] = {}
-    for name, text in values.items():
-        spec = table.get(name)
-        kind = spec.kind if spec is not None else (int if re.fullmatch(r"[+-]?\d+", text) else float)
-        typed[name] = text
-        if kind is int and _NUMBER.fullmatch(text):
-            typed[name] = int(Decimal(text))
-        elif kind is float and _NUMBER.fullmatch(text):
-            typed[name] = float(text)
-    return typed
-
-
 def _unknown_name_message(
     family: ModelFamily, table: Mapping[str, HyperparameterSpec], name: str, value: object
 ) -> str:

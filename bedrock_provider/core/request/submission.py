@@ -167,6 +167,8 @@ def request_differences(
     resolvers are asked only when a plain comparison cannot tell (a custom model given by name, a KMS
     key given by alias).
     """
+    # Here, not at the top: the evaluation operator imports this module when a DAG file is parsed, and
+    # the model catalog is not needed there.
     from bedrock_provider.core.catalog import family_for, table_for
 
     differences: list[Difference] = []

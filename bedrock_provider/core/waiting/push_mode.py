@@ -142,7 +142,7 @@ def disposition(
 
     deliver: a wait here watches the job; hand it over and delete the message.
     release: nobody here watches the job, which ended; leave the message for another triggerer
-        process (it reappears after core.watch.RELEASE_SECONDS), until it has gone unclaimed
+        process (it reappears after core.waiting.watch.RELEASE_SECONDS), until it has gone unclaimed
         MAX_UNCLAIMED_RECEIVES times.
     discard: not a job state change, unclaimed for too long, or an unclaimed notice that a job is
         running, which no wait anywhere needs (a wait ends only on an end); delete it.

@@ -17,13 +17,9 @@ from typing import Any
 
 from bedrock_provider.core.waiting import states
 from bedrock_provider.core.waiting.job_events import EVENT_DESCRIPTION_FIELDS, job_event, timeout_event
-from bedrock_provider.core.waiting.push_mode import (
-    StateChanges,
-)
+from bedrock_provider.core.waiting.push_mode import StateChanges
 from bedrock_provider.core.waiting.retry import retry_delay
-from bedrock_provider.core.waiting.settings import (
-    DEFAULT_PROGRESS_INTERVAL,
-)
+from bedrock_provider.core.waiting.settings import DEFAULT_PROGRESS_INTERVAL
 from bedrock_provider.core.waiting.snapshots import Snapshot
 
 __all__ = [
@@ -60,8 +56,7 @@ class Step(Enum):
 class TimedWait:
     """The deadline and rhythm of one wait, whatever it waits for (a job here, a deployment or an
     evaluation in core/lifecycle/resources.py): the worker's blocking wait and a trigger's own loop both ask
-    it
-    how long to sleep."""
+    it how long to sleep."""
 
     started_at: float
     max_wait: float | None
